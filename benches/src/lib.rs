@@ -1,0 +1,1 @@
+//! Shared helpers of pilotage's benchmarks (see `benches/README.md`).

@@ -1,0 +1,5 @@
+//! # pilotage-api
+//!
+//! The `pilotage` command line and service.
+
+pub mod cli;

@@ -1,0 +1,5 @@
+//! The `pilotage` command line.
+
+fn main() -> std::process::ExitCode {
+    pilotage_api::cli::run()
+}

@@ -1,0 +1,3 @@
+//! # pilotage-client
+//!
+//! Typed async Rust client for the pilotage open-data API.

@@ -1,0 +1,19 @@
+//! # pilotage-core
+//!
+//! The reusable heart of pilotage: everything needed to turn pseudonymized administrative
+//! extracts of France's inclusion-in-employment programmes into anonymized indicators,
+//! with no HTTP and no database. A researcher with access to real data can run the same
+//! computations with this crate alone.
+//!
+//! Module map:
+//! - [`domain`]: closed enumerations of the programme (structure kinds, application states,
+//!   prescriber kinds, …) with their real codes and French labels, parsed strictly.
+//! - [`territory`]: the official territory referential (régions, départements, communes,
+//!   EPCI) and lookups between levels.
+//! - [`source`]: the canonical source tables as Arrow schemas, documented column by column.
+//! - [`synth`]: the seeded generator of national-scale synthetic sources.
+
+pub mod domain;
+pub mod source;
+pub mod synth;
+pub mod territory;

@@ -1,0 +1,1 @@
+//! The canonical source tables, as Arrow schemas.

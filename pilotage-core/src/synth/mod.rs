@@ -1,0 +1,1 @@
+//! Seeded generator of national-scale synthetic sources.

@@ -1,0 +1,1 @@
+//! The official territory referential (INSEE Code officiel géographique).
