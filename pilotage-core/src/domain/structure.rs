@@ -1,7 +1,5 @@
 //! Employers of the inclusion field.
 
-use crate::code_enum;
-
 code_enum! {
     /// Kind of employer structure (`kind` in the job-application platform).
     ///
