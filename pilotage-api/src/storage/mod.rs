@@ -33,6 +33,7 @@ pub mod date;
 pub mod ddl;
 mod read;
 #[allow(missing_docs)]
+#[rustfmt::skip]
 pub mod schema;
 pub(crate) mod write;
 
@@ -407,8 +408,23 @@ impl Store {
             for batch in load_table_rows(self, table, None, DEFAULT_BATCH_ROWS)? {
                 let batch = batch?;
                 rows += batch.num_rows() as u64;
-                for column in batch.columns() {
-                    hasher.update(format!("{column:?}").as_bytes());
+                let views = columns::ColumnView::of_batch(table, &batch).ok_or_else(|| {
+                    StorageError::Decode {
+                        table: table.name(),
+                        column: "*",
+                        message: "batch does not have the table's schema".to_owned(),
+                    }
+                })?;
+                for row in 0..batch.num_rows() {
+                    for view in &views {
+                        if view.is_null(row) {
+                            hasher.update(b"\x00N");
+                        } else {
+                            hasher.update(view.display(row).as_bytes());
+                        }
+                        hasher.update(b"\x1f");
+                    }
+                    hasher.update(b"\x1e");
                 }
             }
             out.push(TableFingerprint {

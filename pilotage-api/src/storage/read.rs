@@ -98,6 +98,7 @@ pub fn load_table_rows(
         inner,
         batch_rows,
         done: false,
+        exhausted: false,
     })
 }
 
@@ -107,6 +108,9 @@ pub struct TableBatches<'a> {
     inner: Inner<'a>,
     batch_rows: usize,
     done: bool,
+    /// The source has no more rows: the next call ends the iteration without touching it
+    /// (stepping a finished SQLite statement would run it again).
+    exhausted: bool,
 }
 
 enum Inner<'a> {
@@ -178,10 +182,16 @@ impl TableBatches<'_> {
         let specs = table.columns();
         let mut builders = ColumnBuilder::for_table(table, self.batch_rows);
         let mut rows = 0usize;
+        if self.exhausted {
+            return Ok(None);
+        }
         match &mut self.inner {
             Inner::Sqlite(cursor) => {
                 while rows < self.batch_rows {
-                    let Some(row) = cursor.next() else { break };
+                    let Some(row) = cursor.next() else {
+                        self.exhausted = true;
+                        break;
+                    };
                     let row = row.map_err(StorageError::query(format!("reading {table}")))?;
                     append_sqlite_row(table, specs, &row, &mut builders)?;
                     rows += 1;
@@ -198,6 +208,9 @@ impl TableBatches<'_> {
                     let row = row.map_err(StorageError::query(format!("reading {table}")))?;
                     append_pg_row(table, specs, &row, &mut builders)?;
                     rows += 1;
+                }
+                if rows < self.batch_rows {
+                    self.exhausted = true;
                 }
             }
         }

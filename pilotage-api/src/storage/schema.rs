@@ -275,9 +275,7 @@ pub(crate) fn copy_text(
         SourceTable::Candidatures => copy_text_into!(candidatures::table, conn, data),
         SourceTable::PassIae => copy_text_into!(pass_iae::table, conn, data),
         SourceTable::PassIaeSuspensions => copy_text_into!(pass_iae_suspensions::table, conn, data),
-        SourceTable::PassIaeProlongations => {
-            copy_text_into!(pass_iae_prolongations::table, conn, data)
-        }
+        SourceTable::PassIaeProlongations => copy_text_into!(pass_iae_prolongations::table, conn, data),
         SourceTable::MotifsSortie => copy_text_into!(motifs_sortie::table, conn, data),
         SourceTable::AnnexesFinancieres => copy_text_into!(annexes_financieres::table, conn, data),
         SourceTable::Salaries => copy_text_into!(salaries::table, conn, data),
