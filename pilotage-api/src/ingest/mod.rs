@@ -328,9 +328,8 @@ fn load_all(
             bytes,
         });
         for target in TableValidator::needed_targets(table) {
-            if !keys.contains_key(&target) {
-                let set = stored_keys(store, target.0, target.1, vintage)?;
-                keys.insert(target, set);
+            if let std::collections::btree_map::Entry::Vacant(slot) = keys.entry(target) {
+                slot.insert(stored_keys(store, target.0, target.1, vintage)?);
             }
         }
         write::delete_vintage(store.connection(), table, vintage)?;

@@ -222,18 +222,16 @@ impl Store {
         let mut conn = match Backend::of_url(url) {
             Backend::Sqlite => {
                 let path = sqlite_path(url);
-                if path != ":memory:" && !path.starts_with("file:") {
-                    if let Some(parent) = Path::new(path)
+                if path != ":memory:"
+                    && !path.starts_with("file:")
+                    && let Some(parent) = Path::new(path)
                         .parent()
                         .filter(|p| !p.as_os_str().is_empty())
-                    {
-                        std::fs::create_dir_all(parent).map_err(|source| {
-                            StorageError::CreateDir {
-                                path: parent.to_owned(),
-                                source,
-                            }
-                        })?;
-                    }
+                {
+                    std::fs::create_dir_all(parent).map_err(|source| StorageError::CreateDir {
+                        path: parent.to_owned(),
+                        source,
+                    })?;
                 }
                 let mut c =
                     SqliteConnection::establish(path).map_err(|e| connect(e.to_string()))?;

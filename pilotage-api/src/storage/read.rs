@@ -161,10 +161,10 @@ impl Iterator for TableBatches<'_> {
             Ok(Some(batch)) => Some(Ok(batch)),
             Ok(None) => {
                 self.done = true;
-                if let Inner::Postgres(cursor) = &mut self.inner {
-                    if let Err(e) = cursor.close() {
-                        return Some(Err(e));
-                    }
+                if let Inner::Postgres(cursor) = &mut self.inner
+                    && let Err(e) = cursor.close()
+                {
+                    return Some(Err(e));
                 }
                 None
             }

@@ -37,10 +37,10 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((base, schema)) = &self.pg_schema {
-            if let Ok(mut c) = diesel::PgConnection::establish(base) {
-                let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-            }
+        if let Some((base, schema)) = &self.pg_schema
+            && let Ok(mut c) = diesel::PgConnection::establish(base)
+        {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
 }
@@ -58,8 +58,10 @@ pub fn databases(test: &str) -> Vec<TestDb> {
         _dir: dir,
         pg_schema: None,
     });
-    if let Ok(base) = std::env::var(PG_ENV) {
-        if !base.is_empty() {
+    if let Ok(base) = std::env::var(PG_ENV)
+        && !base.is_empty()
+    {
+        {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
             let schema = format!(
                 "t_{}_{}_{n}",
