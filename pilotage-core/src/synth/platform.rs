@@ -109,7 +109,9 @@ impl<'w> Simulation<'w> {
             let k = stream.index(pool.len());
             return pool.swap_remove(k);
         }
-        self.new_person(dept, day, stream, rows)
+        // Registered on the platform some weeks before the applications that led to the hire.
+        let registered = day - 100 - stream.int(0, 180) as i32;
+        self.new_person(dept, registered, stream, rows)
     }
 
     /// An accepted application created by a bulk import (`ai_stock`, `pe_approval`).
