@@ -99,20 +99,29 @@ impl Run {
     fn opt_i64(&self, table: SourceTable, column: &str) -> Vec<Option<i64>> {
         let mut out = Vec::new();
         for batch in self.batches(table) {
-            let a = batch.column_by_name(column).expect("column").as_primitive::<Int64Type>();
+            let a = batch
+                .column_by_name(column)
+                .expect("column")
+                .as_primitive::<Int64Type>();
             out.extend(a.iter());
         }
         out
     }
 
     fn i64s(&self, table: SourceTable, column: &str) -> Vec<i64> {
-        self.opt_i64(table, column).into_iter().map(|v| v.unwrap_or(-1)).collect()
+        self.opt_i64(table, column)
+            .into_iter()
+            .map(|v| v.unwrap_or(-1))
+            .collect()
     }
 
     fn dates(&self, table: SourceTable, column: &str) -> Vec<Option<i32>> {
         let mut out = Vec::new();
         for batch in self.batches(table) {
-            let a = batch.column_by_name(column).expect("column").as_primitive::<Date32Type>();
+            let a = batch
+                .column_by_name(column)
+                .expect("column")
+                .as_primitive::<Date32Type>();
             out.extend(a.iter());
         }
         out
@@ -121,7 +130,10 @@ impl Run {
     fn f64s(&self, table: SourceTable, column: &str) -> Vec<f64> {
         let mut out = Vec::new();
         for batch in self.batches(table) {
-            let a = batch.column_by_name(column).expect("column").as_primitive::<Float64Type>();
+            let a = batch
+                .column_by_name(column)
+                .expect("column")
+                .as_primitive::<Float64Type>();
             out.extend(a.iter().map(|v| v.unwrap_or(f64::NAN)));
         }
         out
@@ -184,16 +196,30 @@ fn same_seed_gives_identical_bytes_in_both_formats() {
         assert_eq!(fa.len(), SourceTable::ALL.len());
         assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
         for (name, bytes) in &fa {
-            assert!(bytes == &fb[name], "{name} differs between two runs ({format})");
+            assert!(
+                bytes == &fb[name],
+                "{name} differs between two runs ({format})"
+            );
         }
         for (t, table) in summary.tables.iter().zip(SourceTable::ALL) {
             assert_eq!(t.table, *table);
-            assert_eq!(t.file_name, format!("{}.{}", table.name(), format.extension()));
+            assert_eq!(
+                t.file_name,
+                format!("{}.{}", table.name(), format.extension())
+            );
             assert_eq!(t.bytes, fa[&t.file_name].len() as u64);
         }
         // Another seed gives other people.
         let c = tmp.path().join("c");
-        generate(&GeneratorConfig { seed: 43, ..cfg.clone() }, &c, &mut |_| {}).expect("run");
+        generate(
+            &GeneratorConfig {
+                seed: 43,
+                ..cfg.clone()
+            },
+            &c,
+            &mut |_| {},
+        )
+        .expect("run");
         let name = format!("candidats.{}", format.extension());
         assert_ne!(fa[&name], files_of(&c)[&name]);
     }
@@ -241,14 +267,22 @@ fn columns_respect_their_specifications() {
         for spec in table.columns() {
             let values = run.text(*table, spec.name);
             if !spec.nullable {
-                assert!(values.iter().all(Option::is_some), "{table}.{} has nulls", spec.name);
+                assert!(
+                    values.iter().all(Option::is_some),
+                    "{table}.{} has nulls",
+                    spec.name
+                );
             }
             for value in values.iter().flatten() {
                 match spec.allowed {
                     Allowed::Codes(list) => {
                         let codes = list.codes();
                         if !codes.is_empty() {
-                            assert!(codes.contains(&value.as_str()), "{table}.{}: {value}", spec.name);
+                            assert!(
+                                codes.contains(&value.as_str()),
+                                "{table}.{}: {value}",
+                                spec.name
+                            );
                         }
                     }
                     Allowed::IntRange { min, max } => {
@@ -281,7 +315,9 @@ fn territory_codes_resolve_consistently() {
         let depts = run.strings(table, "departement");
         let regions = run.strings(table, "region");
         for ((c, d), r) in communes.iter().zip(&depts).zip(&regions) {
-            let commune = referential.commune(c).unwrap_or_else(|| panic!("{table}: commune {c}"));
+            let commune = referential
+                .commune(c)
+                .unwrap_or_else(|| panic!("{table}: commune {c}"));
             assert_eq!(&commune.departement, d, "{table}: commune {c}");
             assert_eq!(&commune.region, r, "{table}: commune {c}");
         }
@@ -291,7 +327,9 @@ fn territory_codes_resolve_consistently() {
         let depts = run.text(table, "departement");
         for (c, d) in communes.iter().zip(&depts) {
             if let (Some(c), Some(d)) = (c, d) {
-                let commune = referential.commune(c).unwrap_or_else(|| panic!("{table}: {c}"));
+                let commune = referential
+                    .commune(c)
+                    .unwrap_or_else(|| panic!("{table}: {c}"));
                 assert_eq!(&commune.departement, d);
             }
         }
@@ -312,7 +350,11 @@ fn territory_codes_resolve_consistently() {
     for (s, d) in af_struct.iter().zip(&af_dept) {
         let home = &asp[s];
         let region = |code: &str| referential.departement(code).map(|x| x.region.clone());
-        assert_eq!(region(home), region(d), "AF département {d} outside the région of {home}");
+        assert_eq!(
+            region(home),
+            region(d),
+            "AF département {d} outside the région of {home}"
+        );
         same += usize::from(home == d);
     }
     assert!(share(same, af_dept.len()) > 0.85);
@@ -323,8 +365,11 @@ fn every_foreign_key_resolves() {
     let run = small();
     for table in SourceTable::ALL {
         for fk in table.foreign_keys() {
-            let targets: HashSet<String> =
-                run.text(fk.table, fk.target_column).into_iter().flatten().collect();
+            let targets: HashSet<String> = run
+                .text(fk.table, fk.target_column)
+                .into_iter()
+                .flatten()
+                .collect();
             for value in run.text(*table, fk.column).into_iter().flatten() {
                 assert!(
                     targets.contains(&value),
@@ -341,18 +386,45 @@ fn every_foreign_key_resolves() {
 #[test]
 fn links_between_sources_hold() {
     let run = small();
-    let structures: HashSet<i64> = run.i64s(SourceTable::Structures, "id").into_iter().collect();
-    let candidats: HashSet<String> =
-        run.strings(SourceTable::Candidats, "hash_nir").into_iter().collect();
-    let applications: HashSet<String> =
-        run.strings(SourceTable::Candidatures, "id").into_iter().collect();
-    assert_eq!(applications.len(), run.rows(SourceTable::Candidatures), "unique ids");
-    assert_eq!(candidats.len(), run.rows(SourceTable::Candidats), "one row per person");
+    let structures: HashSet<i64> = run
+        .i64s(SourceTable::Structures, "id")
+        .into_iter()
+        .collect();
+    let candidats: HashSet<String> = run
+        .strings(SourceTable::Candidats, "hash_nir")
+        .into_iter()
+        .collect();
+    let applications: HashSet<String> = run
+        .strings(SourceTable::Candidatures, "id")
+        .into_iter()
+        .collect();
+    assert_eq!(
+        applications.len(),
+        run.rows(SourceTable::Candidatures),
+        "unique ids"
+    );
+    assert_eq!(
+        candidats.len(),
+        run.rows(SourceTable::Candidats),
+        "one row per person"
+    );
     for s in run.i64s(SourceTable::Candidatures, "structure_id") {
         assert!(structures.contains(&s));
     }
-    for h in run.strings(SourceTable::Candidatures, "hash_nir") {
-        assert!(candidats.contains(&h));
+    // A candidat registered before (or on the day of) each of their applications.
+    let registered: BTreeMap<String, Option<i32>> = run
+        .strings(SourceTable::Candidats, "hash_nir")
+        .into_iter()
+        .zip(run.dates(SourceTable::Candidats, "created_at"))
+        .collect();
+    let applied = run.dates(SourceTable::Candidatures, "created_at");
+    for (h, c) in run
+        .strings(SourceTable::Candidatures, "hash_nir")
+        .iter()
+        .zip(&applied)
+    {
+        assert!(candidats.contains(h));
+        assert!(registered[h] <= *c, "registered after applying");
     }
     for h in run.strings(SourceTable::PassIae, "hash_nir") {
         assert!(candidats.contains(&h), "PASS holder is a candidat");
@@ -360,11 +432,18 @@ fn links_between_sources_hold() {
     for h in run.strings(SourceTable::Salaries, "hash_nir") {
         assert!(candidats.contains(&h), "salarié is a candidat");
     }
-    for id in run.text(SourceTable::PassIae, "candidature_id").into_iter().flatten() {
+    for id in run
+        .text(SourceTable::PassIae, "candidature_id")
+        .into_iter()
+        .flatten()
+    {
         assert!(applications.contains(&id));
     }
     let passes: HashSet<i64> = run.i64s(SourceTable::PassIae, "id").into_iter().collect();
-    for t in [SourceTable::PassIaeSuspensions, SourceTable::PassIaeProlongations] {
+    for t in [
+        SourceTable::PassIaeSuspensions,
+        SourceTable::PassIaeProlongations,
+    ] {
         for p in run.i64s(t, "pass_iae_id") {
             assert!(passes.contains(&p));
         }
@@ -411,19 +490,41 @@ fn every_code_parses_with_the_domain_enums() {
             .collect()
     }
     let kinds = all::<StructureKind>(run, SourceTable::Structures, "kind");
-    assert_eq!(kinds.len(), StructureKind::ALL.len(), "every structure kind is present");
+    assert_eq!(
+        kinds.len(),
+        StructureKind::ALL.len(),
+        "every structure kind is present"
+    );
     let prescribers = all::<PrescriberKind>(run, SourceTable::Organisations, "kind");
-    assert_eq!(prescribers.len(), PrescriberKind::ALL.len(), "every prescriber kind");
+    assert_eq!(
+        prescribers.len(),
+        PrescriberKind::ALL.len(),
+        "every prescriber kind"
+    );
     all::<PrescriberKind>(run, SourceTable::Candidatures, "sender_prescriber_kind");
     let states = all::<ApplicationState>(run, SourceTable::Candidatures, "state");
-    for s in ["new", "processing", "postponed", "accepted", "refused", "obsolete", "pool", "cancelled"] {
+    for s in [
+        "new",
+        "processing",
+        "postponed",
+        "accepted",
+        "refused",
+        "obsolete",
+        "pool",
+        "cancelled",
+    ] {
         assert!(states.contains(s), "state {s} present");
     }
-    assert_eq!(all::<Origine>(run, SourceTable::Candidatures, "origine").len(), 5);
+    assert_eq!(
+        all::<Origine>(run, SourceTable::Candidatures, "origine").len(),
+        5
+    );
     let reasons = all::<RefusalReason>(run, SourceTable::Candidatures, "refusal_reason");
     assert!(reasons.contains("auto") && reasons.len() >= 12);
     let paths = all::<CreationPath>(run, SourceTable::Candidatures, "creation_path");
-    assert!(paths.contains("ai_stock") && paths.contains("pe_approval") && paths.contains("default"));
+    assert!(
+        paths.contains("ai_stock") && paths.contains("pe_approval") && paths.contains("default")
+    );
     all::<SuspensionReason>(run, SourceTable::PassIaeSuspensions, "reason");
     all::<ProlongationReason>(run, SourceTable::PassIaeProlongations, "reason");
     all::<AspMeasure>(run, SourceTable::AnnexesFinancieres, "measure");
@@ -432,7 +533,10 @@ fn every_code_parses_with_the_domain_enums() {
     all::<AspMeasure>(run, SourceTable::Contrats, "measure");
     all::<EmiState>(run, SourceTable::EtatsMensuels, "state");
     all::<ExitMotive>(run, SourceTable::Contrats, "exit_motive");
-    assert_eq!(all::<ExitMotive>(run, SourceTable::MotifsSortie, "code").len(), ExitMotive::ALL.len());
+    assert_eq!(
+        all::<ExitMotive>(run, SourceTable::MotifsSortie, "code").len(),
+        ExitMotive::ALL.len()
+    );
     all::<ExitCategory>(run, SourceTable::MotifsSortie, "category");
     all::<Sex>(run, SourceTable::Candidats, "sex");
     all::<Sex>(run, SourceTable::Salaries, "sex");
@@ -446,7 +550,11 @@ fn hashes_are_sha256_hex_and_never_zero() {
     let run = small();
     for h in run.strings(SourceTable::Candidats, "hash_nir") {
         assert_eq!(h.len(), 64);
-        assert!(h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{h}");
+        assert!(
+            h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "{h}"
+        );
         assert!(h.bytes().any(|b| b != b'0'));
     }
 }
@@ -529,7 +637,10 @@ fn imports_are_small_and_dated() {
 }
 
 fn run_paths(cfg: GeneratorConfig) -> BTreeSet<String> {
-    run(cfg).strings(SourceTable::Candidatures, "creation_path").into_iter().collect()
+    run(cfg)
+        .strings(SourceTable::Candidatures, "creation_path")
+        .into_iter()
+        .collect()
 }
 
 #[test]
@@ -548,17 +659,27 @@ fn shares_are_plausible() {
     // Origines.
     let origines = run.strings(SourceTable::Candidatures, "origine");
     let of = |o: &str| share(origines.iter().filter(|x| *x == o).count(), origines.len());
-    assert!((0.35..0.55).contains(&of("PRESCRIPTEUR_HABILITE")), "{}", of("PRESCRIPTEUR_HABILITE"));
+    assert!(
+        (0.35..0.55).contains(&of("PRESCRIPTEUR_HABILITE")),
+        "{}",
+        of("PRESCRIPTEUR_HABILITE")
+    );
     assert!((0.15..0.35).contains(&of("CANDIDAT")), "{}", of("CANDIDAT"));
     // Acceptance and applications per hire.
     let states = run.strings(SourceTable::Candidatures, "state");
     let accepted = states.iter().filter(|s| *s == "accepted").count();
-    assert!((0.06..0.2).contains(&share(accepted, states.len())), "acceptance rate");
+    assert!(
+        (0.06..0.2).contains(&share(accepted, states.len())),
+        "acceptance rate"
+    );
     // People.
     let qpv = run.bools(SourceTable::Candidats, "qpv");
     assert!((0.14..0.26).contains(&share(qpv.iter().filter(|q| **q).count(), qpv.len())));
     let sex = run.strings(SourceTable::Candidats, "sex");
-    let women = share(sex.iter().filter(|s| *s == Sex::Female.code()).count(), sex.len());
+    let women = share(
+        sex.iter().filter(|s| *s == Sex::Female.code()).count(),
+        sex.len(),
+    );
     assert!((0.3..0.5).contains(&women));
     let rsa = run.strings(SourceTable::Contrats, "rsa");
     let recipients = share(rsa.iter().filter(|r| *r != "NON").count(), rsa.len());
@@ -577,8 +698,17 @@ fn shares_are_plausible() {
         .collect::<Vec<_>>()
         .into_iter()
         .collect();
-    let cat = |c: &str| share(exits.iter().filter(|x| x.as_str() == c).count(), exits.len());
-    assert!((0.28..0.42).contains(&cat("EMPLOI_DURABLE")), "durable {}", cat("EMPLOI_DURABLE"));
+    let cat = |c: &str| {
+        share(
+            exits.iter().filter(|x| x.as_str() == c).count(),
+            exits.len(),
+        )
+    };
+    assert!(
+        (0.28..0.42).contains(&cat("EMPLOI_DURABLE")),
+        "durable {}",
+        cat("EMPLOI_DURABLE")
+    );
     assert!((0.18..0.32).contains(&cat("EMPLOI_TRANSITION")));
     assert!((0.05..0.15).contains(&cat("SORTIE_POSITIVE")));
     // AF: mostly counted states.
@@ -594,7 +724,10 @@ fn shares_are_plausible() {
 fn etp_realises_are_close_to_etp_conventionnes() {
     let run = small();
     let ids = run.i64s(SourceTable::AnnexesFinancieres, "id");
-    let etp = run.f64s(SourceTable::AnnexesFinancieres, "etp_conventionnes_mensuels");
+    let etp = run.f64s(
+        SourceTable::AnnexesFinancieres,
+        "etp_conventionnes_mensuels",
+    );
     let hours_per_etp = run.f64s(SourceTable::AnnexesFinancieres, "heures_annuelles_etp");
     let conventioned: BTreeMap<i64, (f64, f64)> = ids
         .iter()
@@ -621,18 +754,31 @@ fn etp_realises_are_close_to_etp_conventionnes() {
         planned += e;
     }
     let national = done / planned;
-    assert!((0.8..=1.1).contains(&national), "realisation rate {national}");
-    assert!(share(in_band, hours.len()) > 0.8, "most funding lines near their target");
+    assert!(
+        (0.8..=1.1).contains(&national),
+        "realisation rate {national}"
+    );
+    assert!(
+        share(in_band, hours.len()) > 0.8,
+        "most funding lines near their target"
+    );
 }
 
 #[test]
 fn counts_scale_linearly_and_cover_every_kind() {
     let tiny = run(config(0.001, 2024, 2024));
-    let kinds: BTreeSet<String> = tiny.strings(SourceTable::Structures, "kind").into_iter().collect();
+    let kinds: BTreeSet<String> = tiny
+        .strings(SourceTable::Structures, "kind")
+        .into_iter()
+        .collect();
     assert_eq!(kinds.len(), StructureKind::ALL.len());
     let a = run(config(0.005, 2024, 2024));
     let b = run(config(0.01, 2024, 2024));
-    for table in [SourceTable::Candidatures, SourceTable::EtatsMensuels, SourceTable::Organisations] {
+    for table in [
+        SourceTable::Candidatures,
+        SourceTable::EtatsMensuels,
+        SourceTable::Organisations,
+    ] {
         let ratio = b.rows(table) as f64 / a.rows(table) as f64;
         assert!((1.5..2.6).contains(&ratio), "{table} ratio {ratio}");
     }
@@ -642,14 +788,63 @@ fn counts_scale_linearly_and_cover_every_kind() {
 fn invalid_parameters_are_named() {
     let base = config(0.01, 2021, 2025);
     let cases = [
-        (GeneratorConfig { scale: 0.0, ..base.clone() }, "scale"),
-        (GeneratorConfig { scale: -1.0, ..base.clone() }, "scale"),
-        (GeneratorConfig { scale: f64::NAN, ..base.clone() }, "scale"),
-        (GeneratorConfig { scale: f64::INFINITY, ..base.clone() }, "scale"),
-        (GeneratorConfig { scale: 21.0, ..base.clone() }, "scale"),
-        (GeneratorConfig { first_year: 2014, ..base.clone() }, "first_year"),
-        (GeneratorConfig { last_year: 2101, ..base.clone() }, "last_year"),
-        (GeneratorConfig { first_year: 2024, last_year: 2023, ..base.clone() }, "first_year"),
+        (
+            GeneratorConfig {
+                scale: 0.0,
+                ..base.clone()
+            },
+            "scale",
+        ),
+        (
+            GeneratorConfig {
+                scale: -1.0,
+                ..base.clone()
+            },
+            "scale",
+        ),
+        (
+            GeneratorConfig {
+                scale: f64::NAN,
+                ..base.clone()
+            },
+            "scale",
+        ),
+        (
+            GeneratorConfig {
+                scale: f64::INFINITY,
+                ..base.clone()
+            },
+            "scale",
+        ),
+        (
+            GeneratorConfig {
+                scale: 21.0,
+                ..base.clone()
+            },
+            "scale",
+        ),
+        (
+            GeneratorConfig {
+                first_year: 2014,
+                ..base.clone()
+            },
+            "first_year",
+        ),
+        (
+            GeneratorConfig {
+                last_year: 2101,
+                ..base.clone()
+            },
+            "last_year",
+        ),
+        (
+            GeneratorConfig {
+                first_year: 2024,
+                last_year: 2023,
+                ..base.clone()
+            },
+            "first_year",
+        ),
     ];
     for (cfg, expected) in cases {
         match cfg.validate() {
@@ -704,8 +899,12 @@ fn output_is_atomic() {
 fn progress_is_reported_in_order() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut events = Vec::new();
-    generate(&config(0.001, 2023, 2024), &tmp.path().join("out"), &mut |e| events.push(e))
-        .expect("run");
+    generate(
+        &config(0.001, 2023, 2024),
+        &tmp.path().join("out"),
+        &mut |e| events.push(e),
+    )
+    .expect("run");
     let Some(ProgressEvent::Started { total_steps }) = events.first() else {
         panic!("starts with Started: {events:?}");
     };
