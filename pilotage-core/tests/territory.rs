@@ -1,5 +1,8 @@
 //! The official territory referential: counts, links between levels, real codes, errors.
 
+// Tests fail loudly on purpose: unwrapping here is the assertion.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 
 use pilotage_core::domain::Code;

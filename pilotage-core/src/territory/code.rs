@@ -159,7 +159,7 @@ pub fn validate_epci_code(code: &str) -> Result<(), TerritoryError> {
             }
         })
         .sum();
-    if sum % 10 != 0 {
+    if !sum.is_multiple_of(10) {
         return Err(malformed(
             level,
             code,
