@@ -29,6 +29,19 @@ pub trait Code: Sized + Copy + Eq + 'static {
                 value: code.to_owned(),
             })
     }
+    /// Parses a French label strictly (exact string). For data whose upstream values are the
+    /// labels themselves, such as the platform pipeline's `origine` or `rcs_libelle`. Labels
+    /// are unique within each enum.
+    fn from_label(label: &str) -> Result<Self, CodeError> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|m| m.label() == label)
+            .ok_or_else(|| CodeError {
+                field: Self::FIELD,
+                value: label.to_owned(),
+            })
+    }
 }
 
 /// A code that is not a member of its enumeration.
@@ -112,5 +125,20 @@ macro_rules! code_enum {
     };
 }
 
+mod application;
+mod approval;
+mod convention;
+mod eligibility;
+mod exit;
+mod person;
+mod prescriber;
 mod structure;
+
+pub use application::*;
+pub use approval::*;
+pub use convention::*;
+pub use eligibility::*;
+pub use exit::*;
+pub use person::*;
+pub use prescriber::*;
 pub use structure::*;
