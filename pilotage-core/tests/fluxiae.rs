@@ -38,29 +38,55 @@ fn one_batch(table: &FluxIaeTable) -> RecordBatch {
 }
 
 fn strings(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
-    let array = batch.column_by_name(column).expect(column).as_string::<i32>();
+    let array = batch
+        .column_by_name(column)
+        .expect(column)
+        .as_string::<i32>();
     array.iter().map(|v| v.map(str::to_owned)).collect()
 }
 
 fn i64s(batch: &RecordBatch, column: &str) -> Vec<Option<i64>> {
-    batch.column_by_name(column).expect(column).as_primitive::<Int64Type>().iter().collect()
+    batch
+        .column_by_name(column)
+        .expect(column)
+        .as_primitive::<Int64Type>()
+        .iter()
+        .collect()
 }
 
 fn i32s(batch: &RecordBatch, column: &str) -> Vec<Option<i32>> {
-    batch.column_by_name(column).expect(column).as_primitive::<Int32Type>().iter().collect()
+    batch
+        .column_by_name(column)
+        .expect(column)
+        .as_primitive::<Int32Type>()
+        .iter()
+        .collect()
 }
 
 fn f64s(batch: &RecordBatch, column: &str) -> Vec<Option<f64>> {
-    batch.column_by_name(column).expect(column).as_primitive::<Float64Type>().iter().collect()
+    batch
+        .column_by_name(column)
+        .expect(column)
+        .as_primitive::<Float64Type>()
+        .iter()
+        .collect()
 }
 
 fn bools(batch: &RecordBatch, column: &str) -> Vec<Option<bool>> {
-    batch.column_by_name(column).expect(column).as_boolean().iter().collect()
+    batch
+        .column_by_name(column)
+        .expect(column)
+        .as_boolean()
+        .iter()
+        .collect()
 }
 
 /// Dates as dd/mm/yyyy text, to compare with the golden files by eye.
 fn dates(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
-    let array = batch.column_by_name(column).expect(column).as_primitive::<Date32Type>();
+    let array = batch
+        .column_by_name(column)
+        .expect(column)
+        .as_primitive::<Date32Type>();
     array
         .iter()
         .map(|d| {
@@ -86,31 +112,63 @@ fn golden_annexe_financiere() {
     assert_eq!(b.schema(), SourceTable::AnnexesFinancieres.schema());
     assert_eq!(i64s(&b, "id"), [Some(4501), Some(4502), Some(4503)]);
     assert_eq!(strings(&b, "number")[2], s("ETTI971240007A0M0"));
-    assert_eq!(i64s(&b, "structure_asp_id"), [Some(1201), Some(1202), Some(1203)]);
-    assert_eq!(strings(&b, "measure"), [s("ACI_DC"), s("EI_DC"), s("ETTI_DC")]);
-    assert_eq!(strings(&b, "state"), [s("VALIDE"), s("PROVISOIRE"), s("CLOTURE")]);
-    assert_eq!(dates(&b, "start_date"), [s("01/01/2025"), s("01/01/2025"), s("01/07/2024")]);
-    assert_eq!(dates(&b, "end_date"), [s("31/12/2025"), s("30/06/2025"), s("31/12/2024")]);
+    assert_eq!(
+        i64s(&b, "structure_asp_id"),
+        [Some(1201), Some(1202), Some(1203)]
+    );
+    assert_eq!(
+        strings(&b, "measure"),
+        [s("ACI_DC"), s("EI_DC"), s("ETTI_DC")]
+    );
+    assert_eq!(
+        strings(&b, "state"),
+        [s("VALIDE"), s("PROVISOIRE"), s("CLOTURE")]
+    );
+    assert_eq!(
+        dates(&b, "start_date"),
+        [s("01/01/2025"), s("01/01/2025"), s("01/07/2024")]
+    );
+    assert_eq!(
+        dates(&b, "end_date"),
+        [s("31/12/2025"), s("30/06/2025"), s("31/12/2024")]
+    );
     assert_eq!(i32s(&b, "year"), [Some(2025), Some(2025), Some(2024)]);
     assert_eq!(strings(&b, "departement"), [s("75"), s("2A"), s("971")]);
-    assert_eq!(f64s(&b, "etp_conventionnes_mensuels"), [Some(12.5), Some(4.0), Some(2.25)]);
-    assert_eq!(f64s(&b, "montant_cofinance_departement"), [Some(45_000.0), None, Some(0.0)]);
-    assert_eq!(f64s(&b, "heures_annuelles_etp"), [Some(1607.0), Some(1607.0), None]);
+    assert_eq!(
+        f64s(&b, "etp_conventionnes_mensuels"),
+        [Some(12.5), Some(4.0), Some(2.25)]
+    );
+    assert_eq!(
+        f64s(&b, "montant_cofinance_departement"),
+        [Some(45_000.0), None, Some(0.0)]
+    );
+    assert_eq!(
+        f64s(&b, "heures_annuelles_etp"),
+        [Some(1607.0), Some(1607.0), None]
+    );
     // Lines 4 and 5 carry the same canonical values (they differ in an ignored column).
     assert_eq!(table.summary.data_lines, 4);
     assert_eq!(table.duplicates_dropped(), 1);
     assert_eq!(table.summary.fin_count, Some(4));
     assert_eq!(
         table.summary.extracted_at,
-        Some(ExtractionStamp { year: 2025, month: 9, day: 14, hour: 6, minute: 30, second: 2 })
+        Some(ExtractionStamp {
+            year: 2025,
+            month: 9,
+            day: 14,
+            hour: 6,
+            minute: 30,
+            second: 2
+        })
     );
     let warnings: Vec<String> = table.warnings().iter().map(ToString::to_string).collect();
     assert_eq!(
         warnings,
-        [format!(
+        [
             "fluxIAE_AnnexeFinanciere_14092025_063002.csv:2: 2 unknown column(s) ignored: \
              af_numero_avenant_renouvellement, af_date_etat_valide"
-        )]
+                .to_owned()
+        ]
     );
 }
 
@@ -119,7 +177,10 @@ fn golden_salarie_without_deb_line_and_with_crlf() {
     let table = read(View::Salarie);
     let b = one_batch(&table);
     assert_eq!(b.schema(), SourceTable::Salaries.schema());
-    assert_eq!(i64s(&b, "id"), [Some(900_001), Some(900_002), Some(900_003)]);
+    assert_eq!(
+        i64s(&b, "id"),
+        [Some(900_001), Some(900_002), Some(900_003)]
+    );
     assert_eq!(
         strings(&b, "hash_nir")[0],
         s("2442ffeede6ab0781f47fb14845f2683237ccb5e6cd26af1d2be97f972d24b9e")
@@ -130,7 +191,11 @@ fn golden_salarie_without_deb_line_and_with_crlf() {
     assert_eq!(strings(&b, "departement"), [s("75"), s("2A"), None]);
     assert_eq!(table.summary.extracted_at, None);
     assert_eq!(table.warnings().len(), 1);
-    assert!(table.warnings()[0].message.contains("no DEB line"), "{:?}", table.warnings());
+    assert!(
+        table.warnings()[0].message.contains("no DEB line"),
+        "{:?}",
+        table.warnings()
+    );
 }
 
 #[test]
@@ -139,9 +204,15 @@ fn golden_contrat_mission() {
     let b = one_batch(&table);
     assert_eq!(b.schema(), SourceTable::Contrats.schema());
     assert_eq!(i64s(&b, "id"), [Some(70_001), Some(70_002), Some(70_003)]);
-    assert_eq!(i64s(&b, "salarie_id"), [Some(900_001), Some(900_002), Some(900_002)]);
+    assert_eq!(
+        i64s(&b, "salarie_id"),
+        [Some(900_001), Some(900_002), Some(900_002)]
+    );
     assert_eq!(i64s(&b, "parent_contrat_id"), [None, None, Some(70_002)]);
-    assert_eq!(dates(&b, "start_date"), [s("03/02/2025"), s("01/10/2024"), s("01/04/2025")]);
+    assert_eq!(
+        dates(&b, "start_date"),
+        [s("03/02/2025"), s("01/10/2024"), s("01/04/2025")]
+    );
     assert_eq!(dates(&b, "exit_date"), [None, s("31/03/2025"), None]);
     assert_eq!(strings(&b, "exit_motive"), [None, s("CDI"), None]);
     assert_eq!(strings(&b, "rsa"), [s("OUI-M"), s("NON"), s("NON")]);
@@ -166,8 +237,14 @@ fn golden_etat_mensuel_indiv() {
     assert_eq!(i64s(&b, "af_id"), [Some(4501), Some(4501), Some(4502)]);
     assert_eq!(i32s(&b, "month"), [Some(2), Some(3), Some(1)]);
     assert_eq!(i32s(&b, "year"), [Some(2025); 3]);
-    assert_eq!(f64s(&b, "hours_worked"), [Some(86.5), Some(120.0), Some(151.67)]);
-    assert_eq!(strings(&b, "state"), [s("VALIDE"), s("VALIDE"), s("DEBLOQUE")]);
+    assert_eq!(
+        f64s(&b, "hours_worked"),
+        [Some(86.5), Some(120.0), Some(151.67)]
+    );
+    assert_eq!(
+        strings(&b, "state"),
+        [s("VALIDE"), s("VALIDE"), s("DEBLOQUE")]
+    );
     assert_eq!(table.duplicates_dropped(), 1);
     assert_eq!(table.summary.rows, 3);
 }
@@ -179,13 +256,23 @@ fn golden_structure_columns_read_by_name_not_position() {
     assert_eq!(b.schema(), SourceTable::Structures.schema());
     assert_eq!(i64s(&b, "id"), [Some(31), Some(32)]);
     assert_eq!(i64s(&b, "asp_id"), [Some(1201), Some(1202)]);
-    assert_eq!(strings(&b, "siret"), [s("12345678900011"), s("98765432100017")]);
+    assert_eq!(
+        strings(&b, "siret"),
+        [s("12345678900011"), s("98765432100017")]
+    );
     assert_eq!(strings(&b, "kind"), [s("ACI"), s("EI")]);
     assert_eq!(i64s(&b, "parent_id"), [None, None]);
-    assert_eq!(strings(&b, "name"), [s("Atelier du Canal"), s("Insertion Corse Sud")]);
+    assert_eq!(
+        strings(&b, "name"),
+        [s("Atelier du Canal"), s("Insertion Corse Sud")]
+    );
     assert_eq!(strings(&b, "region"), [s("11"), s("94")]);
     assert_eq!(dates(&b, "created_at"), [s("15/09/2021"), s("02/03/2022")]);
-    assert_eq!(table.warnings().len(), 1, "structure_siret_signature is not kept");
+    assert_eq!(
+        table.warnings().len(),
+        1,
+        "structure_siret_signature is not kept"
+    );
 }
 
 #[test]
@@ -193,11 +280,21 @@ fn golden_ref_motif_sort() {
     let table = read(View::RefMotifSort);
     let b = one_batch(&table);
     assert_eq!(b.schema(), SourceTable::MotifsSortie.schema());
-    assert_eq!(strings(&b, "code"), [s("CDI"), s("CDD_MOINS_6_MOIS"), s("FORMATION_QUALIFIANTE")]);
-    assert_eq!(strings(&b, "label")[2], s("Entrée en formation qualifiante ou pré-qualifiante"));
+    assert_eq!(
+        strings(&b, "code"),
+        [s("CDI"), s("CDD_MOINS_6_MOIS"), s("FORMATION_QUALIFIANTE")]
+    );
+    assert_eq!(
+        strings(&b, "label")[2],
+        s("Entrée en formation qualifiante ou pré-qualifiante")
+    );
     assert_eq!(
         strings(&b, "category"),
-        [s("EMPLOI_DURABLE"), s("EMPLOI_TRANSITION"), s("SORTIE_POSITIVE")]
+        [
+            s("EMPLOI_DURABLE"),
+            s("EMPLOI_TRANSITION"),
+            s("SORTIE_POSITIVE")
+        ]
     );
 }
 
@@ -219,11 +316,19 @@ fn every_golden_view_round_trips_and_writes_deterministic_bytes() {
         let first = read(view);
         let options = WriteOptions::default();
         let bytes = write_to_vec(view, &first.batches, &options);
-        assert_eq!(bytes, write_to_vec(view, &first.batches, &options), "{view}: same bytes");
+        assert_eq!(
+            bytes,
+            write_to_vec(view, &first.batches, &options),
+            "{view}: same bytes"
+        );
         let again = read_bytes(view, &bytes);
         assert_eq!(one_batch(&again), one_batch(&first), "{view}");
         assert_eq!(again.duplicates_dropped(), 0);
-        assert!(again.warnings().is_empty(), "{view}: {:?}", again.warnings());
+        assert!(
+            again.warnings().is_empty(),
+            "{view}: {:?}",
+            again.warnings()
+        );
     }
 }
 
@@ -231,10 +336,18 @@ fn every_golden_view_round_trips_and_writes_deterministic_bytes() {
 fn writer_output_is_the_documented_text() {
     let table = read(View::RefMotifSort);
     let options = WriteOptions {
-        extracted_at: ExtractionStamp { year: 2025, month: 9, day: 14, hour: 6, minute: 30, second: 2 },
+        extracted_at: ExtractionStamp {
+            year: 2025,
+            month: 9,
+            day: 14,
+            hour: 6,
+            minute: 30,
+            second: 2,
+        },
         ..WriteOptions::default()
     };
-    let text = String::from_utf8(write_to_vec(View::RefMotifSort, &table.batches, &options)).expect("utf-8");
+    let text = String::from_utf8(write_to_vec(View::RefMotifSort, &table.batches, &options))
+        .expect("utf-8");
     assert_eq!(
         text,
         "DEBRefMotifSort14092025_063002\n\
@@ -257,20 +370,38 @@ fn contracts_batch(rows: usize) -> RecordBatch {
         .map(|field| -> ArrayRef {
             match field.name().as_str() {
                 "id" => Arc::new(ids.clone()),
-                "salarie_id" => Arc::new(Int64Array::from_iter_values((0..n).map(|i| 1_000_000_000_000 + i))),
+                "salarie_id" => Arc::new(Int64Array::from_iter_values(
+                    (0..n).map(|i| 1_000_000_000_000 + i),
+                )),
                 "structure_asp_id" => Arc::new(Int64Array::from_iter_values((0..n).map(|i| i % 7))),
-                "parent_contrat_id" => Arc::new(Int64Array::from_iter((1..=n).map(|i| (i % 3 == 0).then_some(i - 1)))),
-                "start_date" => Arc::new(Date32Array::from_iter_values((0..n).map(|i| (i as i32 * 37) % 60_000 - 25_000))),
-                "end_date" | "exit_date" => Arc::new(Date32Array::from_iter((0..n).map(|i| (i % 2 == 0).then_some(20_000 + i as i32)))),
-                "measure" => Arc::new(StringArray::from_iter_values((0..n).map(|i| ["ACI_DC", "EI_MP", "FDI_DC"][i as usize % 3]))),
-                "exit_motive" | "education_level" | "unemployment_duration" => {
-                    Arc::new(StringArray::from_iter((0..n).map(|i| (i % 4 != 0).then(|| format!("C{i}")))))
-                }
-                "rsa" => Arc::new(StringArray::from_iter_values((0..n).map(|i| ["NON", "OUI-M", "OUI-NM"][i as usize % 3]))),
+                "parent_contrat_id" => Arc::new(Int64Array::from_iter(
+                    (1..=n).map(|i| (i % 3 == 0).then_some(i - 1)),
+                )),
+                "start_date" => Arc::new(Date32Array::from_iter_values(
+                    (0..n).map(|i| (i as i32 * 37) % 60_000 - 25_000),
+                )),
+                "end_date" | "exit_date" => Arc::new(Date32Array::from_iter(
+                    (0..n).map(|i| (i % 2 == 0).then_some(20_000 + (i % 50_000) as i32)),
+                )),
+                "measure" => Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| ["ACI_DC", "EI_MP", "FDI_DC"][i as usize % 3]),
+                )),
+                "exit_motive" | "education_level" | "unemployment_duration" => Arc::new(
+                    StringArray::from_iter((0..n).map(|i| (i % 4 != 0).then(|| format!("C{i}")))),
+                ),
+                "rsa" => Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| ["NON", "OUI-M", "OUI-NM"][i as usize % 3]),
+                )),
                 _ => match field.data_type() {
-                    arrow_schema::DataType::Boolean => Arc::new(BooleanArray::from_iter((0..n).map(|i| Some(i % 5 == 0)))),
-                    arrow_schema::DataType::Float64 => Arc::new(Float64Array::from_iter_values((0..n).map(|i| 0.1 * i as f64))),
-                    arrow_schema::DataType::Int32 => Arc::new(Int32Array::from_iter_values((0..n).map(|i| i as i32))),
+                    arrow_schema::DataType::Boolean => {
+                        Arc::new(BooleanArray::from_iter((0..n).map(|i| Some(i % 5 == 0))))
+                    }
+                    arrow_schema::DataType::Float64 => Arc::new(Float64Array::from_iter_values(
+                        (0..n).map(|i| 0.1 * i as f64),
+                    )),
+                    arrow_schema::DataType::Int32 => {
+                        Arc::new(Int32Array::from_iter_values((0..n).map(|i| i as i32)))
+                    }
                     other => panic!("no generator for {other}"),
                 },
             }
@@ -295,10 +426,17 @@ fn hand_made_batches_round_trip_across_batch_boundaries() {
 #[test]
 fn injected_duplicates_are_dropped_and_counted() {
     let batch = contracts_batch(100);
-    let options = WriteOptions { duplicate_every: Some(7), ..WriteOptions::default() };
+    let options = WriteOptions {
+        duplicate_every: Some(7),
+        ..WriteOptions::default()
+    };
     let mut out = Vec::new();
-    let written = fluxiae::write_view(View::ContratMission, [&batch], &mut out, &options).expect("write");
-    assert_eq!((written.rows, written.duplicates, written.data_lines), (100, 14, 114));
+    let written =
+        fluxiae::write_view(View::ContratMission, [&batch], &mut out, &options).expect("write");
+    assert_eq!(
+        (written.rows, written.duplicates, written.data_lines),
+        (100, 14, 114)
+    );
     let table = read_bytes(View::ContratMission, &out);
     assert_eq!(table.duplicates_dropped(), 14);
     assert_eq!(table.summary.data_lines, 114);
@@ -309,10 +447,18 @@ fn injected_duplicates_are_dropped_and_counted() {
 fn gzip_files_are_detected_by_content_and_deterministic() {
     let dir = tempfile::tempdir().expect("tempdir");
     let table = read(View::AnnexeFinanciere);
-    let options = WriteOptions { gzip: true, duplicate_every: Some(2), ..WriteOptions::default() };
+    let options = WriteOptions {
+        gzip: true,
+        duplicate_every: Some(2),
+        ..WriteOptions::default()
+    };
     let (path, summary) =
-        fluxiae::write_view_file(dir.path(), View::AnnexeFinanciere, &table.batches, &options).expect("write");
-    assert_eq!(path.file_name().and_then(|n| n.to_str()), Some("fluxIAE_AnnexeFinanciere_01012025_000000.csv.gz"));
+        fluxiae::write_view_file(dir.path(), View::AnnexeFinanciere, &table.batches, &options)
+            .expect("write");
+    assert_eq!(
+        path.file_name().and_then(|n| n.to_str()),
+        Some("fluxIAE_AnnexeFinanciere_01012025_000000.csv.gz")
+    );
     assert_eq!(summary.duplicates, 1);
     let bytes = std::fs::read(&path).expect("read");
     assert_eq!(&bytes[..2], &[0x1f, 0x8b]);
@@ -321,12 +467,18 @@ fn gzip_files_are_detected_by_content_and_deterministic() {
     assert_eq!(again.duplicates_dropped(), 1);
     // Same bytes a second time.
     std::fs::remove_file(&path).expect("rm");
-    fluxiae::write_view_file(dir.path(), View::AnnexeFinanciere, &table.batches, &options).expect("write");
+    fluxiae::write_view_file(dir.path(), View::AnnexeFinanciere, &table.batches, &options)
+        .expect("write");
     assert_eq!(std::fs::read(&path).expect("read"), bytes);
     // A gzip stream under a plain .csv name is still read.
-    let renamed = dir.path().join("fluxIAE_AnnexeFinanciere_01012025_000000.csv");
+    let renamed = dir
+        .path()
+        .join("fluxIAE_AnnexeFinanciere_01012025_000000.csv");
     std::fs::rename(&path, &renamed).expect("rename");
-    assert_eq!(one_batch(&fluxiae::read_view(&renamed, None).expect("read")), one_batch(&table));
+    assert_eq!(
+        one_batch(&fluxiae::read_view(&renamed, None).expect("read")),
+        one_batch(&table)
+    );
 }
 
 #[test]
@@ -334,7 +486,11 @@ fn write_views_writes_every_view_named_by_the_extraction() {
     let dir = tempfile::tempdir().expect("tempdir");
     let tables: Vec<FluxIaeTable> = View::ALL.iter().map(|&v| read(v)).collect();
     let written = fluxiae::write_views(dir.path(), &WriteOptions::default(), &mut |table| {
-        tables.iter().find(|t| t.table == table).map(|t| t.batches.clone()).unwrap_or_default()
+        tables
+            .iter()
+            .find(|t| t.table == table)
+            .map(|t| t.batches.clone())
+            .unwrap_or_default()
     })
     .expect("write");
     assert_eq!(written.len(), 6);
@@ -361,7 +517,11 @@ fn missing_fin_line_is_a_truncated_file() {
     let e = read_err(View::AnnexeFinanciere, cut);
     assert!(matches!(*e.kind, ErrorKind::MissingFin), "{e}");
     assert_eq!(e.line, Some(6), "{e}");
-    assert!(e.to_string().starts_with("bad.csv:6: end of file reached without the closing FIN line"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("bad.csv:6: end of file reached without the closing FIN line"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -378,7 +538,10 @@ fn file_cut_mid_line_is_reported_on_that_line() {
 fn impossible_date_names_line_column_and_value() {
     let text = golden_text(View::AnnexeFinanciere).replace("01/07/2024", "31/02/2024");
     let e = read_err(View::AnnexeFinanciere, &text);
-    assert!(matches!(&*e.kind, ErrorKind::InvalidDate(c) if c == "start_date"), "{e}");
+    assert!(
+        matches!(&*e.kind, ErrorKind::InvalidDate(c) if c == "start_date"),
+        "{e}"
+    );
     assert_eq!(e.line, Some(6));
     assert_eq!(e.column.as_deref(), Some("af_date_debut_effet"));
     assert_eq!(e.value.as_deref(), Some("31/02/2024"));
@@ -393,7 +556,16 @@ fn impossible_date_names_line_column_and_value() {
 fn wrong_field_count_on_a_line() {
     let text = golden_text(View::ContratMission).replace("|OUI-M|", "|OUI-M|extra|");
     let e = read_err(View::ContratMission, &text);
-    assert!(matches!(*e.kind, ErrorKind::FieldCount { expected: 17, found: 18 }), "{e}");
+    assert!(
+        matches!(
+            *e.kind,
+            ErrorKind::FieldCount {
+                expected: 17,
+                found: 18
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(e.line, Some(3));
 }
 
@@ -404,11 +576,17 @@ fn missing_required_columns_are_all_named() {
         .replace("emi_esm_etat_code", "etat");
     let e = read_err(View::EtatMensuelIndiv, &text);
     match &*e.kind {
-        ErrorKind::MissingColumns(columns) => assert_eq!(columns, &["emi_sme_mois", "emi_esm_etat_code"]),
+        ErrorKind::MissingColumns(columns) => {
+            assert_eq!(columns, &["emi_sme_mois", "emi_esm_etat_code"])
+        }
         other => panic!("{other}"),
     }
     assert_eq!(e.line, Some(2));
-    assert!(e.to_string().contains("missing required column(s): emi_sme_mois, emi_esm_etat_code"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("missing required column(s): emi_sme_mois, emi_esm_etat_code"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -418,14 +596,26 @@ fn extra_columns_are_ignored_with_a_warning() {
     assert_eq!(table.num_rows(), 3);
     assert_eq!(table.warnings().len(), 1);
     assert_eq!(table.warnings()[0].line, Some(2));
-    assert_eq!(table.warnings()[0].message, "2 unknown column(s) ignored: rms_id, rcs_id");
+    assert_eq!(
+        table.warnings()[0].message,
+        "2 unknown column(s) ignored: rms_id, rcs_id"
+    );
 }
 
 #[test]
 fn fin_count_must_match_the_data_lines() {
     let text = golden_text(View::RefMotifSort).replace("FIN3", "FIN4");
     let e = read_err(View::RefMotifSort, &text);
-    assert!(matches!(*e.kind, ErrorKind::FinCountMismatch { declared: 4, found: 3 }), "{e}");
+    assert!(
+        matches!(
+            *e.kind,
+            ErrorKind::FinCountMismatch {
+                declared: 4,
+                found: 3
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(e.line, Some(6));
 }
 
@@ -433,8 +623,14 @@ fn fin_count_must_match_the_data_lines() {
 fn empty_required_value_and_bad_numbers() {
     let text = golden_text(View::EtatMensuelIndiv).replace("|86,5|", "||");
     let e = read_err(View::EtatMensuelIndiv, &text);
-    assert!(matches!(&*e.kind, ErrorKind::Required(c) if c == "hours_worked"), "{e}");
-    assert_eq!((e.line, e.column.as_deref()), (Some(3), Some("emi_nb_heures_travail")));
+    assert!(
+        matches!(&*e.kind, ErrorKind::Required(c) if c == "hours_worked"),
+        "{e}"
+    );
+    assert_eq!(
+        (e.line, e.column.as_deref()),
+        (Some(3), Some("emi_nb_heures_travail"))
+    );
 
     let text = golden_text(View::EtatMensuelIndiv).replace("|151.67|", "|151h|");
     let e = read_err(View::EtatMensuelIndiv, &text);
@@ -458,7 +654,10 @@ fn deb_line_of_another_view_is_refused() {
     let e = read_err(View::AnnexeFinanciere, &text);
     match &*e.kind {
         ErrorKind::ViewMismatch { expected, found } => {
-            assert_eq!((expected.as_str(), found.as_str()), ("AnnexeFinanciere", "RefMotifSort"));
+            assert_eq!(
+                (expected.as_str(), found.as_str()),
+                ("AnnexeFinanciere", "RefMotifSort")
+            );
         }
         other => panic!("{other}"),
     }
@@ -478,37 +677,65 @@ fn lines_after_fin_and_empty_files_are_refused() {
 #[test]
 fn truncated_gzip_stream_is_an_error() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(golden_text(View::AnnexeFinanciere).as_bytes()).expect("gz");
+    gz.write_all(golden_text(View::AnnexeFinanciere).as_bytes())
+        .expect("gz");
     let bytes = gz.finish().expect("gz");
     let cut = &bytes[..bytes.len() / 2];
     let e = match fluxiae::read_view_from(cut, View::AnnexeFinanciere, "cut.csv.gz") {
         Ok(_) => panic!("read a cut gzip stream"),
         Err(e) => e,
     };
-    assert!(matches!(*e.kind, ErrorKind::Io(_) | ErrorKind::TruncatedLine | ErrorKind::MissingFin), "{e}");
+    assert!(
+        matches!(
+            *e.kind,
+            ErrorKind::Io(_) | ErrorKind::TruncatedLine | ErrorKind::MissingFin
+        ),
+        "{e}"
+    );
     // And the whole stream reads like the plain file.
-    let table = fluxiae::read_view_from(&bytes[..], View::AnnexeFinanciere, "ok.csv.gz").expect("gz");
+    let table =
+        fluxiae::read_view_from(&bytes[..], View::AnnexeFinanciere, "ok.csv.gz").expect("gz");
     assert_eq!(one_batch(&table), one_batch(&read(View::AnnexeFinanciere)));
 }
 
 #[test]
 fn view_is_detected_from_the_file_name() {
-    assert_eq!(View::from_file_name("fluxIAE_EtatMensuelIndiv_14092025_063002.csv.gz"), Some(View::EtatMensuelIndiv));
-    assert_eq!(View::from_file_name("/data/in/fluxIAE_Salarie_01012025_000000.csv"), Some(View::Salarie));
-    assert_eq!(View::from_file_name("fluxIAE_RefCategorieJuridique_29032021_090124.csv"), None);
+    assert_eq!(
+        View::from_file_name("fluxIAE_EtatMensuelIndiv_14092025_063002.csv.gz"),
+        Some(View::EtatMensuelIndiv)
+    );
+    assert_eq!(
+        View::from_file_name("/data/in/fluxIAE_Salarie_01012025_000000.csv"),
+        Some(View::Salarie)
+    );
+    assert_eq!(
+        View::from_file_name("fluxIAE_RefCategorieJuridique_29032021_090124.csv"),
+        None
+    );
     assert_eq!(View::from_file_name("salaries.csv"), None);
-    let e = fluxiae::read_view("/nonexistent/salaries.csv", None).err().expect("error");
+    let e = fluxiae::read_view("/nonexistent/salaries.csv", None).expect_err("error");
     assert!(matches!(*e.kind, ErrorKind::UnknownView), "{e}");
 }
 
 #[test]
 fn latin1_text_is_read_with_a_warning() {
     let text = golden_text(View::RefMotifSort);
-    let latin1: Vec<u8> = text.chars().map(|c| u8::try_from(u32::from(c)).expect("latin-1")).collect();
+    let latin1: Vec<u8> = text
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("latin-1"))
+        .collect();
     let table = read_bytes(View::RefMotifSort, &latin1);
     let b = one_batch(&table);
-    assert_eq!(strings(&b, "label")[2], s("Entrée en formation qualifiante ou pré-qualifiante"));
-    assert!(table.warnings().iter().any(|w| w.message.contains("Latin-1")));
+    assert_eq!(
+        strings(&b, "label")[2],
+        s("Entrée en formation qualifiante ou pré-qualifiante")
+    );
+    assert!(
+        table
+            .warnings()
+            .iter()
+            .any(|w| w.message.contains("Latin-1"))
+    );
 }
 
 #[test]
@@ -523,21 +750,64 @@ fn writer_refuses_unrepresentable_values_and_wrong_schemas() {
         ],
     )
     .expect("batch");
-    let e = fluxiae::write_view(View::RefMotifSort, [&batch], Vec::new(), &WriteOptions::default())
-        .err()
-        .expect("error");
+    let e = fluxiae::write_view(
+        View::RefMotifSort,
+        [&batch],
+        Vec::new(),
+        &WriteOptions::default(),
+    )
+    .expect_err("error");
     assert!(matches!(*e.kind, ErrorKind::Unrepresentable), "{e}");
-    assert_eq!((e.line, e.column.as_deref()), (Some(3), Some("rms_libelle")));
+    assert_eq!(
+        (e.line, e.column.as_deref()),
+        (Some(3), Some("rms_libelle"))
+    );
+
+    let far = contracts_batch(1);
+    let mut columns = far.columns().to_vec();
+    let index = far.schema().index_of("start_date").expect("column");
+    columns[index] = Arc::new(Date32Array::from(vec![days_of_year_2200()]));
+    let far = RecordBatch::try_new(far.schema(), columns).expect("batch");
+    let e = fluxiae::write_view(
+        View::ContratMission,
+        [&far],
+        Vec::new(),
+        &WriteOptions::default(),
+    )
+    .expect_err("error");
+    assert!(matches!(*e.kind, ErrorKind::Unrepresentable), "{e}");
+    assert_eq!(e.column.as_deref(), Some("contrat_date_embauche"));
 
     let wrong = RecordBatch::try_new(
-        Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new("code", arrow_schema::DataType::Int64, false)])),
+        Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+            "code",
+            arrow_schema::DataType::Int64,
+            false,
+        )])),
         vec![Arc::new(Int64Array::from(vec![1])) as ArrayRef],
     )
     .expect("batch");
-    let e = fluxiae::write_view(View::RefMotifSort, [&wrong], Vec::new(), &WriteOptions::default())
-        .err()
-        .expect("error");
+    let e = fluxiae::write_view(
+        View::RefMotifSort,
+        [&wrong],
+        Vec::new(),
+        &WriteOptions::default(),
+    )
+    .expect_err("error");
     assert!(matches!(*e.kind, ErrorKind::SchemaMismatch { .. }), "{e}");
+}
+
+/// 1 January 2200 in days since 1970-01-01.
+fn days_of_year_2200() -> i32 {
+    (1970..2200)
+        .map(|y: i32| {
+            if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
+                366
+            } else {
+                365
+            }
+        })
+        .sum()
 }
 
 #[test]
@@ -545,11 +815,20 @@ fn mapping_names_only_canonical_columns_and_covers_required_ones() {
     for &view in View::ALL {
         let table = view.table();
         for (canonical, _) in fluxiae::mapping(view) {
-            assert!(table.column(canonical).is_some(), "{view}: `{canonical}` is not a column of {table}");
+            assert!(
+                table.column(canonical).is_some(),
+                "{view}: `{canonical}` is not a column of {table}"
+            );
         }
         for column in table.columns() {
-            let mapped = fluxiae::mapping(view).iter().any(|(c, _)| *c == column.name);
-            assert!(mapped || column.nullable, "{view}: required `{}` is not mapped", column.name);
+            let mapped = fluxiae::mapping(view)
+                .iter()
+                .any(|(c, _)| *c == column.name);
+            assert!(
+                mapped || column.nullable,
+                "{view}: required `{}` is not mapped",
+                column.name
+            );
         }
         let layout = view.layout();
         assert_eq!(layout.sources.len(), table.columns().len());
@@ -560,6 +839,8 @@ fn mapping_names_only_canonical_columns_and_covers_required_ones() {
 #[test]
 fn arrays_are_checked_with_nulls_where_the_file_is_empty() {
     let b = one_batch(&read(View::AnnexeFinanciere));
-    let cofinance = b.column_by_name("montant_cofinance_departement").expect("column");
+    let cofinance = b
+        .column_by_name("montant_cofinance_departement")
+        .expect("column");
     assert_eq!(cofinance.null_count(), 1);
 }

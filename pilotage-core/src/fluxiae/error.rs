@@ -156,9 +156,12 @@ pub enum ErrorKind {
         /// What differs.
         reason: String,
     },
-    /// A text value the format cannot carry (no quoting: `|`, line breaks; empty text reads
-    /// back as null).
-    #[error("value cannot be written in fluxIAE (no quoting: no '|', no line break, not empty)")]
+    /// A value the format cannot carry: text with `|` or a line break (no quoting), empty text
+    /// (it reads back as null), a date outside 1900–2199 (the reader refuses it).
+    #[error(
+        "value cannot be written in fluxIAE (text without '|' or line breaks, not empty; dates \
+         in 1900–2199)"
+    )]
     Unrepresentable,
 }
 

@@ -99,11 +99,18 @@ impl ExtractionStamp {
     /// Parses `DDMMYYYY_HHMMSS`; `None` if malformed or not a valid date and time.
     pub fn parse(text: &str) -> Option<ExtractionStamp> {
         let b = text.as_bytes();
-        if b.len() != 15 || b[8] != b'_' || !b.iter().enumerate().all(|(i, c)| i == 8 || c.is_ascii_digit()) {
+        if b.len() != 15
+            || b[8] != b'_'
+            || !b
+                .iter()
+                .enumerate()
+                .all(|(i, c)| i == 8 || c.is_ascii_digit())
+        {
             return None;
         }
         let num = |r: std::ops::Range<usize>| -> u16 {
-            b[r].iter().fold(0u16, |acc, c| acc * 10 + u16::from(c - b'0'))
+            b[r].iter()
+                .fold(0u16, |acc, c| acc * 10 + u16::from(c - b'0'))
         };
         let (day, month, year) = (num(0..2) as u8, num(2..4) as u8, num(4..8));
         let (hour, minute, second) = (num(9..11) as u8, num(11..13) as u8, num(13..15) as u8);

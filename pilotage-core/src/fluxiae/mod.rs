@@ -91,7 +91,10 @@ impl FluxIaeTable {
 /// Opens a view file for streaming (see [`ViewReader`]): plain or gzip (detected from the
 /// content), the view taken from `view` or else detected from the file name
 /// (`fluxIAE_<View>_…`).
-pub fn open_view(path: impl AsRef<Path>, view: Option<View>) -> Result<ViewReader<'static>, FluxIaeError> {
+pub fn open_view(
+    path: impl AsRef<Path>,
+    view: Option<View>,
+) -> Result<ViewReader<'static>, FluxIaeError> {
     let path = path.as_ref();
     let label = reader::file_label(path);
     let view = match view {
@@ -113,7 +116,11 @@ pub fn read_view(path: impl AsRef<Path>, view: Option<View>) -> Result<FluxIaeTa
 }
 
 /// Reads a whole view from any byte stream (plain or gzip); `file` names it in errors.
-pub fn read_view_from<R: Read>(input: R, view: View, file: &str) -> Result<FluxIaeTable, FluxIaeError> {
+pub fn read_view_from<R: Read>(
+    input: R,
+    view: View,
+    file: &str,
+) -> Result<FluxIaeTable, FluxIaeError> {
     collect(view, ViewReader::new(input, view.layout(), file)?)
 }
 
@@ -155,7 +162,9 @@ pub fn write_view_file<'b>(
     let file = BufWriter::with_capacity(1 << 16, File::create(&path).map_err(io)?);
     let layout = view.layout();
     let summary = if options.gzip {
-        let mut gz = flate2::GzBuilder::new().mtime(0).write(file, flate2::Compression::default());
+        let mut gz = flate2::GzBuilder::new()
+            .mtime(0)
+            .write(file, flate2::Compression::default());
         let summary = writer::write_layout(&layout, batches, &mut gz, options, &name)?;
         gz.finish().map_err(io)?.flush().map_err(io)?;
         summary

@@ -74,7 +74,11 @@ pub struct ViewReader<'a> {
 impl<'a> ViewReader<'a> {
     /// Starts reading `input` (plain or gzip) as `layout`'s view: reads the `DEB` line (if any)
     /// and the header, checks the header against the layout. `file` names the input in errors.
-    pub fn new<R: Read + 'a>(input: R, layout: ViewLayout, file: &str) -> Result<Self, FluxIaeError> {
+    pub fn new<R: Read + 'a>(
+        input: R,
+        layout: ViewLayout,
+        file: &str,
+    ) -> Result<Self, FluxIaeError> {
         let input = decompress(input).map_err(|e| FluxIaeError::new(file, ErrorKind::Io(e)))?;
         let capacity = BATCH_ROWS;
         let builders = layout
@@ -166,7 +170,10 @@ impl<'a> ViewReader<'a> {
                 if !self.latin1_warned {
                     self.latin1_warned = true;
                     let line = self.line;
-                    self.warn(Some(line), "text is not UTF-8: read as Latin-1 from here on where needed".to_owned());
+                    self.warn(
+                        Some(line),
+                        "text is not UTF-8: read as Latin-1 from here on where needed".to_owned(),
+                    );
                 }
                 self.buf.iter().map(|&b| char::from(b)).collect()
             }
@@ -185,7 +192,9 @@ impl<'a> ViewReader<'a> {
                 Some(stamp) => {
                     self.summary.extracted_at = ExtractionStamp::parse(stamp);
                     if self.summary.extracted_at.is_none() {
-                        let message = format!("DEB line carries no valid DDMMYYYY_HHMMSS extraction stamp: {rest:?}");
+                        let message = format!(
+                            "DEB line carries no valid DDMMYYYY_HHMMSS extraction stamp: {rest:?}"
+                        );
                         self.warn(Some(1), message);
                     }
                 }
@@ -204,7 +213,10 @@ impl<'a> ViewReader<'a> {
             }
             text = self.line_text();
         } else {
-            self.warn(Some(1), "no DEB line: the first line is read as the header".to_owned());
+            self.warn(
+                Some(1),
+                "no DEB line: the first line is read as the header".to_owned(),
+            );
         }
         self.check_header(&text)
     }
@@ -240,7 +252,9 @@ impl<'a> ViewReader<'a> {
         }
         if !missing.is_empty() {
             let first = missing[0].clone();
-            return Err(self.err(ErrorKind::MissingColumns(missing)).in_column(&first));
+            return Err(self
+                .err(ErrorKind::MissingColumns(missing))
+                .in_column(&first));
         }
         let extra: Vec<&str> = names
             .iter()
@@ -249,7 +263,11 @@ impl<'a> ViewReader<'a> {
             .collect();
         let line = self.line;
         if !extra.is_empty() {
-            let message = format!("{} unknown column(s) ignored: {}", extra.len(), extra.join(", "));
+            let message = format!(
+                "{} unknown column(s) ignored: {}",
+                extra.len(),
+                extra.join(", ")
+            );
             self.warn(Some(line), message);
         }
         if !unmapped.is_empty() {
@@ -276,9 +294,10 @@ impl<'a> ViewReader<'a> {
         if count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(false);
         }
-        let declared: u64 = count
-            .parse()
-            .map_err(|_| self.err(ErrorKind::InvalidInteger("FIN".to_owned())).with_value(text))?;
+        let declared: u64 = count.parse().map_err(|_| {
+            self.err(ErrorKind::InvalidInteger("FIN".to_owned()))
+                .with_value(text)
+        })?;
         self.summary.fin_count = Some(declared);
         if declared != self.summary.data_lines {
             return Err(self
@@ -336,7 +355,9 @@ impl<'a> ViewReader<'a> {
                     Err(ErrorKind::Required(field.name().clone()))
                 }
             } else {
-                builder.append(value, field.name()).map(|date| self.row_dates[i] = date)
+                builder
+                    .append(value, field.name())
+                    .map(|date| self.row_dates[i] = date)
             };
             if let Err(kind) = result {
                 let column = match &self.layout.sources[i] {
@@ -357,7 +378,9 @@ impl<'a> ViewReader<'a> {
                 ColumnSource::Absent => builder.append_null(),
                 ColumnSource::RowNumber => builder.append_int(self.summary.rows as i64 + 1),
                 ColumnSource::YearOf(j) => match self.row_dates[*j] {
-                    Some(days) => builder.append_int(super::value::civil_from_days(i64::from(days)).0),
+                    Some(days) => {
+                        builder.append_int(super::value::civil_from_days(i64::from(days)).0)
+                    }
                     None => builder.append_null(),
                 },
             }
@@ -368,7 +391,11 @@ impl<'a> ViewReader<'a> {
     }
 
     fn flush(&mut self) -> Result<RecordBatch, FluxIaeError> {
-        let columns = self.builders.iter_mut().map(ColumnBuilder::finish).collect();
+        let columns = self
+            .builders
+            .iter_mut()
+            .map(ColumnBuilder::finish)
+            .collect();
         self.pending = 0;
         RecordBatch::try_new(self.layout.schema.clone(), columns).map_err(|e| {
             self.err(ErrorKind::SchemaMismatch {
@@ -391,7 +418,11 @@ impl<'a> ViewReader<'a> {
                     let message = format!("{} blank line(s) skipped", self.blank_lines);
                     self.warn(None, message);
                 }
-                return if self.pending > 0 { self.flush().map(Some) } else { Ok(None) };
+                return if self.pending > 0 {
+                    self.flush().map(Some)
+                } else {
+                    Ok(None)
+                };
             }
             if !complete {
                 return Err(self.err(ErrorKind::TruncatedLine).with_value(&text));

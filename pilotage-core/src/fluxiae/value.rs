@@ -146,7 +146,9 @@ impl ColumnBuilder {
     /// A builder for `data_type` with room for `capacity` rows.
     pub(crate) fn new(data_type: &DataType, capacity: usize) -> Self {
         match data_type {
-            DataType::Utf8 => ColumnBuilder::Utf8(StringBuilder::with_capacity(capacity, capacity * 8)),
+            DataType::Utf8 => {
+                ColumnBuilder::Utf8(StringBuilder::with_capacity(capacity, capacity * 8))
+            }
             DataType::Int32 => ColumnBuilder::Int32(Int32Builder::with_capacity(capacity)),
             DataType::Int64 => ColumnBuilder::Int64(Int64Builder::with_capacity(capacity)),
             DataType::Float64 => ColumnBuilder::Float64(Float64Builder::with_capacity(capacity)),
@@ -195,7 +197,8 @@ impl ColumnBuilder {
                 parse_bool(text).ok_or_else(|| ErrorKind::InvalidBoolean(canonical.to_owned()))?,
             ),
             ColumnBuilder::Date32(b) => {
-                let days = parse_date(text).ok_or_else(|| ErrorKind::InvalidDate(canonical.to_owned()))?;
+                let days =
+                    parse_date(text).ok_or_else(|| ErrorKind::InvalidDate(canonical.to_owned()))?;
                 b.append_value(days);
                 return Ok(Some(days));
             }
@@ -223,7 +226,11 @@ impl ColumnBuilder {
 }
 
 /// Appends the text of row `row` of `array` to `out` (nothing for a null).
-pub(crate) fn format_value(array: &dyn Array, row: usize, out: &mut String) -> Result<(), ErrorKind> {
+pub(crate) fn format_value(
+    array: &dyn Array,
+    row: usize,
+    out: &mut String,
+) -> Result<(), ErrorKind> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type};
     use std::fmt::Write;
@@ -248,9 +255,20 @@ pub(crate) fn format_value(array: &dyn Array, row: usize, out: &mut String) -> R
             let _ = write!(out, "{}", array.as_primitive::<Float64Type>().value(row));
         }
         DataType::Boolean => {
-            out.push_str(if array.as_boolean().value(row) { "true" } else { "false" });
+            out.push_str(if array.as_boolean().value(row) {
+                "true"
+            } else {
+                "false"
+            });
         }
-        DataType::Date32 => format_date(array.as_primitive::<Date32Type>().value(row), out),
+        DataType::Date32 => {
+            let days = array.as_primitive::<Date32Type>().value(row);
+            // The reader accepts years 1900–2199 only: never write what cannot be read back.
+            if !(1900..=2199).contains(&civil_from_days(i64::from(days)).0) {
+                return Err(ErrorKind::Unrepresentable);
+            }
+            format_date(days, out);
+        }
         _ => return Err(ErrorKind::Unrepresentable),
     }
     Ok(())

@@ -36,10 +36,16 @@ pub fn mapping(view: View) -> &'static [(&'static str, Mapping)] {
             ("end_date", Column("af_date_fin_effet")),
             ("year", YearOf("start_date")),
             ("departement", Column("num_dep_af")),
-            ("etp_conventionnes_mensuels", Column("af_etp_postes_insertion")),
+            (
+                "etp_conventionnes_mensuels",
+                Column("af_etp_postes_insertion"),
+            ),
             ("montant_total", Column("af_montant_total_annuel")),
             ("montant_cofinance_departement", Column("af_mt_cofinance")),
-            ("montant_unitaire_annuel", Column("af_montant_unitaire_annuel_valeur")),
+            (
+                "montant_unitaire_annuel",
+                Column("af_montant_unitaire_annuel_valeur"),
+            ),
             ("heures_annuelles_etp", Column("af_duree_heure_annuel_etp")),
         ],
         View::Salarie => &[
@@ -66,8 +72,14 @@ pub fn mapping(view: View) -> &'static [(&'static str, Mapping)] {
             ("rqth", Column("contrat_salarie_rqth")),
             ("qpv", Column("contrat_salarie_is_qpv")),
             ("zrr", Column("contrat_salarie_is_zrr")),
-            ("education_level", Column("contrat_niveau_de_formation_code")),
-            ("unemployment_duration", Column("contrat_duree_inscription_ft_code")),
+            (
+                "education_level",
+                Column("contrat_niveau_de_formation_code"),
+            ),
+            (
+                "unemployment_duration",
+                Column("contrat_duree_inscription_ft_code"),
+            ),
         ],
         View::EtatMensuelIndiv => &[
             ("id", RowNumber),
@@ -127,15 +139,17 @@ impl View {
         let sources = schema
             .fields()
             .iter()
-            .map(|field| match pairs.iter().find(|(c, _)| c == field.name()) {
-                Some((_, Column(name))) => ColumnSource::Flux((*name).to_owned()),
-                Some((_, YearOf(date))) => match schema.index_of(date) {
-                    Ok(index) => ColumnSource::YearOf(index),
-                    Err(_) => ColumnSource::Absent,
+            .map(
+                |field| match pairs.iter().find(|(c, _)| c == field.name()) {
+                    Some((_, Column(name))) => ColumnSource::Flux((*name).to_owned()),
+                    Some((_, YearOf(date))) => match schema.index_of(date) {
+                        Ok(index) => ColumnSource::YearOf(index),
+                        Err(_) => ColumnSource::Absent,
+                    },
+                    Some((_, RowNumber)) => ColumnSource::RowNumber,
+                    None => ColumnSource::Absent,
                 },
-                Some((_, RowNumber)) => ColumnSource::RowNumber,
-                None => ColumnSource::Absent,
-            })
+            )
             .collect();
         ViewLayout {
             view: self,

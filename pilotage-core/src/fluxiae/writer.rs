@@ -90,7 +90,10 @@ pub(crate) fn write_layout<'b, W: Write>(
             out.write_all(line.as_bytes()).map_err(io)?;
             line_no += 1;
             summary.rows += 1;
-            if options.duplicate_every.is_some_and(|n| n > 0 && summary.rows % n == 0) {
+            if options
+                .duplicate_every
+                .is_some_and(|n| n > 0 && summary.rows % n == 0)
+            {
                 out.write_all(line.as_bytes()).map_err(io)?;
                 line_no += 1;
                 summary.duplicates += 1;
@@ -122,7 +125,9 @@ fn columns_of<'l>(
     let schema = batch.schema();
     let mut columns = Vec::new();
     for (field, source) in layout.schema.fields().iter().zip(&layout.sources) {
-        let super::layout::ColumnSource::Flux(flux) = source else { continue };
+        let super::layout::ColumnSource::Flux(flux) = source else {
+            continue;
+        };
         let (index, found) = schema
             .column_with_name(field.name())
             .ok_or_else(|| mismatch(format!("column `{}` is missing", field.name())))?;
