@@ -97,6 +97,13 @@ enum Encoder {
     Csv(Box<arrow_csv::Writer<BufWriter<File>>>),
 }
 
+/// Flushes a finished file to disk, so that the folder's rename publishes complete files.
+pub(crate) fn sync_file(path: &Path) -> Result<(), SynthError> {
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(io_error(path))
+}
+
 /// The writer of one table's file.
 pub(crate) struct TableFile {
     table: SourceTable,
@@ -140,7 +147,7 @@ impl TableFile {
                         })?;
                 Encoder::Parquet(Box::new(writer))
             }
-            OutputFormat::Csv => {
+            OutputFormat::Csv | OutputFormat::FluxIae => {
                 let writer = arrow_csv::WriterBuilder::new()
                     .with_header(true)
                     .build(BufWriter::with_capacity(1 << 20, file));
