@@ -11,9 +11,12 @@
 //! - [`territory`]: the official territory referential (régions, départements, communes,
 //!   EPCI) and lookups between levels.
 //! - [`source`]: the canonical source tables as Arrow schemas, documented column by column.
+//! - [`fluxiae`]: the ASP's fluxIAE delivery format (`|`-separated views with `DEB`/`FIN`
+//!   lines), read into and written from the canonical source tables.
 //! - [`synth`]: the seeded generator of national-scale synthetic sources.
 
 pub mod domain;
+pub mod fluxiae;
 pub mod source;
 pub mod synth;
 pub mod territory;
