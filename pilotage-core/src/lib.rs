@@ -12,8 +12,16 @@
 //!   EPCI) and lookups between levels.
 //! - [`source`]: the canonical source tables as Arrow schemas, documented column by column.
 //! - [`synth`]: the seeded generator of national-scale synthetic sources.
+//! - [`dataset`]: the published datasets' definitions (`datasets/*.toml`): dimensions with their
+//!   hierarchies, measures, crossings and methodology, loaded and validated.
+//! - [`cube`]: the generic cube engine: every margin of every hierarchy, distinct counts that are
+//!   not sums, magnitudes with their disclosure companions, conversion to Arrow.
+//! - [`indicator`]: the computation of each dataset's cube from the source tables' Arrow batches.
 
+pub mod cube;
+pub mod dataset;
 pub mod domain;
+pub mod indicator;
 pub mod source;
 pub mod synth;
 pub mod territory;
