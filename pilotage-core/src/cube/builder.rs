@@ -687,9 +687,32 @@ impl CubeBuilder {
         // Contributing structures per row, over every measure and time rule.
         let mut structures = vec![0u64; n_rows];
         for (k, crossing) in self.crossings.iter_mut().enumerate() {
-            for rule in 0..3 {
-                let pairs = &mut crossing.structures[rule];
-                distinct(pairs, &ancestors[k][rule], &mut structures, &mut scratch);
+            // One structure counts once per row whatever the time rules of its facts.
+            let mut tagged: Vec<(u64, u8)> = Vec::new();
+            for (rule, pairs) in crossing.structures.iter_mut().enumerate() {
+                pairs.compact();
+                tagged.extend(pairs.items.iter().map(|&key| (key, rule as u8)));
+                pairs.items = Vec::new();
+            }
+            tagged.sort_unstable();
+            let mut i = 0;
+            while i < tagged.len() {
+                let unit = tagged[i].0 >> 32;
+                scratch.clear();
+                while i < tagged.len() && tagged[i].0 >> 32 == unit {
+                    let (key, rule) = tagged[i];
+                    let (offsets, flat) = &ancestors[k][rule as usize];
+                    let cell = (key & 0xFFFF_FFFF) as usize;
+                    scratch.extend_from_slice(
+                        &flat[offsets[cell] as usize..offsets[cell + 1] as usize],
+                    );
+                    i += 1;
+                }
+                scratch.sort_unstable();
+                scratch.dedup();
+                for &r in scratch.iter() {
+                    structures[r as usize] += 1;
+                }
             }
         }
 
