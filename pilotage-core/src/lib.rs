@@ -11,6 +11,8 @@
 //! - [`territory`]: the official territory referential (régions, départements, communes,
 //!   EPCI) and lookups between levels.
 //! - [`source`]: the canonical source tables as Arrow schemas, documented column by column.
+//! - [`fluxiae`]: the ASP's fluxIAE delivery format (`|`-separated views with `DEB`/`FIN`
+//!   lines), read into and written from the canonical source tables.
 //! - [`synth`]: the seeded generator of national-scale synthetic sources.
 //! - [`dataset`]: the published datasets' definitions (`datasets/*.toml`): dimensions with their
 //!   hierarchies, measures, crossings and methodology, loaded and validated.
@@ -21,6 +23,7 @@
 pub mod cube;
 pub mod dataset;
 pub mod domain;
+pub mod fluxiae;
 pub mod indicator;
 pub mod source;
 pub mod synth;

@@ -1,8 +1,81 @@
-//! The `pilotage` command line.
+//! The `pilotage` command line: one subcommand per stage of the data flow.
+//!
+//! Errors are printed as one line naming what is wrong (`error: …`) and give a non-zero exit
+//! code: 2 for a command line that cannot be understood, 1 for a command that failed.
+
+mod demo;
+mod generate;
+mod progress;
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+/// pilotage: anonymized indicators of France's inclusion-in-employment programmes.
+#[derive(Debug, Parser)]
+#[command(name = "pilotage", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of the `pilotage` binary.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate seeded national-scale synthetic sources in the canonical contract.
+    Generate(generate::GenerateArgs),
+    /// Run the whole pipeline on small seeded data: the first command to try.
+    Demo(demo::DemoArgs),
+}
+
 /// Parses the command line and runs the chosen command; returns the process exit code.
 pub fn run() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return report_usage_error(err),
+    };
+    let result = match cli.command {
+        Command::Generate(args) => generate::run(args),
+        Command::Demo(args) => demo::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", one_line(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints help and version as clap does; any other parse error as one line.
+fn report_usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let rendered = err.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid command line")
+                .trim();
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("error: {first} (see `pilotage --help`)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Joins an error and its causes on one line: `outer: inner: root`.
+fn one_line(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }

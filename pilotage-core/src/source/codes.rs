@@ -1,6 +1,11 @@
 //! The closed code lists that source columns draw their values from.
 
-use crate::domain::{Code, StructureKind};
+use crate::domain::{
+    AfState, ApplicationState, ApprovalState, AspMeasure, Code, CreationPath, EducationLevel,
+    EligibilityCriterion, EmiState, ExitCategory, ExitMotive, Origine, PrescriberKind,
+    ProlongationReason, RefusalReason, RsaStatus, Sex, StructureKind, SuspensionReason,
+    UnemploymentDuration,
+};
 
 crate::code_enum! {
     /// Where a structure record comes from (`source` in the job-application platform).
@@ -31,41 +36,41 @@ pub enum CodeList {
     StructureKind,
     /// [`StructureSource`]: where a structure record comes from.
     StructureSource,
-    /// `AspMeasure`: ASP measure (kind + context), e.g. `ACI_DC`.
+    /// [`AspMeasure`]: ASP measure (kind + context), e.g. `ACI_DC`.
     AspMeasure,
-    /// `PrescriberKind`: the 34 kinds of prescriber organisation.
+    /// [`PrescriberKind`]: the 34 kinds of prescriber organisation.
     PrescriberKind,
-    /// `ApplicationState`: state of a job application.
+    /// [`ApplicationState`]: state of a job application.
     ApplicationState,
-    /// `Origine`: who sent a job application.
+    /// [`Origine`]: who sent a job application.
     Origine,
-    /// `RefusalReason`: why an application was refused.
+    /// [`RefusalReason`]: why an application was refused.
     RefusalReason,
-    /// `CreationPath`: how an application record was created.
+    /// [`CreationPath`]: how an application record was created.
     CreationPath,
-    /// `EligibilityCriterion`: IAE eligibility criteria.
+    /// [`EligibilityCriterion`]: IAE eligibility criteria.
     EligibilityCriterion,
-    /// `ApprovalState`: state of a PASS IAE.
+    /// [`ApprovalState`]: state of a PASS IAE.
     ApprovalState,
-    /// `SuspensionReason`: why a PASS IAE was suspended.
+    /// [`SuspensionReason`]: why a PASS IAE was suspended.
     SuspensionReason,
-    /// `ProlongationReason`: why a PASS IAE was prolonged.
+    /// [`ProlongationReason`]: why a PASS IAE was prolonged.
     ProlongationReason,
-    /// `AfState`: state of an annexe financière.
+    /// [`AfState`]: state of an annexe financière.
     AfState,
-    /// `EmiState`: state of a monthly declaration.
+    /// [`EmiState`]: state of a monthly declaration.
     EmiState,
-    /// `ExitMotive`: motive of an exit (ASP referential).
+    /// [`ExitMotive`]: motive of an exit (ASP referential).
     ExitMotive,
-    /// `ExitCategory`: category an exit motive rolls up into.
+    /// [`ExitCategory`]: category an exit motive rolls up into.
     ExitCategory,
-    /// `Sex`: sex of a person.
+    /// [`Sex`]: sex of a person.
     Sex,
-    /// `RsaStatus`: RSA at hiring (`NON`, `OUI-M`, `OUI-NM`).
+    /// [`RsaStatus`]: RSA at hiring (`NON`, `OUI-M`, `OUI-NM`).
     RsaStatus,
-    /// `EducationLevel`: ASP education level code.
+    /// [`EducationLevel`]: ASP education level code.
     EducationLevel,
-    /// `UnemploymentDuration`: France Travail registration duration at hiring.
+    /// [`UnemploymentDuration`]: France Travail registration duration at hiring.
     UnemploymentDuration,
 }
 
@@ -120,14 +125,34 @@ impl CodeList {
         }
     }
 
-    /// The codes of the enumeration, in declaration order.
-    ///
-    /// Empty for an enumeration whose domain type is not available yet.
+    /// The codes of the enumeration, in declaration order (`<T as Code>::ALL`).
     pub fn codes(self) -> Vec<&'static str> {
+        self.entries().into_iter().map(|(code, _)| code).collect()
+    }
+
+    /// The `(code, French label)` pairs of the enumeration, in declaration order.
+    pub fn entries(self) -> Vec<(&'static str, &'static str)> {
         match self {
-            CodeList::StructureKind => codes_of::<StructureKind>(),
-            CodeList::StructureSource => codes_of::<StructureSource>(),
-            _ => Vec::new(),
+            CodeList::StructureKind => entries_of::<StructureKind>(),
+            CodeList::StructureSource => entries_of::<StructureSource>(),
+            CodeList::AspMeasure => entries_of::<AspMeasure>(),
+            CodeList::PrescriberKind => entries_of::<PrescriberKind>(),
+            CodeList::ApplicationState => entries_of::<ApplicationState>(),
+            CodeList::Origine => entries_of::<Origine>(),
+            CodeList::RefusalReason => entries_of::<RefusalReason>(),
+            CodeList::CreationPath => entries_of::<CreationPath>(),
+            CodeList::EligibilityCriterion => entries_of::<EligibilityCriterion>(),
+            CodeList::ApprovalState => entries_of::<ApprovalState>(),
+            CodeList::SuspensionReason => entries_of::<SuspensionReason>(),
+            CodeList::ProlongationReason => entries_of::<ProlongationReason>(),
+            CodeList::AfState => entries_of::<AfState>(),
+            CodeList::EmiState => entries_of::<EmiState>(),
+            CodeList::ExitMotive => entries_of::<ExitMotive>(),
+            CodeList::ExitCategory => entries_of::<ExitCategory>(),
+            CodeList::Sex => entries_of::<Sex>(),
+            CodeList::RsaStatus => entries_of::<RsaStatus>(),
+            CodeList::EducationLevel => entries_of::<EducationLevel>(),
+            CodeList::UnemploymentDuration => entries_of::<UnemploymentDuration>(),
         }
     }
 
@@ -137,6 +162,6 @@ impl CodeList {
     }
 }
 
-fn codes_of<T: Code>() -> Vec<&'static str> {
-    T::ALL.iter().map(|m| m.code()).collect()
+fn entries_of<T: Code>() -> Vec<(&'static str, &'static str)> {
+    T::ALL.iter().map(|m| (m.code(), m.label())).collect()
 }

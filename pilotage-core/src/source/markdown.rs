@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{ColumnSpec, SourceTable};
+use super::{Allowed, CodeList, ColumnSpec, SourceTable};
 
 /// Renders the documentation of every source table as Markdown: the content of
 /// `docs/sources.md`, which a test keeps in step with the specifications.
@@ -44,7 +44,36 @@ pub fn render_markdown() -> String {
         out.push('\n');
         render_table(&mut out, table);
     }
+    render_code_lists(&mut out);
     out
+}
+
+/// The code lists used by at least one column, each with its codes and French labels.
+fn render_code_lists(out: &mut String) {
+    out.push_str(
+        "\n# Code lists\n\nCodes are matched exactly (no trimming, no case folding). Labels are \
+         what dashboards show.\n",
+    );
+    for &list in CodeList::ALL {
+        let users: Vec<String> = SourceTable::ALL
+            .iter()
+            .flat_map(|&t| {
+                t.columns()
+                    .iter()
+                    .filter(move |c| c.allowed == Allowed::Codes(list))
+                    .map(move |c| format!("`{}.{}`", t.name(), c.name))
+            })
+            .collect();
+        if users.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n## {}\n", list.name());
+        let _ = writeln!(out, "Used by {}.\n", users.join(", "));
+        out.push_str("| code | label |\n|---|---|\n");
+        for (code, label) in list.entries() {
+            let _ = writeln!(out, "| `{}` | {} |", cell(code), cell(label));
+        }
+    }
 }
 
 fn render_table(out: &mut String, table: SourceTable) {
@@ -87,7 +116,14 @@ fn render_table(out: &mut String, table: SourceTable) {
 }
 
 fn render_column(out: &mut String, table: SourceTable, column: &ColumnSpec) {
-    let mut allowed = column.allowed.describe();
+    let mut allowed = match column.allowed {
+        Allowed::Codes(list) => format!(
+            "codes of [`{}`](#{})",
+            list.name(),
+            list.name().to_lowercase()
+        ),
+        other => other.describe_short(),
+    };
     if let Some(fk) = table
         .foreign_keys()
         .iter()

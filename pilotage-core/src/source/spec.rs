@@ -163,19 +163,22 @@ pub enum Allowed {
 }
 
 impl Allowed {
-    /// A short rendering for documentation and field metadata (codes listed in full).
+    /// A short rendering for field metadata: codes are listed in full, comma separated.
     pub fn describe(&self) -> String {
         match self {
-            Allowed::Free => String::new(),
             Allowed::Codes(list) => {
-                let codes = list.codes();
-                if codes.is_empty() {
-                    format!("codes of `{}`", list.name())
-                } else {
-                    let quoted: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
-                    format!("`{}`: {}", list.name(), quoted.join(", "))
-                }
+                format!("{}: {}", list.name(), list.codes().join(", "))
             }
+            _ => self.describe_short(),
+        }
+    }
+
+    /// A short rendering for documentation tables: a code list is named, not listed (the
+    /// documentation lists codes and labels in a section of their own).
+    pub fn describe_short(&self) -> String {
+        match self {
+            Allowed::Free => String::new(),
+            Allowed::Codes(list) => format!("codes of `{}`", list.name()),
             Allowed::Territory(level) => format!("{} code (INSEE)", level.name()),
             Allowed::Format(format) => format.describe().to_owned(),
             Allowed::IntRange { min, max } => format!("{min} to {max}"),

@@ -250,16 +250,16 @@ static CANDIDATS: TableSpec = TableSpec {
         code("sex", CodeList::Sex, true, "Sex of the person, if known.")
             .fr("Sexe")
             .from("candidats.sexe_selon_nir"),
-        birth_year(true).from("candidats.année_naissance_selon_nir"),
+        birth_year(true).from("candidats.annee_naissance_selon_nir (2 digits upstream, expanded to 4)"),
         territory("commune", Commune, true, "Commune of residence.")
             .fr("Commune de résidence")
-            .from("candidats.code_commune"),
+            .from("candidats.code_postal → commune"),
         territory("departement", Departement, true, "Département of residence.")
             .fr("Département de résidence")
             .from("candidats.département"),
         flag("qpv", true, "True if the person lives in a quartier prioritaire de la politique de la ville. Null when the address is unknown.")
             .fr("Réside en QPV")
-            .from("candidats.adresse_en_qpv"),
+            .from("candidats.adresse_en_qpv (\"Adresse en QPV\")"),
         date("created_at", false, "Date the person's account or record was created in the platform.")
             .fr("Date d'inscription")
             .from("candidats.date_inscription"),
@@ -494,7 +494,7 @@ static ANNEXES_FINANCIERES: TableSpec = TableSpec {
         id("id", "Identifier of the annexe financière at the ASP.")
             .fr("Identifiant de l'annexe financière")
             .from("af_id_annexe_financiere"),
-        col("number", Utf8, false, "Number of the annexe financière (e.g. `ACI075190001A0M0`), unique per version.")
+        col("number", Utf8, false, "Number of the annexe financière (it carries the measure, département, year and version).")
             .fr("Numéro de l'annexe financière")
             .from("af_numero_annexe_financiere"),
         col("convention_number", Utf8, false, "Number of the convention the annexe belongs to.")
@@ -540,7 +540,7 @@ static ANNEXES_FINANCIERES: TableSpec = TableSpec {
             .unit(Unit::Hours)
             .allowed(Allowed::FloatRange { min: 1.0, max: 8_784.0 })
             .fr("Durée annuelle d'un ETP")
-            .from("af_duree_heure_annuel_etp_id"),
+            .from("af_duree_heure_annuel_etp_id (hours of that referential entry)"),
     ],
 };
 
@@ -612,7 +612,7 @@ static CONTRATS: TableSpec = TableSpec {
             .from("contrat_date_sortie_definitive"),
         code("exit_motive", CodeList::ExitMotive, true, "Motive of the exit (see `motifs_sortie`). Null without exit.")
             .fr("Motif de sortie")
-            .from("contrat_motif_sortie_id → rms_code"),
+            .from("contrat_motif_sortie_id → rms_code (mapped)"),
         code("rsa", CodeList::RsaStatus, false, "RSA at hiring: not a recipient, recipient of the majoré or non-majoré RSA.")
             .fr("Bénéficiaire du RSA à l'embauche")
             .from("contrat_salarie_rsa"),
@@ -692,13 +692,13 @@ static MOTIFS_SORTIE: TableSpec = TableSpec {
     primary_key: &["code"],
     foreign_keys: &[],
     columns: &[
-        code("code", CodeList::ExitMotive, false, "Code of the exit motive.")
+        code("code", CodeList::ExitMotive, false, "Code of the exit motive: pilotage's stable code, onto which a reader of real data maps the ASP's numeric `rms_code`.")
             .fr("Code du motif de sortie")
-            .from("rms_code"),
+            .from("rms_code (mapped)"),
         col("label", Utf8, false, "French label of the motive.")
             .fr("Libellé du motif de sortie")
             .from("rms_libelle"),
-        code("category", CodeList::ExitCategory, false, "Category the motive rolls up into (emploi durable, de transition, sortie positive, autre, retrait).")
+        code("category", CodeList::ExitCategory, false, "Category the motive rolls up into (emploi durable, de transition, sortie positive, autre, retrait); agrees with `ExitMotive::category`.")
             .fr("Catégorie de sortie")
             .from("rcs_libelle"),
     ],
