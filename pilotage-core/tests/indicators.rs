@@ -191,3 +191,40 @@ fn cubes_are_deterministic_and_sorted() {
     assert_eq!(cube.dimensions[1].level(0), "annee");
     assert!(cube.dimensions[2..].iter().all(|d| d.code(0) == "_T"));
 }
+
+#[test]
+fn every_dataset_computes_on_generated_sources() {
+    use pilotage_core::synth::{GeneratorConfig, generate_batches};
+    let config = GeneratorConfig {
+        scale: 0.002,
+        ..GeneratorConfig::default()
+    };
+    let mut sources = Sources::new();
+    generate_batches(&config, &mut |table, batch| {
+        sources.push(table, batch);
+        Ok(())
+    })
+    .expect("generate");
+    let geography =
+        Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
+    let context = Context {
+        geography,
+        as_of: days_from_civil(2025, 12, 31),
+    };
+    let defs = load_dir(&root().join("datasets")).expect("definitions");
+    let cubes = compute_all(&defs, &sources, &context).expect("compute");
+    for cube in &cubes {
+        assert!(!cube.is_empty(), "{} is empty", cube.dataset);
+        let total = cube
+            .find(&[("territoire", "FR"), ("periode", "2024")])
+            .unwrap_or_else(|| panic!("{}: no FR 2024 row", cube.dataset));
+        let first = &cube.measures[0];
+        assert!(
+            cube.value(&first.id, total).is_some_and(|v| v > 0.0),
+            "{}: {} is zero in France 2024",
+            cube.dataset,
+            first.id
+        );
+        eprintln!("{}: {} rows, {} cells", cube.dataset, cube.len(), cube.cell_count());
+    }
+}
