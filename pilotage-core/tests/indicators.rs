@@ -225,6 +225,11 @@ fn every_dataset_computes_on_generated_sources() {
             cube.dataset,
             first.id
         );
-        eprintln!("{}: {} rows, {} cells", cube.dataset, cube.len(), cube.cell_count());
+        eprintln!(
+            "{}: {} rows, {} cells",
+            cube.dataset,
+            cube.len(),
+            cube.cell_count()
+        );
     }
 }
