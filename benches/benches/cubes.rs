@@ -1,6 +1,7 @@
 //! Computing every dataset's cube from in-memory sources: the generated sources of a small
 //! synthetic country (scale 0.01, 2021–2025), or, when `PILOTAGE_SOURCES_DIR` names a folder of
 //! `<table>.parquet` files (as `pilotage generate` writes them), those sources.
+//! `PILOTAGE_DATASETS=candidatures,beneficiaires` restricts the run to some datasets.
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,11 @@ fn repo() -> PathBuf {
 }
 
 fn bench_cubes(c: &mut Criterion) {
-    let defs = load_dir(&repo().join("datasets")).expect("definitions");
+    let mut defs = load_dir(&repo().join("datasets")).expect("definitions");
+    if let Some(only) = std::env::var_os("PILOTAGE_DATASETS") {
+        let only = only.to_string_lossy().into_owned();
+        defs.retain(|d| only.split(',').any(|id| id == d.id));
+    }
     let geography =
         Geography::from_reference_dir(&repo().join("datasets/reference")).expect("referential");
     let context = Context {

@@ -59,7 +59,12 @@ fn check_case(name: &str) {
     let (sources, context) = read_case(&dir);
     let defs = load_dir(&root().join("datasets")).expect("definitions");
     let cubes = compute_all(&defs, &sources, &context).expect("compute");
-    let expected = std::fs::read_to_string(dir.join("expected.csv")).expect("expected.csv");
+    check_expected(name, &cubes, &dir.join("expected.csv"));
+}
+
+/// Checks every line of an `expected.csv` against the cubes.
+fn check_expected(name: &str, cubes: &[Cube], path: &Path) {
+    let expected = std::fs::read_to_string(path).expect("expected.csv");
     let mut failures = Vec::new();
     let mut checked = 0;
     for line in expected.lines().skip(1) {
@@ -232,4 +237,12 @@ fn every_dataset_computes_on_generated_sources() {
             cube.cell_count()
         );
     }
+    // The independent implementation: SQL run by DuckDB on the same generated sources
+    // (`benches/compare/cubes_duckdb.py DIR --check`, DIR from `pilotage generate --scale
+    // 0.002 --seed 1`), its results committed.
+    check_expected(
+        "duckdb",
+        &cubes,
+        &root().join("datasets/golden/indicators/duckdb/expected.csv"),
+    );
 }
