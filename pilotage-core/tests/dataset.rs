@@ -227,9 +227,9 @@ fn missing_pieces_are_refused() {
 
 #[test]
 fn syntax_errors_name_the_file() {
-    let err = Definition::from_toml_str("id = ", Path::new("broken.toml")).unwrap_err();
+    let err = Definition::from_toml_str("id = ", Path::new("broken.toml")).expect_err("refused");
     assert!(matches!(err, DefinitionError::Parse { .. }));
     assert!(err.to_string().starts_with("broken.toml: "), "{err}");
-    let err = candidatures_with("frequency =", "frequence =").unwrap_err();
+    let err = candidatures_with("frequency =", "frequence =").expect_err("refused");
     assert!(err.to_string().contains("frequence"), "{err}");
 }

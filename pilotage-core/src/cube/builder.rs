@@ -537,8 +537,7 @@ impl CubeBuilder {
         let n_rows = row_index.len();
         drop(row_index);
 
-        let mut measures: Vec<(Vec<u64>, Vec<f64>, Option<Companion>, Vec<Option<f64>>)> =
-            Vec::new();
+        let mut measures: Vec<Aggregated> = Vec::new();
         let mut scratch: Vec<u32> = Vec::new();
         let mut scratch_values: Vec<(u32, f64)> = Vec::new();
         for (mi, spec) in self.measures.iter().enumerate() {
@@ -633,9 +632,9 @@ impl CubeBuilder {
                         }
                     }
                     if spec.rule == TimeRule::Average {
-                        for r in 0..n_rows {
+                        for (r, sum) in sums.iter_mut().enumerate() {
                             let months = self.months_of_row(&row_members, r);
-                            sums[r] /= months;
+                            *sum /= months;
                             c.top1[r] /= months;
                             c.top2[r] /= months;
                         }
@@ -852,6 +851,9 @@ impl CubeBuilder {
         }
     }
 }
+
+/// One base measure rolled up, before ordering: counts, sums, companion, medians per row.
+type Aggregated = (Vec<u64>, Vec<f64>, Option<Companion>, Vec<Option<f64>>);
 
 fn grow<T: Copy>(v: &mut Vec<T>, index: u32, fill: T) {
     if v.len() <= index as usize {

@@ -222,7 +222,8 @@ impl CompiledDim {
                 let mut current = id as u32;
                 loop {
                     let (_, lvl, flow_parent, stock_parent) = &members[current as usize];
-                    table[*lvl as usize][id] = current;
+                    let row: &mut Vec<u32> = &mut table[*lvl as usize];
+                    row[id] = current;
                     let parent = if rule == 1 {
                         *stock_parent
                     } else {
