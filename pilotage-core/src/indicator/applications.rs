@@ -193,12 +193,24 @@ struct Application {
     reason: Option<RefusalReason>,
 }
 
+/// One column of every candidatures batch, looked up once (not per row).
+fn per_batch<'s, T>(
+    p: &Prepared<'s>,
+    get: impl Fn(&'s arrow_array::RecordBatch) -> Result<&'s T, IndicatorError>,
+) -> Result<Vec<&'s T>, IndicatorError> {
+    p.sources
+        .batches(SourceTable::Candidatures)
+        .iter()
+        .map(get)
+        .collect()
+}
+
 /// Iterates over the applications kept by the definition's filters, calling `f` with the
-/// batch, the row and the decoded application.
+/// batch index, the row and the decoded application.
 fn for_each_application(
     p: &Prepared<'_>,
     def: &Definition,
-    mut f: impl FnMut(&arrow_array::RecordBatch, usize, &Application) -> Result<(), IndicatorError>,
+    mut f: impl FnMut(usize, usize, &Application) -> Result<(), IndicatorError>,
 ) -> Result<(), IndicatorError> {
     let t = SourceTable::Candidatures;
     let structures = p.structures()?;
@@ -207,7 +219,7 @@ fn for_each_application(
     let paths = CodeTable::<CreationPath>::new();
     let reasons = CodeTable::<RefusalReason>::new();
     let as_of = p.context.as_of;
-    for batch in p.sources.batches(t) {
+    for (bi, batch) in p.sources.batches(t).iter().enumerate() {
         let structure_id = ints(batch, t, "structure_id")?;
         let state = strings(batch, t, "state")?;
         let created = dates(batch, t, "created_at")?;
@@ -257,7 +269,7 @@ fn for_each_application(
                 auto,
                 reason: r,
             };
-            f(batch, i, &app)?;
+            f(bi, i, &app)?;
         }
     }
     Ok(())
@@ -293,10 +305,11 @@ pub(super) fn candidatures(
     let origine_t = CodeTable::<Origine>::new();
     let kind_t = CodeTable::<PrescriberKind>::new();
     let mut coords = b.blank();
-    for_each_application(p, def, |batch, i, app| {
-        let origine = strings(batch, t, "origine")?;
-        let prescriber = strings(batch, t, "sender_prescriber_kind")?;
-        let hash = strings(batch, t, "hash_nir")?;
+    let origine_c = per_batch(p, |b| strings(b, t, "origine"))?;
+    let prescriber_c = per_batch(p, |b| strings(b, t, "sender_prescriber_kind"))?;
+    let hash_c = per_batch(p, |b| strings(b, t, "hash_nir"))?;
+    for_each_application(p, def, |bi, i, app| {
+        let (origine, prescriber, hash) = (origine_c[bi], prescriber_c[bi], hash_c[bi]);
         let s = app.structure as usize;
         coords[terr.0] = structures.dep[s];
         coords[kind_d.0] = kinds[position(structures.kind[s])];
@@ -381,8 +394,9 @@ pub(super) fn delais(
     let m_answer_med = b.measure("delai_reponse_median", Median)?;
     let structures = p.structures()?;
     let mut coords = b.blank();
-    for_each_application(p, def, |batch, i, app| {
-        let looked = dates(batch, t, "first_looked_at")?;
+    let looked_c = per_batch(p, |b| dates(b, t, "first_looked_at"))?;
+    for_each_application(p, def, |bi, i, app| {
+        let looked = looked_c[bi];
         let s = app.structure as usize;
         coords[terr.0] = structures.dep[s];
         coords[kind_d.0] = kinds[position(structures.kind[s])];
@@ -484,8 +498,10 @@ pub(super) fn prescriptions(
     let persons = p.persons()?;
     let structures = p.structures()?;
     let mut coords = b.blank();
-    for_each_application(p, def, |batch, i, app| {
-        let org = ints(batch, t, "sender_organisation_id")?;
+    let org_c = per_batch(p, |b| ints(b, t, "sender_organisation_id"))?;
+    let hash_c = per_batch(p, |b| strings(b, t, "hash_nir"))?;
+    for_each_application(p, def, |bi, i, app| {
+        let org = org_c[bi];
         let Some(org_id) = opt(org, i) else {
             return Ok(());
         };
@@ -499,7 +515,7 @@ pub(super) fn prescriptions(
         let Some(month) = w.month_of_day(app.created) else {
             return Ok(());
         };
-        let hash = strings(batch, t, "hash_nir")?;
+        let hash = hash_c[bi];
         let person = persons
             .get(&person_key(hash.value(i)))
             .copied()
