@@ -14,7 +14,10 @@
 //! - [`fluxiae`]: the ASP's fluxIAE delivery format (`|`-separated views with `DEB`/`FIN`
 //!   lines), read into and written from the canonical source tables.
 //! - [`synth`]: the seeded generator of national-scale synthetic sources.
+//! - [`disclosure`]: statistical disclosure control of a release: primary rules, secondary
+//!   suppression over the whole linear system, and the independent LP audit.
 
+pub mod disclosure;
 pub mod domain;
 pub mod fluxiae;
 pub mod source;
