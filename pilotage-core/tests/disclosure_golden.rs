@@ -8,12 +8,29 @@ mod disclosure_support;
 use std::collections::BTreeSet;
 
 use disclosure_support::{Builder, two_way};
-use pilotage_core::disclosure::audit::{Attacker, FailureKind, audit};
+use pilotage_core::disclosure::audit::{
+    Attacker, AuditOptions, AuditReport, FailureKind, audit_with,
+};
 use pilotage_core::disclosure::loss::information_loss;
 use pilotage_core::disclosure::{
     Cell, CellKind, Contributions, Derivation, PreviousRelease, Published, Relation, SensitiveRow,
     Statistic, Status, primary, secondary,
 };
+
+/// The audit with exact intervals, so that hand-derived intervals can be compared.
+fn audit(
+    problem: &pilotage_core::disclosure::Problem,
+    published: &[Published],
+) -> Result<AuditReport, pilotage_core::disclosure::DisclosureError> {
+    audit_with(
+        problem,
+        published,
+        &AuditOptions {
+            exact_intervals: true,
+            ..AuditOptions::default()
+        },
+    )
+}
 
 fn secret_keys_of(b: &Builder, status: &[Status]) -> Vec<String> {
     let mut keys: Vec<String> = status

@@ -40,6 +40,7 @@ pub mod loss;
 pub mod model;
 pub mod rules;
 pub mod secondary;
+pub mod synthetic;
 
 pub use model::{
     Cell, CellKind, Contributions, CostHint, Derivation, PreviousRelease, Problem, Published,

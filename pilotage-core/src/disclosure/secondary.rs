@@ -5,10 +5,13 @@
 //!    hidden cells, the equalities whose published cells are constants are reduced; a primary
 //!    cell that they determine exactly gets its cheapest published neighbour hidden, until no
 //!    primary cell is determined.
-//! 2. **Interval pass**: the [`audit`](super::audit) solves the attacker's linear programs of the
-//!    primary cells of every changed component; for each component with a failing cell, the
-//!    cheapest published neighbour of the first failing cell is hidden; repeat until all pass.
-//! 3. Derived cells whose inputs are hidden are hidden too.
+//! 2. **Interval pass**: the [`audit`](super::audit), run on the sub-problem of each component
+//!    (its relations and their cells), solves the attacker's linear programs of its primary
+//!    cells; every failing cell gets its cheapest published neighbour hidden; the component is
+//!    audited again until all pass.
+//! 3. **Pruning**: each secondary cell, dearest first, is published back when the primary
+//!    cells of the component around it still pass the audit without it.
+//! 4. Derived cells whose inputs are hidden are hidden too.
 //!
 //! The cheapest neighbour is found by a breadth-first walk from the failing cell through the
 //! relations and the hidden cells: among the suppressible published cells met, the one of
@@ -263,30 +266,191 @@ impl Search<'_> {
         }
     }
 
-    /// Interval pass: audits changed components and widens the first failure of each.
+    /// The hidden cells reachable from `seeds` through relations and hidden cells, and the
+    /// relations met on the way, both sorted.
+    fn component_of(&self, seeds: &[usize]) -> (Vec<usize>, Vec<usize>) {
+        let mut cells: BTreeSet<usize> = seeds
+            .iter()
+            .copied()
+            .filter(|&c| self.status[c].is_secret())
+            .collect();
+        let mut relations: BTreeSet<usize> = BTreeSet::new();
+        let mut stack: Vec<usize> = cells.iter().copied().collect();
+        while let Some(c) = stack.pop() {
+            for &r in &self.relations_of[c] {
+                if !relations.insert(r) {
+                    continue;
+                }
+                for other in self.problem.relations[r].cells() {
+                    if self.status[other].is_secret() && cells.insert(other) {
+                        stack.push(other);
+                    }
+                }
+            }
+        }
+        (cells.into_iter().collect(), relations.into_iter().collect())
+    }
+
+    /// Audits the primary cells of one component on the sub-problem made of its relations
+    /// (the attacker's system for these cells is exactly that), returning the failures with
+    /// global cell indices.
+    fn audit_component(
+        &self,
+        cells: &[usize],
+        relations: &[usize],
+    ) -> Result<Vec<audit::Failure>, DisclosureError> {
+        let targets: Vec<usize> = cells
+            .iter()
+            .copied()
+            .filter(|&c| {
+                self.status[c] == Status::Primary && self.problem.cells[c].kind.is_additive()
+            })
+            .collect();
+        if targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let problem = self.problem;
+        let mut global: BTreeSet<usize> = cells.iter().copied().collect();
+        for &r in relations {
+            global.extend(problem.relations[r].cells());
+        }
+        // Sensitive rows decide what their zeros need: keep the rows that touch the component.
+        let rows: Vec<&super::model::SensitiveRow> = problem
+            .sensitive_rows
+            .iter()
+            .filter(|row| {
+                row.cells
+                    .iter()
+                    .chain(std::iter::once(&row.total))
+                    .any(|c| global.contains(c))
+            })
+            .collect();
+        for row in &rows {
+            global.insert(row.total);
+            global.extend(row.cells.iter().copied());
+        }
+        let global: Vec<usize> = global.into_iter().collect();
+        let local = |c: usize| global.binary_search(&c).unwrap_or(0);
+        let remap = |relation: &Relation| match relation {
+            Relation::Sum { total, parts } => Relation::Sum {
+                total: local(*total),
+                parts: parts.iter().map(|&p| local(p)).collect(),
+            },
+            Relation::Distinct { total, parts } => Relation::Distinct {
+                total: local(*total),
+                parts: parts.iter().map(|&p| local(p)).collect(),
+            },
+            Relation::Equal { a, b } => Relation::Equal {
+                a: local(*a),
+                b: local(*b),
+            },
+        };
+        let sub = Problem {
+            cells: global.iter().map(|&c| problem.cells[c].clone()).collect(),
+            relations: relations
+                .iter()
+                .map(|&r| remap(&problem.relations[r]))
+                .collect(),
+            sensitive_rows: rows
+                .iter()
+                .map(|row| super::model::SensitiveRow {
+                    total: local(row.total),
+                    cells: row.cells.iter().map(|&c| local(c)).collect(),
+                })
+                .collect(),
+            rules: problem.rules.clone(),
+            previous: problem
+                .previous
+                .as_ref()
+                .map(|prev| super::model::PreviousRelease {
+                    cells: global
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, c)| prev.cells.get(c).map(|p| (i, *p)))
+                        .collect(),
+                    secondary: BTreeSet::new(),
+                }),
+        };
+        let published: Vec<Published> = global
+            .iter()
+            .map(|&c| {
+                if self.status[c].is_secret() {
+                    Published::Secret
+                } else {
+                    Published::Value(problem.cells[c].value)
+                }
+            })
+            .collect();
+        let options = audit::AuditOptions {
+            cells: Some(targets.iter().map(|&c| local(c)).collect()),
+            exact_intervals: false,
+            first_failure_only: true,
+        };
+        let report = audit::audit_with(&sub, &published, &options)?;
+        Ok(report
+            .failures
+            .into_iter()
+            .map(|mut f| {
+                f.cell = global[f.cell];
+                if let FailureKind::RevealsInput { input } = &mut f.kind {
+                    *input = global[*input];
+                }
+                f
+            })
+            .collect())
+    }
+
+    /// Whether the equalities among `relations` determine a hidden primary cell of `cells`
+    /// exactly (a quick verdict before the linear programs).
+    fn determines_a_primary(&self, cells: &[usize], relations: &[usize]) -> bool {
+        let unknown: Vec<usize> = cells
+            .iter()
+            .copied()
+            .filter(|&c| self.constant(c).is_none())
+            .collect();
+        let rows: Vec<Vec<(usize, f64)>> = relations
+            .iter()
+            .filter_map(|&r| {
+                let terms: Vec<(usize, f64)> = match &self.problem.relations[r] {
+                    Relation::Sum { total, parts } => std::iter::once((*total, 1.0))
+                        .chain(parts.iter().map(|&p| (p, -1.0)))
+                        .collect(),
+                    Relation::Equal { a, b } => vec![(*a, 1.0), (*b, -1.0)],
+                    Relation::Distinct { .. } => return None,
+                };
+                let mut row: Vec<(usize, f64)> = terms
+                    .into_iter()
+                    .filter_map(|(c, v)| unknown.binary_search(&c).ok().map(|i| (i, v)))
+                    .collect();
+                row.sort_by_key(|e| e.0);
+                Some(row)
+            })
+            .collect();
+        let det = gauss::determined(unknown.len(), &rows);
+        unknown
+            .iter()
+            .zip(det)
+            .any(|(&c, d)| d && self.status[c] == Status::Primary)
+    }
+
+    /// Interval pass: audits each component holding primary cells and widens every failing
+    /// cell, until all pass or nothing more can be hidden.
     fn interval_pass(&mut self) -> Result<Vec<usize>, DisclosureError> {
         let mut unresolved: BTreeSet<usize> = BTreeSet::new();
-        let mut targets: Vec<usize> = (0..self.status.len())
-            .filter(|&c| self.status[c] == Status::Primary)
+        let mut dirty: BTreeSet<usize> = (0..self.status.len())
+            .filter(|&c| {
+                self.status[c] == Status::Primary && self.problem.cells[c].kind.is_additive()
+            })
             .collect();
-        while !targets.is_empty() {
-            let published: Vec<Published> = self
-                .status
-                .iter()
-                .zip(&self.problem.cells)
-                .map(|(s, cell)| {
-                    if s.is_secret() {
-                        Published::Secret
-                    } else {
-                        Published::Value(cell.value)
-                    }
-                })
-                .collect();
-            let report = audit::audit_cells(self.problem, &published, Some(&targets))?;
-            let roots = self.components();
-            let mut fixed_roots: BTreeSet<usize> = BTreeSet::new();
+        while let Some(&seed) = dirty.iter().next() {
+            let (cells, relations) = self.component_of(&[seed]);
+            for c in &cells {
+                dirty.remove(c);
+            }
+            let failures = self.audit_component(&cells, &relations)?;
             let mut changed = false;
-            for failure in &report.failures {
+            let mut widened: BTreeSet<usize> = BTreeSet::new();
+            for failure in &failures {
                 if !matches!(failure.kind, FailureKind::Narrow { .. })
                     || unresolved.contains(&failure.cell)
                 {
@@ -295,7 +459,7 @@ impl Search<'_> {
                     }
                     continue;
                 }
-                if !fixed_roots.insert(roots[failure.cell]) {
+                if !widened.insert(failure.cell) {
                     continue;
                 }
                 match self.widen(failure.cell) {
@@ -305,22 +469,38 @@ impl Search<'_> {
                     }
                 }
             }
-            if !changed {
-                break;
+            if changed {
+                dirty.insert(seed);
             }
-            // Re-audit the primary cells of every component that changed.
-            let new_roots = self.components();
-            // A root is itself a hidden cell, so its new root names the merged component.
-            let touched: BTreeSet<usize> = fixed_roots.iter().map(|&old| new_roots[old]).collect();
-            targets = (0..self.status.len())
-                .filter(|&c| {
-                    self.status[c] == Status::Primary
-                        && touched.contains(&new_roots[c])
-                        && !unresolved.contains(&c)
-                })
-                .collect();
         }
         Ok(unresolved.into_iter().collect())
+    }
+
+    /// Pruning pass: tries to publish back each secondary cell, dearest first, keeping it
+    /// published when every primary cell of the component around it still passes.
+    fn prune_pass(&mut self) -> Result<(), DisclosureError> {
+        let mut order: Vec<usize> = (0..self.status.len())
+            .filter(|&c| self.status[c] == Status::Secondary)
+            .collect();
+        order.sort_by(|&a, &b| self.cost[b].total_cmp(&self.cost[a]).then(b.cmp(&a)));
+        for c in order {
+            self.status[c] = Status::Published;
+            let neighbours: Vec<usize> = self.relations_of[c]
+                .iter()
+                .flat_map(|&r| self.problem.relations[r].cells())
+                .filter(|&o| self.status[o].is_secret())
+                .collect();
+            if neighbours.is_empty() {
+                continue;
+            }
+            let (cells, relations) = self.component_of(&neighbours);
+            if self.determines_a_primary(&cells, &relations)
+                || !self.audit_component(&cells, &relations)?.is_empty()
+            {
+                self.status[c] = Status::Secondary;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -365,6 +545,9 @@ pub fn secondary(problem: &Problem, primary: &[Status]) -> Result<Pattern, Discl
     };
     search.gauss_pass();
     let unresolved = search.interval_pass()?;
+    if unresolved.is_empty() {
+        search.prune_pass()?;
+    }
     let mut status = search.status;
     propagate_derived(problem, &mut status, Status::Secondary);
     Ok(Pattern { status, unresolved })

@@ -22,32 +22,35 @@ pub(super) struct Linear {
 }
 
 /// Outcome of one optimisation.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Bound {
-    /// The optimum.
-    Finite(f64),
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Outcome {
+    /// An optimal vertex: the value of every unknown.
+    Optimum(Vec<f64>),
     /// The objective is unbounded in that direction.
-    Infinite,
+    Unbounded,
     /// The constraints admit no solution (published values inconsistent with the relations).
     Infeasible,
 }
 
-/// Minimises (`maximise == false`) or maximises unknown `target` over `x ≥ 0` and `constraints`.
+/// Minimises (`maximise == false`) or maximises `Σ coef × x` over `x ≥ 0` and `constraints`.
 pub(super) fn optimise(
     unknowns: usize,
     constraints: &[Linear],
-    target: usize,
+    objective: &[(usize, f64)],
     maximise: bool,
-) -> Result<Bound, String> {
+) -> Result<Outcome, String> {
     let mut vars = ProblemVariables::new();
     let xs: Vec<_> = (0..unknowns)
         .map(|_| vars.add(variable().min(0.0)))
         .collect();
-    let objective = xs[target];
+    let mut goal = Expression::with_capacity(objective.len());
+    for &(v, coef) in objective {
+        goal.add_mul(coef, xs[v]);
+    }
     let unsolved = if maximise {
-        vars.maximise(objective)
+        vars.maximise(goal)
     } else {
-        vars.minimise(objective)
+        vars.minimise(goal)
     };
     let mut model = unsolved.using(microlp);
     for c in constraints {
@@ -62,9 +65,11 @@ pub(super) fn optimise(
         model.add_constraint(constraint);
     }
     match model.solve() {
-        Ok(solution) => Ok(Bound::Finite(solution.value(objective))),
-        Err(ResolutionError::Unbounded) => Ok(Bound::Infinite),
-        Err(ResolutionError::Infeasible) => Ok(Bound::Infeasible),
+        Ok(solution) => Ok(Outcome::Optimum(
+            xs.iter().map(|&x| solution.value(x)).collect(),
+        )),
+        Err(ResolutionError::Unbounded) => Ok(Outcome::Unbounded),
+        Err(ResolutionError::Infeasible) => Ok(Outcome::Infeasible),
         Err(other) => Err(other.to_string()),
     }
 }

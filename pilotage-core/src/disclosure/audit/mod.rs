@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::DisclosureError;
 use super::model::{CellKind, Contributions, Problem, Published, Relation, Statistic};
 use super::rules::PrimaryRules;
-use lp::{Bound, Cmp, Linear};
+use lp::{Cmp, Linear, Outcome};
 
 /// Relative tolerance of the interval checks.
 const TOLERANCE: f64 = 1e-6;
@@ -84,6 +84,58 @@ pub struct Interval {
     pub min: f64,
     /// Upper bound (`f64::INFINITY` when unbounded).
     pub max: f64,
+    /// Whether both bounds are optima. When not, the cell passed on a feasible point that
+    /// already reached its needed bound, and the true interval is at least this wide.
+    pub exact: bool,
+}
+
+/// One sensitive cell to check against one attacker.
+struct Check {
+    cell: usize,
+    local: usize,
+    need_min: f64,
+    need_max: f64,
+    /// The upper bound must be strictly positive rather than ≥ `need_max`.
+    strict: bool,
+    integer: bool,
+    tol: f64,
+}
+
+impl Check {
+    fn passes_min(&self, min: f64) -> bool {
+        min <= self.need_min + self.tol
+    }
+
+    fn passes_max(&self, max: f64) -> bool {
+        if self.strict {
+            max > self.tol
+        } else {
+            max >= self.need_max - self.tol
+        }
+    }
+
+    /// Whether the best value seen already proves this side.
+    fn certified(&self, seen_min: f64, seen_max: f64, maximise: bool) -> bool {
+        if maximise {
+            self.passes_max(seen_max)
+        } else {
+            self.passes_min(seen_min)
+        }
+    }
+}
+
+/// How to run an audit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditOptions {
+    /// Audit only these cells (all when `None`); components are still built from the whole
+    /// release, so each listed cell gets the same verdict as in a full audit.
+    pub cells: Option<Vec<usize>>,
+    /// Solve both optima of every sensitive cell. Otherwise (the default) a side is settled
+    /// without its own LP when a vertex met while solving others already reaches the needed
+    /// bound; failing cells always get exact intervals.
+    pub exact_intervals: bool,
+    /// Stop at the first failing cell (a pass/fail verdict, as secondary suppression needs).
+    pub first_failure_only: bool,
 }
 
 /// Result of an audit.
@@ -176,15 +228,14 @@ fn magnitude_need(rules: &PrimaryRules, x: f64, c: &Contributions) -> Option<f64
 
 /// Audits every cell of `problem` against what `published` reveals.
 pub fn audit(problem: &Problem, published: &[Published]) -> Result<AuditReport, DisclosureError> {
-    audit_cells(problem, published, None)
+    audit_with(problem, published, &AuditOptions::default())
 }
 
-/// Audits only `cells` (all when `None`); the components are still built from the whole
-/// release, so the result for each listed cell is the same as in a full audit.
-pub fn audit_cells(
+/// Audits with explicit [`AuditOptions`].
+pub fn audit_with(
     problem: &Problem,
     published: &[Published],
-    cells: Option<&[usize]>,
+    options: &AuditOptions,
 ) -> Result<AuditReport, DisclosureError> {
     problem.validate()?;
     let n = problem.cells.len();
@@ -195,7 +246,7 @@ pub fn audit_cells(
         });
     }
     let rules = &problem.rules;
-    let selected: Vec<bool> = match cells {
+    let selected: Vec<bool> = match &options.cells {
         None => vec![true; n],
         Some(list) => {
             let mut s = vec![false; n];
@@ -379,6 +430,9 @@ pub fn audit_cells(
     }
 
     for (root, vars) in &members {
+        if options.first_failure_only && !report.failures.is_empty() {
+            break;
+        }
         let targets: Vec<usize> = vars
             .iter()
             .copied()
@@ -452,73 +506,123 @@ pub fn audit_cells(
             attackers.push((Attacker::Structure(s), rows_s, own.clone()));
         }
 
-        for &t in &targets {
-            let cell_index = unknowns[t];
-            let cell = &problem.cells[cell_index];
-            let Some(nd) = need[cell_index] else { continue };
-            let Some((need_min, need_max)) = nd.bounds(rules) else {
-                continue;
+        for (attacker, constraints, own) in &attackers {
+            if options.first_failure_only && !report.failures.is_empty() {
+                break;
+            }
+            let active: Vec<usize> = targets
+                .iter()
+                .copied()
+                .filter(|t| !own.contains(t))
+                .collect();
+            let checks: Vec<Check> = active
+                .iter()
+                .map(|&t| {
+                    let cell_index = unknowns[t];
+                    let cell = &problem.cells[cell_index];
+                    let nd = need[cell_index].unwrap_or(Need::Hidden);
+                    let (need_min, need_max) = nd.bounds(rules).unwrap_or((f64::INFINITY, 0.0));
+                    Check {
+                        cell: cell_index,
+                        local: index[&t],
+                        need_min,
+                        need_max: if nd == Need::NotZero { 0.0 } else { need_max },
+                        strict: nd == Need::NotZero,
+                        integer: cell.kind.is_integer(),
+                        tol: TOLERANCE * cell.value.abs().max(1.0),
+                    }
+                })
+                .collect();
+            let key = |c: &Check| problem.cells[c.cell].key.clone();
+            let solver = |objective: &[(usize, f64)], maximise: bool, c: &Check| {
+                lp::optimise(vars.len(), constraints, objective, maximise).map_err(|message| {
+                    DisclosureError::Solver {
+                        key: key(c),
+                        message,
+                    }
+                })
             };
-            for (attacker, constraints, own) in &attackers {
-                if own.contains(&t) {
-                    continue;
+            // Best values seen in any optimal vertex: a vertex is a feasible point, so a target
+            // seen at or beyond its needed bound there passes that side without its own LP.
+            let mut seen_min = vec![f64::INFINITY; checks.len()];
+            let mut seen_max = vec![f64::NEG_INFINITY; checks.len()];
+            if !options.exact_intervals
+                && let Some(first) = checks.first()
+            {
+                for maximise in [true, false] {
+                    for _round in 0..3 {
+                        let pending: Vec<(usize, f64)> = checks
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, c)| !c.certified(seen_min[*i], seen_max[*i], maximise))
+                            .map(|(_, c)| (c.local, 1.0))
+                            .collect();
+                        if pending.is_empty() {
+                            break;
+                        }
+                        report.lp_solves += 1;
+                        let Outcome::Optimum(values) = solver(&pending, maximise, first)? else {
+                            break;
+                        };
+                        let mut progress = false;
+                        for (i, c) in checks.iter().enumerate() {
+                            let v = values[c.local];
+                            let before = c.certified(seen_min[i], seen_max[i], maximise);
+                            seen_min[i] = seen_min[i].min(v);
+                            seen_max[i] = seen_max[i].max(v);
+                            progress |= !before && c.certified(seen_min[i], seen_max[i], maximise);
+                        }
+                        if !progress {
+                            break;
+                        }
+                    }
                 }
-                let k = index[&t];
-                let lo = lp::optimise(vars.len(), constraints, k, false).map_err(|e| {
-                    DisclosureError::Solver {
-                        key: cell.key.clone(),
-                        message: e,
+            }
+            for (i, c) in checks.iter().enumerate() {
+                if options.first_failure_only && !report.failures.is_empty() {
+                    break;
+                }
+                let mut exact = true;
+                let mut bound = |maximise: bool| -> Result<Option<f64>, DisclosureError> {
+                    if !options.exact_intervals && c.certified(seen_min[i], seen_max[i], maximise) {
+                        exact = false;
+                        return Ok(Some(if maximise { seen_max[i] } else { seen_min[i] }));
                     }
-                })?;
-                let hi = lp::optimise(vars.len(), constraints, k, true).map_err(|e| {
-                    DisclosureError::Solver {
-                        key: cell.key.clone(),
-                        message: e,
-                    }
-                })?;
-                report.lp_solves += 2;
-                let (mut min, mut max) = match (lo, hi) {
-                    (Bound::Infeasible, _) | (_, Bound::Infeasible) => {
-                        report.failures.push(fail(
-                            cell_index,
-                            *attacker,
-                            FailureKind::Inconsistent,
-                        ));
-                        break;
-                    }
-                    (Bound::Finite(a), Bound::Finite(b)) => (a, b),
-                    (Bound::Finite(a), Bound::Infinite) => (a, f64::INFINITY),
-                    (Bound::Infinite, Bound::Finite(b)) => (0.0, b),
-                    (Bound::Infinite, Bound::Infinite) => (0.0, f64::INFINITY),
+                    report.lp_solves += 1;
+                    Ok(match solver(&[(c.local, 1.0)], maximise, c)? {
+                        Outcome::Optimum(values) => Some(values[c.local]),
+                        Outcome::Unbounded => Some(if maximise { f64::INFINITY } else { 0.0 }),
+                        Outcome::Infeasible => None,
+                    })
                 };
-                let tol = TOLERANCE * cell.value.abs().max(1.0);
-                if cell.kind.is_integer() {
-                    min = (min - tol).ceil();
+                let (Some(mut min), Some(mut max)) = (bound(false)?, bound(true)?) else {
+                    report
+                        .failures
+                        .push(fail(c.cell, *attacker, FailureKind::Inconsistent));
+                    continue;
+                };
+                if c.integer {
+                    min = (min - c.tol).ceil();
                     if max.is_finite() {
-                        max = (max + tol).floor();
+                        max = (max + c.tol).floor();
                     }
                 }
                 report.intervals.push(Interval {
-                    cell: cell_index,
+                    cell: c.cell,
                     attacker: *attacker,
                     min,
                     max,
+                    exact,
                 });
-                let ok_min = min <= need_min + tol;
-                let ok_max = if nd == Need::NotZero {
-                    max > tol
-                } else {
-                    max >= need_max - tol
-                };
-                if !(ok_min && ok_max) {
+                if !(c.passes_min(min) && c.passes_max(max)) {
                     report.failures.push(fail(
-                        cell_index,
+                        c.cell,
                         *attacker,
                         FailureKind::Narrow {
                             min,
                             max,
-                            need_min_at_most: need_min,
-                            need_max_at_least: need_max,
+                            need_min_at_most: c.need_min,
+                            need_max_at_least: if c.strict { 1.0 } else { c.need_max },
                         },
                     ));
                 }
