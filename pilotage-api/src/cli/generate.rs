@@ -90,10 +90,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     for table in &summary.tables {
-        println!(
-            "  {:<28} {:>12} rows {:>14} bytes",
-            table.file_name, table.rows, table.bytes
-        );
+        println!("  {:<28} {:>12} rows {:>14} bytes", table.file_name, table.rows, table.bytes);
     }
     Ok(())
 }

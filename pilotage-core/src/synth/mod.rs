@@ -123,26 +123,14 @@ impl GeneratorConfig {
             Err(SynthError::InvalidConfig { parameter, reason })
         };
         if !self.scale.is_finite() || self.scale <= 0.0 {
-            return invalid(
-                "scale",
-                format!("{} must be a finite number above 0", self.scale),
-            );
+            return invalid("scale", format!("{} must be a finite number above 0", self.scale));
         }
         if self.scale > MAX_SCALE {
-            return invalid(
-                "scale",
-                format!("{} is above the maximum {MAX_SCALE}", self.scale),
-            );
+            return invalid("scale", format!("{} is above the maximum {MAX_SCALE}", self.scale));
         }
-        for (parameter, year) in [
-            ("first_year", self.first_year),
-            ("last_year", self.last_year),
-        ] {
+        for (parameter, year) in [("first_year", self.first_year), ("last_year", self.last_year)] {
             if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
-                return invalid(
-                    parameter,
-                    format!("{year} is outside {MIN_YEAR}..={MAX_YEAR}"),
-                );
+                return invalid(parameter, format!("{year} is outside {MIN_YEAR}..={MAX_YEAR}"));
             }
         }
         if self.first_year > self.last_year {

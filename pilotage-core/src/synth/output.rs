@@ -132,12 +132,11 @@ impl TableFile {
         let sync_handle = file.try_clone().map_err(io_error(&path))?;
         let encoder = match format {
             OutputFormat::Parquet => {
-                let writer =
-                    ArrowWriter::try_new(file, table.schema(), Some(parquet_properties()?))
-                        .map_err(|source| SynthError::Parquet {
-                            path: path.clone(),
-                            source,
-                        })?;
+                let writer = ArrowWriter::try_new(file, table.schema(), Some(parquet_properties()?))
+                    .map_err(|source| SynthError::Parquet {
+                        path: path.clone(),
+                        source,
+                    })?;
                 Encoder::Parquet(Box::new(writer))
             }
             OutputFormat::Csv => {
@@ -202,9 +201,7 @@ impl TableFile {
             }
         }
         self.sync_handle.sync_all().map_err(io_error(&self.path))?;
-        let bytes = fs::metadata(&self.path)
-            .map_err(io_error(&self.path))?
-            .len();
+        let bytes = fs::metadata(&self.path).map_err(io_error(&self.path))?.len();
         Ok(TableSummary {
             table: self.table,
             rows: self.rows,

@@ -10,7 +10,8 @@
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
-    ApplicationState, CreationPath, Origine, ProlongationReason, RefusalReason, Sex,
+    ApplicationState, CreationPath, Origine, ProlongationReason, RefusalReason,
+    Sex,
 };
 
 use super::calendar::days_from_civil;
@@ -290,9 +291,7 @@ impl<'w> Simulation<'w> {
 
     fn first_look_delay(stream: &mut Stream) -> i32 {
         let (median, sigma) = params::FIRST_LOOK_DELAY;
-        (stream.lognormal(median, sigma) - 1.0)
-            .round()
-            .clamp(0.0, 200.0) as i32
+        (stream.lognormal(median, sigma) - 1.0).round().clamp(0.0, 200.0) as i32
     }
 
     /// Applies the period end and the automatic refusal to a plan.
@@ -454,8 +453,7 @@ impl<'w> Simulation<'w> {
                 (created + stream.int(-20, 10) as i32).clamp(self.period_start, accepted_on);
             let (median, sigma) = params::ANSWER_DELAY;
             let answer = created_other + stream.lognormal(median, sigma).round() as i32;
-            let first_look =
-                created_other + Self::first_look_delay(stream).min(answer - created_other);
+            let first_look = created_other + Self::first_look_delay(stream).min(answer - created_other);
             let plan = if answer < accepted_on {
                 Plan::Answered {
                     first_look,
@@ -548,11 +546,7 @@ impl<'w> Simulation<'w> {
                 .then(|| resolution.processed.map(|p| p + 7))
                 .flatten();
             let this_sender = if sender.0 == Origine::Employeur {
-                (
-                    Origine::Employeur,
-                    None,
-                    Some(self.world.structures[receiver].id),
-                )
+                (Origine::Employeur, None, Some(self.world.structures[receiver].id))
             } else {
                 sender
             };
