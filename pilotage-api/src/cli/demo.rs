@@ -39,7 +39,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         last_year: 2025,
         format: OutputFormat::Parquet,
     };
-    config.validate().map_err(super::generate::with_flag_names)?;
+    config
+        .validate()
+        .map_err(super::generate::with_flag_names)?;
     let mut progress = GeneratorProgress::new();
     let summary = synth::generate(&config, &sources, &mut |e| progress.on_event(e))
         .with_context(|| format!("generating the demo sources into {}", sources.display()))?;

@@ -36,6 +36,8 @@ pub enum FormatArg {
     Parquet,
     /// UTF-8 CSV with a header row.
     Csv,
+    /// As delivered upstream: platform tables as CSV, ASP tables as gzipped fluxIAE views.
+    Fluxiae,
 }
 
 impl From<FormatArg> for OutputFormat {
@@ -43,6 +45,7 @@ impl From<FormatArg> for OutputFormat {
         match value {
             FormatArg::Parquet => OutputFormat::Parquet,
             FormatArg::Csv => OutputFormat::Csv,
+            FormatArg::Fluxiae => OutputFormat::FluxIae,
         }
     }
 }
@@ -90,7 +93,10 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     for table in &summary.tables {
-        println!("  {:<28} {:>12} rows {:>14} bytes", table.file_name, table.rows, table.bytes);
+        println!(
+            "  {:<28} {:>12} rows {:>14} bytes",
+            table.file_name, table.rows, table.bytes
+        );
     }
     Ok(())
 }

@@ -72,10 +72,19 @@ fn report_usage_error(err: clap::Error) -> ExitCode {
     }
 }
 
-/// Joins an error and its causes on one line: `outer: inner: root`.
+/// Joins an error and its causes on one line (`outer: inner: root`), skipping a cause that
+/// the message before it already quotes.
 fn one_line(err: &anyhow::Error) -> String {
-    err.chain()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.replace('\n', " ")
 }

@@ -19,6 +19,8 @@ use super::world::{World, profile};
 
 /// Average days in a month.
 const MONTH_DAYS: f64 = 30.44;
+/// Longest parcours drawn (36 months), in days.
+const MAX_PARCOURS_DAYS: i32 = 1096;
 
 /// Identifier sequences, one per table.
 #[derive(Default)]
@@ -89,8 +91,9 @@ pub(crate) struct Simulation<'w> {
     pub end: i32,
     pub ids: Ids,
     pub lines: Vec<Vec<LineState>>,
-    /// Per département: candidats of earlier unsuccessful episodes who may apply again.
-    pub pools: Vec<Vec<Person>>,
+    /// Per département: candidats of earlier unsuccessful episodes who may apply again, with
+    /// the day they registered.
+    pub pools: Vec<Vec<(Person, i32)>>,
     /// Rows drawn before the first year (the stock of salariés in place), emitted with it.
     pub carried: YearRows,
     /// Per département: AF versions numbered so far in the current year.
@@ -170,7 +173,9 @@ fn draw_situation(person: &Person, stream: &mut Stream) -> Situation {
         UnemploymentDuration::PlusDe24Mois
     };
     let code = stream.pick(&params::EDUCATION);
-    let education = code.parse().unwrap_or(crate::domain::EducationLevel::ScolariteObligatoire);
+    let education = code
+        .parse()
+        .unwrap_or(crate::domain::EducationLevel::ScolariteObligatoire);
     Situation {
         rsa,
         ass: stream.chance(params::ASS_SHARE),
@@ -237,12 +242,37 @@ impl<'w> Simulation<'w> {
                 let posts = Self::posts_for(s.kind, s.lines[li].base_etp);
                 let mut state = std::mem::take(&mut self.lines[si][li]);
                 for _ in 0..posts {
-                    let length = Self::parcours_days(s.kind, &mut stream);
+                    // Some posts are between two parcours on the first day.
+                    if stream.chance(1.0 - params::OCCUPANCY) {
+                        let gap = stream.exponential(params::SLOT_GAP_DAYS).round() as i32;
+                        state.slots.push(Slot {
+                            next_start: self.period_start + gap,
+                            open: true,
+                        });
+                        continue;
+                    }
+                    // People in place on a given day stayed longer than average (length bias):
+                    // keep a drawn length with probability proportional to it.
+                    let mut length = Self::parcours_days(s.kind, &mut stream);
+                    for _ in 0..1000 {
+                        if stream.unit() * f64::from(MAX_PARCOURS_DAYS) < f64::from(length) {
+                            break;
+                        }
+                        length = Self::parcours_days(s.kind, &mut stream);
+                    }
                     let elapsed = stream.int(0, i64::from(length) - 1) as i32;
                     let start = self.period_start - elapsed;
                     let person = self.new_person(s.dept, start, &mut stream, &mut rows);
-                    let parcours =
-                        self.start_parcours(si, li, person, start, length, true, &mut stream, &mut rows);
+                    let parcours = self.start_parcours(
+                        si,
+                        li,
+                        person,
+                        start,
+                        length,
+                        true,
+                        &mut stream,
+                        &mut rows,
+                    );
                     let gap = stream.exponential(params::SLOT_GAP_DAYS).round() as i32;
                     state.slots.push(Slot {
                         next_start: parcours.end + 1 + gap,
@@ -264,7 +294,12 @@ impl<'w> Simulation<'w> {
             for hire in hires.drain(..) {
                 let dept = self.world.structures[hire.structure].dept;
                 if stream.chance(params::PE_APPROVAL_SHARE) {
-                    let app = self.imported_application(&hire, crate::domain::CreationPath::PeApproval, hire.date, &mut rows);
+                    let app = self.imported_application(
+                        &hire,
+                        crate::domain::CreationPath::PeApproval,
+                        hire.date,
+                        &mut rows,
+                    );
                     self.issue_pass(&hire, Some(app), hire.date, dept, &mut stream, &mut rows);
                     self.mark_application(hire.structure, hire.person.candidat_id);
                 } else {
@@ -317,7 +352,11 @@ impl<'w> Simulation<'w> {
         let mut cursor = start;
         let mut parent = None;
         while cursor <= end && cursor <= self.end {
-            let months = if contracts.len() >= 11 { 36 } else { stream.int(lo, hi) };
+            let months = if contracts.len() >= 11 {
+                36
+            } else {
+                stream.int(lo, hi)
+            };
             let planned_end = cursor + (months as f64 * MONTH_DAYS).round() as i32 - 1;
             let last = planned_end >= end || contracts.len() >= 11;
             let contract_end = if last { end } else { planned_end };
@@ -330,7 +369,11 @@ impl<'w> Simulation<'w> {
                 measure,
                 parent_id: parent,
                 start: cursor,
-                planned_end: if last { planned_end.max(end) } else { planned_end },
+                planned_end: if last {
+                    planned_end.max(end)
+                } else {
+                    planned_end
+                },
                 exit_on,
                 exit_motive: exit_on.map(|_| motive),
                 weekly_hours: round2(weekly_hours),
@@ -461,7 +504,8 @@ impl<'w> Simulation<'w> {
                 let start = state.slots[k].next_start.max(year_start);
                 let length = Self::parcours_days(s.kind, stream);
                 let person = self.hire_person(s.dept, start, stream, rows);
-                let parcours = self.start_parcours(si, li, person, start, length, false, stream, rows);
+                let parcours =
+                    self.start_parcours(si, li, person, start, length, false, stream, rows);
                 let gap = stream.exponential(params::SLOT_GAP_DAYS).round() as i32;
                 state.slots[k].next_start = parcours.end + 1 + gap;
                 let platform = match s.antenne {
@@ -485,7 +529,10 @@ impl<'w> Simulation<'w> {
         if s.kind == StructureKind::Ai && year == 2021 && ai_stock_day >= self.period_start {
             for k in 0..state.live.len() {
                 let p = &state.live[k];
-                if p.stock && !p.has_application && p.start <= ai_stock_day && p.end >= ai_stock_day
+                if p.stock
+                    && !p.has_application
+                    && p.start <= ai_stock_day
+                    && p.end >= ai_stock_day
                     && stream.chance(params::AI_STOCK_SHARE)
                 {
                     let hire = Hire {
@@ -495,7 +542,12 @@ impl<'w> Simulation<'w> {
                         siae: true,
                         parcours_end: p.end,
                     };
-                    self.imported_application(&hire, crate::domain::CreationPath::AiStock, ai_stock_day, rows);
+                    self.imported_application(
+                        &hire,
+                        crate::domain::CreationPath::AiStock,
+                        ai_stock_day,
+                        rows,
+                    );
                     state.live[k].has_application = true;
                 }
             }
@@ -567,7 +619,11 @@ impl<'w> Simulation<'w> {
             modification = 1;
         }
         let state = if year < self.last_year {
-            if stream.chance(0.9) { AfState::Cloture } else { AfState::Valide }
+            if stream.chance(0.9) {
+                AfState::Cloture
+            } else {
+                AfState::Valide
+            }
         } else if stream.chance(0.85) {
             AfState::Valide
         } else {

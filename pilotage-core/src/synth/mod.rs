@@ -34,6 +34,7 @@ use std::sync::mpsc;
 
 use arrow_array::RecordBatch;
 
+use crate::fluxiae::{self, ExtractionStamp, View, WriteOptions};
 use crate::source::SourceTable;
 use crate::territory::Referential;
 
@@ -84,6 +85,13 @@ pub enum OutputFormat {
     Parquet,
     /// UTF-8 CSV with a header line, comma separated, ISO dates (`<table>.csv`).
     Csv,
+    /// The delivery formats of the two real upstream systems: the platform's tables as
+    /// canonical CSV (`<table>.csv`, structures included) and the ASP's tables as gzipped
+    /// fluxIAE views (`fluxIAE_<View>_<DDMMYYYY>_<HHMMSS>.csv.gz`, `|`-separated, `DEB`/`FIN`
+    /// sentinels, dd/mm/yyyy dates, about one duplicated line per thousand) — see
+    /// [`crate::fluxiae`]. The fluxIAE `Structure` view is not written: structures come from the
+    /// platform's export, which alone carries their kind.
+    FluxIae,
 }
 
 impl OutputFormat {
@@ -91,14 +99,23 @@ impl OutputFormat {
     pub fn extension(self) -> &'static str {
         match self {
             OutputFormat::Parquet => "parquet",
+            OutputFormat::Csv | OutputFormat::FluxIae => "csv",
+        }
+    }
+
+    /// Name of the format on the command line (`parquet`, `csv`, `fluxiae`).
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Parquet => "parquet",
             OutputFormat::Csv => "csv",
+            OutputFormat::FluxIae => "fluxiae",
         }
     }
 }
 
 impl std::fmt::Display for OutputFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.extension())
+        f.write_str(self.name())
     }
 }
 
@@ -108,9 +125,10 @@ impl std::str::FromStr for OutputFormat {
         match s {
             "parquet" => Ok(OutputFormat::Parquet),
             "csv" => Ok(OutputFormat::Csv),
+            "fluxiae" => Ok(OutputFormat::FluxIae),
             other => Err(SynthError::InvalidConfig {
                 parameter: "format",
-                reason: format!("unknown format {other:?} (expected parquet or csv)"),
+                reason: format!("unknown format {other:?} (expected parquet, csv or fluxiae)"),
             }),
         }
     }
@@ -123,14 +141,26 @@ impl GeneratorConfig {
             Err(SynthError::InvalidConfig { parameter, reason })
         };
         if !self.scale.is_finite() || self.scale <= 0.0 {
-            return invalid("scale", format!("{} must be a finite number above 0", self.scale));
+            return invalid(
+                "scale",
+                format!("{} must be a finite number above 0", self.scale),
+            );
         }
         if self.scale > MAX_SCALE {
-            return invalid("scale", format!("{} is above the maximum {MAX_SCALE}", self.scale));
+            return invalid(
+                "scale",
+                format!("{} is above the maximum {MAX_SCALE}", self.scale),
+            );
         }
-        for (parameter, year) in [("first_year", self.first_year), ("last_year", self.last_year)] {
+        for (parameter, year) in [
+            ("first_year", self.first_year),
+            ("last_year", self.last_year),
+        ] {
             if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
-                return invalid(parameter, format!("{year} is outside {MIN_YEAR}..={MAX_YEAR}"));
+                return invalid(
+                    parameter,
+                    format!("{year} is outside {MIN_YEAR}..={MAX_YEAR}"),
+                );
             }
         }
         if self.first_year > self.last_year {
@@ -318,6 +348,18 @@ pub fn generate_batches(
     run(config, table_sink, &mut |_| {})
 }
 
+/// One line in this many of each fluxIAE view is written twice, as real extractions do.
+pub const FLUXIAE_DUPLICATE_EVERY: u64 = 997;
+
+/// The fluxIAE view a table is written as, in the fluxIAE output format (ASP tables but
+/// structures); `None` for a canonical file.
+fn fluxiae_view(format: OutputFormat, table: SourceTable) -> Option<View> {
+    if format != OutputFormat::FluxIae || table == SourceTable::Structures {
+        return None;
+    }
+    View::of_table(table)
+}
+
 /// Generates every table into `out_dir`, one file per table, atomically.
 ///
 /// Files are written into a temporary folder next to `out_dir` (`.<name>.tmp-<pid>`), synced,
@@ -335,10 +377,24 @@ pub fn generate(
     let dir = staging.tmp_dir.clone();
     let format = config.format;
     let (sender, receiver) = mpsc::sync_channel::<(SourceTable, RecordBatch)>(8);
+    let extraction = ExtractionStamp {
+        year: u16::try_from(config.last_year).unwrap_or(u16::MAX),
+        month: 12,
+        day: 31,
+        hour: 6,
+        minute: 30,
+        second: 0,
+    };
     let writer = std::thread::spawn(move || -> Result<Vec<TableSummary>, SynthError> {
         let mut files = Vec::new();
+        // fluxIAE views carry a line count on their `FIN` line: their tables are held in
+        // memory and written once complete.
+        let mut held: Vec<(SourceTable, View, Vec<RecordBatch>)> = Vec::new();
         for table in SourceTable::ALL {
-            files.push(output::TableFile::create(&dir, *table, format)?);
+            match fluxiae_view(format, *table) {
+                Some(view) => held.push((*table, view, Vec::new())),
+                None => files.push(output::TableFile::create(&dir, *table, format)?),
+            }
         }
         for (table, batch) in receiver {
             if batch.num_rows() == 0 {
@@ -346,9 +402,41 @@ pub fn generate(
             }
             if let Some(file) = files.iter_mut().find(|f| f.table() == table) {
                 file.write(&batch)?;
+            } else if let Some((_, _, batches)) = held.iter_mut().find(|h| h.0 == table) {
+                batches.push(batch);
             }
         }
-        files.into_iter().map(output::TableFile::finish).collect()
+        let mut summaries = files
+            .into_iter()
+            .map(output::TableFile::finish)
+            .collect::<Result<Vec<_>, _>>()?;
+        let options = WriteOptions {
+            extracted_at: extraction,
+            duplicate_every: Some(FLUXIAE_DUPLICATE_EVERY),
+            gzip: true,
+        };
+        for (table, view, batches) in held {
+            let (path, written) = fluxiae::write_view_file(&dir, view, &batches, &options)
+                .map_err(|e| SynthError::Sink(format!("fluxIAE view {}: {e}", view.name())))?;
+            output::sync_file(&path)?;
+            let bytes = std::fs::metadata(&path)
+                .map_err(|source| SynthError::Io {
+                    path: path.clone(),
+                    source,
+                })?
+                .len();
+            summaries.push(TableSummary {
+                table,
+                rows: written.rows,
+                bytes,
+                file_name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            });
+        }
+        summaries.sort_by_key(|t| SourceTable::ALL.iter().position(|a| *a == t.table));
+        Ok(summaries)
     });
     let generated = run(
         config,

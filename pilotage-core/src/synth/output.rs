@@ -94,7 +94,14 @@ impl Drop for Staging {
 
 enum Encoder {
     Parquet(Box<ArrowWriter<File>>),
-    Csv(arrow_csv::Writer<BufWriter<File>>),
+    Csv(Box<arrow_csv::Writer<BufWriter<File>>>),
+}
+
+/// Flushes a finished file to disk, so that the folder's rename publishes complete files.
+pub(crate) fn sync_file(path: &Path) -> Result<(), SynthError> {
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(io_error(path))
 }
 
 /// The writer of one table's file.
@@ -132,18 +139,19 @@ impl TableFile {
         let sync_handle = file.try_clone().map_err(io_error(&path))?;
         let encoder = match format {
             OutputFormat::Parquet => {
-                let writer = ArrowWriter::try_new(file, table.schema(), Some(parquet_properties()?))
-                    .map_err(|source| SynthError::Parquet {
-                        path: path.clone(),
-                        source,
-                    })?;
+                let writer =
+                    ArrowWriter::try_new(file, table.schema(), Some(parquet_properties()?))
+                        .map_err(|source| SynthError::Parquet {
+                            path: path.clone(),
+                            source,
+                        })?;
                 Encoder::Parquet(Box::new(writer))
             }
-            OutputFormat::Csv => {
+            OutputFormat::Csv | OutputFormat::FluxIae => {
                 let writer = arrow_csv::WriterBuilder::new()
                     .with_header(true)
                     .build(BufWriter::with_capacity(1 << 20, file));
-                Encoder::Csv(writer)
+                Encoder::Csv(Box::new(writer))
             }
         };
         Ok(Self {
@@ -186,9 +194,9 @@ impl TableFile {
                 })?;
             }
             Encoder::Csv(w) => {
+                let mut w = *w;
                 if self.rows == 0 {
                     // The CSV writer writes its header with the first batch: force it.
-                    let mut w = w;
                     w.write(&RecordBatch::new_empty(self.table.schema()))
                         .map_err(|source| SynthError::Arrow {
                             table: self.table.name(),
@@ -201,12 +209,43 @@ impl TableFile {
             }
         }
         self.sync_handle.sync_all().map_err(io_error(&self.path))?;
-        let bytes = fs::metadata(&self.path).map_err(io_error(&self.path))?.len();
+        let bytes = fs::metadata(&self.path)
+            .map_err(io_error(&self.path))?
+            .len();
         Ok(TableSummary {
             table: self.table,
             rows: self.rows,
             bytes,
             file_name: self.file_name,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_abandoned_staging_folder_is_removed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("out");
+        let staging = Staging::create(&out).expect("staging");
+        let tmp_dir = staging.tmp_dir.clone();
+        fs::write(tmp_dir.join("half.parquet"), b"partial").expect("write");
+        drop(staging);
+        assert!(!tmp_dir.exists(), "temporary folder removed on failure");
+        assert!(!out.exists(), "no output folder on failure");
+    }
+
+    #[test]
+    fn a_committed_staging_folder_becomes_the_output() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("out");
+        let staging = Staging::create(&out).expect("staging");
+        fs::write(staging.tmp_dir.join("t.csv"), b"a\n").expect("write");
+        let tmp_dir = staging.tmp_dir.clone();
+        staging.commit().expect("commit");
+        assert!(!tmp_dir.exists());
+        assert_eq!(fs::read(out.join("t.csv")).expect("moved"), b"a\n");
     }
 }

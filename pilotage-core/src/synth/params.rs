@@ -25,15 +25,96 @@ pub(crate) struct KindProfile {
 
 /// The nine structure kinds. SIAE counts sum to 4,500 (DOMAIN.md §6).
 pub(crate) const KINDS: [KindProfile; 9] = [
-    KindProfile { kind: StructureKind::Aci, count: 2250.0, mean_etp: 22.0, weekly_hours: 26.0, parcours_months: 12.0, contract_months: (4, 12), hors_iae_hires: 0.0, aid_per_etp: 23_000.0 },
-    KindProfile { kind: StructureKind::Ai, count: 585.0, mean_etp: 20.0, weekly_hours: 9.0, parcours_months: 14.0, contract_months: (1, 6), hors_iae_hires: 0.0, aid_per_etp: 1_500.0 },
-    KindProfile { kind: StructureKind::Ei, count: 1125.0, mean_etp: 16.0, weekly_hours: 33.0, parcours_months: 12.0, contract_months: (4, 12), hors_iae_hires: 0.0, aid_per_etp: 11_500.0 },
-    KindProfile { kind: StructureKind::Etti, count: 450.0, mean_etp: 22.0, weekly_hours: 18.0, parcours_months: 9.0, contract_months: (1, 4), hors_iae_hires: 0.0, aid_per_etp: 4_500.0 },
-    KindProfile { kind: StructureKind::Eiti, count: 90.0, mean_etp: 2.0, weekly_hours: 20.0, parcours_months: 15.0, contract_months: (12, 24), hors_iae_hires: 0.0, aid_per_etp: 5_500.0 },
-    KindProfile { kind: StructureKind::Geiq, count: 150.0, mean_etp: 0.0, weekly_hours: 35.0, parcours_months: 12.0, contract_months: (6, 24), hors_iae_hires: 15.0, aid_per_etp: 0.0 },
-    KindProfile { kind: StructureKind::Ea, count: 180.0, mean_etp: 0.0, weekly_hours: 35.0, parcours_months: 12.0, contract_months: (6, 24), hors_iae_hires: 8.0, aid_per_etp: 0.0 },
-    KindProfile { kind: StructureKind::Eatt, count: 20.0, mean_etp: 0.0, weekly_hours: 35.0, parcours_months: 12.0, contract_months: (1, 6), hors_iae_hires: 10.0, aid_per_etp: 0.0 },
-    KindProfile { kind: StructureKind::Opcs, count: 50.0, mean_etp: 0.0, weekly_hours: 35.0, parcours_months: 12.0, contract_months: (1, 12), hors_iae_hires: 4.0, aid_per_etp: 0.0 },
+    KindProfile {
+        kind: StructureKind::Aci,
+        count: 2250.0,
+        mean_etp: 22.0,
+        weekly_hours: 26.0,
+        parcours_months: 12.0,
+        contract_months: (4, 12),
+        hors_iae_hires: 0.0,
+        aid_per_etp: 23_000.0,
+    },
+    KindProfile {
+        kind: StructureKind::Ai,
+        count: 585.0,
+        mean_etp: 18.0,
+        weekly_hours: 9.0,
+        parcours_months: 14.0,
+        contract_months: (3, 12),
+        hors_iae_hires: 0.0,
+        aid_per_etp: 1_500.0,
+    },
+    KindProfile {
+        kind: StructureKind::Ei,
+        count: 1125.0,
+        mean_etp: 16.0,
+        weekly_hours: 33.0,
+        parcours_months: 12.0,
+        contract_months: (4, 12),
+        hors_iae_hires: 0.0,
+        aid_per_etp: 11_500.0,
+    },
+    KindProfile {
+        kind: StructureKind::Etti,
+        count: 450.0,
+        mean_etp: 22.0,
+        weekly_hours: 18.0,
+        parcours_months: 9.0,
+        contract_months: (2, 6),
+        hors_iae_hires: 0.0,
+        aid_per_etp: 4_500.0,
+    },
+    KindProfile {
+        kind: StructureKind::Eiti,
+        count: 90.0,
+        mean_etp: 2.0,
+        weekly_hours: 20.0,
+        parcours_months: 15.0,
+        contract_months: (12, 24),
+        hors_iae_hires: 0.0,
+        aid_per_etp: 5_500.0,
+    },
+    KindProfile {
+        kind: StructureKind::Geiq,
+        count: 150.0,
+        mean_etp: 0.0,
+        weekly_hours: 35.0,
+        parcours_months: 12.0,
+        contract_months: (6, 24),
+        hors_iae_hires: 15.0,
+        aid_per_etp: 0.0,
+    },
+    KindProfile {
+        kind: StructureKind::Ea,
+        count: 180.0,
+        mean_etp: 0.0,
+        weekly_hours: 35.0,
+        parcours_months: 12.0,
+        contract_months: (6, 24),
+        hors_iae_hires: 8.0,
+        aid_per_etp: 0.0,
+    },
+    KindProfile {
+        kind: StructureKind::Eatt,
+        count: 20.0,
+        mean_etp: 0.0,
+        weekly_hours: 35.0,
+        parcours_months: 12.0,
+        contract_months: (1, 6),
+        hors_iae_hires: 10.0,
+        aid_per_etp: 0.0,
+    },
+    KindProfile {
+        kind: StructureKind::Opcs,
+        count: 50.0,
+        mean_etp: 0.0,
+        weekly_hours: 35.0,
+        parcours_months: 12.0,
+        contract_months: (1, 12),
+        hors_iae_hires: 4.0,
+        aid_per_etp: 0.0,
+    },
 ];
 
 /// Log-scale spread of a structure's size around its kind's mean.
@@ -110,11 +191,14 @@ pub(crate) fn sender_activity(kind: PrescriberKind) -> f64 {
     }
 }
 
-/// Origine of the applications of an episode that ends in no hire.
+/// Origine of an episode that ends in no hire (episode weights: an employer sends one
+/// application for itself, other senders 2.4 on average, so that applications come ≈ 45 %
+/// from prescripteurs habilités, 25 % from candidats, 13 % from orienteurs, 11 % from
+/// employers and 5 % from other employers).
 pub(crate) const ORIGINE_NON_HIRE: [(Origine, f64); 5] = [
     (Origine::PrescripteurHabilite, 0.443),
-    (Origine::Candidat, 0.268),
-    (Origine::Employeur, 0.102),
+    (Origine::Candidat, 0.24),
+    (Origine::Employeur, 0.245),
     (Origine::Orienteur, 0.134),
     (Origine::EmployeurOrienteur, 0.053),
 ];
@@ -132,7 +216,7 @@ pub(crate) const EXTRA_APPS_PER_HIRE_EPISODE: f64 = 1.5;
 /// Mean applications of an episode ending in no hire.
 pub(crate) const APPS_PER_NON_HIRE_EPISODE: f64 = 2.4;
 /// Non-hire episodes per platform hire, tuned so that applications ≈ 1.2 M a year at scale 1.
-pub(crate) const NON_HIRE_EPISODES_PER_HIRE: f64 = 2.55;
+pub(crate) const NON_HIRE_EPISODES_PER_HIRE: f64 = 2.9;
 /// Share of hire episodes whose candidat already applied in an earlier episode.
 pub(crate) const RETURNING_CANDIDAT_SHARE: f64 = 0.25;
 /// Share of applications pointing at one of the structure's job descriptions.

@@ -10,8 +10,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
-    ApplicationState, CreationPath, Origine, ProlongationReason, RefusalReason,
-    Sex,
+    ApplicationState, CreationPath, Origine, ProlongationReason, RefusalReason, Sex,
 };
 
 use super::calendar::days_from_civil;
@@ -104,12 +103,16 @@ impl<'w> Simulation<'w> {
         stream: &mut Stream,
         rows: &mut YearRows,
     ) -> Person {
+        // Registered on the platform some weeks before the applications that led to the hire.
+        let registered = day - 100 - stream.int(0, 180) as i32;
         let pool = &mut self.pools[usize::from(dept)];
         if !pool.is_empty() && stream.chance(params::RETURNING_CANDIDAT_SHARE) {
             let k = stream.index(pool.len());
-            return pool.swap_remove(k);
+            if pool[k].1 <= registered {
+                return pool.swap_remove(k).0;
+            }
         }
-        self.new_person(dept, day, stream, rows)
+        self.new_person(dept, registered, stream, rows)
     }
 
     /// An accepted application created by a bulk import (`ai_stock`, `pe_approval`).
@@ -291,7 +294,9 @@ impl<'w> Simulation<'w> {
 
     fn first_look_delay(stream: &mut Stream) -> i32 {
         let (median, sigma) = params::FIRST_LOOK_DELAY;
-        (stream.lognormal(median, sigma) - 1.0).round().clamp(0.0, 200.0) as i32
+        (stream.lognormal(median, sigma) - 1.0)
+            .round()
+            .clamp(0.0, 200.0) as i32
     }
 
     /// Applies the period end and the automatic refusal to a plan.
@@ -453,7 +458,8 @@ impl<'w> Simulation<'w> {
                 (created + stream.int(-20, 10) as i32).clamp(self.period_start, accepted_on);
             let (median, sigma) = params::ANSWER_DELAY;
             let answer = created_other + stream.lognormal(median, sigma).round() as i32;
-            let first_look = created_other + Self::first_look_delay(stream).min(answer - created_other);
+            let first_look =
+                created_other + Self::first_look_delay(stream).min(answer - created_other);
             let plan = if answer < accepted_on {
                 Plan::Answered {
                     first_look,
@@ -546,7 +552,11 @@ impl<'w> Simulation<'w> {
                 .then(|| resolution.processed.map(|p| p + 7))
                 .flatten();
             let this_sender = if sender.0 == Origine::Employeur {
-                (Origine::Employeur, None, Some(self.world.structures[receiver].id))
+                (
+                    Origine::Employeur,
+                    None,
+                    Some(self.world.structures[receiver].id),
+                )
             } else {
                 sender
             };
@@ -564,10 +574,10 @@ impl<'w> Simulation<'w> {
         let pool = &mut self.pools[usize::from(dept)];
         if stream.chance(0.5) {
             if pool.len() < 50_000 {
-                pool.push(person);
+                pool.push((person, day));
             } else {
                 let k = stream.index(pool.len());
-                pool[k] = person;
+                pool[k] = (person, day);
             }
         }
     }

@@ -138,23 +138,51 @@ impl<'w> Builder<'w> {
     /// Emits the tables drawn once per run.
     pub(crate) fn static_tables(&self, sink: &mut Sink<'_>) -> Result<(), SynthError> {
         let indices: Vec<usize> = (0..self.world.structures.len()).collect();
-        chunked(SourceTable::Structures, &indices, sink, |rows| self.structures(rows))?;
+        chunked(SourceTable::Structures, &indices, sink, |rows| {
+            self.structures(rows)
+        })?;
         let orgs: Vec<&Organisation> = self.world.organisations.iter().collect();
-        chunked(SourceTable::Organisations, &orgs, sink, |rows| self.organisations(rows))?;
+        chunked(SourceTable::Organisations, &orgs, sink, |rows| {
+            self.organisations(rows)
+        })?;
         let fiches: Vec<&super::world::Fiche> = self.world.fiches.iter().collect();
-        chunked(SourceTable::FichesDePoste, &fiches, sink, |rows| self.fiches(rows))?;
+        chunked(SourceTable::FichesDePoste, &fiches, sink, |rows| {
+            self.fiches(rows)
+        })?;
         sink(SourceTable::MotifsSortie, motifs()?)
     }
 
     /// Emits the rows of one simulated year.
-    pub(crate) fn year_tables(&self, rows: &YearRows, sink: &mut Sink<'_>) -> Result<(), SynthError> {
-        chunked(SourceTable::Candidats, &rows.candidats, sink, |r| self.candidats(r))?;
-        chunked(SourceTable::Candidatures, &rows.candidatures, sink, |r| self.candidatures(r))?;
+    pub(crate) fn year_tables(
+        &self,
+        rows: &YearRows,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), SynthError> {
+        chunked(SourceTable::Candidats, &rows.candidats, sink, |r| {
+            self.candidats(r)
+        })?;
+        chunked(SourceTable::Candidatures, &rows.candidatures, sink, |r| {
+            self.candidatures(r)
+        })?;
         chunked(SourceTable::PassIae, &rows.pass, sink, |r| self.pass(r))?;
-        chunked(SourceTable::PassIaeSuspensions, &rows.suspensions, sink, suspensions)?;
-        chunked(SourceTable::PassIaeProlongations, &rows.prolongations, sink, prolongations)?;
-        chunked(SourceTable::AnnexesFinancieres, &rows.afs, sink, |r| self.annexes(r))?;
-        chunked(SourceTable::Salaries, &rows.salaries, sink, |r| self.salaries(r))?;
+        chunked(
+            SourceTable::PassIaeSuspensions,
+            &rows.suspensions,
+            sink,
+            suspensions,
+        )?;
+        chunked(
+            SourceTable::PassIaeProlongations,
+            &rows.prolongations,
+            sink,
+            prolongations,
+        )?;
+        chunked(SourceTable::AnnexesFinancieres, &rows.afs, sink, |r| {
+            self.annexes(r)
+        })?;
+        chunked(SourceTable::Salaries, &rows.salaries, sink, |r| {
+            self.salaries(r)
+        })?;
         chunked(SourceTable::Contrats, &rows.contrats, sink, contrats)?;
         chunked(SourceTable::EtatsMensuels, &rows.emis, sink, etats_mensuels)
     }
@@ -205,9 +233,10 @@ impl<'w> Builder<'w> {
                 "rome" => strs(rows.iter().map(|f| Some(ROME[f.rome].0))),
                 "appellation" | "title" => strs(rows.iter().map(|f| Some(ROME[f.rome].1))),
                 "created_at" => dates(rows.iter().map(|f| Some(f.created_on))),
-                "updated_at" => {
-                    dates(rows.iter().map(|f| Some((f.created_on + f.updated_after).min(self.end))))
-                }
+                "updated_at" => dates(
+                    rows.iter()
+                        .map(|f| Some((f.created_on + f.updated_after).min(self.end))),
+                ),
                 "is_open" => bools(rows.iter().map(|f| Some(f.open))),
                 _ => return None,
             })
@@ -224,9 +253,10 @@ impl<'w> Builder<'w> {
                 "sex" => strs(rows.iter().map(|c| Some(c.person.sex.code()))),
                 "birth_year" => i32s(rows.iter().map(|c| Some(c.person.birth_year))),
                 "commune" => strs(rows.iter().map(|c| Some(self.commune(c.person.commune)))),
-                "departement" => {
-                    strs(rows.iter().map(|c| Some(self.dept_of_commune(c.person.commune))))
-                }
+                "departement" => strs(
+                    rows.iter()
+                        .map(|c| Some(self.dept_of_commune(c.person.commune))),
+                ),
                 "qpv" => bools(rows.iter().map(|c| Some(c.person.qpv))),
                 "created_at" => dates(rows.iter().map(|c| Some(c.created_on))),
                 _ => return None,
@@ -261,7 +291,9 @@ impl<'w> Builder<'w> {
                 "refusal_reason" => strs(rows.iter().map(|c| c.refusal_reason.map(|r| r.code()))),
                 "creation_path" => strs(rows.iter().map(|c| Some(c.creation_path.code()))),
                 "hired_at" => dates(rows.iter().map(|c| c.hiring_start_on)),
-                "eligibility_by_employer" => bools(rows.iter().map(|c| Some(c.diagnosis_by_employer))),
+                "eligibility_by_employer" => {
+                    bools(rows.iter().map(|c| Some(c.diagnosis_by_employer)))
+                }
                 "fiche_de_poste_id" => i64s(rows.iter().map(|c| c.fiche_id)),
                 _ => return None,
             })
@@ -298,7 +330,9 @@ impl<'w> Builder<'w> {
             Some(match name {
                 "id" => i64s(rows.iter().map(|a| Some(a.id))),
                 "number" => strs(rows.iter().map(|a| Some(a.number.as_str()))),
-                "convention_number" => strs(rows.iter().map(|a| Some(a.convention_number.as_str()))),
+                "convention_number" => {
+                    strs(rows.iter().map(|a| Some(a.convention_number.as_str())))
+                }
                 "structure_asp_id" => i64s(rows.iter().map(|a| Some(a.structure_asp_id))),
                 "measure" => strs(rows.iter().map(|a| Some(a.measure.code()))),
                 "state" => strs(rows.iter().map(|a| Some(a.state.code()))),
@@ -335,9 +369,10 @@ impl<'w> Builder<'w> {
                 "sex" => strs(rows.iter().map(|s| Some(s.person.sex.code()))),
                 "birth_year" => i32s(rows.iter().map(|s| Some(s.person.birth_year))),
                 "commune" => strs(rows.iter().map(|s| Some(self.commune(s.person.commune)))),
-                "departement" => {
-                    strs(rows.iter().map(|s| Some(self.dept_of_commune(s.person.commune))))
-                }
+                "departement" => strs(
+                    rows.iter()
+                        .map(|s| Some(self.dept_of_commune(s.person.commune))),
+                ),
                 "qpv" => bools(rows.iter().map(|s| Some(s.person.qpv))),
                 _ => return None,
             })

@@ -55,7 +55,12 @@ impl Geo {
                     dept: d as u16,
                 });
             }
-            depts.push((dept.code.clone(), dept.region.clone(), ids, Cumulative::new(local)));
+            depts.push((
+                dept.code.clone(),
+                dept.region.clone(),
+                ids,
+                Cumulative::new(local),
+            ));
         }
         let regions: Vec<String> = depts.iter().map(|d| d.1.clone()).collect();
         let depts: Vec<GeoDept> = depts
@@ -193,10 +198,7 @@ pub(crate) fn scaled(count: f64, scale: f64, at_least_one: bool) -> usize {
 
 /// The kind profile of a structure kind.
 pub(crate) fn profile(kind: StructureKind) -> &'static KindProfile {
-    KINDS
-        .iter()
-        .find(|p| p.kind == kind)
-        .unwrap_or(&KINDS[0])
+    KINDS.iter().find(|p| p.kind == kind).unwrap_or(&KINDS[0])
 }
 
 fn siret(stream: &mut Stream, siren_seq: u64) -> String {
@@ -228,7 +230,9 @@ impl World {
                 let mut lines = Vec::new();
                 if let Some(measure) = AspMeasure::droit_commun(p.kind) {
                     let median = p.mean_etp / (params::SIZE_SIGMA.powi(2) / 2.0).exp();
-                    let etp = stream.lognormal(median, params::SIZE_SIGMA).clamp(0.5, 400.0);
+                    let etp = stream
+                        .lognormal(median, params::SIZE_SIGMA)
+                        .clamp(0.5, 400.0);
                     lines.push(FundingLine {
                         measure,
                         base_etp: (etp * 100.0).round() / 100.0,
@@ -410,11 +414,20 @@ fn build_organisations(
             let authorized = authorized_share >= 1.0 || stream.chance(authorized_share);
             let brsa = stream.chance(brsa_share);
             let created_on = period_start - stream.int(0, 4 * 365) as i32
-                + if stream.chance(0.2) { stream.int(0, 3 * 365) as i32 } else { 0 };
+                + if stream.chance(0.2) {
+                    stream.int(0, 3 * 365) as i32
+                } else {
+                    0
+                };
             organisations.push(Organisation {
                 id,
                 siret: siret(&mut stream, 800_000 + id as u64),
-                name: format!("{} {} n°{}", kind.code(), geo.communes[commune as usize].code, id),
+                name: format!(
+                    "{} {} n°{}",
+                    kind.code(),
+                    geo.communes[commune as usize].code,
+                    id
+                ),
                 kind,
                 commune,
                 authorized,
