@@ -19,9 +19,12 @@
 //! - [`cube`]: the generic cube engine: every margin of every hierarchy, distinct counts that are
 //!   not sums, magnitudes with their disclosure companions, conversion to Arrow.
 //! - [`indicator`]: the computation of each dataset's cube from the source tables' Arrow batches.
+//! - [`disclosure`]: statistical disclosure control of a release: primary rules, secondary
+//!   suppression over the whole linear system, and the independent LP audit.
 
 pub mod cube;
 pub mod dataset;
+pub mod disclosure;
 pub mod domain;
 pub mod fluxiae;
 pub mod indicator;
