@@ -22,7 +22,13 @@ fn problem(with_breakdown: bool) -> Problem {
     if with_breakdown {
         dimensions.push(Dimension::new("breakdown", &[9]));
     }
-    hierarchical_problem(&TableSpec { dimensions, zero_share: 0.2, small_share: 0.2, max_value: 200, seed: 2026 })
+    hierarchical_problem(&TableSpec {
+        dimensions,
+        zero_share: 0.2,
+        small_share: 0.2,
+        max_value: 200,
+        seed: 2026,
+    })
 }
 
 /// Runs primary and secondary suppression once, printing the figures the issue asks for.
@@ -59,9 +65,15 @@ fn bench(c: &mut Criterion) {
         let published = pattern.publish(&problem);
         let p = primary(&problem).expect("valid synthetic problem");
         let mut group = c.benchmark_group(format!("disclosure_{name}"));
-        group.sample_size(10).measurement_time(Duration::from_secs(if with_breakdown { 60 } else { 20 }));
-        group.bench_function("audit", |b| b.iter(|| audit::audit(black_box(&problem), black_box(&published))));
-        group.bench_function("secondary", |b| b.iter(|| secondary(black_box(&problem), black_box(&p))));
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(if with_breakdown { 60 } else { 20 }));
+        group.bench_function("audit", |b| {
+            b.iter(|| audit::audit(black_box(&problem), black_box(&published)))
+        });
+        group.bench_function("secondary", |b| {
+            b.iter(|| secondary(black_box(&problem), black_box(&p)))
+        });
         group.finish();
     }
 }
