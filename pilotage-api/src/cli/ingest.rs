@@ -22,7 +22,7 @@ pub struct IngestArgs {
     #[arg(long)]
     pub source_vintage: Option<Vintage>,
     /// Errors listed before the run gives up (at least 1).
-    #[arg(long, default_value_t = ingest::DEFAULT_MAX_ERRORS,
+    #[arg(long, default_value_t = ingest::DEFAULT_MAX_ERRORS as u64,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_errors: u64,
 }
