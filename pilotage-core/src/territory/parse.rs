@@ -192,12 +192,18 @@ fn read_epcis(text: &str) -> Result<Vec<Epci>, TerritoryError> {
     Ok(out)
 }
 
-/// Reads communes, checking their links; returns each commune's département index too.
+/// A commune's position among the départements and EPCI, found once while reading.
+struct Parents {
+    departement: usize,
+    epci: Option<usize>,
+}
+
+/// Reads communes, checking their links; returns where each commune's parents are too.
 fn read_communes(
     text: &str,
     departements: &[Departement],
     epcis: &[Epci],
-) -> Result<(Vec<Commune>, Vec<usize>), TerritoryError> {
+) -> Result<(Vec<Commune>, Vec<Parents>), TerritoryError> {
     let mut t = Table::open("communes.csv", text, COMMUNE_COLUMNS)?;
     let mut out = Vec::with_capacity(35_000);
     let mut parents = Vec::with_capacity(35_000);
@@ -218,21 +224,26 @@ fn read_communes(
                 format!("département {} is in région {}", dep.code, dep.region),
             ));
         }
-        let epci = match t.get(4) {
+        let epci_index = match t.get(4) {
             "" => None,
-            siren if position(epcis, siren, |e| &e.code).is_some() => Some(siren.to_owned()),
-            _ => return Err(t.error(4, "no such EPCI in epci.csv")),
+            siren => Some(
+                position(epcis, siren, |e| &e.code)
+                    .ok_or_else(|| t.error(4, "no such EPCI in epci.csv"))?,
+            ),
         };
         out.push(Commune {
             code,
             name: t.text(1)?,
             departement: dep.code.clone(),
             region: dep.region.clone(),
-            epci,
+            epci: epci_index.map(|e| epcis[e].code.clone()),
             population: t.count(5)?,
             zone: dep.zone,
         });
-        parents.push(dep_index);
+        parents.push(Parents {
+            departement: dep_index,
+            epci: epci_index,
+        });
     }
     Ok((out, parents))
 }
@@ -283,8 +294,9 @@ impl Referential {
         check_sorted("communes.csv", &communes, |c| &c.code)?;
 
         // Populations of départements and régions, summed from their communes.
-        for (commune, &dep) in communes.iter().zip(&parents) {
-            departements[dep].population += u64::from(commune.population.unwrap_or(0));
+        for (commune, parent) in communes.iter().zip(&parents) {
+            departements[parent.departement].population +=
+                u64::from(commune.population.unwrap_or(0));
         }
         for dep in &departements {
             if let Some(i) = position(&regions, &dep.region, |r| &r.code) {
@@ -294,12 +306,8 @@ impl Referential {
 
         // EPCI membership as offsets into one index vector (communes stay in code order).
         let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(communes.len());
-        for (i, commune) in communes.iter().enumerate() {
-            if let Some(e) = commune
-                .epci
-                .as_deref()
-                .and_then(|code| position(&epcis, code, |e| &e.code))
-            {
+        for (i, parent) in parents.iter().enumerate() {
+            if let Some(e) = parent.epci {
                 pairs.push((to_u32(e)?, to_u32(i)?));
             }
         }
