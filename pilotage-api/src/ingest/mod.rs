@@ -171,6 +171,9 @@ pub enum IngestError {
         /// The other.
         second: PathBuf,
     },
+    /// Reading stopped because writing failed (the writing error is what is reported).
+    #[error("ingestion stopped")]
+    Stopped,
     /// The sources break the contract: nothing was stored.
     #[error("{}", render_invalid(errors, *more))]
     Invalid {
@@ -335,30 +338,50 @@ fn load_all(
         write::delete_vintage(store.connection(), table, vintage)?;
         let mut validator = TableValidator::new(table, &file.path);
         let warnings_before = warnings.len();
-        let outcome = {
-            let mut written: i64 = 0;
-            let conn = store.connection();
-            let keys = &keys;
+        // Reading and validating run on a second thread while this one writes: the two overlap
+        // (and, with PostgreSQL, so does the server's work).
+        let conn = store.connection();
+        let (outcome, _written) = std::thread::scope(|scope| {
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<SourceChunk>(2);
+            let sink = &mut sink;
+            let warnings = &mut *warnings;
             let validator = &mut validator;
-            let progress = &mut *progress;
-            let mut on_chunk =
-                |chunk: SourceChunk, sink: &mut ErrorSink| -> Result<(), IngestError> {
-                    validator.check(&chunk, keys, sink);
-                    if sink.is_empty() {
-                        write::write_batch(conn, table, vintage, &chunk.batch, written)?;
-                    }
-                    written += chunk.batch.num_rows() as i64;
-                    progress(IngestEvent::Rows {
-                        table,
-                        rows: written as u64,
-                    });
-                    Ok(())
-                };
-            match file.format {
-                InputFormat::Csv => csv::read(file, &mut sink, warnings, &mut on_chunk)?,
-                InputFormat::Parquet => parquet::read(file, &mut sink, warnings, &mut on_chunk)?,
+            let keys = &keys;
+            let reader = scope.spawn(move || {
+                let mut on_chunk =
+                    |chunk: SourceChunk, sink: &mut ErrorSink| -> Result<(), IngestError> {
+                        validator.check(&chunk, keys, sink);
+                        if !sink.is_empty() {
+                            // Nothing will be stored: keep validating, stop sending.
+                            return Ok(());
+                        }
+                        sender.send(chunk).map_err(|_| IngestError::Stopped)
+                    };
+                match file.format {
+                    InputFormat::Csv => csv::read(file, sink, warnings, &mut on_chunk),
+                    InputFormat::Parquet => parquet::read(file, sink, warnings, &mut on_chunk),
+                }
+            });
+            let mut written: i64 = 0;
+            let mut write_result: Result<(), IngestError> = Ok(());
+            for chunk in receiver {
+                if let Err(e) = write::write_batch(conn, table, vintage, &chunk.batch, written) {
+                    write_result = Err(e.into());
+                    break;
+                }
+                written += chunk.batch.num_rows() as i64;
+                progress(IngestEvent::Rows {
+                    table,
+                    rows: written as u64,
+                });
             }
-        };
+            let read_result = reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            write_result
+                .and(read_result)
+                .map(|outcome| (outcome, written))
+        })?;
         for w in &warnings[warnings_before..] {
             progress(IngestEvent::Warning(w.clone()));
         }

@@ -119,6 +119,7 @@ impl<'a> ColumnView<'a> {
     }
 
     /// True if row `i` is null.
+    #[inline]
     pub fn is_null(&self, i: usize) -> bool {
         match self {
             ColumnView::Utf8(a) => a.is_null(i),
