@@ -24,6 +24,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::dims::{CompiledDim, Geography, NONE, rule_index};
 use super::{Companion, Cube, CubeDimension, CubeError, CubeMeasure, MeasureValues};
 use crate::dataset::{Definition, DimensionType, MeasureKind, TimeRule};
+use crate::indicator::prepared::IntMap;
 
 /// Handle to a base measure of a [`CubeBuilder`], from [`CubeBuilder::measure`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,12 +93,16 @@ enum CellIndex {
     },
     Sparse {
         shifts: Vec<u32>,
-        map: HashMap<u128, u32>,
+        map: IntMap<u128, u32>,
     },
 }
 
 #[derive(Debug)]
 struct Crossing {
+    /// Dimensions not at their total (plus the period): the only ones a fact's cell depends on.
+    active: Vec<usize>,
+    /// Sparse key part of the dimensions at their total.
+    base_sparse: u128,
     max_level: Vec<u8>,
     /// Projections (indices into `CubeBuilder::projections`) this crossing computes.
     projections: Vec<usize>,
@@ -183,16 +188,22 @@ impl CubeBuilder {
                     break;
                 }
             }
-            let space: u64 = dims
+            // Dimensions at their total in this crossing always hold member 0: only the others
+            // (and the period, whose top level is the year) make the cell.
+            let active: Vec<usize> = (0..dims.len())
+                .filter(|&d| max_level[d] > 0 || dims[d].kind == DimensionType::Period)
+                .collect();
+            let space: u64 = active
                 .iter()
-                .try_fold(1u64, |acc, d| acc.checked_mul(d.codes.len() as u64))
+                .try_fold(1u64, |acc, &d| acc.checked_mul(dims[d].codes.len() as u64))
                 .unwrap_or(u64::MAX);
+            let mut base_sparse = 0u128;
             let index = if space <= DENSE_LIMIT {
-                let mut strides = Vec::with_capacity(dims.len());
+                let mut strides = vec![0u64; dims.len()];
                 let mut s = 1u64;
-                for d in &dims {
-                    strides.push(s);
-                    s *= d.codes.len() as u64;
+                for &d in &active {
+                    strides[d] = s;
+                    s *= dims[d].codes.len() as u64;
                 }
                 CellIndex::Dense {
                     strides,
@@ -211,12 +222,17 @@ impl CubeBuilder {
                         def.id
                     )));
                 }
+                for d in (0..dims.len()).filter(|d| !active.contains(d)) {
+                    base_sparse |= 1u128 << shifts[d];
+                }
                 CellIndex::Sparse {
                     shifts,
-                    map: HashMap::new(),
+                    map: IntMap::default(),
                 }
             };
             crossings.push(Crossing {
+                active,
+                base_sparse,
                 max_level,
                 projections: mine,
                 index,
@@ -425,8 +441,9 @@ impl CubeBuilder {
         'crossings: for crossing in &mut self.crossings {
             // The fact's member at the crossing's finest level of each dimension.
             let mut key_dense = 0u64;
-            let mut key_sparse = 0u128;
-            for (d, dim) in self.dims.iter().enumerate() {
+            let mut key_sparse = crossing.base_sparse;
+            for &d in &crossing.active {
+                let dim = &self.dims[d];
                 let mut member = self.members[d];
                 let target = crossing.max_level[d];
                 if dim.level[member as usize] > target {
@@ -459,7 +476,9 @@ impl CubeBuilder {
                 for (d, dim) in self.dims.iter().enumerate() {
                     let member = self.members[d];
                     let target = crossing.max_level[d];
-                    let member = if dim.level[member as usize] > target {
+                    let member = if target == 0 && dim.kind != DimensionType::Period {
+                        0
+                    } else if dim.level[member as usize] > target {
                         dim.ancestor[rule][target as usize][member as usize]
                     } else {
                         member

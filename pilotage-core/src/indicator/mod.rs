@@ -18,7 +18,7 @@ mod applications;
 mod asp;
 mod columns;
 mod offer;
-mod prepared;
+pub(crate) mod prepared;
 
 use std::collections::BTreeMap;
 use std::path::Path;
