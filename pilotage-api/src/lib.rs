@@ -1,5 +1,10 @@
 //! # pilotage-api
 //!
 //! The `pilotage` command line and service.
+//!
+//! - [`storage`]: the private store of pseudonymized sources (diesel: SQLite or PostgreSQL).
+//! - [`ingest`]: validating source extracts and loading them into the store in one transaction.
 
 pub mod cli;
+pub mod ingest;
+pub mod storage;

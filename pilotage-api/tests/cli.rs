@@ -47,7 +47,9 @@ fn impossible_scales_are_refused() {
     let out_dir = tmp.path().join("out");
     let out_arg = out_dir.to_str().expect("utf-8 path");
     for scale in ["0", "-1", "NaN", "inf", "1000"] {
-        let out = pilotage(&["generate", "--scale", scale, "--out", out_arg]);
+        // `--scale=-1`: a separate `-1` would read as an option.
+        let flag = format!("--scale={scale}");
+        let out = pilotage(&["generate", &flag, "--out", out_arg]);
         assert_one_line_error(&out, 1, "--scale");
     }
     let out = pilotage(&["generate", "--scale", "abc", "--out", out_arg]);

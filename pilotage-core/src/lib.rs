@@ -14,12 +14,20 @@
 //! - [`fluxiae`]: the ASP's fluxIAE delivery format (`|`-separated views with `DEB`/`FIN`
 //!   lines), read into and written from the canonical source tables.
 //! - [`synth`]: the seeded generator of national-scale synthetic sources.
+//! - [`dataset`]: the published datasets' definitions (`datasets/*.toml`): dimensions with their
+//!   hierarchies, measures, crossings and methodology, loaded and validated.
+//! - [`cube`]: the generic cube engine: every margin of every hierarchy, distinct counts that are
+//!   not sums, magnitudes with their disclosure companions, conversion to Arrow.
+//! - [`indicator`]: the computation of each dataset's cube from the source tables' Arrow batches.
 //! - [`disclosure`]: statistical disclosure control of a release: primary rules, secondary
 //!   suppression over the whole linear system, and the independent LP audit.
 
+pub mod cube;
+pub mod dataset;
 pub mod disclosure;
 pub mod domain;
 pub mod fluxiae;
+pub mod indicator;
 pub mod source;
 pub mod synth;
 pub mod territory;

@@ -5,6 +5,7 @@
 
 mod demo;
 mod generate;
+mod ingest;
 mod progress;
 
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Generate seeded national-scale synthetic sources in the canonical contract.
     Generate(generate::GenerateArgs),
+    /// Validate source extracts and load them into the store, all or nothing.
+    Ingest(ingest::IngestArgs),
     /// Run the whole pipeline on small seeded data: the first command to try.
     Demo(demo::DemoArgs),
 }
@@ -37,6 +40,7 @@ pub fn run() -> ExitCode {
     };
     let result = match cli.command {
         Command::Generate(args) => generate::run(args),
+        Command::Ingest(args) => ingest::run(args),
         Command::Demo(args) => demo::run(args),
     };
     match result {

@@ -1,0 +1,62 @@
+//! Computing every dataset's cube from in-memory sources: the generated sources of a small
+//! synthetic country (scale 0.01, 2021–2025), or, when `PILOTAGE_SOURCES_DIR` names a folder of
+//! `<table>.parquet` files (as `pilotage generate` writes them), those sources.
+//! `PILOTAGE_DATASETS=candidatures,beneficiaires` restricts the run to some datasets.
+
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pilotage_core::cube::Geography;
+use pilotage_core::cube::calendar::days_from_civil;
+use pilotage_core::dataset::load_dir;
+use pilotage_core::indicator::{Context, Sources, compute_all};
+use pilotage_core::synth::{GeneratorConfig, generate_batches};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn bench_cubes(c: &mut Criterion) {
+    let mut defs = load_dir(&repo().join("datasets")).expect("definitions");
+    if let Some(only) = std::env::var_os("PILOTAGE_DATASETS") {
+        let only = only.to_string_lossy().into_owned();
+        defs.retain(|d| only.split(',').any(|id| id == d.id));
+    }
+    let geography =
+        Geography::from_reference_dir(&repo().join("datasets/reference")).expect("referential");
+    let context = Context {
+        geography,
+        as_of: days_from_civil(2025, 12, 31),
+    };
+    let (label, sources) = match std::env::var_os("PILOTAGE_SOURCES_DIR") {
+        Some(dir) => (
+            format!("compute_all {}", Path::new(&dir).display()),
+            Sources::from_parquet_dir(Path::new(&dir)).expect("parquet sources"),
+        ),
+        None => {
+            let config = GeneratorConfig {
+                scale: 0.01,
+                ..GeneratorConfig::default()
+            };
+            let mut sources = Sources::new();
+            generate_batches(&config, &mut |table, batch| {
+                sources.push(table, batch);
+                Ok(())
+            })
+            .expect("generate");
+            ("compute_all scale 0.01, 2021-2025".to_owned(), sources)
+        }
+    };
+    let mut group = c.benchmark_group("cubes");
+    group.sample_size(10);
+    group.bench_function(label, |b| {
+        b.iter(|| {
+            compute_all(&defs, &sources, &context)
+                .map(|cubes| cubes.iter().map(|c| c.len()).sum::<usize>())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_cubes);
+criterion_main!(benches);

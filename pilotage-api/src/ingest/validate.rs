@@ -1,0 +1,533 @@
+//! Row validation: types are checked by the readers, everything else here — nullability,
+//! codes of the domain enumerations, territory codes, text formats (and placeholder hashes),
+//! ranges, dates, primary-key uniqueness and references between tables.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use pilotage_core::source::{Allowed, ColumnSpec, SourceTable, TerritoryLevel, TextFormat};
+use pilotage_core::territory::Referential;
+
+use super::text::SourceChunk;
+use crate::storage::columns::ColumnView;
+use crate::storage::date;
+
+/// Earliest date accepted in any date column: 1980-01-01.
+pub const DATE_MIN: (i32, u32, u32) = (1980, 1, 1);
+/// Latest date accepted in any date column: 2100-12-31.
+pub const DATE_MAX: (i32, u32, u32) = (2100, 12, 31);
+
+/// `hash_nir` values that are well-formed but stand for no person: all zeros, all `f`, and the
+/// SHA-256 of the empty string (what hashing a missing NIR gives).
+pub const PLACEHOLDER_HASHES: &[&str] = &[
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+];
+
+/// One problem found in the sources: where, which column and value, and the rule broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// The file.
+    pub file: PathBuf,
+    /// Line number in a text file (the header is line 1), row number (1-based) in a Parquet
+    /// file; `None` for a problem of the whole file.
+    pub line: Option<u64>,
+    /// The column, when the problem is one field.
+    pub column: Option<String>,
+    /// The offending value as found, when there is one.
+    pub value: Option<String>,
+    /// The rule the input breaks, in plain words.
+    pub rule: String,
+}
+
+impl RowError {
+    /// A problem of the whole file.
+    pub fn file(file: &Path, rule: impl Into<String>) -> RowError {
+        RowError {
+            file: file.to_owned(),
+            line: None,
+            column: None,
+            value: None,
+            rule: rule.into(),
+        }
+    }
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ": column `{column}`")?;
+        }
+        if let Some(value) = &self.value {
+            write!(f, ", value {value:?}")?;
+        }
+        write!(f, ": {}", self.rule)
+    }
+}
+
+/// Collects errors up to a maximum (`--max-errors`).
+#[derive(Debug)]
+pub struct ErrorSink {
+    errors: Vec<RowError>,
+    max: usize,
+    more: bool,
+}
+
+impl ErrorSink {
+    /// A sink keeping at most `max` errors (at least one).
+    pub fn new(max: usize) -> ErrorSink {
+        ErrorSink {
+            errors: Vec::new(),
+            max: max.max(1),
+            more: false,
+        }
+    }
+
+    /// Records an error (dropped, but noted, beyond the maximum).
+    pub fn push(&mut self, error: RowError) {
+        if self.errors.len() < self.max {
+            self.errors.push(error);
+        } else {
+            self.more = true;
+        }
+    }
+
+    /// True when the maximum is reached: reading can stop.
+    pub fn is_full(&self) -> bool {
+        self.errors.len() >= self.max
+    }
+
+    /// True when no error was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The errors, and whether more were found than kept.
+    pub fn into_parts(self) -> (Vec<RowError>, bool) {
+        let more = self.more || self.errors.len() >= self.max;
+        (self.errors, more)
+    }
+}
+
+/// The distinct values of a key column, sorted for lookups.
+#[derive(Debug, Default)]
+pub struct KeySet {
+    ints: Vec<i64>,
+    texts: Vec<String>,
+}
+
+impl KeySet {
+    /// Builds a set from loose values.
+    pub fn new(mut ints: Vec<i64>, mut texts: Vec<String>) -> KeySet {
+        ints.sort_unstable();
+        ints.dedup();
+        texts.sort_unstable();
+        texts.dedup();
+        KeySet { ints, texts }
+    }
+
+    fn contains_int(&self, v: i64) -> bool {
+        self.ints.binary_search(&v).is_ok()
+    }
+
+    fn contains_text(&self, v: &str) -> bool {
+        self.texts.binary_search_by(|t| t.as_str().cmp(v)).is_ok()
+    }
+}
+
+/// The key sets of a run, per referenced (table, column).
+pub type RunKeys = BTreeMap<(SourceTable, &'static str), KeySet>;
+
+/// Every (table, column) some foreign key points at.
+pub fn referenced_columns() -> Vec<(SourceTable, &'static str)> {
+    let mut out: Vec<_> = SourceTable::ALL
+        .iter()
+        .flat_map(|t| {
+            t.foreign_keys()
+                .iter()
+                .map(|fk| (fk.table, fk.target_column))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+enum Rule {
+    Free,
+    Codes(&'static str, Vec<&'static str>),
+    Territory(TerritoryLevel),
+    Format(TextFormat),
+    IntRange(i64, i64),
+    FloatRange(f64, f64),
+}
+
+enum Reference {
+    None,
+    /// To another table: the key set is in [`RunKeys`] under this key.
+    Other(SourceTable, &'static str),
+    /// To a column of the same table, checked once the table is read.
+    SameTable(usize),
+}
+
+struct ColumnCheck {
+    spec: &'static ColumnSpec,
+    rule: Rule,
+    reference: Reference,
+    /// Collect this column's values: it is the primary key or a referenced column.
+    collect: bool,
+}
+
+/// Values of one column with the line each came from.
+#[derive(Default)]
+struct Collected {
+    ints: Vec<(i64, u64)>,
+    texts: Vec<(String, u64)>,
+}
+
+/// Validates the rows of one table of a run.
+pub struct TableValidator {
+    table: SourceTable,
+    file: PathBuf,
+    checks: Vec<ColumnCheck>,
+    collected: Vec<Collected>,
+    /// Deferred same-table references: (column, value, line).
+    deferred_ints: Vec<(usize, i64, u64)>,
+    pk: Option<usize>,
+    date_min: i32,
+    date_max: i32,
+}
+
+impl TableValidator {
+    /// A validator for `table` read from `file`.
+    pub fn new(table: SourceTable, file: &Path) -> TableValidator {
+        let referenced = referenced_columns();
+        let pk = match table.primary_key() {
+            [one] => table.columns().iter().position(|c| c.name == *one),
+            _ => None,
+        };
+        let checks = table
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let rule = match spec.allowed {
+                    Allowed::Free => Rule::Free,
+                    Allowed::Codes(list) => {
+                        let mut codes = list.codes();
+                        codes.sort_unstable();
+                        if codes.is_empty() {
+                            Rule::Free
+                        } else {
+                            Rule::Codes(list.name(), codes)
+                        }
+                    }
+                    Allowed::Territory(level) => Rule::Territory(level),
+                    Allowed::Format(format) => Rule::Format(format),
+                    Allowed::IntRange { min, max } => Rule::IntRange(min, max),
+                    Allowed::FloatRange { min, max } => Rule::FloatRange(min, max),
+                };
+                let reference = match table
+                    .foreign_keys()
+                    .iter()
+                    .find(|fk| fk.column == spec.name)
+                {
+                    None => Reference::None,
+                    Some(fk) if fk.table == table => table
+                        .columns()
+                        .iter()
+                        .position(|c| c.name == fk.target_column)
+                        .map_or(Reference::None, Reference::SameTable),
+                    Some(fk) => Reference::Other(fk.table, fk.target_column),
+                };
+                let collect = pk == Some(i) || referenced.contains(&(table, spec.name));
+                ColumnCheck {
+                    spec,
+                    rule,
+                    reference,
+                    collect,
+                }
+            })
+            .collect::<Vec<_>>();
+        let collected = checks.iter().map(|_| Collected::default()).collect();
+        TableValidator {
+            table,
+            file: file.to_owned(),
+            checks,
+            collected,
+            deferred_ints: Vec::new(),
+            pk,
+            date_min: date::days_from_civil(DATE_MIN.0, DATE_MIN.1, DATE_MIN.2),
+            date_max: date::days_from_civil(DATE_MAX.0, DATE_MAX.1, DATE_MAX.2),
+        }
+    }
+
+    /// The (table, column) key sets this table's references need.
+    pub fn needed_targets(table: SourceTable) -> Vec<(SourceTable, &'static str)> {
+        table
+            .foreign_keys()
+            .iter()
+            .filter(|fk| fk.table != table)
+            .map(|fk| (fk.table, fk.target_column))
+            .collect()
+    }
+
+    fn error(&self, line: u64, spec: &ColumnSpec, value: String, rule: String) -> RowError {
+        RowError {
+            file: self.file.clone(),
+            line: Some(line),
+            column: Some(spec.name.to_owned()),
+            value: Some(value),
+            rule,
+        }
+    }
+
+    /// Checks every row of `chunk`, reporting problems to `sink`.
+    pub fn check(&mut self, chunk: &SourceChunk, keys: &RunKeys, sink: &mut ErrorSink) {
+        let Some(views) = ColumnView::of_batch(self.table, &chunk.batch) else {
+            sink.push(RowError::file(
+                &self.file,
+                "internal: batch does not have the table's types",
+            ));
+            return;
+        };
+        let referential = Referential::official();
+        let ncols = views.len();
+        for (row, &line) in chunk.lines.iter().enumerate() {
+            if sink.is_full() {
+                return;
+            }
+            for (col, view) in views.iter().enumerate() {
+                if chunk
+                    .failed
+                    .get(row * ncols + col)
+                    .copied()
+                    .unwrap_or(false)
+                {
+                    continue;
+                }
+                let check = &self.checks[col];
+                let spec = check.spec;
+                if view.is_null(row) {
+                    if !spec.nullable {
+                        sink.push(self.error(
+                            line,
+                            spec,
+                            String::new(),
+                            "required: may not be empty".to_owned(),
+                        ));
+                    }
+                    continue;
+                }
+                if let Some(rule) = self.broken_rule(check, view, row, referential) {
+                    sink.push(self.error(line, spec, view.display(row), rule));
+                    continue;
+                }
+                match (&check.reference, view) {
+                    (Reference::Other(target, column), _) => {
+                        let set = keys.get(&(*target, *column));
+                        let found = match view {
+                            ColumnView::Int64(a) => {
+                                set.is_some_and(|s| s.contains_int(a.value(row)))
+                            }
+                            ColumnView::Int32(a) => {
+                                set.is_some_and(|s| s.contains_int(i64::from(a.value(row))))
+                            }
+                            ColumnView::Utf8(a) => {
+                                set.is_some_and(|s| s.contains_text(a.value(row)))
+                            }
+                            _ => true,
+                        };
+                        if !found {
+                            sink.push(self.error(
+                                line,
+                                spec,
+                                view.display(row),
+                                format!("dangling reference: no {target}.{column} has this value"),
+                            ));
+                        }
+                    }
+                    (Reference::SameTable(target), ColumnView::Int64(a)) => {
+                        self.deferred_ints.push((*target, a.value(row), line));
+                    }
+                    _ => {}
+                }
+                if check.collect {
+                    match view {
+                        ColumnView::Int64(a) => self.collected[col].ints.push((a.value(row), line)),
+                        ColumnView::Int32(a) => self.collected[col]
+                            .ints
+                            .push((i64::from(a.value(row)), line)),
+                        ColumnView::Utf8(a) => self.collected[col]
+                            .texts
+                            .push((a.value(row).to_owned(), line)),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn broken_rule(
+        &self,
+        check: &ColumnCheck,
+        view: &ColumnView<'_>,
+        row: usize,
+        referential: &Referential,
+    ) -> Option<String> {
+        match (view, &check.rule) {
+            (ColumnView::Utf8(a), Rule::Codes(list, codes)) => {
+                let v = a.value(row);
+                (codes.binary_search(&v).is_err())
+                    .then(|| format!("unknown code: not one of the {list} codes"))
+            }
+            (ColumnView::Utf8(a), Rule::Territory(level)) => {
+                let v = a.value(row);
+                let known = match level {
+                    TerritoryLevel::Commune => referential.commune(v).is_some(),
+                    TerritoryLevel::Departement => referential.departement(v).is_some(),
+                    TerritoryLevel::Region => referential.region(v).is_some(),
+                };
+                (!known).then(|| {
+                    format!(
+                        "unknown {} code in the official referential (INSEE COG)",
+                        level.name()
+                    )
+                })
+            }
+            (ColumnView::Utf8(a), Rule::Format(format)) => {
+                let v = a.value(row);
+                if !format.matches(v) {
+                    Some(format!("invalid format: expected {}", format.describe()))
+                } else if *format == TextFormat::Sha256Hex && PLACEHOLDER_HASHES.contains(&v) {
+                    Some("placeholder hash: stands for no real person".to_owned())
+                } else {
+                    None
+                }
+            }
+            (ColumnView::Int32(a), Rule::IntRange(min, max)) => {
+                let v = i64::from(a.value(row));
+                (v < *min || v > *max).then(|| format!("out of range: must be from {min} to {max}"))
+            }
+            (ColumnView::Int64(a), Rule::IntRange(min, max)) => {
+                let v = a.value(row);
+                (v < *min || v > *max).then(|| format!("out of range: must be from {min} to {max}"))
+            }
+            (ColumnView::Float64(a), rule) => {
+                let v = a.value(row);
+                if !v.is_finite() {
+                    Some("not a finite number".to_owned())
+                } else if let Rule::FloatRange(min, max) = rule {
+                    (v < *min || v > *max)
+                        .then(|| format!("out of range: must be from {min} to {max}"))
+                } else {
+                    None
+                }
+            }
+            (ColumnView::Date32(a), _) => {
+                let v = a.value(row);
+                (v < self.date_min || v > self.date_max).then(|| {
+                    format!(
+                        "date out of range: must be from {} to {}",
+                        date::format_iso_date(self.date_min),
+                        date::format_iso_date(self.date_max)
+                    )
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Ends the table: checks primary-key uniqueness and same-table references, and adds the
+    /// table's referenced key sets to `keys`.
+    pub fn finish(mut self, keys: &mut RunKeys, sink: &mut ErrorSink) {
+        if let Some(pk) = self.pk {
+            let spec = self.checks[pk].spec;
+            let mut dups: Vec<RowError> = Vec::new();
+            let mut ints = std::mem::take(&mut self.collected[pk].ints);
+            ints.sort_unstable();
+            for pair in ints.windows(2) {
+                if pair[0].0 == pair[1].0 {
+                    dups.push(self.duplicate(spec, pair[0].0.to_string(), pair[0].1, pair[1].1));
+                }
+            }
+            self.collected[pk].ints = ints;
+            let mut texts = std::mem::take(&mut self.collected[pk].texts);
+            texts.sort_unstable();
+            for pair in texts.windows(2) {
+                if pair[0].0 == pair[1].0 {
+                    dups.push(self.duplicate(spec, pair[0].0.clone(), pair[0].1, pair[1].1));
+                }
+            }
+            self.collected[pk].texts = texts;
+            dups.sort_by_key(|e| e.line);
+            for e in dups {
+                sink.push(e);
+            }
+        }
+        // Same-table references (a renewal's parent contract).
+        let mut deferred = std::mem::take(&mut self.deferred_ints);
+        deferred.sort_by_key(|d| d.2);
+        let mut targets: BTreeMap<usize, KeySet> = BTreeMap::new();
+        for (target, value, line) in deferred {
+            let set = targets.entry(target).or_insert_with(|| {
+                KeySet::new(
+                    self.collected[target]
+                        .ints
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .collect(),
+                    Vec::new(),
+                )
+            });
+            if set.contains_int(value) {
+                continue;
+            }
+            let target_name = self.checks[target].spec.name;
+            let referencing = self
+                .table
+                .foreign_keys()
+                .iter()
+                .find(|fk| fk.table == self.table && fk.target_column == target_name);
+            if let Some(spec) = referencing.and_then(|fk| self.table.column(fk.column)) {
+                sink.push(self.error(
+                    line,
+                    spec,
+                    value.to_string(),
+                    format!(
+                        "dangling reference: no {}.{target_name} has this value",
+                        self.table
+                    ),
+                ));
+            }
+        }
+        let referenced = referenced_columns();
+        for (col, check) in self.checks.iter().enumerate() {
+            if referenced.contains(&(self.table, check.spec.name)) {
+                let c = std::mem::take(&mut self.collected[col]);
+                keys.insert(
+                    (self.table, check.spec.name),
+                    KeySet::new(
+                        c.ints.into_iter().map(|(k, _)| k).collect(),
+                        c.texts.into_iter().map(|(k, _)| k).collect(),
+                    ),
+                );
+            }
+        }
+    }
+
+    fn duplicate(&self, spec: &ColumnSpec, value: String, first: u64, line: u64) -> RowError {
+        self.error(
+            line,
+            spec,
+            value,
+            format!("duplicate primary key: already on line {first}"),
+        )
+    }
+}

@@ -1,0 +1,491 @@
+//! Ingestion of the canonical contract, on every available backend: round trips of generated
+//! sources, replacement by vintage, and every kind of bad input leaving the store unchanged.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{TestDb, databases, fingerprint, read_back, sources};
+use pilotage_api::ingest::validate::RowError;
+use pilotage_api::ingest::{IngestError, IngestOptions, IngestReport, ingest};
+use pilotage_api::storage::Vintage;
+use pilotage_core::source::SourceTable;
+use pilotage_core::synth::OutputFormat;
+
+fn vintage(text: &str) -> Vintage {
+    text.parse().unwrap()
+}
+
+fn run(
+    db: &TestDb,
+    inputs: &[&Path],
+    v: &str,
+    max_errors: usize,
+) -> Result<IngestReport, IngestError> {
+    let mut options = IngestOptions::new(
+        inputs.iter().map(|p| p.to_path_buf()).collect(),
+        db.url.clone(),
+    );
+    options.source_vintage = Some(vintage(v));
+    options.max_errors = max_errors;
+    ingest(&options, &mut |_| {})
+}
+
+fn errors_of(result: Result<IngestReport, IngestError>) -> Vec<RowError> {
+    match result {
+        Err(IngestError::Invalid { errors, .. }) => errors,
+        Err(other) => panic!("expected refused sources, got {other}"),
+        Ok(_) => panic!("expected refused sources, the run succeeded"),
+    }
+}
+
+/// Every table read back equals what the generator produced, for both input formats.
+#[test]
+fn generated_sources_round_trip() {
+    for format in [OutputFormat::Parquet, OutputFormat::Csv] {
+        let (_keep, dir) = sources(format);
+        for db in databases("round_trip") {
+            let report = run(&db, &[&dir], "2024-12-31", 20)
+                .unwrap_or_else(|e| panic!("{} {format}: {e}", db.backend));
+            assert_eq!(report.tables.len(), SourceTable::ALL.len());
+            let mut store = db.open();
+            for (table, expected) in common::expected_tables() {
+                let got = read_back(&mut store, *table, vintage("2024-12-31"));
+                assert_eq!(
+                    got.num_rows(),
+                    expected.num_rows(),
+                    "{} {format} {table}",
+                    db.backend
+                );
+                for (i, spec) in table.columns().iter().enumerate() {
+                    assert_eq!(
+                        got.column(i).as_ref(),
+                        expected.column(i).as_ref(),
+                        "{} {format} {table}.{}",
+                        db.backend,
+                        spec.name
+                    );
+                }
+            }
+            let runs = store.runs().unwrap();
+            assert_eq!(runs.len(), 1);
+            assert_eq!(runs[0].source_vintage, "2024-12-31");
+            assert_eq!(runs[0].row_count as u64, report.rows);
+            let files = store.run_files(runs[0].id).unwrap();
+            assert_eq!(files.len(), SourceTable::ALL.len());
+            for f in &files {
+                assert_eq!(f.sha256.len(), 64, "{f:?}");
+                let on_disk = pilotage_api::ingest::input::hash_file(Path::new(&f.path))
+                    .unwrap()
+                    .0;
+                assert_eq!(f.sha256, on_disk, "{f:?}");
+            }
+        }
+    }
+}
+
+/// A new extraction replaces the previous one of the same vintage, and sits beside others.
+#[test]
+fn vintages_replace_and_accumulate() {
+    let (_keep, dir) = sources(OutputFormat::Parquet);
+    for db in databases("vintages") {
+        run(&db, &[&dir], "2024-12-31", 20).unwrap();
+        let mut store = db.open();
+        let first = fingerprint(&mut store);
+        drop(store);
+        run(&db, &[&dir], "2024-12-31", 20).unwrap();
+        let mut store = db.open();
+        let second = fingerprint(&mut store);
+        // Same source tables, one more run recorded.
+        assert_eq!(
+            first[..SourceTable::ALL.len()],
+            second[..SourceTable::ALL.len()],
+            "{}",
+            db.backend
+        );
+        drop(store);
+        run(&db, &[&dir.join("structures.parquet")], "2025-01-31", 20).unwrap();
+        let mut store = db.open();
+        let vintages = store.vintages(SourceTable::Structures).unwrap();
+        assert_eq!(
+            vintages
+                .iter()
+                .map(|v| v.vintage.to_string())
+                .collect::<Vec<_>>(),
+            ["2024-12-31", "2025-01-31"]
+        );
+        assert_eq!(
+            store.latest_vintage(SourceTable::Candidatures).unwrap(),
+            Some(vintage("2024-12-31"))
+        );
+        assert_eq!(store.runs().unwrap().len(), 3);
+    }
+}
+
+/// Prepares a store holding one good extraction, runs `bad` sources into it, and checks that
+/// the run is refused and the store unchanged. Returns the errors.
+fn refused(
+    test: &str,
+    dir: &Path,
+    inputs: &[PathBuf],
+    max_errors: usize,
+) -> Vec<(String, Vec<RowError>)> {
+    let (_keep, good) = sources(OutputFormat::Parquet);
+    let mut out = Vec::new();
+    for db in databases(test) {
+        run(&db, &[&good], "2024-12-31", 20).unwrap();
+        let mut store = db.open();
+        let before = fingerprint(&mut store);
+        drop(store);
+        let inputs: Vec<&Path> = if inputs.is_empty() {
+            vec![dir]
+        } else {
+            inputs.iter().map(PathBuf::as_path).collect()
+        };
+        let errors = errors_of(run(&db, &inputs, "2024-12-31", max_errors));
+        let mut store = db.open();
+        assert_eq!(
+            fingerprint(&mut store),
+            before,
+            "{}: the store changed",
+            db.backend
+        );
+        out.push((db.backend.to_owned(), errors));
+    }
+    out
+}
+
+fn assert_error(
+    errors: &[RowError],
+    file: &str,
+    line: Option<u64>,
+    column: Option<&str>,
+    rule: &str,
+) {
+    assert!(
+        errors.iter().any(|e| e.file.ends_with(file)
+            && e.line == line
+            && e.column.as_deref() == column
+            && e.rule.contains(rule)),
+        "no error {file}:{line:?} {column:?} `{rule}` in:\n{}",
+        errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn wrong_type_is_refused() {
+    let (_keep, dir) = sources(OutputFormat::Csv);
+    common::set_csv_field(&dir.join("structures.csv"), 3, "id", "twelve");
+    for (_, errors) in refused("wrong_type", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            "structures.csv",
+            Some(3),
+            Some("id"),
+            "not an integer",
+        );
+        assert_eq!(errors[0].value.as_deref(), Some("twelve"));
+    }
+}
+
+#[test]
+fn unknown_code_is_refused() {
+    let (_keep, dir) = sources(OutputFormat::Csv);
+    common::set_csv_field(&dir.join("structures.csv"), 2, "kind", "SIAE");
+    for (_, errors) in refused("unknown_code", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            "structures.csv",
+            Some(2),
+            Some("kind"),
+            "unknown code",
+        );
+    }
+}
+
+#[test]
+fn unknown_territory_is_refused() {
+    let (_keep, dir) = sources(OutputFormat::Csv);
+    common::set_csv_field(&dir.join("structures.csv"), 2, "departement", "99");
+    for (_, errors) in refused("unknown_territory", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            "structures.csv",
+            Some(2),
+            Some("departement"),
+            "unknown département code",
+        );
+    }
+}
+
+#[test]
+fn missing_required_column_is_refused() {
+    let (_keep, dir) = sources(OutputFormat::Csv);
+    let path = dir.join("structures.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let keep: Vec<usize> = (0..headers.len())
+        .filter(|&i| &headers[i] != "siret")
+        .collect();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(keep.iter().map(|&i| &headers[i]))
+        .unwrap();
+    for record in reader.records() {
+        let record = record.unwrap();
+        writer
+            .write_record(keep.iter().map(|&i| &record[i]))
+            .unwrap();
+    }
+    std::fs::write(&path, writer.into_inner().unwrap()).unwrap();
+    for (_, errors) in refused("missing_column", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            "structures.csv",
+            Some(1),
+            Some("siret"),
+            "required column missing",
+        );
+    }
+}
+
+#[test]
+fn extra_columns_warn_and_are_ignored_with_semicolons() {
+    let (_keep, dir) = sources(OutputFormat::Csv);
+    let path = dir.join("motifs_sortie.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    let mut header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    header.push("commentaire".to_owned());
+    writer.write_record(&header).unwrap();
+    for record in reader.records() {
+        let mut fields: Vec<String> = record.unwrap().iter().map(str::to_owned).collect();
+        fields.push("à ignorer".to_owned());
+        writer.write_record(&fields).unwrap();
+    }
+    std::fs::write(&path, writer.into_inner().unwrap()).unwrap();
+    for db in databases("extra_columns") {
+        let report = run(&db, &[&dir], "2024-12-31", 20).unwrap();
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.contains("`commentaire`") && w.contains("ignored")),
+            "{:?}",
+            report.warnings
+        );
+        let mut store = db.open();
+        let expected = &common::expected_tables()
+            .iter()
+            .find(|(t, _)| *t == SourceTable::MotifsSortie)
+            .unwrap()
+            .1;
+        let got = read_back(&mut store, SourceTable::MotifsSortie, vintage("2024-12-31"));
+        assert_eq!(got.columns(), expected.columns());
+    }
+}
+
+#[test]
+fn truncated_files_are_refused() {
+    let (_keep, dir) = sources(OutputFormat::Csv);
+    let path = dir.join("candidatures.csv");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    for (_, errors) in refused("truncated_csv", &dir, &[], 20) {
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.file.ends_with("candidatures.csv") && (e.rule.contains("truncated"))),
+            "{errors:?}"
+        );
+    }
+    let (_keep, dir) = sources(OutputFormat::Parquet);
+    let path = dir.join("contrats.parquet");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    for (_, errors) in refused("truncated_parquet", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            "contrats.parquet",
+            None,
+            None,
+            "not a readable Parquet file",
+        );
+    }
+}
+
+#[test]
+fn invalid_and_placeholder_hashes_are_refused() {
+    let (_keep, dir) = sources(OutputFormat::Csv);
+    let path = dir.join("candidats.csv");
+    common::set_csv_field(&path, 2, "hash_nir", "1234");
+    common::set_csv_field(&path, 3, "hash_nir", &"0".repeat(64));
+    for (_, errors) in refused("hashes", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            "candidats.csv",
+            Some(2),
+            Some("hash_nir"),
+            "invalid format",
+        );
+        assert_error(
+            &errors,
+            "candidats.csv",
+            Some(3),
+            Some("hash_nir"),
+            "placeholder hash",
+        );
+    }
+}
+
+#[test]
+fn dangling_references_are_refused() {
+    let (_keep, dir) = sources(OutputFormat::Csv);
+    common::set_csv_field(&dir.join("etats_mensuels.csv"), 2, "af_id", "987654321987");
+    common::set_csv_field(
+        &dir.join("candidatures.csv"),
+        4,
+        "structure_id",
+        "987654321987",
+    );
+    for (_, errors) in refused("dangling", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            "etats_mensuels.csv",
+            Some(2),
+            Some("af_id"),
+            "dangling reference: no annexes_financieres.id",
+        );
+        assert_error(
+            &errors,
+            "candidatures.csv",
+            Some(4),
+            Some("structure_id"),
+            "dangling reference",
+        );
+    }
+}
+
+#[test]
+fn references_to_tables_outside_the_run_use_the_stored_vintage() {
+    let (_keep, dir) = sources(OutputFormat::Csv);
+    for db in databases("stored_refs") {
+        run(&db, &[&dir], "2024-12-31", 20).unwrap();
+        // The same applications alone resolve against the stored structures of their vintage…
+        run(&db, &[&dir.join("candidatures.csv")], "2024-12-31", 20).unwrap();
+        // …but not under a vintage that holds no structures.
+        let errors = errors_of(run(&db, &[&dir.join("candidatures.csv")], "2023-12-31", 5));
+        assert!(
+            errors.iter().all(|e| e.rule.contains("dangling reference")),
+            "{errors:?}"
+        );
+    }
+}
+
+#[test]
+fn dates_out_of_range_are_refused() {
+    let (_keep, dir) = sources(OutputFormat::Csv);
+    common::set_csv_field(&dir.join("structures.csv"), 2, "created_at", "1899-05-01");
+    common::set_csv_field(&dir.join("structures.csv"), 3, "created_at", "2024-02-30");
+    for (_, errors) in refused("dates", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            "structures.csv",
+            Some(2),
+            Some("created_at"),
+            "date out of range",
+        );
+        assert_error(
+            &errors,
+            "structures.csv",
+            Some(3),
+            Some("created_at"),
+            "not a calendar date",
+        );
+    }
+}
+
+#[test]
+fn max_errors_lists_that_many_then_refuses() {
+    let (_keep, dir) = sources(OutputFormat::Csv);
+    let path = dir.join("structures.csv");
+    for line in 2..=7 {
+        common::set_csv_field(&path, line, "kind", "NOPE");
+    }
+    for (_, errors) in refused("max_errors", &dir, &[], 4) {
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert_eq!(
+            errors.iter().map(|e| e.line).collect::<Vec<_>>(),
+            [Some(2), Some(3), Some(4), Some(5)]
+        );
+    }
+    for (_, errors) in refused("max_errors_all", &dir, &[], 100) {
+        assert_eq!(
+            errors
+                .iter()
+                .filter(|e| e.column.as_deref() == Some("kind"))
+                .count(),
+            6
+        );
+    }
+}
+
+#[test]
+fn unreachable_database_is_a_clear_error() {
+    let (_keep, dir) = sources(OutputFormat::Parquet);
+    let mut options = IngestOptions::new(
+        vec![dir],
+        "postgres://nobody@127.0.0.1:1/none?connect_timeout=2",
+    );
+    options.source_vintage = Some(vintage("2024-12-31"));
+    let error = ingest(&options, &mut |_| {}).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("cannot open the store at postgres://nobody@127.0.0.1:1/none"),
+        "{message}"
+    );
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let mut options = IngestOptions::new(
+        vec![file.path().to_owned()],
+        "/proc/no/such/dir/store.sqlite",
+    );
+    options.source_vintage = Some(vintage("2024-12-31"));
+    assert!(ingest(&options, &mut |_| {}).is_err());
+}
+
+#[test]
+fn error_messages_name_file_line_column_value_and_rule() {
+    let error = RowError {
+        file: PathBuf::from("sources/structures.csv"),
+        line: Some(12),
+        column: Some("kind".to_owned()),
+        value: Some("SIAE".to_owned()),
+        rule: "unknown code: not one of the StructureKind codes".to_owned(),
+    };
+    assert_eq!(
+        error.to_string(),
+        "sources/structures.csv:12: column `kind`, value \"SIAE\": unknown code: not one of the StructureKind codes"
+    );
+    let refused = IngestError::Invalid {
+        errors: vec![error],
+        more: false,
+    };
+    assert!(refused.to_string().starts_with(
+        "refused: 1 error in the sources; the store is unchanged\n  sources/structures.csv:12"
+    ));
+}

@@ -1,0 +1,577 @@
+//! The rules a definition must follow, checked at load time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::DefinitionError;
+use super::model::{
+    Definition, DimensionType, Level, MeasureKind, PERIOD_LEVELS, TERRITORY_LEVELS,
+    TERRITORY_TOTAL, TOTAL, TOTAL_LEVEL,
+};
+use crate::domain::CreationPath;
+use crate::indicator::{self, AxisKind};
+
+/// The licence every published dataset carries.
+pub const LICENSE: &str = "Licence Ouverte 2.0";
+
+pub(super) fn validate(def: &mut Definition, file: &Path) -> Result<(), DefinitionError> {
+    let err = |field: String, reason: String| DefinitionError::Invalid {
+        file: file.to_owned(),
+        field,
+        reason,
+    };
+
+    if def.id.is_empty()
+        || !def
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(err(
+            "id".into(),
+            format!("{:?} is not a snake_case identifier", def.id),
+        ));
+    }
+    if def.version.split('.').count() != 3
+        || def.version.split('.').any(|p| p.parse::<u32>().is_err())
+    {
+        return Err(err(
+            "version".into(),
+            format!(
+                "{:?} is not a semantic version MAJOR.MINOR.PATCH",
+                def.version
+            ),
+        ));
+    }
+    if def.license != LICENSE {
+        return Err(err(
+            "license".into(),
+            format!(
+                "{:?}: published datasets are under {LICENSE:?}",
+                def.license
+            ),
+        ));
+    }
+    if !(2000..=2100).contains(&def.first_year) || def.last_year < def.first_year {
+        return Err(err(
+            "last_year".into(),
+            format!(
+                "years {}–{} are not a range within 2000–2100",
+                def.first_year, def.last_year
+            ),
+        ));
+    }
+
+    let spec = indicator::spec(def.computation_id()).ok_or_else(|| {
+        err(
+            "computation".into(),
+            format!(
+                "unknown computation {:?} (known: {})",
+                def.computation_id(),
+                indicator::SPECS
+                    .iter()
+                    .map(|s| s.id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })?;
+
+    // --- Dimensions ---------------------------------------------------------------------------
+    let mut seen = BTreeSet::new();
+    let (mut periods, mut territories) = (0, 0);
+    for dim in &mut def.dimensions {
+        let field = format!("dimensions[{}]", dim.id);
+        if !seen.insert(dim.id.clone()) {
+            return Err(err(field, "declared twice".into()));
+        }
+        let axis = spec.axes.iter().find(|a| a.id == dim.id).ok_or_else(|| {
+            err(
+                field.clone(),
+                format!(
+                    "unknown dimension: computation {:?} produces {}",
+                    spec.id,
+                    spec.axes
+                        .iter()
+                        .map(|a| a.id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+        let expected = match axis.kind {
+            AxisKind::Territory => DimensionType::Territory,
+            AxisKind::Period => DimensionType::Period,
+            AxisKind::Codes(_) => DimensionType::Categorical,
+        };
+        if dim.kind != expected {
+            return Err(err(
+                format!("{field}.type"),
+                format!(
+                    "{:?} but the computation produces a {expected:?} axis",
+                    dim.kind
+                ),
+            ));
+        }
+        match dim.kind {
+            DimensionType::Period => {
+                periods += 1;
+                if dim.total.is_some() {
+                    return Err(err(
+                        format!("{field}.total"),
+                        "a period dimension has no total (its top level is the year)".into(),
+                    ));
+                }
+                if !dim.levels.is_empty() {
+                    return Err(err(
+                        format!("{field}.levels"),
+                        "period levels are fixed (annee, trimestre, mois)".into(),
+                    ));
+                }
+            }
+            DimensionType::Territory => {
+                territories += 1;
+                if dim.total.as_deref() != Some(TERRITORY_TOTAL) {
+                    return Err(err(
+                        format!("{field}.total"),
+                        format!(
+                            "missing total: a territory dimension's total is {TERRITORY_TOTAL:?}"
+                        ),
+                    ));
+                }
+                if !dim.levels.is_empty() {
+                    return Err(err(
+                        format!("{field}.levels"),
+                        "territory levels are fixed (france, region, departement)".into(),
+                    ));
+                }
+            }
+            DimensionType::Categorical => {
+                if dim.total.as_deref() != Some(TOTAL) {
+                    return Err(err(
+                        format!("{field}.total"),
+                        format!("missing total: a categorical dimension's total is {TOTAL:?}"),
+                    ));
+                }
+                dim.levels = order_levels(std::mem::take(&mut dim.levels))
+                    .map_err(|(f, r)| err(format!("{field}.{f}"), r))?;
+                check_nesting(&dim.levels).map_err(|(f, r)| err(format!("{field}.{f}"), r))?;
+                let AxisKind::Codes(codes) = axis.kind else {
+                    unreachable!("checked above")
+                };
+                let produced: BTreeSet<&str> = codes().into_iter().collect();
+                let finest = dim
+                    .levels
+                    .last()
+                    .map(|l| l.members.as_slice())
+                    .unwrap_or(&[]);
+                let declared: BTreeSet<&str> = finest.iter().map(|m| m.code.as_str()).collect();
+                if let Some(missing) = produced.difference(&declared).next() {
+                    return Err(err(
+                        format!("{field}.levels"),
+                        format!(
+                            "the finest level lacks member {missing:?}, which the computation produces"
+                        ),
+                    ));
+                }
+                if let Some(extra) = declared.difference(&produced).next() {
+                    return Err(err(
+                        format!("{field}.levels"),
+                        format!("unknown member {extra:?}: the computation never produces it"),
+                    ));
+                }
+            }
+        }
+        if !dim.national_only.is_empty() {
+            let finest: BTreeSet<&str> = dim
+                .levels
+                .last()
+                .map(|l| l.members.iter().map(|m| m.code.as_str()).collect())
+                .unwrap_or_default();
+            if let Some(bad) = dim
+                .national_only
+                .iter()
+                .find(|c| !finest.contains(c.as_str()))
+            {
+                return Err(err(
+                    format!("{field}.national_only"),
+                    format!("{bad:?} is not a member of the finest level"),
+                ));
+            }
+        }
+    }
+    if let Some(axis) = spec.axes.iter().find(|a| !seen.contains(a.id)) {
+        return Err(err(
+            "dimensions".into(),
+            format!(
+                "missing dimension {:?}, which the computation produces",
+                axis.id
+            ),
+        ));
+    }
+    if periods != 1 || territories > 1 {
+        return Err(err(
+            "dimensions".into(),
+            "a dataset has exactly one period dimension and at most one territory dimension".into(),
+        ));
+    }
+    if territories == 0 && def.dimensions.iter().any(|d| !d.national_only.is_empty()) {
+        return Err(err(
+            "dimensions".into(),
+            "national_only needs a territory dimension".into(),
+        ));
+    }
+
+    // --- Measures -----------------------------------------------------------------------------
+    let mut seen = BTreeSet::new();
+    for m in &def.measures {
+        let field = format!("measures[{}]", m.id);
+        if !seen.insert(m.id.clone()) {
+            return Err(err(field, "declared twice".into()));
+        }
+        if let Some(dims) = &m.dimensions {
+            if let Some(bad) = dims.iter().find(|d| def.dimension(d).is_none()) {
+                return Err(err(
+                    format!("{field}.dimensions"),
+                    format!("unknown dimension {bad:?}"),
+                ));
+            }
+            let period = def
+                .dimensions
+                .iter()
+                .find(|d| d.kind == DimensionType::Period)
+                .map(|d| d.id.as_str())
+                .unwrap_or("");
+            if !dims.iter().any(|d| d == period) {
+                return Err(err(
+                    format!("{field}.dimensions"),
+                    format!("every measure varies along the period dimension {period:?}"),
+                ));
+            }
+        }
+        let counts = matches!(m.kind, MeasureKind::Persons | MeasureKind::Events);
+        if counts && m.decimals.is_some() {
+            return Err(err(
+                format!("{field}.decimals"),
+                "counts are exact integers: no decimals".into(),
+            ));
+        }
+        if !counts && m.decimals.is_none() {
+            return Err(err(
+                format!("{field}.decimals"),
+                format!("a {} measure states its rounding", m.kind.code()),
+            ));
+        }
+        if m.kind.is_derived() {
+            if m.time.is_some() {
+                return Err(err(
+                    format!("{field}.time"),
+                    "a derived measure follows the time rule of its parts".into(),
+                ));
+            }
+            if m.of.len() != 2 {
+                return Err(err(
+                    format!("{field}.of"),
+                    "a derived measure names exactly two measures".into(),
+                ));
+            }
+            for part in &m.of {
+                let Some(p) = def.measure(part) else {
+                    return Err(err(
+                        format!("{field}.of"),
+                        format!("unknown measure {part:?}"),
+                    ));
+                };
+                let fits = match m.kind {
+                    MeasureKind::Rate => matches!(
+                        p.kind,
+                        MeasureKind::Persons | MeasureKind::Events | MeasureKind::Magnitude
+                    ),
+                    _ => p.kind == MeasureKind::Magnitude,
+                };
+                if !fits {
+                    return Err(err(
+                        format!("{field}.of"),
+                        format!(
+                            "a {} cannot be computed from {part:?}, a {} measure",
+                            m.kind.code(),
+                            p.kind.code()
+                        ),
+                    ));
+                }
+                for d in &def.dimensions {
+                    if m.varies_along(&d.id) && !p.varies_along(&d.id) {
+                        return Err(err(
+                            format!("{field}.dimensions"),
+                            format!("varies along {:?} but its part {part:?} does not", d.id),
+                        ));
+                    }
+                }
+            }
+            if spec.measures.iter().any(|b| b.id == m.id) {
+                return Err(err(
+                    format!("{field}.kind"),
+                    "the computation produces this measure itself: it is not derived".into(),
+                ));
+            }
+        } else {
+            let base = spec.measures.iter().find(|b| b.id == m.id).ok_or_else(|| {
+                err(
+                    field.clone(),
+                    format!(
+                        "unknown measure: computation {:?} produces {}",
+                        spec.id,
+                        spec.measures
+                            .iter()
+                            .map(|b| b.id)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
+            if base.kind != m.kind {
+                return Err(err(
+                    format!("{field}.kind"),
+                    format!(
+                        "{} does not fit the computation, which produces a {} measure",
+                        m.kind.code(),
+                        base.kind.code()
+                    ),
+                ));
+            }
+            if m.time != Some(base.time) {
+                return Err(err(
+                    format!("{field}.time"),
+                    format!(
+                        "{} does not fit the computation, whose time rule is {}",
+                        m.time.map_or("missing", |t| t.code()),
+                        base.time.code()
+                    ),
+                ));
+            }
+            if !m.of.is_empty() {
+                return Err(err(
+                    format!("{field}.of"),
+                    "only derived measures (rate, difference) have parts".into(),
+                ));
+            }
+        }
+    }
+    if let Some(base) = spec.measures.iter().find(|b| !seen.contains(b.id)) {
+        return Err(err(
+            "measures".into(),
+            format!(
+                "missing measure {:?}, which the computation produces",
+                base.id
+            ),
+        ));
+    }
+
+    // --- Crossings ----------------------------------------------------------------------------
+    if def.crossings.is_empty() {
+        return Err(err(
+            "crossings".into(),
+            "at least one crossing is needed".into(),
+        ));
+    }
+    for (i, crossing) in def.crossings.iter().enumerate() {
+        let field = format!("crossings[{i}]");
+        for (dim_id, level) in crossing {
+            let Some(dim) = def.dimension(dim_id) else {
+                return Err(err(field, format!("unknown dimension {dim_id:?}")));
+            };
+            if !level_names(dim).contains(&level.as_str()) {
+                return Err(err(
+                    format!("{field}.{dim_id}"),
+                    format!(
+                        "unknown level {level:?} (levels: {})",
+                        level_names(dim).join(", ")
+                    ),
+                ));
+            }
+        }
+        for dim in &def.dimensions {
+            if dim.kind == DimensionType::Period && !crossing.contains_key(&dim.id) {
+                return Err(err(
+                    field,
+                    format!(
+                        "the period dimension {:?} must be named (it has no total)",
+                        dim.id
+                    ),
+                ));
+            }
+        }
+    }
+
+    // --- Methodology --------------------------------------------------------------------------
+    if spec.reads_applications
+        && !def
+            .methodology
+            .excluded_creation_paths
+            .contains(&CreationPath::PeApproval)
+    {
+        return Err(err(
+            "methodology.excluded_creation_paths".into(),
+            "pe_approval imports are excluded from every indicator".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The level names of a dimension, coarsest first (for categorical ones, `total` first).
+pub(crate) fn level_names(dim: &super::Dimension) -> Vec<&str> {
+    match dim.kind {
+        DimensionType::Territory => TERRITORY_LEVELS.to_vec(),
+        DimensionType::Period => PERIOD_LEVELS.to_vec(),
+        DimensionType::Categorical => std::iter::once(TOTAL_LEVEL)
+            .chain(dim.levels.iter().map(|l| l.id.as_str()))
+            .collect(),
+    }
+}
+
+/// Orders levels as a chain from the top (no parent) down, refusing cycles, branches and
+/// unknown parents.
+fn order_levels(levels: Vec<Level>) -> Result<Vec<Level>, (String, String)> {
+    if levels.is_empty() {
+        return Err((
+            "levels".into(),
+            "a categorical dimension needs at least one level".into(),
+        ));
+    }
+    let mut by_id: BTreeMap<String, Level> = BTreeMap::new();
+    for level in levels {
+        if level.id == TOTAL_LEVEL {
+            return Err((
+                format!("levels[{}]", level.id),
+                "the total level is implicit".into(),
+            ));
+        }
+        let id = level.id.clone();
+        if by_id.insert(id.clone(), level).is_some() {
+            return Err((format!("levels[{id}]"), "declared twice".into()));
+        }
+    }
+    for level in by_id.values() {
+        if let Some(parent) = &level.parent
+            && !by_id.contains_key(parent)
+        {
+            return Err((
+                format!("levels[{}].parent", level.id),
+                format!("unknown level {parent:?}"),
+            ));
+        }
+    }
+    // Every level must be reached by walking its parents up to a root without revisiting.
+    for start in by_id.keys() {
+        let mut visited = BTreeSet::new();
+        let mut current = start.as_str();
+        while let Some(parent) = by_id[current].parent.as_deref() {
+            if !visited.insert(current) || parent == start {
+                return Err((
+                    format!("levels[{start}].parent"),
+                    format!("the parents of level {start:?} form a cycle"),
+                ));
+            }
+            current = parent;
+        }
+    }
+    let roots: Vec<&String> = by_id
+        .values()
+        .filter(|l| l.parent.is_none())
+        .map(|l| &l.id)
+        .collect();
+    if roots.len() != 1 {
+        return Err((
+            "levels".into(),
+            format!(
+                "the hierarchy does not nest: {} levels sit right under the total ({})",
+                roots.len(),
+                roots
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let mut ordered = Vec::with_capacity(by_id.len());
+    let mut parent: Option<String> = None;
+    while !by_id.is_empty() {
+        let children: Vec<String> = by_id
+            .values()
+            .filter(|l| l.parent == parent)
+            .map(|l| l.id.clone())
+            .collect();
+        match children.as_slice() {
+            [one] => {
+                let level = by_id.remove(one).unwrap_or_else(|| unreachable!());
+                parent = Some(level.id.clone());
+                ordered.push(level);
+            }
+            _ => {
+                return Err((
+                    format!("levels[{}]", parent.as_deref().unwrap_or(TOTAL_LEVEL)),
+                    format!(
+                        "the hierarchy does not nest: {} levels hang under this one",
+                        children.len()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(ordered)
+}
+
+/// Checks that every member of a level has a parent in the level above (none at the top) and
+/// that codes are unique within the dimension.
+fn check_nesting(levels: &[Level]) -> Result<(), (String, String)> {
+    let mut codes = BTreeSet::new();
+    for (i, level) in levels.iter().enumerate() {
+        if level.members.is_empty() {
+            return Err((format!("levels[{}].members", level.id), "no member".into()));
+        }
+        let above: Option<BTreeSet<&str>> = (i > 0).then(|| {
+            levels[i - 1]
+                .members
+                .iter()
+                .map(|m| m.code.as_str())
+                .collect()
+        });
+        for m in &level.members {
+            let field = format!("levels[{}].members[{}]", level.id, m.code);
+            if m.code == TOTAL || m.code.is_empty() || !codes.insert(m.code.clone()) {
+                return Err((
+                    field,
+                    "code empty, reserved or not unique in the dimension".into(),
+                ));
+            }
+            match (&above, &m.parent) {
+                (None, None) => {}
+                (None, Some(p)) => {
+                    return Err((
+                        format!("{field}.parent"),
+                        format!("{p:?}: members of the top level hang under the total"),
+                    ));
+                }
+                (Some(_), None) => {
+                    return Err((
+                        format!("{field}.parent"),
+                        "the hierarchy does not nest: no parent member".into(),
+                    ));
+                }
+                (Some(above), Some(p)) => {
+                    if !above.contains(p.as_str()) {
+                        return Err((
+                            format!("{field}.parent"),
+                            format!(
+                                "the hierarchy does not nest: {p:?} is not a member of level {:?}",
+                                levels[i - 1].id
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,660 @@
+//! Recruitment-side datasets: job applications, their delays and refusals, prescriptions and
+//! PASS IAE. Territory: the département of the structure the application is sent to (of the
+//! structure whose hiring led to the PASS IAE).
+
+use std::collections::HashSet;
+
+use arrow_array::Array;
+
+use super::columns::{CodeTable, dates, flags, ints, opt, position, strings};
+use super::prepared::{IntMap, person_key};
+use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
+use crate::cube::calendar::MonthWindow;
+use crate::cube::{CubeBuilder, DimId, NONE};
+use crate::dataset::{Definition, MeasureKind, TimeRule};
+use crate::domain::{
+    AUTO_REFUSAL_DAYS, ApplicationState, Code, CreationPath, Origine, PrescriberGroup,
+    PrescriberKind, ProlongationReason, RefusalReason, StructureKind,
+};
+use crate::source::SourceTable;
+
+use MeasureKind::{Events, Median, Persons};
+use TimeRule::{Flow, Stock};
+
+const fn axis(id: &'static str, kind: AxisKind) -> Axis {
+    Axis { id, kind }
+}
+const fn measure(id: &'static str, kind: MeasureKind, time: TimeRule) -> BaseMeasure {
+    BaseMeasure { id, kind, time }
+}
+const TERRITOIRE: Axis = axis("territoire", AxisKind::Territory);
+const PERIODE: Axis = axis("periode", AxisKind::Period);
+const TYPE_STRUCTURE: Axis = axis("type_structure", AxisKind::Codes(codes::<StructureKind>));
+
+/// Member of `groupe_prescripteur` for applications not sent by a prescriber organisation.
+pub const SANS_PRESCRIPTEUR: &str = "SANS_PRESCRIPTEUR";
+/// Member of `motif_refus` for a refusal without reason.
+pub const MOTIF_NON_RENSEIGNE: &str = "NR";
+/// Delay buckets, in days: ≤ 30, 31–45, 46–60, 61–90, > 90.
+pub const DELAY_BUCKETS: [&str; 5] = ["JUSQU_30", "31_45", "46_60", "61_90", "PLUS_90"];
+/// Members of `habilitation`.
+pub const HABILITATION: [&str; 2] = ["HABILITE", "NON_HABILITE"];
+
+fn prescriber_groups() -> Vec<&'static str> {
+    let mut v = codes::<PrescriberGroup>();
+    v.push(SANS_PRESCRIPTEUR);
+    v
+}
+fn refusal_reasons() -> Vec<&'static str> {
+    let mut v = codes::<RefusalReason>();
+    v.push(MOTIF_NON_RENSEIGNE);
+    v
+}
+
+/// `candidatures`: received, answered, accepted, refused, pending at period end, candidates.
+pub const CANDIDATURES: ComputationSpec = ComputationSpec {
+    id: "candidatures",
+    axes: &[
+        TERRITOIRE,
+        PERIODE,
+        TYPE_STRUCTURE,
+        axis("origine", AxisKind::Codes(codes::<Origine>)),
+        axis("groupe_prescripteur", AxisKind::Codes(prescriber_groups)),
+    ],
+    measures: &[
+        measure("recues", Events, Flow),
+        measure("traitees", Events, Flow),
+        measure("acceptees", Events, Flow),
+        measure("refusees", Events, Flow),
+        measure("refus_automatiques", Events, Flow),
+        measure("en_attente", Events, Stock),
+        measure("candidats", Persons, Flow),
+    ],
+    reads_applications: true,
+};
+
+/// `candidatures_delais`: delay to first look and to answer, by bucket, and their medians.
+pub const DELAIS: ComputationSpec = ComputationSpec {
+    id: "candidatures_delais",
+    axes: &[
+        TERRITOIRE,
+        PERIODE,
+        TYPE_STRUCTURE,
+        axis("tranche_delai", AxisKind::Codes(|| DELAY_BUCKETS.to_vec())),
+    ],
+    measures: &[
+        measure("prises_en_compte", Events, Flow),
+        measure("reponses", Events, Flow),
+        measure("delai_prise_en_compte_median", Median, Flow),
+        measure("delai_reponse_median", Median, Flow),
+    ],
+    reads_applications: true,
+};
+
+/// `candidatures_refus`: refusals by reason, automatic refusals included.
+pub const REFUS: ComputationSpec = ComputationSpec {
+    id: "candidatures_refus",
+    axes: &[
+        TERRITOIRE,
+        PERIODE,
+        TYPE_STRUCTURE,
+        axis("motif_refus", AxisKind::Codes(refusal_reasons)),
+    ],
+    measures: &[measure("refusees", Events, Flow)],
+    reads_applications: true,
+};
+
+/// `prescriptions`: applications sent by prescriber organisations, candidates oriented and
+/// accepted.
+pub const PRESCRIPTIONS: ComputationSpec = ComputationSpec {
+    id: "prescriptions",
+    axes: &[
+        TERRITOIRE,
+        PERIODE,
+        axis("prescripteur", AxisKind::Codes(codes::<PrescriberKind>)),
+        axis("habilitation", AxisKind::Codes(|| HABILITATION.to_vec())),
+    ],
+    measures: &[
+        measure("candidatures", Events, Flow),
+        measure("candidats_orientes", Persons, Flow),
+        measure("candidats_acceptes", Persons, Flow),
+    ],
+    reads_applications: true,
+};
+
+/// `pass_iae`: issued, valid and suspended at period end, prolongations by reason.
+pub const PASS_IAE: ComputationSpec = ComputationSpec {
+    id: "pass_iae",
+    axes: &[
+        TERRITOIRE,
+        PERIODE,
+        axis(
+            "motif_prolongation",
+            AxisKind::Codes(codes::<ProlongationReason>),
+        ),
+    ],
+    measures: &[
+        measure("delivres", Events, Flow),
+        measure("valides", Events, Stock),
+        measure("suspendus", Events, Stock),
+        measure("prolongations", Events, Flow),
+    ],
+    reads_applications: true,
+};
+
+/// Finest index in `dim` of every member of `C`, by position in `C::ALL`.
+pub(super) fn translate<C: Code>(b: &CubeBuilder, dim: DimId) -> Vec<u32> {
+    C::ALL
+        .iter()
+        .map(|c| b.code(dim, c.code()).unwrap_or(NONE))
+        .collect()
+}
+
+pub(super) fn window(def: &Definition) -> MonthWindow {
+    MonthWindow {
+        first_year: def.first_year,
+        last_year: def.last_year,
+    }
+}
+
+/// Calls `f(month)` for every month of the window whose last day `e` satisfies
+/// `from <= e < until` and `e <= as_of`.
+pub(super) fn month_ends(
+    w: MonthWindow,
+    from: i32,
+    until: i32,
+    as_of: i32,
+    mut f: impl FnMut(u32),
+) {
+    let start = match w.month_of_day(from) {
+        Some(m) => m,
+        None if from < w.month_start(0) => 0,
+        None => return,
+    };
+    for m in start..w.len() {
+        let e = w.month_end(m);
+        if e >= until || e > as_of {
+            break;
+        }
+        if e >= from {
+            f(m);
+        }
+    }
+}
+
+/// One application, decoded, with the automatic refusal applied.
+struct Application {
+    structure: u32,
+    state: ApplicationState,
+    created: i32,
+    /// Answer date (processed_at, or day 60 for an automatic refusal not yet recorded).
+    answered: Option<i32>,
+    auto: bool,
+    reason: Option<RefusalReason>,
+}
+
+/// One column of every candidatures batch, looked up once (not per row).
+fn per_batch<'s, T>(
+    p: &Prepared<'s>,
+    get: impl Fn(&'s arrow_array::RecordBatch) -> Result<&'s T, IndicatorError>,
+) -> Result<Vec<&'s T>, IndicatorError> {
+    p.sources
+        .batches(SourceTable::Candidatures)
+        .iter()
+        .map(get)
+        .collect()
+}
+
+/// Iterates over the applications kept by the definition's filters, calling `f` with the
+/// batch index, the row and the decoded application.
+fn for_each_application(
+    p: &Prepared<'_>,
+    def: &Definition,
+    mut f: impl FnMut(usize, usize, &Application) -> Result<(), IndicatorError>,
+) -> Result<(), IndicatorError> {
+    let t = SourceTable::Candidatures;
+    let structures = p.structures()?;
+    let excluded = Prepared::excluded_paths(def);
+    let states = CodeTable::<ApplicationState>::new();
+    let paths = CodeTable::<CreationPath>::new();
+    let reasons = CodeTable::<RefusalReason>::new();
+    let as_of = p.context.as_of;
+    for (bi, batch) in p.sources.batches(t).iter().enumerate() {
+        let structure_id = ints(batch, t, "structure_id")?;
+        let state = strings(batch, t, "state")?;
+        let created = dates(batch, t, "created_at")?;
+        let processed = dates(batch, t, "processed_at")?;
+        let reason = strings(batch, t, "refusal_reason")?;
+        let path = strings(batch, t, "creation_path")?;
+        for i in 0..batch.num_rows() {
+            let Some(pa) = paths.at(path, i, t, "creation_path")? else {
+                continue;
+            };
+            if excluded[position(pa)] {
+                continue;
+            }
+            let sid = structure_id.value(i);
+            let &structure =
+                structures
+                    .by_id
+                    .get(&sid)
+                    .ok_or_else(|| IndicatorError::UnknownReference {
+                        table: t.name(),
+                        column: "structure_id",
+                        value: sid.to_string(),
+                    })?;
+            let Some(mut st) = states.at(state, i, t, "state")? else {
+                continue;
+            };
+            let c = created.value(i);
+            let mut answered = opt(processed, i);
+            let mut r = reasons.at(reason, i, t, "refusal_reason")?;
+            let mut auto = r == Some(RefusalReason::Auto);
+            if matches!(st, ApplicationState::New | ApplicationState::Processing)
+                && answered.is_none()
+            {
+                let day = c + AUTO_REFUSAL_DAYS as i32;
+                if day <= as_of {
+                    st = ApplicationState::Refused;
+                    answered = Some(day);
+                    r = Some(RefusalReason::Auto);
+                    auto = true;
+                }
+            }
+            let app = Application {
+                structure,
+                state: st,
+                created: c,
+                answered,
+                auto,
+                reason: r,
+            };
+            f(bi, i, &app)?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn candidatures(
+    b: &mut CubeBuilder,
+    def: &Definition,
+    p: &Prepared<'_>,
+) -> Result<(), IndicatorError> {
+    let t = SourceTable::Candidatures;
+    let w = window(def);
+    let as_of = p.context.as_of;
+    let (terr, per) = (b.dim("territoire")?, b.dim("periode")?);
+    let (kind_d, origine_d, group_d) = (
+        b.dim("type_structure")?,
+        b.dim("origine")?,
+        b.dim("groupe_prescripteur")?,
+    );
+    let kinds = translate::<StructureKind>(b, kind_d);
+    let origines = translate::<Origine>(b, origine_d);
+    let groups = translate::<PrescriberGroup>(b, group_d);
+    let sans = b.code(group_d, SANS_PRESCRIPTEUR).unwrap_or(NONE);
+    let m_recues = b.measure("recues", Events)?;
+    let m_traitees = b.measure("traitees", Events)?;
+    let m_acceptees = b.measure("acceptees", Events)?;
+    let m_refusees = b.measure("refusees", Events)?;
+    let m_auto = b.measure("refus_automatiques", Events)?;
+    let m_attente = b.measure("en_attente", Events)?;
+    let m_candidats = b.measure("candidats", Persons)?;
+    let persons = p.persons()?;
+    let structures = p.structures()?;
+    let origine_t = CodeTable::<Origine>::new();
+    let kind_t = CodeTable::<PrescriberKind>::new();
+    let mut coords = b.blank();
+    let origine_c = per_batch(p, |b| strings(b, t, "origine"))?;
+    let prescriber_c = per_batch(p, |b| strings(b, t, "sender_prescriber_kind"))?;
+    let hash_c = per_batch(p, |b| strings(b, t, "hash_nir"))?;
+    for_each_application(p, def, |bi, i, app| {
+        let (origine, prescriber, hash) = (origine_c[bi], prescriber_c[bi], hash_c[bi]);
+        let s = app.structure as usize;
+        coords[terr.0] = structures.dep[s];
+        coords[kind_d.0] = kinds[position(structures.kind[s])];
+        coords[origine_d.0] = origine_t
+            .at(origine, i, t, "origine")?
+            .map_or(NONE, |o| origines[position(o)]);
+        coords[group_d.0] = match kind_t.at(prescriber, i, t, "sender_prescriber_kind")? {
+            Some(k) => groups[position(k.group())],
+            None => sans,
+        };
+        let structure = Some(app.structure);
+        if let Some(m) = w.month_of_day(app.created) {
+            coords[per.0] = m;
+            b.add_events(m_recues, &coords, structure, 1);
+            let person = persons
+                .get(&person_key(hash.value(i)))
+                .copied()
+                .unwrap_or(NONE);
+            b.add_person(m_candidats, &coords, structure, person);
+        }
+        if let Some(answered) = app.answered
+            && app.state.is_processed()
+            && let Some(m) = w.month_of_day(answered)
+        {
+            coords[per.0] = m;
+            b.add_events(m_traitees, &coords, structure, 1);
+            match app.state {
+                ApplicationState::Accepted => b.add_events(m_acceptees, &coords, structure, 1),
+                ApplicationState::Refused => {
+                    b.add_events(m_refusees, &coords, structure, 1);
+                    if app.auto {
+                        b.add_events(m_auto, &coords, structure, 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Pending at a month end: sent on or before it, not answered by then. Applications in
+        // the pool or before hiring have no dated history and are left out.
+        if app.state.is_pending() || app.state.is_processed() {
+            let until = app.answered.unwrap_or(i32::MAX);
+            month_ends(w, app.created, until, as_of, |m| {
+                coords[per.0] = m;
+                b.add_events(m_attente, &coords, structure, 1);
+            });
+        }
+        Ok(())
+    })
+}
+
+fn bucket(days: i32) -> usize {
+    match days {
+        ..=30 => 0,
+        31..=45 => 1,
+        46..=60 => 2,
+        61..=90 => 3,
+        _ => 4,
+    }
+}
+
+pub(super) fn delais(
+    b: &mut CubeBuilder,
+    def: &Definition,
+    p: &Prepared<'_>,
+) -> Result<(), IndicatorError> {
+    let t = SourceTable::Candidatures;
+    let w = window(def);
+    let (terr, per, kind_d, bucket_d) = (
+        b.dim("territoire")?,
+        b.dim("periode")?,
+        b.dim("type_structure")?,
+        b.dim("tranche_delai")?,
+    );
+    let kinds = translate::<StructureKind>(b, kind_d);
+    let buckets: Vec<u32> = DELAY_BUCKETS
+        .iter()
+        .map(|c| b.code(bucket_d, c).unwrap_or(NONE))
+        .collect();
+    let m_look = b.measure("prises_en_compte", Events)?;
+    let m_answer = b.measure("reponses", Events)?;
+    let m_look_med = b.measure("delai_prise_en_compte_median", Median)?;
+    let m_answer_med = b.measure("delai_reponse_median", Median)?;
+    let structures = p.structures()?;
+    let mut coords = b.blank();
+    let looked_c = per_batch(p, |b| dates(b, t, "first_looked_at"))?;
+    for_each_application(p, def, |bi, i, app| {
+        let looked = looked_c[bi];
+        let s = app.structure as usize;
+        coords[terr.0] = structures.dep[s];
+        coords[kind_d.0] = kinds[position(structures.kind[s])];
+        let structure = Some(app.structure);
+        if let Some(l) = opt(looked, i)
+            && let Some(m) = w.month_of_day(l)
+        {
+            let days = (l - app.created).max(0);
+            coords[per.0] = m;
+            coords[bucket_d.0] = buckets[bucket(days)];
+            b.add_events(m_look, &coords, structure, 1);
+            b.add_value(m_look_med, &coords, structure, days as u32);
+        }
+        if let Some(a) = app.answered
+            && app.state.is_processed()
+            && let Some(m) = w.month_of_day(a)
+        {
+            let days = (a - app.created).max(0);
+            coords[per.0] = m;
+            coords[bucket_d.0] = buckets[bucket(days)];
+            b.add_events(m_answer, &coords, structure, 1);
+            b.add_value(m_answer_med, &coords, structure, days as u32);
+        }
+        Ok(())
+    })
+}
+
+pub(super) fn refus(
+    b: &mut CubeBuilder,
+    def: &Definition,
+    p: &Prepared<'_>,
+) -> Result<(), IndicatorError> {
+    let w = window(def);
+    let (terr, per, kind_d, reason_d) = (
+        b.dim("territoire")?,
+        b.dim("periode")?,
+        b.dim("type_structure")?,
+        b.dim("motif_refus")?,
+    );
+    let kinds = translate::<StructureKind>(b, kind_d);
+    let reasons = translate::<RefusalReason>(b, reason_d);
+    let nr = b.code(reason_d, MOTIF_NON_RENSEIGNE).unwrap_or(NONE);
+    let m = b.measure("refusees", Events)?;
+    let structures = p.structures()?;
+    let mut coords = b.blank();
+    for_each_application(p, def, |_, _, app| {
+        if app.state != ApplicationState::Refused {
+            return Ok(());
+        }
+        let (Some(a), s) = (app.answered, app.structure as usize) else {
+            return Ok(());
+        };
+        if let Some(month) = w.month_of_day(a) {
+            coords[terr.0] = structures.dep[s];
+            coords[kind_d.0] = kinds[position(structures.kind[s])];
+            coords[per.0] = month;
+            coords[reason_d.0] = app.reason.map_or(nr, |r| reasons[position(r)]);
+            b.add_events(m, &coords, Some(app.structure), 1);
+        }
+        Ok(())
+    })
+}
+
+pub(super) fn prescriptions(
+    b: &mut CubeBuilder,
+    def: &Definition,
+    p: &Prepared<'_>,
+) -> Result<(), IndicatorError> {
+    let t = SourceTable::Candidatures;
+    let w = window(def);
+    let (terr, per, kind_d, hab_d) = (
+        b.dim("territoire")?,
+        b.dim("periode")?,
+        b.dim("prescripteur")?,
+        b.dim("habilitation")?,
+    );
+    let kinds = translate::<PrescriberKind>(b, kind_d);
+    let hab = [
+        b.code(hab_d, HABILITATION[0]).unwrap_or(NONE),
+        b.code(hab_d, HABILITATION[1]).unwrap_or(NONE),
+    ];
+    // Organisations: id → (kind, habilitée).
+    let ot = SourceTable::Organisations;
+    let kind_t = CodeTable::<PrescriberKind>::new();
+    let mut orgs: IntMap<i64, (PrescriberKind, bool)> = IntMap::default();
+    for batch in p.sources.batches(ot) {
+        let id = ints(batch, ot, "id")?;
+        let kind = strings(batch, ot, "kind")?;
+        let habilitee = flags(batch, ot, "habilitee")?;
+        for i in 0..batch.num_rows() {
+            if let Some(k) = kind_t.at(kind, i, ot, "kind")? {
+                orgs.insert(id.value(i), (k, habilitee.value(i)));
+            }
+        }
+    }
+    let m_apps = b.measure("candidatures", Events)?;
+    let m_oriented = b.measure("candidats_orientes", Persons)?;
+    let m_accepted = b.measure("candidats_acceptes", Persons)?;
+    let persons = p.persons()?;
+    let structures = p.structures()?;
+    let mut coords = b.blank();
+    let org_c = per_batch(p, |b| ints(b, t, "sender_organisation_id"))?;
+    let hash_c = per_batch(p, |b| strings(b, t, "hash_nir"))?;
+    for_each_application(p, def, |bi, i, app| {
+        let org = org_c[bi];
+        let Some(org_id) = opt(org, i) else {
+            return Ok(());
+        };
+        let &(kind, habilitee) =
+            orgs.get(&org_id)
+                .ok_or_else(|| IndicatorError::UnknownReference {
+                    table: t.name(),
+                    column: "sender_organisation_id",
+                    value: org_id.to_string(),
+                })?;
+        let Some(month) = w.month_of_day(app.created) else {
+            return Ok(());
+        };
+        let hash = hash_c[bi];
+        let person = persons
+            .get(&person_key(hash.value(i)))
+            .copied()
+            .unwrap_or(NONE);
+        coords[terr.0] = structures.dep[app.structure as usize];
+        coords[per.0] = month;
+        coords[kind_d.0] = kinds[position(kind)];
+        coords[hab_d.0] = hab[usize::from(!habilitee)];
+        let structure = Some(app.structure);
+        b.add_events(m_apps, &coords, structure, 1);
+        b.add_person(m_oriented, &coords, structure, person);
+        if app.state == ApplicationState::Accepted {
+            b.add_person(m_accepted, &coords, structure, person);
+        }
+        Ok(())
+    })
+}
+
+pub(super) fn pass_iae(
+    b: &mut CubeBuilder,
+    def: &Definition,
+    p: &Prepared<'_>,
+) -> Result<(), IndicatorError> {
+    let w = window(def);
+    let as_of = p.context.as_of;
+    let (terr, per, reason_d) = (
+        b.dim("territoire")?,
+        b.dim("periode")?,
+        b.dim("motif_prolongation")?,
+    );
+    let reasons = translate::<ProlongationReason>(b, reason_d);
+    let m_issued = b.measure("delivres", Events)?;
+    let m_valid = b.measure("valides", Events)?;
+    let m_suspended = b.measure("suspendus", Events)?;
+    let m_prolongations = b.measure("prolongations", Events)?;
+    let structures = p.structures()?;
+
+    // Applications whose creation path is excluded: their PASS IAE are left out too.
+    let excluded = Prepared::excluded_paths(def);
+    let paths = CodeTable::<CreationPath>::new();
+    let ct = SourceTable::Candidatures;
+    let mut excluded_apps: HashSet<&str> = HashSet::new();
+    for batch in p.sources.batches(ct) {
+        let id = strings(batch, ct, "id")?;
+        let path = strings(batch, ct, "creation_path")?;
+        for i in 0..batch.num_rows() {
+            if let Some(pa) = paths.at(path, i, ct, "creation_path")?
+                && excluded[position(pa)]
+            {
+                excluded_apps.insert(id.value(i));
+            }
+        }
+    }
+
+    // PASS IAE: id → (territory, structure) of those kept.
+    let t = SourceTable::PassIae;
+    let mut kept: IntMap<i64, (u32, Option<u32>)> = IntMap::default();
+    let mut coords = b.blank();
+    for batch in p.sources.batches(t) {
+        let id = ints(batch, t, "id")?;
+        let structure_id = ints(batch, t, "structure_id")?;
+        let issued = dates(batch, t, "issued_at")?;
+        let end = dates(batch, t, "end_date")?;
+        let application = strings(batch, t, "candidature_id")?;
+        for i in 0..batch.num_rows() {
+            if application.is_valid(i) && excluded_apps.contains(application.value(i)) {
+                continue;
+            }
+            let structure = match opt(structure_id, i) {
+                Some(sid) => Some(*structures.by_id.get(&sid).ok_or_else(|| {
+                    IndicatorError::UnknownReference {
+                        table: t.name(),
+                        column: "structure_id",
+                        value: sid.to_string(),
+                    }
+                })?),
+                None => None,
+            };
+            let dep = structure.map_or(NONE, |s| structures.dep[s as usize]);
+            kept.insert(id.value(i), (dep, structure));
+            coords[terr.0] = dep;
+            let issued_at = issued.value(i);
+            if let Some(m) = w.month_of_day(issued_at) {
+                coords[per.0] = m;
+                b.add_events(m_issued, &coords, structure, 1);
+            }
+            // Valid at a month end: issued on or before it and not ended (future and
+            // suspended PASS IAE included).
+            month_ends(w, issued_at, end.value(i).saturating_add(1), as_of, |m| {
+                coords[per.0] = m;
+                b.add_events(m_valid, &coords, structure, 1);
+            });
+        }
+    }
+
+    let st = SourceTable::PassIaeSuspensions;
+    for batch in p.sources.batches(st) {
+        let pass = ints(batch, st, "pass_iae_id")?;
+        let start = dates(batch, st, "start_date")?;
+        let end = dates(batch, st, "end_date")?;
+        for i in 0..batch.num_rows() {
+            let Some(&(dep, structure)) = kept.get(&pass.value(i)) else {
+                continue;
+            };
+            coords[terr.0] = dep;
+            month_ends(
+                w,
+                start.value(i),
+                end.value(i).saturating_add(1),
+                as_of,
+                |m| {
+                    coords[per.0] = m;
+                    b.add_events(m_suspended, &coords, structure, 1);
+                },
+            );
+        }
+    }
+
+    let pt = SourceTable::PassIaeProlongations;
+    let reason_t = CodeTable::<ProlongationReason>::new();
+    for batch in p.sources.batches(pt) {
+        let pass = ints(batch, pt, "pass_iae_id")?;
+        let start = dates(batch, pt, "start_date")?;
+        let reason = strings(batch, pt, "reason")?;
+        for i in 0..batch.num_rows() {
+            let Some(&(dep, structure)) = kept.get(&pass.value(i)) else {
+                continue;
+            };
+            let Some(m) = w.month_of_day(start.value(i)) else {
+                continue;
+            };
+            coords[terr.0] = dep;
+            coords[per.0] = m;
+            coords[reason_d.0] = reason_t
+                .at(reason, i, pt, "reason")?
+                .map_or(NONE, |r| reasons[position(r)]);
+            b.add_events(m_prolongations, &coords, structure, 1);
+        }
+        coords[reason_d.0] = NONE;
+    }
+    Ok(())
+}

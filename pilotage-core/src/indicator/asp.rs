@@ -1,0 +1,638 @@
+//! Parcours-side datasets from the ASP extraction: beneficiaries, ETP, exits.
+//!
+//! Beneficiaries and exits are placed in the département of the employing structure; ETP (both
+//! conventionnés and réalisés) in the département of the annexe financière, who funds.
+
+use super::applications::{translate, window};
+use super::columns::{CodeTable, dates, flags, floats, ints, ints32, opt, position, strings};
+use super::prepared::IntMap;
+use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
+use crate::cube::calendar::{days_from_civil, days_in_month};
+use crate::cube::{CubeBuilder, NONE};
+use crate::dataset::{Definition, MeasureKind, TimeRule};
+use crate::domain::{
+    AfState, AgeBracket, AspMeasure, Code, DEFAULT_ANNUAL_FULL_TIME_HOURS, EducationLevel,
+    EmiState, ExitCategory, ExitMotive, RsaStatus, Sex, StructureKind, UnemploymentDuration,
+    exit_is_examined,
+};
+use crate::source::SourceTable;
+
+use MeasureKind::{Events, Magnitude, Persons};
+use TimeRule::{Average, Flow};
+
+/// Member of the yes/no characteristic dimensions for "yes".
+pub const OUI: &str = "OUI";
+/// Member of the yes/no characteristic dimensions for "no".
+pub const NON: &str = "NON";
+/// Member for a characteristic not declared (education level, registration duration).
+pub const NON_RENSEIGNE: &str = "NR";
+/// The flag characteristics, as dimension ids, in the order of [`Contract::flags`].
+pub const FLAG_DIMENSIONS: [&str; 5] = ["ass", "aah", "rqth", "qpv", "zrr"];
+
+fn yes_no() -> Vec<&'static str> {
+    vec![OUI, NON]
+}
+fn with_nr<C: Code>() -> Vec<&'static str> {
+    let mut v = codes::<C>();
+    v.push(NON_RENSEIGNE);
+    v
+}
+fn siae_kinds() -> Vec<&'static str> {
+    StructureKind::ALL
+        .iter()
+        .filter(|k| k.is_siae())
+        .map(|k| k.code())
+        .collect()
+}
+
+const fn axis(id: &'static str, kind: AxisKind) -> Axis {
+    Axis { id, kind }
+}
+const fn measure(id: &'static str, kind: MeasureKind, time: TimeRule) -> BaseMeasure {
+    BaseMeasure { id, kind, time }
+}
+
+/// `beneficiaires`: distinct persons with at least one hour worked, and the hours.
+pub const BENEFICIAIRES: ComputationSpec = ComputationSpec {
+    id: "beneficiaires",
+    axes: &[
+        axis("territoire", AxisKind::Territory),
+        axis("periode", AxisKind::Period),
+        axis("type_structure", AxisKind::Codes(codes::<StructureKind>)),
+        axis("sexe", AxisKind::Codes(codes::<Sex>)),
+        axis("tranche_age", AxisKind::Codes(codes::<AgeBracket>)),
+        axis("rsa", AxisKind::Codes(codes::<RsaStatus>)),
+        axis("ass", AxisKind::Codes(yes_no)),
+        axis("aah", AxisKind::Codes(yes_no)),
+        axis("rqth", AxisKind::Codes(yes_no)),
+        axis("qpv", AxisKind::Codes(yes_no)),
+        axis("zrr", AxisKind::Codes(yes_no)),
+        axis(
+            "duree_chomage",
+            AxisKind::Codes(with_nr::<UnemploymentDuration>),
+        ),
+        axis(
+            "niveau_formation",
+            AxisKind::Codes(with_nr::<EducationLevel>),
+        ),
+    ],
+    measures: &[
+        measure("beneficiaires", Persons, Flow),
+        measure("heures", Magnitude, Flow),
+    ],
+    reads_applications: false,
+};
+
+/// `etp`: ETP conventionnés (State / Département) and réalisés.
+pub const ETP: ComputationSpec = ComputationSpec {
+    id: "etp",
+    axes: &[
+        axis("territoire", AxisKind::Territory),
+        axis("periode", AxisKind::Period),
+        axis("type_structure", AxisKind::Codes(siae_kinds)),
+    ],
+    measures: &[
+        measure("etp_conventionnes", Magnitude, Average),
+        measure("etp_conventionnes_etat", Magnitude, Average),
+        measure("etp_conventionnes_departement", Magnitude, Average),
+        measure("etp_realises", Magnitude, Average),
+    ],
+    reads_applications: false,
+};
+
+/// `sorties`: exits, examined exits by category.
+pub const SORTIES: ComputationSpec = ComputationSpec {
+    id: "sorties",
+    axes: &[
+        axis("territoire", AxisKind::Territory),
+        axis("periode", AxisKind::Period),
+        axis("type_structure", AxisKind::Codes(siae_kinds)),
+    ],
+    measures: &[
+        measure("sorties", Events, Flow),
+        measure("sorties_examinees", Events, Flow),
+        measure("sorties_emploi_durable", Events, Flow),
+        measure("sorties_emploi_transition", Events, Flow),
+        measure("sorties_positives", Events, Flow),
+        measure("sorties_dynamiques", Events, Flow),
+        measure("autres_sorties", Events, Flow),
+    ],
+    reads_applications: false,
+};
+
+/// A contract's situation at hiring and structure.
+#[derive(Debug, Clone, Copy)]
+struct Contract {
+    structure: u32,
+    rsa: RsaStatus,
+    /// ASS, AAH, RQTH, QPV, ZRR.
+    flags: [bool; 5],
+    education: Option<EducationLevel>,
+    duration: Option<UnemploymentDuration>,
+}
+
+fn contracts(p: &Prepared<'_>) -> Result<IntMap<i64, Contract>, IndicatorError> {
+    let t = SourceTable::Contrats;
+    let structures = p.structures()?;
+    let rsa_t = CodeTable::<RsaStatus>::new();
+    let edu_t = CodeTable::<EducationLevel>::new();
+    let dur_t = CodeTable::<UnemploymentDuration>::new();
+    let mut out = IntMap::default();
+    for batch in p.sources.batches(t) {
+        let id = ints(batch, t, "id")?;
+        let asp = ints(batch, t, "structure_asp_id")?;
+        let rsa = strings(batch, t, "rsa")?;
+        let fl = [
+            flags(batch, t, "ass")?,
+            flags(batch, t, "aah")?,
+            flags(batch, t, "rqth")?,
+            flags(batch, t, "qpv")?,
+            flags(batch, t, "zrr")?,
+        ];
+        let edu = strings(batch, t, "education_level")?;
+        let dur = strings(batch, t, "unemployment_duration")?;
+        for i in 0..batch.num_rows() {
+            let a = asp.value(i);
+            let &structure =
+                structures
+                    .by_asp
+                    .get(&a)
+                    .ok_or_else(|| IndicatorError::UnknownReference {
+                        table: t.name(),
+                        column: "structure_asp_id",
+                        value: a.to_string(),
+                    })?;
+            out.insert(
+                id.value(i),
+                Contract {
+                    structure,
+                    rsa: rsa_t.at(rsa, i, t, "rsa")?.unwrap_or(RsaStatus::Non),
+                    flags: [
+                        fl[0].value(i),
+                        fl[1].value(i),
+                        fl[2].value(i),
+                        fl[3].value(i),
+                        fl[4].value(i),
+                    ],
+                    education: edu_t.at(edu, i, t, "education_level")?,
+                    duration: dur_t.at(dur, i, t, "unemployment_duration")?,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Salariés: id → (dense person id, sex, birth year).
+fn salaries(p: &Prepared<'_>) -> Result<IntMap<i64, (u32, Sex, i32)>, IndicatorError> {
+    let t = SourceTable::Salaries;
+    let sex_t = CodeTable::<Sex>::new();
+    let mut out = IntMap::default();
+    for batch in p.sources.batches(t) {
+        let id = ints(batch, t, "id")?;
+        let sex = strings(batch, t, "sex")?;
+        let birth = ints32(batch, t, "birth_year")?;
+        for i in 0..batch.num_rows() {
+            let s = sex_t
+                .at(sex, i, t, "sex")?
+                .ok_or(IndicatorError::UnknownCode {
+                    table: t.name(),
+                    column: "sex",
+                    value: String::new(),
+                })?;
+            let next = out.len() as u32;
+            out.insert(id.value(i), (next, s, birth.value(i)));
+        }
+    }
+    Ok(out)
+}
+
+/// Annexes financières that count: id → (structure, département, measure, annual hours).
+struct Af {
+    structure: u32,
+    dep: u32,
+    kind: StructureKind,
+    annual_hours: f64,
+}
+
+fn annexes(p: &Prepared<'_>) -> Result<IntMap<i64, Af>, IndicatorError> {
+    let t = SourceTable::AnnexesFinancieres;
+    let structures = p.structures()?;
+    let state_t = CodeTable::<AfState>::new();
+    let measure_t = CodeTable::<AspMeasure>::new();
+    let mut out = IntMap::default();
+    for batch in p.sources.batches(t) {
+        let id = ints(batch, t, "id")?;
+        let asp = ints(batch, t, "structure_asp_id")?;
+        let state = strings(batch, t, "state")?;
+        let measure = strings(batch, t, "measure")?;
+        let dep = strings(batch, t, "departement")?;
+        let hours = floats(batch, t, "heures_annuelles_etp")?;
+        for i in 0..batch.num_rows() {
+            if !state_t
+                .at(state, i, t, "state")?
+                .is_some_and(AfState::counts)
+            {
+                continue;
+            }
+            let Some(kind) = measure_t
+                .at(measure, i, t, "measure")?
+                .filter(|m| m.counts_in_etp())
+                .and_then(AspMeasure::kind)
+            else {
+                continue;
+            };
+            let a = asp.value(i);
+            let &structure =
+                structures
+                    .by_asp
+                    .get(&a)
+                    .ok_or_else(|| IndicatorError::UnknownReference {
+                        table: t.name(),
+                        column: "structure_asp_id",
+                        value: a.to_string(),
+                    })?;
+            out.insert(
+                id.value(i),
+                Af {
+                    structure,
+                    dep: p.context.geography.index(dep.value(i)).unwrap_or(NONE),
+                    kind,
+                    annual_hours: opt(hours, i)
+                        .filter(|h| *h > 0.0)
+                        .unwrap_or(DEFAULT_ANNUAL_FULL_TIME_HOURS),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn beneficiaires(
+    b: &mut CubeBuilder,
+    def: &Definition,
+    p: &Prepared<'_>,
+) -> Result<(), IndicatorError> {
+    let w = window(def);
+    let structures = p.structures()?;
+    let contracts = contracts(p)?;
+    let salaries = salaries(p)?;
+    let (terr, per, kind_d, sex_d, age_d, rsa_d, dur_d, edu_d) = (
+        b.dim("territoire")?,
+        b.dim("periode")?,
+        b.dim("type_structure")?,
+        b.dim("sexe")?,
+        b.dim("tranche_age")?,
+        b.dim("rsa")?,
+        b.dim("duree_chomage")?,
+        b.dim("niveau_formation")?,
+    );
+    let flag_dims = FLAG_DIMENSIONS
+        .iter()
+        .map(|d| b.dim(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let yes_no: Vec<[u32; 2]> = flag_dims
+        .iter()
+        .map(|&d| {
+            [
+                b.code(d, OUI).unwrap_or(NONE),
+                b.code(d, NON).unwrap_or(NONE),
+            ]
+        })
+        .collect();
+    let kinds = translate::<StructureKind>(b, kind_d);
+    let sexes = translate::<Sex>(b, sex_d);
+    let ages = translate::<AgeBracket>(b, age_d);
+    let rsas = translate::<RsaStatus>(b, rsa_d);
+    let durs = translate::<UnemploymentDuration>(b, dur_d);
+    let dur_nr = b.code(dur_d, NON_RENSEIGNE).unwrap_or(NONE);
+    let edus = translate::<EducationLevel>(b, edu_d);
+    let edu_nr = b.code(edu_d, NON_RENSEIGNE).unwrap_or(NONE);
+    let m_persons = b.measure("beneficiaires", Persons)?;
+    let m_hours = b.measure("heures", Magnitude)?;
+
+    let t = SourceTable::EtatsMensuels;
+    let state_t = CodeTable::<EmiState>::new();
+    let mut coords = b.blank();
+    for batch in p.sources.batches(t) {
+        let salarie = ints(batch, t, "salarie_id")?;
+        let contrat = ints(batch, t, "contrat_id")?;
+        let year = ints32(batch, t, "year")?;
+        let month = ints32(batch, t, "month")?;
+        let hours = floats(batch, t, "hours_worked")?;
+        let state = strings(batch, t, "state")?;
+        for i in 0..batch.num_rows() {
+            let h = hours.value(i);
+            if h <= 0.0
+                || !state_t
+                    .at(state, i, t, "state")?
+                    .is_some_and(EmiState::is_validated)
+            {
+                continue;
+            }
+            let y = year.value(i);
+            let Some(m) = w.month_of(y, month.value(i) as u32) else {
+                continue;
+            };
+            let cid = contrat.value(i);
+            let c = contracts
+                .get(&cid)
+                .ok_or_else(|| IndicatorError::UnknownReference {
+                    table: t.name(),
+                    column: "contrat_id",
+                    value: cid.to_string(),
+                })?;
+            let sid = salarie.value(i);
+            let &(person, sex, birth) =
+                salaries
+                    .get(&sid)
+                    .ok_or_else(|| IndicatorError::UnknownReference {
+                        table: t.name(),
+                        column: "salarie_id",
+                        value: sid.to_string(),
+                    })?;
+            let s = c.structure as usize;
+            coords[terr.0] = structures.dep[s];
+            coords[per.0] = m;
+            coords[kind_d.0] = kinds[position(structures.kind[s])];
+            coords[sex_d.0] = sexes[position(sex)];
+            coords[age_d.0] = ages[position(AgeBracket::from_birth_year(y, birth))];
+            coords[rsa_d.0] = rsas[position(c.rsa)];
+            for (k, d) in flag_dims.iter().enumerate() {
+                coords[d.0] = yes_no[k][usize::from(!c.flags[k])];
+            }
+            coords[dur_d.0] = c.duration.map_or(dur_nr, |x| durs[position(x)]);
+            coords[edu_d.0] = c.education.map_or(edu_nr, |x| edus[position(x)]);
+            b.add_person(m_persons, &coords, Some(c.structure), person);
+            b.add_magnitude(m_hours, &coords, c.structure, Some(person), h);
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn etp(
+    b: &mut CubeBuilder,
+    def: &Definition,
+    p: &Prepared<'_>,
+) -> Result<(), IndicatorError> {
+    let w = window(def);
+    let (terr, per, kind_d) = (
+        b.dim("territoire")?,
+        b.dim("periode")?,
+        b.dim("type_structure")?,
+    );
+    let kinds = translate::<StructureKind>(b, kind_d);
+    let m_total = b.measure("etp_conventionnes", Magnitude)?;
+    let m_state = b.measure("etp_conventionnes_etat", Magnitude)?;
+    let m_dept = b.measure("etp_conventionnes_departement", Magnitude)?;
+    let m_done = b.measure("etp_realises", Magnitude)?;
+    let afs = annexes(p)?;
+    let mut coords = b.blank();
+
+    // ETP conventionnés: the monthly figure, prorated by the days of effect in each month.
+    let t = SourceTable::AnnexesFinancieres;
+    for batch in p.sources.batches(t) {
+        let id = ints(batch, t, "id")?;
+        let start = dates(batch, t, "start_date")?;
+        let end = dates(batch, t, "end_date")?;
+        let etp = floats(batch, t, "etp_conventionnes_mensuels")?;
+        let total = floats(batch, t, "montant_total")?;
+        let cofinanced = floats(batch, t, "montant_cofinance_departement")?;
+        for i in 0..batch.num_rows() {
+            let Some(af) = afs.get(&id.value(i)) else {
+                continue;
+            };
+            let share = match (opt(total, i), opt(cofinanced, i)) {
+                (Some(t), Some(c)) if t > 0.0 => (c / t).clamp(0.0, 1.0),
+                _ => 0.0,
+            };
+            let (s, e, monthly) = (start.value(i), end.value(i), etp.value(i));
+            coords[terr.0] = af.dep;
+            coords[kind_d.0] = kinds[position(af.kind)];
+            for m in 0..w.len() {
+                let (y, mo) = w.year_month(m);
+                let first = days_from_civil(y, mo, 1);
+                let last = first + days_in_month(y, mo) as i32 - 1;
+                let overlap = (e.min(last) - s.max(first) + 1).max(0);
+                if overlap == 0 {
+                    continue;
+                }
+                let v = monthly * f64::from(overlap) / f64::from(days_in_month(y, mo));
+                coords[per.0] = m;
+                b.add_magnitude(m_total, &coords, af.structure, None, v);
+                b.add_magnitude(m_state, &coords, af.structure, None, v * (1.0 - share));
+                b.add_magnitude(m_dept, &coords, af.structure, None, v * share);
+            }
+        }
+    }
+
+    // ETP réalisés: validated hours of the month × 12 ÷ the annexe's annual full-time hours.
+    let salaries = salaries(p)?;
+    let t = SourceTable::EtatsMensuels;
+    let state_t = CodeTable::<EmiState>::new();
+    for batch in p.sources.batches(t) {
+        let salarie = ints(batch, t, "salarie_id")?;
+        let af_id = ints(batch, t, "af_id")?;
+        let year = ints32(batch, t, "year")?;
+        let month = ints32(batch, t, "month")?;
+        let hours = floats(batch, t, "hours_worked")?;
+        let state = strings(batch, t, "state")?;
+        for i in 0..batch.num_rows() {
+            let h = hours.value(i);
+            if h <= 0.0
+                || !state_t
+                    .at(state, i, t, "state")?
+                    .is_some_and(EmiState::is_validated)
+            {
+                continue;
+            }
+            let Some(af) = afs.get(&af_id.value(i)) else {
+                continue;
+            };
+            let Some(m) = w.month_of(year.value(i), month.value(i) as u32) else {
+                continue;
+            };
+            let person = salaries.get(&salarie.value(i)).map(|s| s.0);
+            coords[terr.0] = af.dep;
+            coords[per.0] = m;
+            coords[kind_d.0] = kinds[position(af.kind)];
+            b.add_magnitude(
+                m_done,
+                &coords,
+                af.structure,
+                person,
+                h * 12.0 / af.annual_hours,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Average length of a month in days (365.25 ÷ 12), to turn days worked into months.
+pub const DAYS_PER_MONTH: f64 = 30.4375;
+
+pub(super) fn sorties(
+    b: &mut CubeBuilder,
+    def: &Definition,
+    p: &Prepared<'_>,
+) -> Result<(), IndicatorError> {
+    let w = window(def);
+    let structures = p.structures()?;
+    let (terr, per, kind_d) = (
+        b.dim("territoire")?,
+        b.dim("periode")?,
+        b.dim("type_structure")?,
+    );
+    let kinds = translate::<StructureKind>(b, kind_d);
+    let m_all = b.measure("sorties", Events)?;
+    let m_examined = b.measure("sorties_examinees", Events)?;
+    let m_durable = b.measure("sorties_emploi_durable", Events)?;
+    let m_transition = b.measure("sorties_emploi_transition", Events)?;
+    let m_positive = b.measure("sorties_positives", Events)?;
+    let m_dynamic = b.measure("sorties_dynamiques", Events)?;
+    let m_other = b.measure("autres_sorties", Events)?;
+
+    // The exit-motive referential as delivered (code → category); the documented mapping of
+    // the domain when the table is empty.
+    let mt = SourceTable::MotifsSortie;
+    let motive_t = CodeTable::<ExitMotive>::new();
+    let category_t = CodeTable::<ExitCategory>::new();
+    let mut categories: Vec<Option<ExitCategory>> = vec![None; ExitMotive::ALL.len()];
+    let mut delivered = false;
+    for batch in p.sources.batches(mt) {
+        let code = strings(batch, mt, "code")?;
+        let category = strings(batch, mt, "category")?;
+        for i in 0..batch.num_rows() {
+            if let (Some(m), Some(c)) = (
+                motive_t.at(code, i, mt, "code")?,
+                category_t.at(category, i, mt, "category")?,
+            ) {
+                categories[position(m)] = Some(c);
+                delivered = true;
+            }
+        }
+    }
+    if !delivered {
+        for &m in ExitMotive::ALL {
+            categories[position(m)] = Some(m.category());
+        }
+    }
+
+    // Contracts: chains by parent id; each contract's root (first hire of the chain).
+    let t = SourceTable::Contrats;
+    struct Row {
+        parent: Option<i64>,
+        start: i32,
+        structure: u32,
+        exit: Option<(i32, ExitMotive)>,
+    }
+    let mut rows: IntMap<i64, Row> = IntMap::default();
+    for batch in p.sources.batches(t) {
+        let id = ints(batch, t, "id")?;
+        let parent = ints(batch, t, "parent_contrat_id")?;
+        let asp = ints(batch, t, "structure_asp_id")?;
+        let start = dates(batch, t, "start_date")?;
+        let exit = dates(batch, t, "exit_date")?;
+        let motive = strings(batch, t, "exit_motive")?;
+        for i in 0..batch.num_rows() {
+            let a = asp.value(i);
+            let &structure =
+                structures
+                    .by_asp
+                    .get(&a)
+                    .ok_or_else(|| IndicatorError::UnknownReference {
+                        table: t.name(),
+                        column: "structure_asp_id",
+                        value: a.to_string(),
+                    })?;
+            let exit = match (opt(exit, i), motive_t.at(motive, i, t, "exit_motive")?) {
+                (Some(d), Some(m)) => Some((d, m)),
+                _ => None,
+            };
+            rows.insert(
+                id.value(i),
+                Row {
+                    parent: opt(parent, i),
+                    start: start.value(i),
+                    structure,
+                    exit,
+                },
+            );
+        }
+    }
+    let root_of = |mut id: i64| {
+        // Bounded walk: a cycle in the chain cannot loop forever.
+        for _ in 0..rows.len() {
+            match rows.get(&id).and_then(|r| r.parent) {
+                Some(parent) if rows.contains_key(&parent) => id = parent,
+                _ => break,
+            }
+        }
+        id
+    };
+    // Validated hours per chain (root id).
+    let mut chain_hours: IntMap<i64, f64> = IntMap::default();
+    let et = SourceTable::EtatsMensuels;
+    let state_t = CodeTable::<EmiState>::new();
+    for batch in p.sources.batches(et) {
+        let contrat = ints(batch, et, "contrat_id")?;
+        let hours = floats(batch, et, "hours_worked")?;
+        let state = strings(batch, et, "state")?;
+        for i in 0..batch.num_rows() {
+            if state_t
+                .at(state, i, et, "state")?
+                .is_some_and(EmiState::is_validated)
+            {
+                *chain_hours.entry(root_of(contrat.value(i))).or_default() += hours.value(i);
+            }
+        }
+    }
+
+    let mut coords = b.blank();
+    let mut ids: Vec<i64> = rows.keys().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+        let row = &rows[&id];
+        let Some((exit_date, motive)) = row.exit else {
+            continue;
+        };
+        let Some(category) = categories[position(motive)] else {
+            return Err(IndicatorError::UnknownReference {
+                table: t.name(),
+                column: "exit_motive",
+                value: motive.code().to_owned(),
+            });
+        };
+        let kind = structures.kind[row.structure as usize];
+        if !category.is_counted() || !kind.is_siae() {
+            continue;
+        }
+        let Some(m) = w.month_of_day(exit_date) else {
+            continue;
+        };
+        let root = root_of(id);
+        let start = rows.get(&root).map_or(row.start, |r| r.start);
+        let months = f64::from(exit_date - start + 1) / DAYS_PER_MONTH;
+        let hours = chain_hours.get(&root).copied().unwrap_or(0.0);
+        coords[terr.0] = structures.dep[row.structure as usize];
+        coords[per.0] = m;
+        coords[kind_d.0] = kinds[position(kind)];
+        let s = Some(row.structure);
+        b.add_events(m_all, &coords, s, 1);
+        if !exit_is_examined(kind, months, hours) {
+            continue;
+        }
+        b.add_events(m_examined, &coords, s, 1);
+        let specific = match category {
+            ExitCategory::EmploiDurable => m_durable,
+            ExitCategory::EmploiTransition => m_transition,
+            ExitCategory::SortiePositive => m_positive,
+            _ => m_other,
+        };
+        b.add_events(specific, &coords, s, 1);
+        if category.is_dynamic() {
+            b.add_events(m_dynamic, &coords, s, 1);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! `offre`: the supply side at each month end: structures, job descriptions open and "en
+//! tension", prescriber organisations. Structures and job descriptions are placed in the
+//! structure's département, organisations in their own.
+
+use arrow_array::Array;
+
+use super::applications::{month_ends, translate, window};
+use super::columns::{CodeTable, dates, flags, ints, opt, position, strings};
+use super::prepared::IntMap;
+use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
+use crate::cube::{CubeBuilder, NONE};
+use crate::dataset::{Definition, MeasureKind, TimeRule};
+use crate::domain::{ApplicationState, PrescriberKind, StructureKind};
+use crate::source::SourceTable;
+
+/// Days a job description must have been open, without a hire, to be "en tension".
+pub const TENSION_DAYS: i32 = 30;
+
+/// `offre`: structures, open job descriptions, job descriptions en tension, organisations.
+pub const OFFRE: ComputationSpec = ComputationSpec {
+    id: "offre",
+    axes: &[
+        Axis {
+            id: "territoire",
+            kind: AxisKind::Territory,
+        },
+        Axis {
+            id: "periode",
+            kind: AxisKind::Period,
+        },
+        Axis {
+            id: "type_structure",
+            kind: AxisKind::Codes(codes::<StructureKind>),
+        },
+        Axis {
+            id: "prescripteur",
+            kind: AxisKind::Codes(codes::<PrescriberKind>),
+        },
+    ],
+    measures: &[
+        BaseMeasure {
+            id: "structures",
+            kind: MeasureKind::Events,
+            time: TimeRule::Stock,
+        },
+        BaseMeasure {
+            id: "fiches_ouvertes",
+            kind: MeasureKind::Events,
+            time: TimeRule::Stock,
+        },
+        BaseMeasure {
+            id: "fiches_en_tension",
+            kind: MeasureKind::Events,
+            time: TimeRule::Stock,
+        },
+        BaseMeasure {
+            id: "organisations",
+            kind: MeasureKind::Events,
+            time: TimeRule::Stock,
+        },
+    ],
+    reads_applications: true,
+};
+
+pub(super) fn offre(
+    b: &mut CubeBuilder,
+    def: &Definition,
+    p: &Prepared<'_>,
+) -> Result<(), IndicatorError> {
+    let w = window(def);
+    let as_of = p.context.as_of;
+    let (terr, per, kind_d, presc_d) = (
+        b.dim("territoire")?,
+        b.dim("periode")?,
+        b.dim("type_structure")?,
+        b.dim("prescripteur")?,
+    );
+    let kinds = translate::<StructureKind>(b, kind_d);
+    let prescribers = translate::<PrescriberKind>(b, presc_d);
+    let m_structures = b.measure("structures", MeasureKind::Events)?;
+    let m_open = b.measure("fiches_ouvertes", MeasureKind::Events)?;
+    let m_tension = b.measure("fiches_en_tension", MeasureKind::Events)?;
+    let m_orgs = b.measure("organisations", MeasureKind::Events)?;
+    let structures = p.structures()?;
+    let mut coords = b.blank();
+
+    // Structures registered at the month end (administrative records, not antennes).
+    for s in 0..structures.kind.len() {
+        if !structures.administrative[s] {
+            continue;
+        }
+        coords[terr.0] = structures.dep[s];
+        coords[kind_d.0] = kinds[position(structures.kind[s])];
+        month_ends(w, structures.created_at[s], i32::MAX, as_of, |m| {
+            coords[per.0] = m;
+            b.add_events(m_structures, &coords, Some(s as u32), 1);
+        });
+    }
+
+    // Hires per job description: the dates of its accepted applications, sorted.
+    let excluded = Prepared::excluded_paths(def);
+    let ct = SourceTable::Candidatures;
+    let states = CodeTable::<ApplicationState>::new();
+    let paths = CodeTable::<crate::domain::CreationPath>::new();
+    let mut hires: IntMap<i64, Vec<i32>> = IntMap::default();
+    for batch in p.sources.batches(ct) {
+        let fiche = ints(batch, ct, "fiche_de_poste_id")?;
+        let state = strings(batch, ct, "state")?;
+        let processed = dates(batch, ct, "processed_at")?;
+        let path = strings(batch, ct, "creation_path")?;
+        for i in 0..batch.num_rows() {
+            let (Some(f), Some(d)) = (opt(fiche, i), opt(processed, i)) else {
+                continue;
+            };
+            if states.at(state, i, ct, "state")? == Some(ApplicationState::Accepted)
+                && !paths
+                    .at(path, i, ct, "creation_path")?
+                    .is_some_and(|pa| excluded[position(pa)])
+            {
+                hires.entry(f).or_default().push(d);
+            }
+        }
+    }
+    for dates in hires.values_mut() {
+        dates.sort_unstable();
+    }
+
+    // Job descriptions open at the month end: created on or before it, and still open at
+    // extraction or last changed (closed) after it. En tension: open for more than 30 days
+    // and no hire in the 30 days up to the month end.
+    let ft = SourceTable::FichesDePoste;
+    for batch in p.sources.batches(ft) {
+        let id = ints(batch, ft, "id")?;
+        let structure_id = ints(batch, ft, "structure_id")?;
+        let created = dates(batch, ft, "created_at")?;
+        let updated = dates(batch, ft, "updated_at")?;
+        let open = flags(batch, ft, "is_open")?;
+        for i in 0..batch.num_rows() {
+            let sid = structure_id.value(i);
+            let &s =
+                structures
+                    .by_id
+                    .get(&sid)
+                    .ok_or_else(|| IndicatorError::UnknownReference {
+                        table: ft.name(),
+                        column: "structure_id",
+                        value: sid.to_string(),
+                    })?;
+            let until = if open.value(i) {
+                i32::MAX
+            } else {
+                updated.value(i).saturating_add(1)
+            };
+            let c = created.value(i);
+            let fiche_hires = hires.get(&id.value(i)).map_or(&[][..], Vec::as_slice);
+            coords[terr.0] = structures.dep[s as usize];
+            coords[kind_d.0] = kinds[position(structures.kind[s as usize])];
+            month_ends(w, c, until, as_of, |m| {
+                coords[per.0] = m;
+                b.add_events(m_open, &coords, Some(s), 1);
+                let end = w.month_end(m);
+                let recent = fiche_hires
+                    .iter()
+                    .any(|&d| d > end - TENSION_DAYS && d <= end);
+                if c < end - TENSION_DAYS && !recent {
+                    b.add_events(m_tension, &coords, Some(s), 1);
+                }
+            });
+        }
+    }
+    coords[kind_d.0] = NONE;
+
+    // Prescriber organisations registered at the month end, in their own département.
+    let ot = SourceTable::Organisations;
+    let kind_t = CodeTable::<PrescriberKind>::new();
+    for batch in p.sources.batches(ot) {
+        let kind = strings(batch, ot, "kind")?;
+        let dep = strings(batch, ot, "departement")?;
+        let created = dates(batch, ot, "created_at")?;
+        for i in 0..batch.num_rows() {
+            let Some(k) = kind_t.at(kind, i, ot, "kind")? else {
+                continue;
+            };
+            coords[terr.0] = if dep.is_null(i) {
+                NONE
+            } else {
+                p.context.geography.index(dep.value(i)).unwrap_or(NONE)
+            };
+            coords[presc_d.0] = prescribers[position(k)];
+            month_ends(w, created.value(i), i32::MAX, as_of, |m| {
+                coords[per.0] = m;
+                b.add_events(m_orgs, &coords, None, 1);
+            });
+        }
+    }
+    Ok(())
+}

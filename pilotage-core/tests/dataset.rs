@@ -1,0 +1,235 @@
+//! Dataset definitions: the committed ones load, their methodology pages are up to date, and
+//! bad definitions are refused with the file and the field named.
+
+use std::path::{Path, PathBuf};
+
+use pilotage_core::dataset::{Definition, DefinitionError, load_dir, render_methodology};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn definitions() -> Vec<Definition> {
+    load_dir(&root().join("datasets")).expect("committed definitions load")
+}
+
+#[test]
+fn every_committed_definition_loads() {
+    let ids: Vec<String> = definitions().into_iter().map(|d| d.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "beneficiaires",
+            "candidatures",
+            "candidatures_delais",
+            "candidatures_refus",
+            "etp",
+            "offre",
+            "pass_iae",
+            "prescriptions",
+            "sorties"
+        ]
+    );
+    for def in definitions() {
+        assert_eq!(def.license, "Licence Ouverte 2.0");
+        assert_eq!((def.first_year, def.last_year), (2021, 2025), "{}", def.id);
+        // Levels come back ordered coarsest first.
+        for d in &def.dimensions {
+            for (i, l) in d.levels.iter().enumerate() {
+                assert_eq!(l.parent.is_none(), i == 0, "{}.{}", def.id, d.id);
+            }
+        }
+    }
+}
+
+#[test]
+fn methodology_pages_match_the_definitions() {
+    let dir = root().join("docs/methodology");
+    let bless = std::env::var_os("PILOTAGE_BLESS").is_some();
+    if bless {
+        std::fs::create_dir_all(&dir).expect("create docs/methodology");
+    }
+    for def in definitions() {
+        let page = render_methodology(&def);
+        let path = dir.join(format!("{}.md", def.id));
+        if bless {
+            std::fs::write(&path, &page).expect("write page");
+        } else {
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                committed == page,
+                "{} is stale: run PILOTAGE_BLESS=1 cargo test -p pilotage-core --test dataset",
+                path.display()
+            );
+        }
+        assert!(page.contains(&def.methodology.counted.fr));
+        assert!(page.contains("Licence Ouverte 2.0"));
+    }
+}
+
+/// The committed `candidatures.toml` with one substitution applied.
+fn candidatures_with(from: &str, to: &str) -> Result<Definition, DefinitionError> {
+    let text = std::fs::read_to_string(root().join("datasets/candidatures.toml")).expect("read");
+    assert!(text.contains(from), "fixture text {from:?} not found");
+    Definition::from_toml_str(&text.replacen(from, to, 1), Path::new("candidatures.toml"))
+}
+
+fn refused(result: Result<Definition, DefinitionError>, field: &str, reason: &str) {
+    match result {
+        Err(DefinitionError::Invalid {
+            file,
+            field: f,
+            reason: r,
+        }) => {
+            assert_eq!(file, Path::new("candidatures.toml"));
+            assert_eq!(f, field, "reason: {r}");
+            assert!(r.contains(reason), "{r:?} lacks {reason:?}");
+            let message = DefinitionError::Invalid {
+                file,
+                field: f,
+                reason: r,
+            }
+            .to_string();
+            assert!(
+                message.starts_with("candidatures.toml: field `"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a refusal of {field}, got {other:?}"),
+    }
+}
+
+#[test]
+fn unknown_dimension_is_refused() {
+    refused(
+        candidatures_with("id = \"origine\"", "id = \"origin\""),
+        "dimensions[origin]",
+        "unknown dimension",
+    );
+}
+
+#[test]
+fn unknown_measure_is_refused() {
+    refused(
+        candidatures_with("id = \"recues\"", "id = \"received\""),
+        "measures[received]",
+        "unknown measure",
+    );
+    refused(
+        candidatures_with(
+            "of = [\"acceptees\", \"traitees\"]",
+            "of = [\"acceptees\", \"nope\"]",
+        ),
+        "measures[taux_acceptation].of",
+        "unknown measure \"nope\"",
+    );
+}
+
+#[test]
+fn unknown_level_in_a_crossing_is_refused() {
+    refused(
+        candidatures_with("origine = \"origine\"", "origine = \"detail\""),
+        "crossings[0].origine",
+        "unknown level",
+    );
+}
+
+#[test]
+fn hierarchy_that_does_not_nest_is_refused() {
+    // A kind hanging under a group that does not exist.
+    refused(
+        candidatures_with(
+            "{ code = \"ACI\", label = \"Atelier chantier d'insertion\", parent = \"IAE\" }",
+            "{ code = \"ACI\", label = \"Atelier chantier d'insertion\", parent = \"SIAE\" }",
+        ),
+        "dimensions[type_structure].levels[type].members[ACI].parent",
+        "does not nest",
+    );
+    // Two levels right under the total.
+    refused(
+        candidatures_with("parent = \"groupe\"\n", ""),
+        "dimensions[type_structure].levels",
+        "does not nest",
+    );
+}
+
+#[test]
+fn cycle_of_levels_is_refused() {
+    let text = std::fs::read_to_string(root().join("datasets/candidatures.toml")).expect("read");
+    // Make `groupe` the child of `type`, which is the child of `groupe`.
+    let text = text.replacen(
+        "id = \"groupe\"\nlabel = { fr = \"Groupe de structures\", en = \"Group of structures\" }\n",
+        "id = \"groupe\"\nlabel = { fr = \"Groupe de structures\", en = \"Group of structures\" }\nparent = \"type\"\n",
+        1,
+    );
+    refused(
+        Definition::from_toml_str(&text, Path::new("candidatures.toml")),
+        "dimensions[type_structure].levels[groupe].parent",
+        "cycle",
+    );
+}
+
+#[test]
+fn missing_total_is_refused() {
+    refused(
+        candidatures_with("total = \"_T\"\n", ""),
+        "dimensions[type_structure].total",
+        "missing total",
+    );
+    refused(
+        candidatures_with("total = \"FR\"\n", ""),
+        "dimensions[territoire].total",
+        "missing total",
+    );
+}
+
+#[test]
+fn measure_kind_that_does_not_fit_is_refused() {
+    refused(
+        candidatures_with("kind = \"persons\"", "kind = \"events\""),
+        "measures[candidats].kind",
+        "does not fit",
+    );
+    refused(
+        candidatures_with("time = \"stock\"", "time = \"flow\""),
+        "measures[en_attente].time",
+        "does not fit",
+    );
+    // A difference of two counts.
+    refused(
+        candidatures_with("kind = \"rate\"", "kind = \"difference\""),
+        "measures[taux_acceptation].of",
+        "cannot be computed",
+    );
+}
+
+#[test]
+fn missing_pieces_are_refused() {
+    refused(
+        candidatures_with(
+            "[\"pe_approval\", \"ai_stock\"]",
+            "[\"admin\", \"ai_stock\"]",
+        ),
+        "methodology.excluded_creation_paths",
+        "pe_approval",
+    );
+    refused(
+        candidatures_with("license = \"Licence Ouverte 2.0\"", "license = \"CC-BY\""),
+        "license",
+        "Licence Ouverte 2.0",
+    );
+    refused(
+        candidatures_with("  { code = \"EMPLOYEUR\", label = \"Employeur\" },\n", ""),
+        "dimensions[origine].levels",
+        "lacks member \"EMPLOYEUR\"",
+    );
+}
+
+#[test]
+fn syntax_errors_name_the_file() {
+    let err = Definition::from_toml_str("id = ", Path::new("broken.toml")).expect_err("refused");
+    assert!(matches!(err, DefinitionError::Parse { .. }));
+    assert!(err.to_string().starts_with("broken.toml: "), "{err}");
+    let err = candidatures_with("frequency =", "frequence =").expect_err("refused");
+    assert!(err.to_string().contains("frequence"), "{err}");
+}
