@@ -47,7 +47,7 @@ pub use model::{
     Relation, SensitiveRow, Statistic,
 };
 pub use rules::{PrimaryRules, Status, primary};
-pub use secondary::{Pattern, secondary};
+pub use secondary::{Pattern, SecondaryOptions, secondary, secondary_with};
 
 /// Errors of disclosure control, naming the offending cell or parameter.
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,8 @@
 //!    audited again until all pass.
 //! 3. **Pruning**: each secondary cell, dearest first, is published back when the primary
 //!    cells of the component around it still pass the audit without it.
+//!    Optional ([`SecondaryOptions::prune`]): each try audits a whole component, which makes
+//!    this pass the slowest by far on dense patterns.
 //! 4. Derived cells whose inputs are hidden are hidden too.
 //!
 //! The cheapest neighbour is found by a breadth-first walk from the failing cell through the
@@ -105,7 +107,7 @@ impl Search<'_> {
     /// Hides the suppressible published cell of least `cost × (1 + depth)` among those tied by
     /// a relation to `from` (depth 0) or to a hidden cell reachable from it through relations
     /// (depth = number of hidden cells walked); `None` if there is none.
-    fn widen(&mut self, from: usize) -> Option<usize> {
+    fn widen(&mut self, from: usize, room: f64) -> Option<usize> {
         let mut seen: BTreeSet<usize> = BTreeSet::from([from]);
         let mut seen_relations: BTreeSet<usize> = BTreeSet::new();
         let mut frontier = vec![from];
@@ -125,7 +127,13 @@ impl Search<'_> {
                         if self.status[other].is_secret() {
                             next.push(other);
                         } else if self.suppressible[other] {
-                            let candidate = (self.cost[other] * (1.0 + depth), other);
+                            // A cell smaller than the room needed cannot give it alone.
+                            let short = if self.problem.cells[other].value < room {
+                                10.0
+                            } else {
+                                1.0
+                            };
+                            let candidate = (self.cost[other] * (1.0 + depth) * short, other);
                             if best.is_none_or(|b| {
                                 candidate.0 < b.0 || (candidate.0 == b.0 && candidate.1 < b.1)
                             }) {
@@ -142,6 +150,17 @@ impl Search<'_> {
         let (_, cell) = best?;
         self.status[cell] = Status::Secondary;
         Some(cell)
+    }
+
+    /// The room a primary cell needs above its value before any suppression: up to the
+    /// count threshold for counts, the frequency margin for magnitudes.
+    fn room(&self, c: usize) -> f64 {
+        let cell = &self.problem.cells[c];
+        if cell.kind.is_integer() {
+            (self.problem.rules.min_count as f64 - cell.value).max(0.0)
+        } else {
+            self.problem.rules.frequency_margin * cell.value
+        }
     }
 
     /// Connected components of hidden additive cells through the relations: a root per cell
@@ -258,7 +277,8 @@ impl Search<'_> {
             }
             let mut progress = false;
             for c in disclosed {
-                progress |= self.widen(c).is_some();
+                let room = self.room(c);
+                progress |= self.widen(c, room).is_some();
             }
             if !progress {
                 return;
@@ -275,15 +295,15 @@ impl Search<'_> {
             .filter(|&c| self.status[c].is_secret())
             .collect();
         let mut relations: BTreeSet<usize> = BTreeSet::new();
-        let mut stack: Vec<usize> = cells.iter().copied().collect();
-        while let Some(c) = stack.pop() {
+        let mut queue: std::collections::VecDeque<usize> = cells.iter().copied().collect();
+        while let Some(c) = queue.pop_front() {
             for &r in &self.relations_of[c] {
                 if !relations.insert(r) {
                     continue;
                 }
                 for other in self.problem.relations[r].cells() {
                     if self.status[other].is_secret() && cells.insert(other) {
-                        stack.push(other);
+                        queue.push_back(other);
                     }
                 }
             }
@@ -462,7 +482,18 @@ impl Search<'_> {
                 if !widened.insert(failure.cell) {
                     continue;
                 }
-                match self.widen(failure.cell) {
+                let room = match failure.kind {
+                    FailureKind::Narrow {
+                        min,
+                        max,
+                        need_min_at_most,
+                        need_max_at_least,
+                    } => (need_max_at_least - max)
+                        .max(min - need_min_at_most)
+                        .max(0.0),
+                    _ => 0.0,
+                };
+                match self.widen(failure.cell, room) {
                     Some(_) => changed = true,
                     None => {
                         unresolved.insert(failure.cell);
@@ -508,6 +539,29 @@ impl Search<'_> {
 /// by [`super::primary`]). Deterministic: the same problem and primary pattern always give the
 /// same pattern.
 pub fn secondary(problem: &Problem, primary: &[Status]) -> Result<Pattern, DisclosureError> {
+    secondary_with(problem, primary, &SecondaryOptions::default())
+}
+
+/// Options of secondary suppression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondaryOptions {
+    /// Run the pruning pass (default `true`): fewer secondary cells, every one needed, at the
+    /// price of one component audit per secondary cell.
+    pub prune: bool,
+}
+
+impl Default for SecondaryOptions {
+    fn default() -> Self {
+        SecondaryOptions { prune: true }
+    }
+}
+
+/// [`secondary`] with explicit options.
+pub fn secondary_with(
+    problem: &Problem,
+    primary: &[Status],
+    options: &SecondaryOptions,
+) -> Result<Pattern, DisclosureError> {
     problem.validate()?;
     let n = problem.cells.len();
     if primary.len() != n {
@@ -545,7 +599,7 @@ pub fn secondary(problem: &Problem, primary: &[Status]) -> Result<Pattern, Discl
     };
     search.gauss_pass();
     let unresolved = search.interval_pass()?;
-    if unresolved.is_empty() {
+    if options.prune && unresolved.is_empty() {
         search.prune_pass()?;
     }
     let mut status = search.status;
