@@ -21,6 +21,7 @@
 //! - [`indicator`]: the computation of each dataset's cube from the source tables' Arrow batches.
 //! - [`disclosure`]: statistical disclosure control of a release: primary rules, secondary
 //!   suppression over the whole linear system, and the independent LP audit.
+//! - [`release`]: the layout and manifest of published releases.
 
 pub mod cube;
 pub mod dataset;
@@ -28,6 +29,7 @@ pub mod disclosure;
 pub mod domain;
 pub mod fluxiae;
 pub mod indicator;
+pub mod release;
 pub mod source;
 pub mod synth;
 pub mod territory;
