@@ -10,7 +10,7 @@ use super::columns::{CodeTable, dates, flags, ints, opt, position, strings};
 use super::prepared::{IntMap, person_key};
 use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
 use crate::cube::calendar::MonthWindow;
-use crate::cube::{CubeBuilder, DimId, NONE};
+use crate::cube::{CubeBuilder, DimId, MeasureId, NONE};
 use crate::dataset::{Definition, MeasureKind, TimeRule};
 use crate::domain::{
     AUTO_REFUSAL_DAYS, ApplicationState, Code, CreationPath, Origine, PrescriberGroup,
@@ -39,6 +39,11 @@ pub const MOTIF_NON_RENSEIGNE: &str = "NR";
 pub const DELAY_BUCKETS: [&str; 5] = ["JUSQU_30", "31_45", "46_60", "61_90", "PLUS_90"];
 /// Members of `habilitation`.
 pub const HABILITATION: [&str; 2] = ["HABILITE", "NON_HABILITE"];
+/// Horizon of a PASS IAE "expiring soon", in days: valid at the end of the period and whose
+/// end date (suspensions and prolongations included) falls within the 90 days that follow.
+/// Three months is the window in which an employer prepares the exit or asks for a
+/// prolongation, the figure the dashboards follow.
+pub const EXPIRING_SOON_DAYS: i32 = 90;
 
 fn prescriber_groups() -> Vec<&'static str> {
     let mut v = codes::<PrescriberGroup>();
@@ -122,7 +127,8 @@ pub const PRESCRIPTIONS: ComputationSpec = ComputationSpec {
     reads_applications: true,
 };
 
-/// `pass_iae`: issued, valid and suspended at period end, prolongations by reason.
+/// `pass_iae`: issued, valid, expiring soon and suspended at period end, prolongations by
+/// reason.
 pub const PASS_IAE: ComputationSpec = ComputationSpec {
     id: "pass_iae",
     axes: &[
@@ -136,6 +142,7 @@ pub const PASS_IAE: ComputationSpec = ComputationSpec {
     measures: &[
         measure("delivres", Events, Flow),
         measure("valides", Events, Stock),
+        measure("expirant_bientot", Events, Stock),
         measure("suspendus", Events, Stock),
         measure("prolongations", Events, Flow),
     ],
@@ -233,16 +240,7 @@ fn for_each_application(
             if excluded[position(pa)] {
                 continue;
             }
-            let sid = structure_id.value(i);
-            let &structure =
-                structures
-                    .by_id
-                    .get(&sid)
-                    .ok_or_else(|| IndicatorError::UnknownReference {
-                        table: t.name(),
-                        column: "structure_id",
-                        value: sid.to_string(),
-                    })?;
+            let structure = structures.by_platform_id(structure_id.value(i), t, "structure_id")?;
             let Some(mut st) = states.at(state, i, t, "state")? else {
                 continue;
             };
@@ -370,55 +368,80 @@ fn bucket(days: i32) -> usize {
     }
 }
 
+/// Where a delay goes: its period and bucket axes, and the bucket members.
+struct DelayAxes {
+    window: MonthWindow,
+    per: DimId,
+    bucket: DimId,
+    buckets: Vec<u32>,
+}
+
+impl DelayAxes {
+    /// Adds one application to the bucket count and the median of a delay ending on `date`
+    /// (first look or answer), placed in the month of `date`.
+    fn add(
+        &self,
+        b: &mut CubeBuilder,
+        coords: &mut [u32],
+        (count, median): (MeasureId, MeasureId),
+        structure: u32,
+        created: i32,
+        date: i32,
+    ) {
+        let Some(m) = self.window.month_of_day(date) else {
+            return;
+        };
+        let days = (date - created).max(0);
+        coords[self.per.0] = m;
+        coords[self.bucket.0] = self.buckets[bucket(days)];
+        b.add_events(count, coords, Some(structure), 1);
+        b.add_value(median, coords, Some(structure), days as u32);
+    }
+}
+
 pub(super) fn delais(
     b: &mut CubeBuilder,
     def: &Definition,
     p: &Prepared<'_>,
 ) -> Result<(), IndicatorError> {
     let t = SourceTable::Candidatures;
-    let w = window(def);
-    let (terr, per, kind_d, bucket_d) = (
+    let (terr, kind_d, bucket_d) = (
         b.dim("territoire")?,
-        b.dim("periode")?,
         b.dim("type_structure")?,
         b.dim("tranche_delai")?,
     );
+    let axes = DelayAxes {
+        window: window(def),
+        per: b.dim("periode")?,
+        bucket: bucket_d,
+        buckets: DELAY_BUCKETS
+            .iter()
+            .map(|c| b.code(bucket_d, c).unwrap_or(NONE))
+            .collect(),
+    };
     let kinds = translate::<StructureKind>(b, kind_d);
-    let buckets: Vec<u32> = DELAY_BUCKETS
-        .iter()
-        .map(|c| b.code(bucket_d, c).unwrap_or(NONE))
-        .collect();
-    let m_look = b.measure("prises_en_compte", Events)?;
-    let m_answer = b.measure("reponses", Events)?;
-    let m_look_med = b.measure("delai_prise_en_compte_median", Median)?;
-    let m_answer_med = b.measure("delai_reponse_median", Median)?;
+    let look = (
+        b.measure("prises_en_compte", Events)?,
+        b.measure("delai_prise_en_compte_median", Median)?,
+    );
+    let answer = (
+        b.measure("reponses", Events)?,
+        b.measure("delai_reponse_median", Median)?,
+    );
     let structures = p.structures()?;
     let mut coords = b.blank();
     let looked_c = per_batch(p, |b| dates(b, t, "first_looked_at"))?;
     for_each_application(p, def, |bi, i, app| {
-        let looked = looked_c[bi];
         let s = app.structure as usize;
         coords[terr.0] = structures.dep[s];
         coords[kind_d.0] = kinds[position(structures.kind[s])];
-        let structure = Some(app.structure);
-        if let Some(l) = opt(looked, i)
-            && let Some(m) = w.month_of_day(l)
-        {
-            let days = (l - app.created).max(0);
-            coords[per.0] = m;
-            coords[bucket_d.0] = buckets[bucket(days)];
-            b.add_events(m_look, &coords, structure, 1);
-            b.add_value(m_look_med, &coords, structure, days as u32);
+        if let Some(l) = opt(looked_c[bi], i) {
+            axes.add(b, &mut coords, look, app.structure, app.created, l);
         }
         if let Some(a) = app.answered
             && app.state.is_processed()
-            && let Some(m) = w.month_of_day(a)
         {
-            let days = (a - app.created).max(0);
-            coords[per.0] = m;
-            coords[bucket_d.0] = buckets[bucket(days)];
-            b.add_events(m_answer, &coords, structure, 1);
-            b.add_value(m_answer_med, &coords, structure, days as u32);
+            axes.add(b, &mut coords, answer, app.structure, app.created, a);
         }
         Ok(())
     })
@@ -549,6 +572,7 @@ pub(super) fn pass_iae(
     let reasons = translate::<ProlongationReason>(b, reason_d);
     let m_issued = b.measure("delivres", Events)?;
     let m_valid = b.measure("valides", Events)?;
+    let m_expiring = b.measure("expirant_bientot", Events)?;
     let m_suspended = b.measure("suspendus", Events)?;
     let m_prolongations = b.measure("prolongations", Events)?;
     let structures = p.structures()?;
@@ -584,16 +608,9 @@ pub(super) fn pass_iae(
             if application.is_valid(i) && excluded_apps.contains(application.value(i)) {
                 continue;
             }
-            let structure = match opt(structure_id, i) {
-                Some(sid) => Some(*structures.by_id.get(&sid).ok_or_else(|| {
-                    IndicatorError::UnknownReference {
-                        table: t.name(),
-                        column: "structure_id",
-                        value: sid.to_string(),
-                    }
-                })?),
-                None => None,
-            };
+            let structure = opt(structure_id, i)
+                .map(|sid| structures.by_platform_id(sid, t, "structure_id"))
+                .transpose()?;
             let dep = structure.map_or(NONE, |s| structures.dep[s as usize]);
             kept.insert(id.value(i), (dep, structure));
             coords[terr.0] = dep;
@@ -603,10 +620,15 @@ pub(super) fn pass_iae(
                 b.add_events(m_issued, &coords, structure, 1);
             }
             // Valid at a month end: issued on or before it and not ended (future and
-            // suspended PASS IAE included).
-            month_ends(w, issued_at, end.value(i).saturating_add(1), as_of, |m| {
+            // suspended PASS IAE included); expiring soon if it ends within the next
+            // EXPIRING_SOON_DAYS days.
+            let end_date = end.value(i);
+            month_ends(w, issued_at, end_date.saturating_add(1), as_of, |m| {
                 coords[per.0] = m;
                 b.add_events(m_valid, &coords, structure, 1);
+                if end_date <= w.month_end(m).saturating_add(EXPIRING_SOON_DAYS) {
+                    b.add_events(m_expiring, &coords, structure, 1);
+                }
             });
         }
     }

@@ -4,6 +4,8 @@
 //! conventionnés and réalisés) in the département of the annexe financière, who funds.
 
 use super::applications::{translate, window};
+use arrow_array::{Int32Array, Int64Array};
+
 use super::columns::{CodeTable, dates, flags, floats, ints, ints32, opt, position, strings};
 use super::prepared::IntMap;
 use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
@@ -17,7 +19,7 @@ use crate::domain::{
 };
 use crate::source::SourceTable;
 
-use MeasureKind::{Events, Magnitude, Persons};
+use MeasureKind::{Events, Magnitude, Median, Persons};
 use TimeRule::{Average, Flow};
 
 /// Member of the yes/no characteristic dimensions for "yes".
@@ -100,7 +102,8 @@ pub const ETP: ComputationSpec = ComputationSpec {
     reads_applications: false,
 };
 
-/// `sorties`: exits, examined exits by category.
+/// `sorties`: hires (contract chains), exits and the length of the parcours they end,
+/// examined exits by category.
 pub const SORTIES: ComputationSpec = ComputationSpec {
     id: "sorties",
     axes: &[
@@ -109,7 +112,9 @@ pub const SORTIES: ComputationSpec = ComputationSpec {
         axis("type_structure", AxisKind::Codes(siae_kinds)),
     ],
     measures: &[
+        measure("embauches", Events, Flow),
         measure("sorties", Events, Flow),
+        measure("duree_parcours_mediane", Median, Flow),
         measure("sorties_examinees", Events, Flow),
         measure("sorties_emploi_durable", Events, Flow),
         measure("sorties_emploi_transition", Events, Flow),
@@ -152,16 +157,7 @@ fn contracts(p: &Prepared<'_>) -> Result<IntMap<i64, Contract>, IndicatorError> 
         let edu = strings(batch, t, "education_level")?;
         let dur = strings(batch, t, "unemployment_duration")?;
         for i in 0..batch.num_rows() {
-            let a = asp.value(i);
-            let &structure =
-                structures
-                    .by_asp
-                    .get(&a)
-                    .ok_or_else(|| IndicatorError::UnknownReference {
-                        table: t.name(),
-                        column: "structure_asp_id",
-                        value: a.to_string(),
-                    })?;
+            let structure = structures.by_asp_id(asp.value(i), t, "structure_asp_id")?;
             out.insert(
                 id.value(i),
                 Contract {
@@ -242,16 +238,7 @@ fn annexes(p: &Prepared<'_>) -> Result<IntMap<i64, Af>, IndicatorError> {
             else {
                 continue;
             };
-            let a = asp.value(i);
-            let &structure =
-                structures
-                    .by_asp
-                    .get(&a)
-                    .ok_or_else(|| IndicatorError::UnknownReference {
-                        table: t.name(),
-                        column: "structure_asp_id",
-                        value: a.to_string(),
-                    })?;
+            let structure = structures.by_asp_id(asp.value(i), t, "structure_asp_id")?;
             out.insert(
                 id.value(i),
                 Af {
@@ -266,6 +253,47 @@ fn annexes(p: &Prepared<'_>) -> Result<IntMap<i64, Af>, IndicatorError> {
         }
     }
     Ok(out)
+}
+
+/// The columns of a batch of monthly declarations (EMI) the computations read.
+struct EmiColumns<'a> {
+    salarie: &'a Int64Array,
+    contrat: &'a Int64Array,
+    af: &'a Int64Array,
+    year: &'a Int32Array,
+    month: &'a Int32Array,
+}
+
+/// Calls `f(columns, row, hours)` for every validated monthly declaration (VALIDE, DEBLOQUE)
+/// with hours worked (> 0): the rows every parcours-side measure starts from.
+fn for_each_worked_month(
+    p: &Prepared<'_>,
+    mut f: impl FnMut(&EmiColumns<'_>, usize, f64) -> Result<(), IndicatorError>,
+) -> Result<(), IndicatorError> {
+    let t = SourceTable::EtatsMensuels;
+    let state_t = CodeTable::<EmiState>::new();
+    for batch in p.sources.batches(t) {
+        let columns = EmiColumns {
+            salarie: ints(batch, t, "salarie_id")?,
+            contrat: ints(batch, t, "contrat_id")?,
+            af: ints(batch, t, "af_id")?,
+            year: ints32(batch, t, "year")?,
+            month: ints32(batch, t, "month")?,
+        };
+        let hours = floats(batch, t, "hours_worked")?;
+        let state = strings(batch, t, "state")?;
+        for i in 0..batch.num_rows() {
+            let h = hours.value(i);
+            if h > 0.0
+                && state_t
+                    .at(state, i, t, "state")?
+                    .is_some_and(EmiState::is_validated)
+            {
+                f(&columns, i, h)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn beneficiaires(
@@ -312,62 +340,45 @@ pub(super) fn beneficiaires(
     let m_hours = b.measure("heures", Magnitude)?;
 
     let t = SourceTable::EtatsMensuels;
-    let state_t = CodeTable::<EmiState>::new();
     let mut coords = b.blank();
-    for batch in p.sources.batches(t) {
-        let salarie = ints(batch, t, "salarie_id")?;
-        let contrat = ints(batch, t, "contrat_id")?;
-        let year = ints32(batch, t, "year")?;
-        let month = ints32(batch, t, "month")?;
-        let hours = floats(batch, t, "hours_worked")?;
-        let state = strings(batch, t, "state")?;
-        for i in 0..batch.num_rows() {
-            let h = hours.value(i);
-            if h <= 0.0
-                || !state_t
-                    .at(state, i, t, "state")?
-                    .is_some_and(EmiState::is_validated)
-            {
-                continue;
-            }
-            let y = year.value(i);
-            let Some(m) = w.month_of(y, month.value(i) as u32) else {
-                continue;
-            };
-            let cid = contrat.value(i);
-            let c = contracts
-                .get(&cid)
+    for_each_worked_month(p, |emi, i, h| {
+        let y = emi.year.value(i);
+        let Some(m) = w.month_of(y, emi.month.value(i) as u32) else {
+            return Ok(());
+        };
+        let cid = emi.contrat.value(i);
+        let c = contracts
+            .get(&cid)
+            .ok_or_else(|| IndicatorError::UnknownReference {
+                table: t.name(),
+                column: "contrat_id",
+                value: cid.to_string(),
+            })?;
+        let sid = emi.salarie.value(i);
+        let &(person, sex, birth) =
+            salaries
+                .get(&sid)
                 .ok_or_else(|| IndicatorError::UnknownReference {
                     table: t.name(),
-                    column: "contrat_id",
-                    value: cid.to_string(),
+                    column: "salarie_id",
+                    value: sid.to_string(),
                 })?;
-            let sid = salarie.value(i);
-            let &(person, sex, birth) =
-                salaries
-                    .get(&sid)
-                    .ok_or_else(|| IndicatorError::UnknownReference {
-                        table: t.name(),
-                        column: "salarie_id",
-                        value: sid.to_string(),
-                    })?;
-            let s = c.structure as usize;
-            coords[terr.0] = structures.dep[s];
-            coords[per.0] = m;
-            coords[kind_d.0] = kinds[position(structures.kind[s])];
-            coords[sex_d.0] = sexes[position(sex)];
-            coords[age_d.0] = ages[position(AgeBracket::from_birth_year(y, birth))];
-            coords[rsa_d.0] = rsas[position(c.rsa)];
-            for (k, d) in flag_dims.iter().enumerate() {
-                coords[d.0] = yes_no[k][usize::from(!c.flags[k])];
-            }
-            coords[dur_d.0] = c.duration.map_or(dur_nr, |x| durs[position(x)]);
-            coords[edu_d.0] = c.education.map_or(edu_nr, |x| edus[position(x)]);
-            b.add_person(m_persons, &coords, Some(c.structure), person);
-            b.add_magnitude(m_hours, &coords, c.structure, Some(person), h);
+        let s = c.structure as usize;
+        coords[terr.0] = structures.dep[s];
+        coords[per.0] = m;
+        coords[kind_d.0] = kinds[position(structures.kind[s])];
+        coords[sex_d.0] = sexes[position(sex)];
+        coords[age_d.0] = ages[position(AgeBracket::from_birth_year(y, birth))];
+        coords[rsa_d.0] = rsas[position(c.rsa)];
+        for (k, d) in flag_dims.iter().enumerate() {
+            coords[d.0] = yes_no[k][usize::from(!c.flags[k])];
         }
-    }
-    Ok(())
+        coords[dur_d.0] = c.duration.map_or(dur_nr, |x| durs[position(x)]);
+        coords[edu_d.0] = c.education.map_or(edu_nr, |x| edus[position(x)]);
+        b.add_person(m_persons, &coords, Some(c.structure), person);
+        b.add_magnitude(m_hours, &coords, c.structure, Some(person), h);
+        Ok(())
+    })
 }
 
 pub(super) fn etp(
@@ -428,44 +439,21 @@ pub(super) fn etp(
 
     // ETP réalisés: validated hours of the month × 12 ÷ the annexe's annual full-time hours.
     let salaries = salaries(p)?;
-    let t = SourceTable::EtatsMensuels;
-    let state_t = CodeTable::<EmiState>::new();
-    for batch in p.sources.batches(t) {
-        let salarie = ints(batch, t, "salarie_id")?;
-        let af_id = ints(batch, t, "af_id")?;
-        let year = ints32(batch, t, "year")?;
-        let month = ints32(batch, t, "month")?;
-        let hours = floats(batch, t, "hours_worked")?;
-        let state = strings(batch, t, "state")?;
-        for i in 0..batch.num_rows() {
-            let h = hours.value(i);
-            if h <= 0.0
-                || !state_t
-                    .at(state, i, t, "state")?
-                    .is_some_and(EmiState::is_validated)
-            {
-                continue;
-            }
-            let Some(af) = afs.get(&af_id.value(i)) else {
-                continue;
-            };
-            let Some(m) = w.month_of(year.value(i), month.value(i) as u32) else {
-                continue;
-            };
-            let person = salaries.get(&salarie.value(i)).map(|s| s.0);
-            coords[terr.0] = af.dep;
-            coords[per.0] = m;
-            coords[kind_d.0] = kinds[position(af.kind)];
-            b.add_magnitude(
-                m_done,
-                &coords,
-                af.structure,
-                person,
-                h * 12.0 / af.annual_hours,
-            );
-        }
-    }
-    Ok(())
+    for_each_worked_month(p, |emi, i, h| {
+        let Some(af) = afs.get(&emi.af.value(i)) else {
+            return Ok(());
+        };
+        let Some(m) = w.month_of(emi.year.value(i), emi.month.value(i) as u32) else {
+            return Ok(());
+        };
+        let person = salaries.get(&emi.salarie.value(i)).map(|s| s.0);
+        coords[terr.0] = af.dep;
+        coords[per.0] = m;
+        coords[kind_d.0] = kinds[position(af.kind)];
+        let etp = h * 12.0 / af.annual_hours;
+        b.add_magnitude(m_done, &coords, af.structure, person, etp);
+        Ok(())
+    })
 }
 
 /// Average length of a month in days (365.25 ÷ 12), to turn days worked into months.
@@ -484,7 +472,9 @@ pub(super) fn sorties(
         b.dim("type_structure")?,
     );
     let kinds = translate::<StructureKind>(b, kind_d);
+    let m_hires = b.measure("embauches", Events)?;
     let m_all = b.measure("sorties", Events)?;
+    let m_duration = b.measure("duree_parcours_mediane", Median)?;
     let m_examined = b.measure("sorties_examinees", Events)?;
     let m_durable = b.measure("sorties_emploi_durable", Events)?;
     let m_transition = b.measure("sorties_emploi_transition", Events)?;
@@ -535,16 +525,7 @@ pub(super) fn sorties(
         let exit = dates(batch, t, "exit_date")?;
         let motive = strings(batch, t, "exit_motive")?;
         for i in 0..batch.num_rows() {
-            let a = asp.value(i);
-            let &structure =
-                structures
-                    .by_asp
-                    .get(&a)
-                    .ok_or_else(|| IndicatorError::UnknownReference {
-                        table: t.name(),
-                        column: "structure_asp_id",
-                        value: a.to_string(),
-                    })?;
+            let structure = structures.by_asp_id(asp.value(i), t, "structure_asp_id")?;
             let exit = match (opt(exit, i), motive_t.at(motive, i, t, "exit_motive")?) {
                 (Some(d), Some(m)) => Some((d, m)),
                 _ => None,
@@ -572,27 +553,31 @@ pub(super) fn sorties(
     };
     // Validated hours per chain (root id).
     let mut chain_hours: IntMap<i64, f64> = IntMap::default();
-    let et = SourceTable::EtatsMensuels;
-    let state_t = CodeTable::<EmiState>::new();
-    for batch in p.sources.batches(et) {
-        let contrat = ints(batch, et, "contrat_id")?;
-        let hours = floats(batch, et, "hours_worked")?;
-        let state = strings(batch, et, "state")?;
-        for i in 0..batch.num_rows() {
-            if state_t
-                .at(state, i, et, "state")?
-                .is_some_and(EmiState::is_validated)
-            {
-                *chain_hours.entry(root_of(contrat.value(i))).or_default() += hours.value(i);
-            }
-        }
-    }
+    for_each_worked_month(p, |emi, i, h| {
+        *chain_hours
+            .entry(root_of(emi.contrat.value(i)))
+            .or_default() += h;
+        Ok(())
+    })?;
 
     let mut coords = b.blank();
     let mut ids: Vec<i64> = rows.keys().copied().collect();
     ids.sort_unstable();
     for id in ids {
         let row = &rows[&id];
+        let kind = structures.kind[row.structure as usize];
+        coords[terr.0] = structures.dep[row.structure as usize];
+        coords[kind_d.0] = kinds[position(kind)];
+        let s = Some(row.structure);
+        // A hire: the first contract of a chain, dated by its start.
+        let root = root_of(id);
+        if root == id
+            && kind.is_siae()
+            && let Some(m) = w.month_of_day(row.start)
+        {
+            coords[per.0] = m;
+            b.add_events(m_hires, &coords, s, 1);
+        }
         let Some((exit_date, motive)) = row.exit else {
             continue;
         };
@@ -603,33 +588,32 @@ pub(super) fn sorties(
                 value: motive.code().to_owned(),
             });
         };
-        let kind = structures.kind[row.structure as usize];
         if !category.is_counted() || !kind.is_siae() {
             continue;
         }
         let Some(m) = w.month_of_day(exit_date) else {
             continue;
         };
-        let root = root_of(id);
         let start = rows.get(&root).map_or(row.start, |r| r.start);
+        // Days of the parcours, both ends included: from the chain's first day to the exit.
+        let days = (exit_date - start + 1).max(0);
         let months = f64::from(exit_date - start + 1) / DAYS_PER_MONTH;
         let hours = chain_hours.get(&root).copied().unwrap_or(0.0);
-        coords[terr.0] = structures.dep[row.structure as usize];
         coords[per.0] = m;
-        coords[kind_d.0] = kinds[position(kind)];
-        let s = Some(row.structure);
         b.add_events(m_all, &coords, s, 1);
+        b.add_value(m_duration, &coords, s, days as u32);
         if !exit_is_examined(kind, months, hours) {
             continue;
         }
-        b.add_events(m_examined, &coords, s, 1);
         let specific = match category {
             ExitCategory::EmploiDurable => m_durable,
             ExitCategory::EmploiTransition => m_transition,
             ExitCategory::SortiePositive => m_positive,
             _ => m_other,
         };
-        b.add_events(specific, &coords, s, 1);
+        for measure in [m_examined, specific] {
+            b.add_events(measure, &coords, s, 1);
+        }
         if category.is_dynamic() {
             b.add_events(m_dynamic, &coords, s, 1);
         }

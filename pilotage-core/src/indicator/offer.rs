@@ -136,16 +136,7 @@ pub(super) fn offre(
         let updated = dates(batch, ft, "updated_at")?;
         let open = flags(batch, ft, "is_open")?;
         for i in 0..batch.num_rows() {
-            let sid = structure_id.value(i);
-            let &s =
-                structures
-                    .by_id
-                    .get(&sid)
-                    .ok_or_else(|| IndicatorError::UnknownReference {
-                        table: ft.name(),
-                        column: "structure_id",
-                        value: sid.to_string(),
-                    })?;
+            let s = structures.by_platform_id(structure_id.value(i), ft, "structure_id")?;
             let until = if open.value(i) {
                 i32::MAX
             } else {

@@ -91,6 +91,45 @@ pub(crate) struct Structures {
     pub created_at: Vec<i32>,
 }
 
+impl Structures {
+    /// The dense index of the structure with platform id `id`, referenced from `column` of
+    /// `table`; an unknown id is an error naming them.
+    pub fn by_platform_id(
+        &self,
+        id: i64,
+        table: SourceTable,
+        column: &'static str,
+    ) -> Result<u32, IndicatorError> {
+        Self::lookup(&self.by_id, id, table, column)
+    }
+
+    /// The dense index of the structure with ASP id `id`, referenced from `column` of
+    /// `table`; an unknown id is an error naming them.
+    pub fn by_asp_id(
+        &self,
+        id: i64,
+        table: SourceTable,
+        column: &'static str,
+    ) -> Result<u32, IndicatorError> {
+        Self::lookup(&self.by_asp, id, table, column)
+    }
+
+    fn lookup(
+        map: &IntMap<i64, u32>,
+        id: i64,
+        table: SourceTable,
+        column: &'static str,
+    ) -> Result<u32, IndicatorError> {
+        map.get(&id)
+            .copied()
+            .ok_or_else(|| IndicatorError::UnknownReference {
+                table: table.name(),
+                column,
+                value: id.to_string(),
+            })
+    }
+}
+
 /// Lookups built once and shared by every computation of a run.
 pub struct Prepared<'a> {
     pub(crate) sources: &'a Sources,
