@@ -239,7 +239,8 @@ fn every_dataset_computes_on_generated_sources() {
     }
     // The independent implementation: SQL run by DuckDB on the same generated sources
     // (`benches/compare/cubes_duckdb.py DIR --check`, DIR from `pilotage generate --scale
-    // 0.002 --seed 1`), its results committed.
+    // 0.002 --seed 1`), its results committed: every kind of measure (persons, events, summed
+    // and averaged magnitudes, rate, difference, medians, stocks at period end).
     check_expected(
         "duckdb",
         &cubes,
