@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use arrow_array::Array;
 
 use super::columns::{CodeTable, dates, flags, ints, opt, position, strings};
-use super::prepared::{IntMap, person_key};
+use super::prepared::IntMap;
 use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
 use crate::cube::calendar::MonthWindow;
 use crate::cube::{CubeBuilder, DimId, MeasureId, NONE};
@@ -298,7 +298,6 @@ pub(super) fn candidatures(
     let m_auto = b.measure("refus_automatiques", Events)?;
     let m_attente = b.measure("en_attente", Events)?;
     let m_candidats = b.measure("candidats", Persons)?;
-    let persons = p.persons()?;
     let structures = p.structures()?;
     let origine_t = CodeTable::<Origine>::new();
     let kind_t = CodeTable::<PrescriberKind>::new();
@@ -322,11 +321,7 @@ pub(super) fn candidatures(
         if let Some(m) = w.month_of_day(app.created) {
             coords[per.0] = m;
             b.add_events(m_recues, &coords, structure, 1);
-            let person = persons
-                .get(&person_key(hash.value(i)))
-                .copied()
-                .unwrap_or(NONE);
-            b.add_person(m_candidats, &coords, structure, person);
+            b.add_person(m_candidats, &coords, structure, p.person(hash.value(i))?);
         }
         if let Some(answered) = app.answered
             && app.state.is_processed()
@@ -518,7 +513,6 @@ pub(super) fn prescriptions(
     let m_apps = b.measure("candidatures", Events)?;
     let m_oriented = b.measure("candidats_orientes", Persons)?;
     let m_accepted = b.measure("candidats_acceptes", Persons)?;
-    let persons = p.persons()?;
     let structures = p.structures()?;
     let mut coords = b.blank();
     let org_c = per_batch(p, |b| ints(b, t, "sender_organisation_id"))?;
@@ -538,11 +532,7 @@ pub(super) fn prescriptions(
         let Some(month) = w.month_of_day(app.created) else {
             return Ok(());
         };
-        let hash = hash_c[bi];
-        let person = persons
-            .get(&person_key(hash.value(i)))
-            .copied()
-            .unwrap_or(NONE);
+        let person = p.person(hash_c[bi].value(i))?;
         coords[terr.0] = structures.dep[app.structure as usize];
         coords[per.0] = month;
         coords[kind_d.0] = kinds[position(kind)];

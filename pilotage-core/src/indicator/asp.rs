@@ -430,9 +430,13 @@ pub(super) fn etp(
                 }
                 let v = monthly * f64::from(overlap) / f64::from(days_in_month(y, mo));
                 coords[per.0] = m;
-                b.add_magnitude(m_total, &coords, af.structure, None, v);
-                b.add_magnitude(m_state, &coords, af.structure, None, v * (1.0 - share));
-                b.add_magnitude(m_dept, &coords, af.structure, None, v * share);
+                for (measure, value) in [
+                    (m_total, v),
+                    (m_state, v * (1.0 - share)),
+                    (m_dept, v * share),
+                ] {
+                    b.add_magnitude(measure, &coords, af.structure, None, value);
+                }
             }
         }
     }

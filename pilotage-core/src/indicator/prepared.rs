@@ -220,6 +220,15 @@ impl<'a> Prepared<'a> {
         Ok(self.persons.get_or_init(|| map))
     }
 
+    /// Dense person id of a `hash_nir` ([`crate::cube::NONE`] if the tables never name it).
+    pub(crate) fn person(&self, hash: &str) -> Result<u32, IndicatorError> {
+        Ok(self
+            .persons()?
+            .get(&person_key(hash))
+            .copied()
+            .unwrap_or(crate::cube::NONE))
+    }
+
     /// The creation-path filter of a definition: true for the paths whose rows are left out.
     pub(crate) fn excluded_paths(def: &crate::dataset::Definition) -> [bool; 4] {
         let mut out = [false; 4];
