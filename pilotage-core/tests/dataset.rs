@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use pilotage_core::dataset::{Definition, DefinitionError, load_dir, render_methodology};
+use pilotage_core::dataset::{
+    Definition, DefinitionError, declared_size, load_dir, render_methodology,
+};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -232,4 +234,34 @@ fn syntax_errors_name_the_file() {
     assert!(err.to_string().starts_with("broken.toml: "), "{err}");
     let err = candidatures_with("frequency =", "frequence =").expect_err("refused");
     assert!(err.to_string().contains("frequence"), "{err}");
+}
+
+#[test]
+fn declared_size_counts_every_projection_once() {
+    let defs = definitions();
+    let sorties = defs.iter().find(|d| d.id == "sorties").expect("sorties");
+    let size = declared_size(sorties, 18, 101);
+    // Crossing 1 (département × année × type): 3 territory levels × 1 × 2 type levels = 6
+    // projections, rows (1 + 18 + 101) × 5 years × (1 + 5 kinds) = 3,600. Crossing 2 (région ×
+    // mois × type): 2 × 3 × 2 = 12 projections of which the 4 by year are crossing 1's; the 8
+    // new ones by quarter or month: (1 + 18) × (20 + 60) × 6 = 9,120 rows.
+    assert_eq!(size.projections, 14);
+    assert_eq!(size.rows, 3_600 + 9_120);
+    assert_eq!(size.measures, sorties.measures.len());
+    assert_eq!(size.values(), 12_720 * sorties.measures.len() as u64);
+
+    // Sensitive prescriber kinds are published at national level only: 8 kinds fewer in every
+    // row below France by kind, (18 + 101) territories × 5 years × (1 + 2) habilitation members.
+    let prescriptions = defs
+        .iter()
+        .find(|d| d.id == "prescriptions")
+        .expect("prescriptions");
+    let mut everywhere = prescriptions.clone();
+    for d in &mut everywhere.dimensions {
+        d.national_only.clear();
+    }
+    assert_eq!(
+        declared_size(&everywhere, 18, 101).rows - declared_size(prescriptions, 18, 101).rows,
+        8 * 119 * 5 * 3
+    );
 }

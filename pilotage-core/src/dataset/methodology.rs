@@ -3,7 +3,9 @@
 use std::fmt::Write;
 
 use super::model::{Definition, DimensionType, PERIOD_LEVELS, TERRITORY_LEVELS};
+use super::size::declared_size;
 use super::validate::level_names;
+use crate::territory::Referential;
 
 /// Renders the methodology page of a dataset as Markdown, in French with English alongside.
 ///
@@ -210,5 +212,40 @@ fn write_page(s: &mut String, def: &Definition) -> std::fmt::Result {
             .collect();
         writeln!(s, "{}. {}", i + 1, parts.join(" × "))?;
     }
+    writeln!(s)?;
+
+    let official = Referential::official();
+    let (regions, departements) = (official.regions().len(), official.departements().len());
+    let size = declared_size(def, regions as u64, departements as u64);
+    writeln!(s, "## Taille — size")?;
+    writeln!(s)?;
+    writeln!(
+        s,
+        "Au plus {} lignes ({} projections, sur {regions} régions et {departements} départements) × {} \
+         mesure(s) = {} valeurs publiées; une ligne qu'aucune unité n'atteint est absente. *At most {} \
+         rows ({} projections, over {regions} régions and {departements} départements) × {} measure(s) = \
+         {} published values; a row no unit reaches is absent.*",
+        group(size.rows),
+        size.projections,
+        size.measures,
+        group(size.values()),
+        group(size.rows),
+        size.projections,
+        size.measures,
+        group(size.values()),
+    )?;
     Ok(())
+}
+
+/// Digits grouped by three with a space (`1 234 567`), as French typography writes them.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }

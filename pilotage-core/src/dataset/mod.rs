@@ -17,6 +17,7 @@
 
 mod methodology;
 mod model;
+mod size;
 mod validate;
 
 pub use methodology::render_methodology;
@@ -24,6 +25,7 @@ pub use model::{
     Definition, Dimension, DimensionType, Level, Measure, MeasureKind, Member, Methodology,
     PERIOD_LEVELS, TERRITORY_LEVELS, TERRITORY_TOTAL, TOTAL, TOTAL_LEVEL, Text, TimeRule,
 };
+pub use size::{DeclaredSize, declared_size};
 
 use std::path::{Path, PathBuf};
 
