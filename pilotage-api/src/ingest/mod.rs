@@ -372,19 +372,20 @@ fn load_all(
                     }
                 }
             });
-            let mut written: i64 = 0;
-            let mut write_result: Result<(), IngestError> = Ok(());
-            for chunk in receiver {
-                if let Err(e) = write::write_batch(conn, table, vintage, &chunk.batch, written) {
-                    write_result = Err(e.into());
-                    break;
-                }
-                written += chunk.batch.num_rows() as i64;
+            let mut written: u64 = 0;
+            let mut next = || {
+                let chunk = receiver.recv().ok()?;
+                written += chunk.batch.num_rows() as u64;
                 progress(IngestEvent::Rows {
                     table,
-                    rows: written as u64,
+                    rows: written,
                 });
-            }
+                Some(chunk.batch)
+            };
+            let write_result =
+                write::write_batches(conn, table, vintage, &mut next).map_err(IngestError::from);
+            // A reader still sending must see the end of the channel.
+            drop(receiver);
             let read_result = reader
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
