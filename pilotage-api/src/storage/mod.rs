@@ -234,7 +234,8 @@ impl Store {
                 c.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;",
+                     PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY; \
+                     PRAGMA mmap_size = 2147418112;",
                 )
                 .map_err(|e| connect(e.to_string()))?;
                 Connection::Sqlite(c)
