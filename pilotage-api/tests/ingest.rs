@@ -317,6 +317,42 @@ fn fluxiae_unknown_code_and_dangling_reference_are_refused() {
     }
 }
 
+/// A primary key repeated on two different lines of a view is refused, both lines named by
+/// their physical line numbers although duplicate lines were dropped before them.
+#[test]
+fn fluxiae_duplicate_keys_name_physical_lines() {
+    let (_keep, dir) = sources(OutputFormat::FluxIae);
+    let (path, mut lines) = common::fluxiae_plain(&dir, View::ContratMission);
+    // Line 4 repeats line 3 (dropped by the reader); the FIN count includes it.
+    lines.insert(3, lines[2].clone());
+    let fin = lines.pop().unwrap();
+    let count: u64 = fin
+        .trim_start_matches("FIN")
+        .trim_end_matches('|')
+        .parse()
+        .unwrap();
+    lines.push(fin.replacen(&count.to_string(), &(count + 1).to_string(), 1));
+    let (first, second) = (6, 8);
+    assert!(second < lines.len(), "too few contracts");
+    let index = lines[1]
+        .split('|')
+        .position(|h| h == "contrat_id_ctr")
+        .unwrap();
+    let id = lines[first - 1].split('|').nth(index).unwrap().to_owned();
+    common::set_flux_field(&mut lines, second, "contrat_id_ctr", &id);
+    common::write_lines(&path, &lines);
+    let name = path.file_name().unwrap().to_str().unwrap();
+    for (_, errors) in refused("fluxiae_duplicate_keys", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            name,
+            Some(second as u64),
+            Some("contrat_id_ctr"),
+            &format!("duplicate primary key: already on line {first}"),
+        );
+    }
+}
+
 /// A new extraction replaces the previous one of the same vintage, and sits beside others.
 #[test]
 fn vintages_replace_and_accumulate() {
