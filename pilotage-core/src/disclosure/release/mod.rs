@@ -86,6 +86,12 @@ pub struct ProtectOptions {
     /// Most rounds of the interval pass (each round solves the changed components and widens
     /// every failing cell once). Default 50.
     pub max_rounds: usize,
+    /// Largest set of secret cells solved as one linear program (default 1000). Larger
+    /// components are cut into chunks of neighbouring cells: the protection fixes the cells
+    /// outside a chunk at their true values (narrower intervals: sound), the audit leaves out
+    /// the relations that hold them (wider intervals: an approximation, counted in
+    /// [`ReleaseAudit::approximate`]).
+    pub max_component: usize,
 }
 
 impl Default for ProtectOptions {
@@ -95,6 +101,7 @@ impl Default for ProtectOptions {
             sensitive_dimensions: SENSITIVE_DIMENSIONS.iter().map(|s| s.to_string()).collect(),
             geography: None,
             max_rounds: 50,
+            max_component: 1000,
         }
     }
 }
@@ -252,6 +259,10 @@ pub struct ReleaseAudit {
     pub largest_component: u64,
     /// Linear programs solved.
     pub lps: u64,
+    /// Secret values checked on a chunk of a component larger than
+    /// [`ProtectOptions::max_component`], with the relations reaching outside the chunk left
+    /// out: their intervals may be wider than the attacker's.
+    pub approximate: u64,
     /// Every failing cell.
     pub failures: Vec<CellReport>,
 }

@@ -146,7 +146,10 @@ impl State<'_> {
                     };
                     !self.req.passes(self.need(c), 0.0, hi)
                 });
-                fails.then(|| self.cheapest(rel, true).or_else(|| self.cheapest(rel, false)))
+                fails.then(|| {
+                    self.cheapest(rel, true)
+                        .or_else(|| self.cheapest(rel, false))
+                })
             }
             RelKind::Distinct => {
                 if hidden.len() != 1 {
@@ -310,7 +313,8 @@ pub fn protect_release(
     }
     // Sensitive rows: a breakdown whose total is from 1 to 10 is secret entirely.
     for (ti, t) in tables.iter().enumerate() {
-        let sensitive_dims: Vec<usize> = (0..t.dims.len()).filter(|&d| t.dims[d].sensitive).collect();
+        let sensitive_dims: Vec<usize> =
+            (0..t.dims.len()).filter(|&d| t.dims[d].sensitive).collect();
         if sensitive_dims.is_empty() {
             continue;
         }
@@ -390,13 +394,26 @@ pub fn protect_release(
         ..ProtectStats::default()
     };
     // Interval pass per component.
+    let trace = std::env::var_os("PILOTAGE_DISCLOSURE_TRACE").is_some();
+    if trace {
+        eprintln!(
+            "release system: {} cells, {} relations, {} primary, {} hidden after the fast pass",
+            n,
+            system.relations.len(),
+            primary.iter().filter(|&&p| p).count(),
+            stats.hidden_after_fast_pass
+        );
+    }
     let mut dirty = state.hidden.clone();
     let mut unresolved: Vec<(u32, solve::Bounds)> = Vec::new();
     for _ in 0..options.max_rounds {
         stats.rounds += 1;
         let components = solve::components(n, &state.hidden, &system.relations);
         let mut failing: Vec<(u32, solve::Bounds)> = Vec::new();
-        for comp in components.iter().filter(|c| c.iter().any(|&x| dirty[x as usize])) {
+        for comp in components
+            .iter()
+            .filter(|c| c.iter().any(|&x| dirty[x as usize]))
+        {
             stats.components_solved += 1;
             stats.largest_component = stats.largest_component.max(comp.len() as u64);
             let (bounds, lps, _) = solve::solve_component(
@@ -407,6 +424,8 @@ pub fn protect_release(
                 &|c| state.relations_of(c).to_vec(),
                 &|c| state.need(c),
                 &state.req,
+                options.max_component,
+                &solve::Outside::Fixed(&system.value),
             )
             .map_err(|message| DisclosureError::Solver {
                 key: format!("component of {} cells", comp.len()),
@@ -418,6 +437,17 @@ pub fn protect_release(
                     .zip(bounds)
                     .filter(|(_, b)| !b.passed)
                     .map(|(&c, b)| (c, b)),
+            );
+        }
+        if trace {
+            eprintln!(
+                "round {}: {} components, {} failing, {} hidden, {} LPs so far, largest {}",
+                stats.rounds,
+                components.len(),
+                failing.len(),
+                state.hidden.iter().filter(|&&h| h).count(),
+                stats.lps,
+                stats.largest_component
             );
         }
         dirty.iter_mut().for_each(|d| *d = false);

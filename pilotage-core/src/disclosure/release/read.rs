@@ -83,7 +83,11 @@ fn numbers(
             .map(|v| v.map(|x| x as f64))
             .collect(),
         DataType::Float64 => col.as_primitive::<Float64Type>().iter().collect(),
-        other => return Err(bad(format!("column {name:?} has type {other}, not a number"))),
+        other => {
+            return Err(bad(format!(
+                "column {name:?} has type {other}, not a number"
+            )));
+        }
     };
     Ok(out)
 }
@@ -178,6 +182,7 @@ pub fn audit_release(
 /// 1 to 10, no derived value is published over a secret part (nor a median over fewer than
 /// `min_median_observations`), and that every secret count or magnitude keeps the value-free
 /// interval of the module documentation.
+#[allow(clippy::needless_range_loop)]
 pub fn audit_release_with(
     tables: &[(Definition, RecordBatch)],
     options: &ProtectOptions,
@@ -240,7 +245,11 @@ pub fn audit_release_with(
                             let part_secret = matches!(shown[ti][a][r], Shown::Secret)
                                 || matches!(shown[ti][b][r], Shown::Secret);
                             if part_secret {
-                                failures.push((c, nan, "derived value published over a secret part"));
+                                failures.push((
+                                    c,
+                                    nan,
+                                    "derived value published over a secret part",
+                                ));
                             } else if m.kind == MeasureKind::Median
                                 && system.value[ca] < rules.min_median_observations as f64
                             {
@@ -280,7 +289,11 @@ pub fn audit_release_with(
                     let total = system.value[system.base[ti][mi] + top as usize];
                     let c = system.base[ti][mi] + r as usize;
                     if rules.count_is_sensitive(total) && !secret[c] && system.present[c] {
-                        failures.push((c, nan, "sensitive breakdown published under a small total"));
+                        failures.push((
+                            c,
+                            nan,
+                            "sensitive breakdown published under a small total",
+                        ));
                     }
                 }
             }
@@ -310,6 +323,8 @@ pub fn audit_release_with(
             &relations_of,
             &need,
             &req,
+            options.max_component,
+            &solve::Outside::Relaxed,
         )
         .map_err(|message| DisclosureError::Solver {
             key: format!("component of {} cells", comp.len()),
@@ -317,6 +332,9 @@ pub fn audit_release_with(
         })?;
         out.lps += lps as u64;
         out.checked += comp.len() as u64;
+        if comp.len() > options.max_component {
+            out.approximate += comp.len() as u64;
+        }
         for (&c, b) in comp.iter().zip(bounds) {
             if !b.passed {
                 let why = if infeasible {

@@ -106,10 +106,20 @@ pub(crate) fn components(n: usize, secret: &[bool], relations: &[Rel]) -> Vec<Ve
     groups.into_values().collect()
 }
 
-/// Solves the attacker's bounds of every cell of one component. `relations_of(cell)` lists the
-/// relations holding a cell; `value` the published constants; `integer(cell)` whether the cell
-/// is a count. Returns the bounds per cell (in `cells` order) and the number of LPs solved, or
-/// an error message from the solver.
+/// How cells outside a chunk of a large component are treated.
+pub(crate) enum Outside<'a> {
+    /// Constants at their true value (protection side): the chunk's intervals are then
+    /// narrower than the release's, so a pass is a sound pass.
+    Fixed(&'a [f64]),
+    /// Free: relations holding them are left out (audit side, which does not know them): the
+    /// chunk's intervals are wider than the release's, an approximation.
+    Relaxed,
+}
+
+/// Solves the attacker's bounds of every cell of one component, cutting components larger
+/// than `chunk` cells into chunks of neighbouring cells (breadth-first order). Returns the
+/// bounds per cell (in `cells` order), the number of LPs solved, and whether the published
+/// values contradicted the relations.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn solve_component(
     cells: &[u32],
@@ -119,6 +129,131 @@ pub(crate) fn solve_component(
     relations_of: &dyn Fn(u32) -> Vec<u32>,
     need: &dyn Fn(u32) -> Need,
     req: &Requirement,
+    chunk: usize,
+    outside: &Outside<'_>,
+) -> Result<(Vec<Bounds>, usize, bool), String> {
+    if cells.len() <= chunk {
+        return solve_set(
+            cells,
+            secret,
+            value,
+            relations,
+            relations_of,
+            need,
+            req,
+            outside,
+        );
+    }
+    // Breadth-first order of the component, from its first cell, neighbours in index order.
+    let members: std::collections::HashSet<u32> = cells.iter().copied().collect();
+    let mut seen: std::collections::HashSet<u32> = std::collections::HashSet::new();
+    let mut order: Vec<u32> = Vec::with_capacity(cells.len());
+    for &start in cells {
+        if !seen.insert(start) {
+            continue;
+        }
+        let mut queue = std::collections::VecDeque::from([start]);
+        while let Some(c) = queue.pop_front() {
+            order.push(c);
+            let mut next: Vec<u32> = relations_of(c)
+                .iter()
+                .flat_map(|&r| relations[r as usize].cells().collect::<Vec<_>>())
+                .filter(|x| members.contains(x) && !seen.contains(x))
+                .collect();
+            next.sort_unstable();
+            next.dedup();
+            for x in next {
+                seen.insert(x);
+                queue.push_back(x);
+            }
+        }
+    }
+    let mut result: std::collections::HashMap<u32, Bounds> = std::collections::HashMap::new();
+    let (mut lps, mut infeasible) = (0, false);
+    for part in order.chunks(chunk) {
+        let mut part = part.to_vec();
+        part.sort_unstable();
+        let (b, l, inf) = solve_set(
+            &part,
+            secret,
+            value,
+            relations,
+            relations_of,
+            need,
+            req,
+            outside,
+        )?;
+        lps += l;
+        infeasible |= inf;
+        result.extend(part.iter().copied().zip(b));
+    }
+    // A cell failing in its chunk may only fail for lack of room at the chunk's edge: check it
+    // again in a chunk centred on it (breadth first from the cell).
+    let failing: Vec<u32> = order
+        .iter()
+        .copied()
+        .filter(|c| result.get(c).is_some_and(|b| !b.passed))
+        .collect();
+    for c in failing {
+        let mut local = vec![c];
+        let mut inside: std::collections::HashSet<u32> = std::collections::HashSet::from([c]);
+        let mut head = 0;
+        while head < local.len() && local.len() < chunk {
+            let x = local[head];
+            head += 1;
+            let mut next: Vec<u32> = relations_of(x)
+                .iter()
+                .flat_map(|&r| relations[r as usize].cells().collect::<Vec<_>>())
+                .filter(|y| members.contains(y) && !inside.contains(y))
+                .collect();
+            next.sort_unstable();
+            next.dedup();
+            for y in next {
+                if local.len() < chunk && inside.insert(y) {
+                    local.push(y);
+                }
+            }
+        }
+        local.sort_unstable();
+        let (b, l, _) = solve_set(
+            &local,
+            secret,
+            value,
+            relations,
+            relations_of,
+            need,
+            req,
+            outside,
+        )?;
+        lps += l;
+        if let Some(i) = local.iter().position(|&x| x == c) {
+            result.insert(c, b[i]);
+        }
+    }
+    let out = cells
+        .iter()
+        .map(|c| {
+            result.get(c).copied().unwrap_or(Bounds {
+                lo: f64::NAN,
+                hi: f64::NAN,
+                passed: false,
+            })
+        })
+        .collect();
+    Ok((out, lps, infeasible))
+}
+
+/// Bounds of a set of secret cells: the cells of a whole component, or one chunk of it.
+#[allow(clippy::too_many_arguments)]
+fn solve_set(
+    cells: &[u32],
+    secret: &[bool],
+    value: &[f64],
+    relations: &[Rel],
+    relations_of: &dyn Fn(u32) -> Vec<u32>,
+    need: &dyn Fn(u32) -> Need,
+    req: &Requirement,
+    outside: &Outside<'_>,
 ) -> Result<(Vec<Bounds>, usize, bool), String> {
     let local: std::collections::HashMap<u32, usize> =
         cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
@@ -133,6 +268,11 @@ pub(crate) fn solve_component(
             if secret[c as usize] {
                 if let Some(&i) = local.get(&c) {
                     t.push((i, coef));
+                } else {
+                    match outside {
+                        Outside::Fixed(truth) => rhs -= coef * truth[c as usize],
+                        Outside::Relaxed => return,
+                    }
                 }
             } else {
                 rhs -= coef * value[c as usize];
@@ -193,11 +333,7 @@ pub(crate) fn solve_component(
         }
     };
     let round_hi = |i: usize, v: f64| {
-        if integer[i] {
-            (v + 1e-6).floor()
-        } else {
-            v
-        }
+        if integer[i] { (v + 1e-6).floor() } else { v }
     };
     let mut lps = 0usize;
     let mut lo: Vec<Option<f64>> = vec![None; n];
@@ -225,7 +361,8 @@ pub(crate) fn solve_component(
             match optimise(n, &constraints, &open, maximise)? {
                 Outcome::Optimum(x) => {
                     for i in 0..n {
-                        if maximise && !high_settled[i] && req.high_ok(needs[i], round_hi(i, x[i])) {
+                        if maximise && !high_settled[i] && req.high_ok(needs[i], round_hi(i, x[i]))
+                        {
                             high_settled[i] = true;
                             hi[i] = Some(round_hi(i, x[i]));
                         }
