@@ -110,7 +110,6 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let id = format!("{:x}", REQUEST_IDS.fetch_add(1, Ordering::Relaxed));
-    let http_req = req.request().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let method = req.method().to_string();
     // HEAD is GET without the body: the HTTP codec drops the body and keeps the headers.
@@ -118,11 +117,24 @@ pub async fn observe(
         req.head_mut().method = actix_web::http::Method::GET;
     }
     let path = req.path().to_owned();
+    let record = |route: &str, status: u16| {
+        let elapsed = started.elapsed();
+        if let Some(s) = &state {
+            s.metrics
+                .observe(route, &method, status, elapsed.as_secs_f64());
+        }
+        let micros = elapsed.as_micros() as u64;
+        if status >= 400 {
+            tracing::info!(request_id = %id, %method, %path, status, micros, "request");
+        } else {
+            tracing::debug!(request_id = %id, %method, %path, status, micros, "request");
+        }
+    };
     let mut res = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
-        Ok(Ok(res)) => res.map_into_left_body(),
+        Ok(Ok(res)) => res,
         Ok(Err(err)) => {
-            let res = err.error_response();
-            ServiceResponse::new(http_req.clone(), res).map_into_right_body()
+            record("unmatched", err.as_response_error().status_code().as_u16());
+            return Err(err);
         }
         Err(panic) => {
             let message = panic
@@ -134,8 +146,9 @@ pub async fn observe(
             if let Some(s) = &state {
                 s.metrics.panicked();
             }
-            let res = Problem::internal(&id).to_response();
-            ServiceResponse::new(http_req.clone(), res).map_into_right_body()
+            record("unmatched", 500);
+            // The error becomes the answer: a 500 problem naming the request id.
+            return Err(Problem::internal(&id).into());
         }
     };
     if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&id) {
@@ -144,20 +157,57 @@ pub async fn observe(
             v,
         );
     }
-    let status = res.status().as_u16();
-    let elapsed = started.elapsed();
-    let route = http_req
+    let route = res
+        .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    if let Some(s) = &state {
-        s.metrics
-            .observe(&route, &method, status, elapsed.as_secs_f64());
-    }
-    let micros = elapsed.as_micros() as u64;
-    if status >= 400 {
-        tracing::info!(request_id = %id, %method, %path, status, micros, "request");
-    } else {
-        tracing::debug!(request_id = %id, %method, %path, status, micros, "request");
-    }
+    record(&route, res.status().as_u16());
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test as atest;
+    use actix_web::{App, HttpResponse, web};
+
+    use super::*;
+
+    async fn boom() -> HttpResponse {
+        panic!("boom")
+    }
+
+    #[actix_web::test]
+    async fn a_panic_becomes_a_500_problem_with_the_request_id() {
+        let app = atest::init_service(
+            App::new()
+                .route("/boom", web::get().to(boom))
+                .route("/ok", web::get().to(HttpResponse::Ok))
+                .wrap(from_fn(observe)),
+        )
+        .await;
+        // The middleware answers with the error; the HTTP layer renders it as the response.
+        let req = atest::TestRequest::get().uri("/boom").to_request();
+        let Err(err) = atest::try_call_service(&app, req).await else {
+            panic!("a panic must not pass as a success");
+        };
+        let res = err.error_response();
+        assert_eq!(res.status(), 500);
+        let bytes = actix_web::body::to_bytes(res.into_body())
+            .await
+            .unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        assert_eq!(body["type"], "urn:pilotage:problem:internal");
+        assert!(body["request_id"].as_str().is_some_and(|s| !s.is_empty()));
+        // The worker keeps serving.
+        let res =
+            atest::call_service(&app, atest::TestRequest::get().uri("/ok").to_request()).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers().contains_key("x-request-id"));
+    }
+
+    #[test]
+    fn the_document_lists_every_route_of_the_table() {
+        let api = openapi();
+        assert_eq!(api.paths.paths.len(), 12);
+    }
 }

@@ -11,6 +11,10 @@
 //! Start a server with [`spawn`] (returns once it listens, with its address) or run one to
 //! the end with [`run`] (until SIGTERM or ctrl-c, then a graceful shutdown).
 
+// Handlers return `Result<_, Problem>`: a problem is built only on the error path (a client's
+// mistake), where its size does not matter, and it carries what the answer needs.
+#![allow(clippy::result_large_err)]
+
 pub mod app;
 pub mod cache;
 pub mod data;
