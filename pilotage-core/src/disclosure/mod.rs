@@ -38,6 +38,7 @@ pub mod audit;
 mod gauss;
 pub mod loss;
 pub mod model;
+pub mod release;
 pub mod rules;
 pub mod secondary;
 pub mod synthetic;
@@ -121,6 +122,14 @@ pub enum DisclosureError {
         published: usize,
         /// Number of cells.
         cells: usize,
+    },
+    /// A release's cubes, tables or definitions cannot be turned into a linear system.
+    #[error("dataset {dataset}: {message}")]
+    Release {
+        /// Dataset id.
+        dataset: String,
+        /// What is wrong.
+        message: String,
     },
     /// The linear-programming solver failed.
     #[error("solver failed on cell {key}: {message}")]

@@ -20,9 +20,87 @@
 //! the measure does not apply to the row). Rows are sorted by their dimension members in
 //! publication order, as in the cube.
 
+pub mod files;
 pub mod manifest;
+mod table;
+mod write;
 
+use std::path::{Path, PathBuf};
+
+pub use files::CatalogOptions;
 pub use manifest::{AuditSummary, InformationLoss, Manifest, ManifestDataset, ManifestFile};
+pub use table::{TableCounts, published_batch};
+pub use write::{
+    PublishedDataset, ReleaseInput, VERSION_PLACEHOLDER, WrittenRelease, current_version,
+    list_releases, read_manifest, write_release,
+};
+
+/// Why a release could not be written or read. Nothing is left half-written when one occurs.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// A file operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The secret mask does not match the cube's shape (a bug in the caller).
+    #[error("dataset {dataset}: {detail}")]
+    Mask {
+        /// Dataset id.
+        dataset: String,
+        /// What does not match.
+        detail: String,
+    },
+    /// The audit found cells whose protection is too narrow: nothing is published.
+    #[error("the audit found {failures} insufficiently protected values: nothing was published")]
+    AuditFailed {
+        /// Number of failing values.
+        failures: u64,
+    },
+    /// There is nothing to publish.
+    #[error("no dataset to publish")]
+    Empty,
+    /// `keep` must keep at least the new release.
+    #[error("--keep must be at least 1 (the new release is always kept)")]
+    Keep,
+    /// A folder with the same version but other content exists.
+    #[error(
+        "{dir} already exists with a different manifest; refusing to overwrite a published release"
+    )]
+    Conflict {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// A manifest cannot be read.
+    #[error("{path}: not a release manifest: {detail}")]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// The parser's message.
+        detail: String,
+    },
+    /// Arrow or CSV encoding failed.
+    #[error("encoding a table: {0}")]
+    Arrow(String),
+    /// Parquet encoding failed.
+    #[error("encoding Parquet: {0}")]
+    Parquet(String),
+    /// JSON encoding failed.
+    #[error("encoding JSON: {0}")]
+    Json(String),
+}
+
+impl ReleaseError {
+    fn io(path: &Path, source: std::io::Error) -> ReleaseError {
+        ReleaseError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
 
 /// Name of the symbolic link to the current release inside a releases directory.
 pub const CURRENT: &str = "current";

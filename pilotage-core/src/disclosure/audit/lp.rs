@@ -6,7 +6,7 @@ use good_lp::{
 
 /// Comparison of a linear constraint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Cmp {
+pub(crate) enum Cmp {
     /// `Σ terms = rhs`
     Eq,
     /// `Σ terms ≤ rhs`
@@ -15,7 +15,7 @@ pub(super) enum Cmp {
 
 /// One linear constraint over the unknowns of a component (local indices).
 #[derive(Debug, Clone)]
-pub(super) struct Linear {
+pub(crate) struct Linear {
     pub terms: Vec<(usize, f64)>,
     pub cmp: Cmp,
     pub rhs: f64,
@@ -23,7 +23,7 @@ pub(super) struct Linear {
 
 /// Outcome of one optimisation.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Outcome {
+pub(crate) enum Outcome {
     /// An optimal vertex: the value of every unknown.
     Optimum(Vec<f64>),
     /// The objective is unbounded in that direction.
@@ -33,7 +33,7 @@ pub(super) enum Outcome {
 }
 
 /// Minimises (`maximise == false`) or maximises `Σ coef × x` over `x ≥ 0` and `constraints`.
-pub(super) fn optimise(
+pub(crate) fn optimise(
     unknowns: usize,
     constraints: &[Linear],
     objective: &[(usize, f64)],

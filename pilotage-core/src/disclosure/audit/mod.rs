@@ -9,7 +9,7 @@
 //! inward rounding, the distinct-count inequalities, and one attacker per structure that is the
 //! sole contributor of some hidden magnitude. See `docs/disclosure.md` for the exact guarantees.
 
-mod lp;
+pub(crate) mod lp;
 
 use std::collections::BTreeMap;
 

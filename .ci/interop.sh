@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Interoperability of a release with tools pilotage did not write: generates small seeded data,
+# ingests it into a fresh SQLite store, publishes a release, and checks it with pyarrow, polars,
+# DuckDB, frictionless and rdflib (.ci/interop.py), installed into a private virtual environment.
+#   bash .ci/interop.sh [PILOTAGE_BINARY]
+# The binary defaults to target/debug/pilotage (built by `cargo build -p pilotage-api`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=${1:-target/debug/pilotage}
+if [ ! -x "$bin" ]; then
+  cargo build -p pilotage-api --locked
+fi
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! dpkg -s python3-venv >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+fi
+venv=target/interop-venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install -q --disable-pip-version-check \
+  pyarrow==26.0.1 polars==2.1.0 duckdb==2.0.1 frictionless==5.21.0 rdflib==7.6.0
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$bin" generate --scale 0.002 --seed 1 --out "$work/sources" >/dev/null
+"$bin" ingest "$work/sources" --database-url "$work/pilotage.sqlite" --source-vintage 2025-12-31 >/dev/null
+"$bin" publish --database-url "$work/pilotage.sqlite" --releases "$work/releases"
+"$bin" audit "$work/releases/current"
+"$venv/bin/python" .ci/interop.py "$work/releases/current"
