@@ -591,7 +591,7 @@ impl TextEncoder {
                     .map(|i| csv_field(schema.field(*i).name()))
                     .collect();
                 out.extend_from_slice(names.join(",").as_bytes());
-                out.extend_from_slice(b"\r\n");
+                out.push(b'\n');
             }
             Format::Json => {
                 let head = serde_json::json!({
@@ -620,6 +620,18 @@ impl TextEncoder {
     pub fn rows(&self, rows: &[u32], first: bool, out: &mut Vec<u8>) {
         let table = &self.dataset.table;
         let arrays: Vec<&ArrayRef> = self.columns.iter().map(|i| table.column(*i)).collect();
+        // Decimals as Arrow displays them (`151203.0`), as the release CSV writes them.
+        let options = arrow_cast::display::FormatOptions::default();
+        let formatters: Vec<Option<arrow_cast::display::ArrayFormatter<'_>>> = arrays
+            .iter()
+            .map(|a| {
+                (a.data_type() == &DataType::Float64)
+                    .then(|| {
+                        arrow_cast::display::ArrayFormatter::try_new(a.as_ref(), &options).ok()
+                    })
+                    .flatten()
+            })
+            .collect();
         for (n, row) in rows.iter().enumerate() {
             let r = *row as usize;
             match self.format {
@@ -628,9 +640,9 @@ impl TextEncoder {
                         if j > 0 {
                             out.push(b',');
                         }
-                        write_value(a, r, out, false);
+                        write_value(a, formatters[j].as_ref(), r, out, false);
                     }
-                    out.extend_from_slice(b"\r\n");
+                    out.push(b'\n');
                 }
                 Format::Json | Format::Ndjson => {
                     if self.format == Format::Json && (n > 0 || !first) {
@@ -642,7 +654,7 @@ impl TextEncoder {
                             out.push(b',');
                         }
                         out.extend_from_slice(self.json_keys[j].as_bytes());
-                        write_value(a, r, out, true);
+                        write_value(a, formatters[j].as_ref(), r, out, true);
                     }
                     out.push(b'}');
                     if self.format == Format::Ndjson {
@@ -695,7 +707,13 @@ fn csv_field(text: &str) -> String {
 }
 
 /// Writes one value: JSON (`null`, number, string) or CSV (empty, number, quoted if needed).
-fn write_value(array: &ArrayRef, row: usize, out: &mut Vec<u8>, json: bool) {
+fn write_value(
+    array: &ArrayRef,
+    formatter: Option<&arrow_cast::display::ArrayFormatter<'_>>,
+    row: usize,
+    out: &mut Vec<u8>,
+    json: bool,
+) {
     use std::io::Write;
     if array.is_null(row) {
         if json {
@@ -709,10 +727,14 @@ fn write_value(array: &ArrayRef, row: usize, out: &mut Vec<u8>, json: bool) {
         }
         DataType::Float64 => {
             let v = array.as_primitive::<Float64Type>().value(row);
-            if v.is_finite() {
+            if !v.is_finite() {
+                if json {
+                    out.extend_from_slice(b"null");
+                }
+            } else if let Some(f) = formatter {
+                let _ = write!(out, "{}", f.value(row));
+            } else {
                 let _ = write!(out, "{v}");
-            } else if json {
-                out.extend_from_slice(b"null");
             }
         }
         _ => {

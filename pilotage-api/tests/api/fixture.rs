@@ -111,37 +111,6 @@ pub fn table(def: &Definition, variant: i64) -> RecordBatch {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("a valid batch")
 }
 
-fn csv_text(batch: &RecordBatch) -> String {
-    let schema = batch.schema();
-    let mut out: String = schema
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect::<Vec<_>>()
-        .join(",");
-    out.push_str("\r\n");
-    for r in 0..batch.num_rows() {
-        let cells: Vec<String> = batch
-            .columns()
-            .iter()
-            .map(|c| {
-                if c.is_null(r) {
-                    String::new()
-                } else if let Some(f) = c.as_any().downcast_ref::<Float64Array>() {
-                    f.value(r).to_string()
-                } else {
-                    arrow_cast::display::array_value_to_string(c, r).expect("displayable")
-                }
-            })
-            .collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
-use arrow_array::Array as _;
-
 /// Writes release `<vintage>-<variant hash>` under `root` and returns its version.
 pub fn write_release(root: &Path, variant: i64) -> String {
     let def = definition();
@@ -174,7 +143,7 @@ pub fn write_release(root: &Path, variant: i64) -> String {
         (
             format!("{id}.csv"),
             "text/csv",
-            csv_text(&batch).into_bytes(),
+            pilotage_core::release::files::csv_bytes(&batch).expect("release csv"),
         ),
         (
             format!("{id}.definition.json"),
