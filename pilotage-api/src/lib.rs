@@ -4,7 +4,9 @@
 //!
 //! - [`storage`]: the private store of pseudonymized sources (diesel: SQLite or PostgreSQL).
 //! - [`ingest`]: validating source extracts and loading them into the store in one transaction.
+//! - [`server`]: the open-data HTTP API (`pilotage serve`).
 
 pub mod cli;
 pub mod ingest;
+pub mod server;
 pub mod storage;

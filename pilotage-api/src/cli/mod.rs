@@ -7,6 +7,7 @@ mod demo;
 mod generate;
 mod ingest;
 mod progress;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,8 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     /// Run the whole pipeline on small seeded data: the first command to try.
     Demo(demo::DemoArgs),
+    /// Serve the releases over HTTP: the open-data API.
+    Serve(serve::ServeArgs),
 }
 
 /// Parses the command line and runs the chosen command; returns the process exit code.
@@ -42,6 +45,7 @@ pub fn run() -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

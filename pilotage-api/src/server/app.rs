@@ -1,0 +1,214 @@
+//! The route table (the one place handlers are registered, so the OpenAPI document lists
+//! exactly what is served), the middleware stack, and the OpenAPI document itself.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Compress, Next, from_fn};
+use actix_web::{App, web};
+use futures_util::FutureExt;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::AppState;
+use super::problem::{self, Problem};
+use super::ratelimit;
+use super::routes;
+
+/// Description and tags of the document; the paths come from the route table.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "pilotage open-data API",
+        description = "Anonymized indicators of France's inclusion-in-employment programmes (IAE): datasets, their rows in JSON, CSV, NDJSON or Parquet, the release files and their manifests, the DCAT catalog and the territories referential. Errors are RFC 9457 problem details naming the parameter at fault. Every answer carries the IETF RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset headers (health, readiness and metrics excepted); an API key in X-API-Key gives a higher quota. Every GET route also answers HEAD.",
+        license(name = "MIT"),
+    ),
+    tags(
+        (name = "datasets", description = "Datasets: their description, Table Schema and rows."),
+        (name = "releases", description = "Published releases: manifests, files and the DCAT catalog."),
+        (name = "territories", description = "The official territories referential."),
+        (name = "operations", description = "Health, readiness and metrics."),
+    ),
+    components(schemas(Problem))
+)]
+pub struct ApiDoc;
+
+/// The route table: every handler, registered once, so that serving and documenting agree.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(routes::list_datasets)
+        .service(routes::get_dataset)
+        .service(routes::get_schema)
+        .service(routes::get_data)
+        .service(routes::list_releases)
+        .service(routes::get_release)
+        .service(routes::get_release_file)
+        .service(routes::catalog)
+        .service(routes::territories)
+        .service(routes::healthz)
+        .service(routes::readyz)
+        .service(routes::metrics);
+}
+
+/// The OpenAPI document of the API, as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    api
+}
+
+/// The OpenAPI document as pretty JSON with a final newline, as committed in `openapi/`.
+pub fn openapi_json() -> String {
+    let mut text = openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Builds the application around `state`: routes, `/openapi.json`, `/docs/`, problem answers
+/// for unreadable paths and queries and for unknown routes, compression, rate limiting, and
+/// the outer layer that logs, measures and catches panics.
+pub fn build(
+    state: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .app_data(state)
+        .app_data(web::QueryConfig::default().error_handler(|e, _| problem::query_error(e).into()))
+        .app_data(web::PathConfig::default().error_handler(|e, _| problem::path_error(e).into()))
+        .configure(routes)
+        .split_for_parts();
+    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .service(web::redirect("/docs", "/docs/"))
+        .default_service(web::to(routes::not_found))
+        .wrap(Compress::default())
+        .wrap(from_fn(ratelimit::rate_limit))
+        .wrap(from_fn(observe))
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// Outer middleware: answers HEAD as GET without a body, gives each request an id (`X-Request-Id`), logs it, records metrics, and
+/// turns a handler panic into a logged 500 problem carrying the id.
+pub async fn observe(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let id = format!("{:x}", REQUEST_IDS.fetch_add(1, Ordering::Relaxed));
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let method = req.method().to_string();
+    // HEAD is GET without the body: the HTTP codec drops the body and keeps the headers.
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    let path = req.path().to_owned();
+    let record = |route: &str, status: u16| {
+        let elapsed = started.elapsed();
+        if let Some(s) = &state {
+            s.metrics
+                .observe(route, &method, status, elapsed.as_secs_f64());
+        }
+        let micros = elapsed.as_micros() as u64;
+        if status >= 400 {
+            tracing::info!(request_id = %id, %method, %path, status, micros, "request");
+        } else {
+            tracing::debug!(request_id = %id, %method, %path, status, micros, "request");
+        }
+    };
+    let mut res = match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+        Ok(Ok(res)) => res,
+        Ok(Err(err)) => {
+            record("unmatched", err.as_response_error().status_code().as_u16());
+            return Err(err);
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(request_id = %id, %method, %path, panic = %message, "handler panicked");
+            if let Some(s) = &state {
+                s.metrics.panicked();
+            }
+            record("unmatched", 500);
+            // The error becomes the answer: a 500 problem naming the request id.
+            return Err(Problem::internal(&id).into());
+        }
+    };
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&id) {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            v,
+        );
+    }
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    record(&route, res.status().as_u16());
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test as atest;
+    use actix_web::{App, HttpResponse, web};
+
+    use super::*;
+
+    async fn boom() -> HttpResponse {
+        panic!("boom")
+    }
+
+    #[actix_web::test]
+    async fn a_panic_becomes_a_500_problem_with_the_request_id() {
+        let app = atest::init_service(
+            App::new()
+                .route("/boom", web::get().to(boom))
+                .route("/ok", web::get().to(HttpResponse::Ok))
+                .wrap(from_fn(observe)),
+        )
+        .await;
+        // The middleware answers with the error; the HTTP layer renders it as the response.
+        let req = atest::TestRequest::get().uri("/boom").to_request();
+        let Err(err) = atest::try_call_service(&app, req).await else {
+            panic!("a panic must not pass as a success");
+        };
+        let res = err.error_response();
+        assert_eq!(res.status(), 500);
+        let bytes = actix_web::body::to_bytes(res.into_body())
+            .await
+            .unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        assert_eq!(body["type"], "urn:pilotage:problem:internal");
+        assert!(body["request_id"].as_str().is_some_and(|s| !s.is_empty()));
+        // The worker keeps serving.
+        let res =
+            atest::call_service(&app, atest::TestRequest::get().uri("/ok").to_request()).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers().contains_key("x-request-id"));
+    }
+
+    #[test]
+    fn the_document_lists_every_route_of_the_table() {
+        let api = openapi();
+        assert_eq!(api.paths.paths.len(), 12);
+    }
+}

@@ -1,0 +1,174 @@
+//! A small Prometheus registry: requests by route and status, latency histogram by route,
+//! rate-limited answers, caught panics, cache hits and size, and the current release.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 10] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
+];
+
+#[derive(Debug, Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// Counters of one server.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    latency: Mutex<BTreeMap<String, Histogram>>,
+    rate_limited: AtomicU64,
+    panics: AtomicU64,
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+}
+
+impl Metrics {
+    /// Records one answer: route pattern, method, status and duration in seconds.
+    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        *self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((route.to_owned(), method.to_owned(), status))
+            .or_default() += 1;
+        let mut latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
+        let h = latency.entry(route.to_owned()).or_default();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                h.counts[i] += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += seconds;
+    }
+
+    /// Counts one 429 answer.
+    pub fn rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one caught panic.
+    pub fn panicked(&self) {
+        self.panics.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one cache lookup.
+    pub fn cache_lookup(&self, hit: bool) {
+        let c = if hit {
+            &self.cache_hits
+        } else {
+            &self.cache_misses
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition (format 0.0.4).
+    pub fn render(&self, release: Option<&str>, cache: Option<(u64, u64)>) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP pilotage_http_requests_total Answers by route, method and status.\n");
+        out.push_str("# TYPE pilotage_http_requests_total counter\n");
+        for ((route, method, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "pilotage_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
+                escape(route)
+            );
+        }
+        out.push_str("# HELP pilotage_http_request_duration_seconds Time to answer, by route.\n");
+        out.push_str("# TYPE pilotage_http_request_duration_seconds histogram\n");
+        for (route, h) in self
+            .latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let route = escape(route);
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "pilotage_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}",
+                    h.counts[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "pilotage_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "pilotage_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "pilotage_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count
+            );
+        }
+        for (name, help, value) in [
+            (
+                "pilotage_rate_limited_total",
+                "Answers refused with 429.",
+                &self.rate_limited,
+            ),
+            (
+                "pilotage_panics_total",
+                "Handler panics caught and answered with 500.",
+                &self.panics,
+            ),
+            (
+                "pilotage_cache_hits_total",
+                "Data answers served from the cache.",
+                &self.cache_hits,
+            ),
+            (
+                "pilotage_cache_misses_total",
+                "Data answers encoded afresh.",
+                &self.cache_misses,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
+        }
+        if let Some((bytes, entries)) = cache {
+            let _ = writeln!(
+                out,
+                "# HELP pilotage_cache_bytes Bytes held by the answer cache.\n# TYPE pilotage_cache_bytes gauge\npilotage_cache_bytes {bytes}"
+            );
+            let _ = writeln!(
+                out,
+                "# HELP pilotage_cache_entries Answers held by the cache.\n# TYPE pilotage_cache_entries gauge\npilotage_cache_entries {entries}"
+            );
+        }
+        if let Some(v) = release {
+            let _ = writeln!(
+                out,
+                "# HELP pilotage_release_info The release served as current.\n# TYPE pilotage_release_info gauge\npilotage_release_info{{version=\"{}\"}} 1",
+                escape(v)
+            );
+        }
+        out
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

@@ -1,0 +1,527 @@
+//! Releases on disk, loaded once and switched without restart.
+//!
+//! [`Releases`] watches a releases directory (DESIGN.md §6). The release that `current` points
+//! to is loaded eagerly: each dataset's Parquet file is read into Arrow once and indexed for
+//! filtering ([`Dataset`]). A watcher thread reads the `current` link every poll interval; when
+//! its target changes it loads the new release off the request path, then swaps one `Arc`, so
+//! in-flight requests finish on the release they started with. Older releases are loaded on
+//! demand (`release=`) and only a few are kept in memory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader};
+use arrow_schema::{DataType, Field, Schema};
+use bytes::Bytes;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use pilotage_core::dataset::Definition;
+use pilotage_core::release::{
+    CATALOG_FILE, CURRENT, LEVEL_SUFFIX, MANIFEST_FILE, Manifest, STATUS_SUFFIX,
+};
+
+/// Most older (non-current) releases kept loaded at once; others are read again on demand.
+const MAX_OLDER_LOADED: usize = 2;
+
+/// A release that cannot be loaded, naming the file and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// A file could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file does not hold what the release layout says.
+    #[error("{}: {reason}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No release has this version.
+    #[error("no release has the version {0:?}")]
+    NotFound(String),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReleaseError + '_ {
+    move |source| ReleaseError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn invalid(path: &Path, reason: impl Into<String>) -> ReleaseError {
+    ReleaseError::Invalid {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// What every route needs about a release without loading its data: its folder and manifest.
+#[derive(Debug)]
+pub struct ReleaseMeta {
+    /// Release version (folder name).
+    pub version: String,
+    /// The release folder.
+    pub dir: PathBuf,
+    /// The parsed manifest.
+    pub manifest: Manifest,
+    /// `manifest.json` as written, served byte for byte.
+    pub manifest_bytes: Bytes,
+    /// Modification time of `manifest.json`, for `Last-Modified`.
+    pub modified: SystemTime,
+}
+
+impl ReleaseMeta {
+    /// Reads the manifest of the release folder `dir`; its version must be the folder's name.
+    pub fn read(dir: &Path) -> Result<ReleaseMeta, ReleaseError> {
+        let path = dir.join(MANIFEST_FILE);
+        let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+        let modified = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map_err(io_err(&path))?;
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|e| invalid(&path, e.to_string()))?;
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if manifest.version != name {
+            return Err(invalid(
+                &path,
+                format!(
+                    "version {:?} differs from the folder name {name:?}",
+                    manifest.version
+                ),
+            ));
+        }
+        Ok(ReleaseMeta {
+            version: manifest.version.clone(),
+            dir: dir.to_owned(),
+            manifest,
+            manifest_bytes: Bytes::from(bytes),
+            modified,
+        })
+    }
+
+    /// True if `name` is a file of this release (listed in the manifest, or the manifest).
+    pub fn has_file(&self, name: &str) -> bool {
+        name == MANIFEST_FILE || self.manifest.files.iter().any(|f| f.name == name)
+    }
+}
+
+/// A loaded release: its manifest, its catalog and every dataset's table.
+#[derive(Debug)]
+pub struct Release {
+    /// Folder and manifest.
+    pub meta: Arc<ReleaseMeta>,
+    /// `catalog.jsonld`, served byte for byte.
+    pub catalog: Bytes,
+    /// The datasets, by id.
+    pub datasets: BTreeMap<String, Arc<Dataset>>,
+}
+
+impl Release {
+    /// Loads the release folder `dir`: manifest, catalog, every dataset's definition, schema
+    /// and Parquet table.
+    pub fn load(dir: &Path) -> Result<Release, ReleaseError> {
+        let meta = Arc::new(ReleaseMeta::read(dir)?);
+        let catalog_path = dir.join(CATALOG_FILE);
+        let catalog = Bytes::from(std::fs::read(&catalog_path).map_err(io_err(&catalog_path))?);
+        let mut datasets = BTreeMap::new();
+        for entry in &meta.manifest.datasets {
+            let ds = Dataset::load(dir, &entry.id)?;
+            datasets.insert(entry.id.clone(), Arc::new(ds));
+        }
+        Ok(Release {
+            meta,
+            catalog,
+            datasets,
+        })
+    }
+
+    /// The release version.
+    pub fn version(&self) -> &str {
+        &self.meta.version
+    }
+}
+
+/// Index of one code column (a dimension or its level): distinct codes, each row's code as a
+/// number, and the rows of each code, so that filters touch only the rows they select.
+#[derive(Debug)]
+pub struct CodeColumn {
+    /// Column name (`territoire`, `territoire_niveau`).
+    pub name: String,
+    /// Position of the column in the table.
+    pub index: usize,
+    /// Distinct codes in byte order; a key is a position in this list.
+    pub codes: Vec<String>,
+    /// Each row's key.
+    pub keys: Vec<u32>,
+    /// Rows of each key, ascending.
+    pub postings: Vec<Vec<u32>>,
+}
+
+impl CodeColumn {
+    fn build(name: &str, index: usize, array: &ArrayRef) -> CodeColumn {
+        let strings = array.as_string::<i32>();
+        let mut codes: Vec<String> = (0..strings.len())
+            .map(|i| {
+                if strings.is_null(i) {
+                    String::new()
+                } else {
+                    strings.value(i).to_owned()
+                }
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        codes.shrink_to_fit();
+        let mut postings = vec![Vec::new(); codes.len()];
+        let mut keys = Vec::with_capacity(strings.len());
+        for i in 0..strings.len() {
+            let value = if strings.is_null(i) {
+                ""
+            } else {
+                strings.value(i)
+            };
+            let key = codes
+                .binary_search_by(|c| c.as_str().cmp(value))
+                .unwrap_or(0);
+            keys.push(key as u32);
+            postings[key].push(i as u32);
+        }
+        CodeColumn {
+            name: name.to_owned(),
+            index,
+            codes,
+            keys,
+            postings,
+        }
+    }
+
+    /// The key of `code`, if some row has it.
+    pub fn key(&self, code: &str) -> Option<u32> {
+        self.codes
+            .binary_search_by(|c| c.as_str().cmp(code))
+            .ok()
+            .map(|k| k as u32)
+    }
+}
+
+/// One dataset of a release, in memory: its definition, its table and its code indexes.
+#[derive(Debug)]
+pub struct Dataset {
+    /// The definition (`<id>.definition.json`).
+    pub definition: Definition,
+    /// The whole table; strings as `Utf8`, integers as `Int64`, decimals as `Float64`.
+    pub table: RecordBatch,
+    /// Indexes of the code columns: every dimension and its level column, in table order.
+    pub code_columns: Vec<CodeColumn>,
+    /// `<id>.schema.json` as written (Frictionless Table Schema).
+    pub schema_json: Bytes,
+}
+
+impl Dataset {
+    /// Loads dataset `id` from the release folder `dir`.
+    pub fn load(dir: &Path, id: &str) -> Result<Dataset, ReleaseError> {
+        let def_path = dir.join(format!("{id}.definition.json"));
+        let def_bytes = std::fs::read(&def_path).map_err(io_err(&def_path))?;
+        let definition: Definition =
+            serde_json::from_slice(&def_bytes).map_err(|e| invalid(&def_path, e.to_string()))?;
+        if definition.id != id {
+            return Err(invalid(
+                &def_path,
+                format!("id {:?} differs from {id:?}", definition.id),
+            ));
+        }
+        let schema_path = dir.join(format!("{id}.schema.json"));
+        let schema_json = Bytes::from(std::fs::read(&schema_path).map_err(io_err(&schema_path))?);
+        let table = read_parquet(&dir.join(format!("{id}.parquet")))?;
+        let parquet_path = dir.join(format!("{id}.parquet"));
+        let mut code_columns = Vec::new();
+        for dim in &definition.dimensions {
+            for name in [dim.id.clone(), format!("{}{LEVEL_SUFFIX}", dim.id)] {
+                let index = table
+                    .schema()
+                    .index_of(&name)
+                    .map_err(|_| invalid(&parquet_path, format!("no column `{name}`")))?;
+                let column = table.column(index);
+                if column.data_type() != &DataType::Utf8 {
+                    return Err(invalid(
+                        &parquet_path,
+                        format!("column `{name}` is not text"),
+                    ));
+                }
+                code_columns.push(CodeColumn::build(&name, index, column));
+            }
+        }
+        for m in &definition.measures {
+            for name in [m.id.clone(), format!("{}{STATUS_SUFFIX}", m.id)] {
+                if table.schema().index_of(&name).is_err() {
+                    return Err(invalid(&parquet_path, format!("no column `{name}`")));
+                }
+            }
+        }
+        Ok(Dataset {
+            definition,
+            table,
+            code_columns,
+            schema_json,
+        })
+    }
+
+    /// The dataset id.
+    pub fn id(&self) -> &str {
+        &self.definition.id
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.table.num_rows()
+    }
+
+    /// The index of code column `name` (a dimension or a level column).
+    pub fn code_column(&self, name: &str) -> Option<&CodeColumn> {
+        self.code_columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// Reads a whole Parquet file into one batch, normalizing column types to the three the
+/// encoders handle: `Utf8`, `Int64`, `Float64`.
+fn read_parquet(path: &Path) -> Result<RecordBatch, ReleaseError> {
+    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| invalid(path, e.to_string()))?;
+    let schema = reader.schema();
+    let mut batches = Vec::new();
+    for batch in reader {
+        batches.push(batch.map_err(|e| invalid(path, e.to_string()))?);
+    }
+    let table = arrow_select::concat::concat_batches(&schema, &batches)
+        .map_err(|e| invalid(path, e.to_string()))?;
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (field, column) in schema.fields().iter().zip(table.columns()) {
+        let target = match column.data_type() {
+            DataType::Utf8 | DataType::Int64 | DataType::Float64 => None,
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64 => Some(DataType::Int64),
+            DataType::Float16 | DataType::Float32 | DataType::Decimal128(_, _) => {
+                Some(DataType::Float64)
+            }
+            _ => Some(DataType::Utf8),
+        };
+        let column = match &target {
+            Some(t) => arrow_cast::cast(column, t)
+                .map_err(|e| invalid(path, format!("column `{}`: {e}", field.name())))?,
+            None => column.clone(),
+        };
+        fields.push(Field::new(field.name(), column.data_type().clone(), true));
+        columns.push(column);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .map_err(|e| invalid(path, e.to_string()))
+}
+
+/// A releases directory: the current release, older ones on demand, and a watcher of
+/// `current`.
+#[derive(Debug)]
+pub struct Releases {
+    root: PathBuf,
+    current: RwLock<Option<Arc<Release>>>,
+    older: Mutex<Vec<Arc<Release>>>,
+    metas: Mutex<BTreeMap<String, Arc<ReleaseMeta>>>,
+    stop: AtomicBool,
+}
+
+impl Releases {
+    /// Opens the releases directory `root` and loads its current release, if any. A missing or
+    /// broken `current` is logged and leaves the server not ready, not stopped.
+    pub fn open(root: &Path) -> Arc<Releases> {
+        let releases = Arc::new(Releases {
+            root: root.to_owned(),
+            current: RwLock::new(None),
+            older: Mutex::new(Vec::new()),
+            metas: Mutex::new(BTreeMap::new()),
+            stop: AtomicBool::new(false),
+        });
+        if let Err(err) = releases.refresh() {
+            tracing::warn!(error = %err, "no current release loaded");
+        }
+        releases
+    }
+
+    /// The releases directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The version `current` points to on disk now.
+    pub fn current_target(&self) -> Result<String, ReleaseError> {
+        let link = self.root.join(CURRENT);
+        let target = std::fs::read_link(&link).map_err(io_err(&link))?;
+        target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+            .ok_or_else(|| invalid(&link, "the link has no target folder name"))
+    }
+
+    /// Reads the `current` link and, when it points elsewhere than the loaded release, loads
+    /// the new one and switches to it. Returns true when it switched.
+    pub fn refresh(&self) -> Result<bool, ReleaseError> {
+        let target = self.current_target()?;
+        if self.current().is_some_and(|r| r.version() == target) {
+            return Ok(false);
+        }
+        let started = std::time::Instant::now();
+        let release = Arc::new(Release::load(&self.root.join(&target))?);
+        tracing::info!(
+            version = %target,
+            datasets = release.datasets.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "current release loaded"
+        );
+        let previous = {
+            let mut guard = self.current.write().unwrap_or_else(|e| e.into_inner());
+            guard.replace(release)
+        };
+        if let Some(previous) = previous {
+            self.keep_older(previous);
+        }
+        Ok(true)
+    }
+
+    /// The current release, if one is loaded.
+    pub fn current(&self) -> Option<Arc<Release>> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The loaded release `version`: the current one, an older one kept in memory, or read
+    /// from disk now.
+    pub fn get(&self, version: &str) -> Result<Arc<Release>, ReleaseError> {
+        if let Some(current) = self.current().filter(|r| r.version() == version) {
+            return Ok(current);
+        }
+        {
+            let older = self.older.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(r) = older.iter().find(|r| r.version() == version) {
+                return Ok(r.clone());
+            }
+        }
+        let dir = self.release_dir(version)?;
+        let release = Arc::new(Release::load(&dir)?);
+        self.keep_older(release.clone());
+        Ok(release)
+    }
+
+    fn keep_older(&self, release: Arc<Release>) {
+        let mut older = self.older.lock().unwrap_or_else(|e| e.into_inner());
+        older.retain(|r| r.version() != release.version());
+        older.push(release);
+        while older.len() > MAX_OLDER_LOADED {
+            older.remove(0);
+        }
+    }
+
+    /// The folder of release `version`, checking the name cannot leave the releases directory.
+    fn release_dir(&self, version: &str) -> Result<PathBuf, ReleaseError> {
+        let plain = !version.is_empty()
+            && version != CURRENT
+            && !version.starts_with('.')
+            && version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        let dir = self.root.join(version);
+        if !plain || !dir.join(MANIFEST_FILE).is_file() {
+            return Err(ReleaseError::NotFound(version.to_owned()));
+        }
+        Ok(dir)
+    }
+
+    /// Folder and manifest of release `version` (`current` resolves the link), without
+    /// loading its data.
+    pub fn meta(&self, version: &str) -> Result<Arc<ReleaseMeta>, ReleaseError> {
+        if version == CURRENT {
+            return match self.current() {
+                Some(r) => Ok(r.meta.clone()),
+                None => Err(ReleaseError::NotFound(CURRENT.to_owned())),
+            };
+        }
+        if let Some(m) = self
+            .metas
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(version)
+        {
+            return Ok(m.clone());
+        }
+        let dir = self.release_dir(version)?;
+        let meta = Arc::new(ReleaseMeta::read(&dir)?);
+        self.metas
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(version.to_owned(), meta.clone());
+        Ok(meta)
+    }
+
+    /// Versions of every release folder (those holding a manifest), in name order.
+    pub fn versions(&self) -> Result<Vec<String>, ReleaseError> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.root).map_err(io_err(&self.root))? {
+            let entry = entry.map_err(io_err(&self.root))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == CURRENT || name.starts_with('.') {
+                continue;
+            }
+            if entry.path().join(MANIFEST_FILE).is_file() {
+                out.push(name);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Starts the thread that follows `current` every `interval`; it ends after [`Releases::stop`].
+    pub fn watch(self: &Arc<Self>, interval: Duration) -> std::io::Result<()> {
+        let me = Arc::clone(self);
+        std::thread::Builder::new()
+            .name("pilotage-releases".into())
+            .spawn(move || {
+                let mut last_error = String::new();
+                while !me.stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(interval);
+                    match me.refresh() {
+                        Ok(_) => last_error.clear(),
+                        Err(err) => {
+                            let text = err.to_string();
+                            if text != last_error {
+                                tracing::error!(error = %text, "cannot switch to the current release");
+                                last_error = text;
+                            }
+                        }
+                    }
+                }
+            })
+            .map(|_| ())
+    }
+
+    /// Stops the watcher thread at its next tick.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,1107 @@
+//! The handlers, each documented for the OpenAPI document (utoipa reads the doc comment's
+//! first line as the summary and the rest as the description).
+
+use std::sync::{Arc, OnceLock};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use bytes::Bytes;
+use pilotage_core::dataset::DimensionType;
+use pilotage_core::release::{MANIFEST_FILE, MEDIA_JSON, MEDIA_JSONLD};
+use pilotage_core::territory::Referential;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::cache::Encoded;
+use super::data::{self, Format};
+use super::files::{self, FileSpec, IMMUTABLE, REVALIDATE};
+use super::problem::Problem;
+use super::releases::{Dataset, Release, ReleaseError};
+
+/// Header naming the release an answer comes from.
+pub const RELEASE_HEADER: &str = "pilotage-release";
+
+/// `release=` on catalog routes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReleaseParam {
+    /// Version of the release to read (default: the current release), e.g.
+    /// `2025-12-31-3fa2c1d09b7e`; older releases stay readable.
+    pub release: Option<String>,
+}
+
+/// The parameters of a data query (any other parameter filters a dimension).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct DataParams {
+    /// Encoding of the answer: `json` (default), `csv`, `ndjson` or `parquet`; overrides `Accept`.
+    #[param(example = "csv")]
+    format: Option<String>,
+    /// Measures to return, comma-separated (default: all); each comes with its `_statut` column.
+    #[param(example = "recues,acceptees")]
+    measures: Option<String>,
+    /// Sort keys, comma-separated column names, `-` for descending (default: release order,
+    /// that is dimension members in publication order). Nulls sort last.
+    #[param(example = "-recues,territoire")]
+    sort: Option<String>,
+    /// Rows per page (default: every row, streamed). With a limit, the `Link` header gives the
+    /// next page.
+    #[param(minimum = 1, example = 100)]
+    limit: Option<u64>,
+    /// Opaque cursor of the next page, from the `Link: <…>; rel="next"` header of the previous one.
+    cursor: Option<String>,
+    /// Version of the release to query (default: the current one, or the cursor's).
+    release: Option<String>,
+}
+
+/// `level=` of the territories route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TerritoryParams {
+    /// Level of the territories listed: `region`, `departement`, `commune` or `epci`.
+    #[param(example = "region")]
+    pub level: Option<String>,
+}
+
+/// Links of a dataset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetLinks {
+    /// This dataset's page.
+    #[serde(rename = "self")]
+    pub self_: String,
+    /// Its Table Schema.
+    pub schema: String,
+    /// Its data query.
+    pub data: String,
+}
+
+/// A dataset in the list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetSummary {
+    /// Dataset id.
+    #[schema(example = "candidatures")]
+    pub id: String,
+    /// Version of its definition.
+    #[schema(example = "1.0.0")]
+    pub version: String,
+    /// Title in French.
+    pub title: String,
+    /// Title in English.
+    pub title_en: String,
+    /// Number of rows.
+    pub rows: u64,
+    /// Links.
+    pub links: DatasetLinks,
+}
+
+/// The list of datasets of a release.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetList {
+    /// Release version.
+    pub release: String,
+    /// The datasets, by id.
+    pub datasets: Vec<DatasetSummary>,
+}
+
+/// One member of a dimension.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberInfo {
+    /// Code, as in the data and in filters.
+    #[schema(example = "REG-84")]
+    pub code: String,
+    /// Level of the member (the `<dim>_niveau` column).
+    #[schema(example = "region")]
+    pub level: String,
+    /// Label in French.
+    #[schema(example = "Auvergne-Rhône-Alpes")]
+    pub label: String,
+}
+
+/// One dimension of a dataset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DimensionInfo {
+    /// Column name, also the filter parameter.
+    pub id: String,
+    /// `territory`, `period` or `categorical`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Label in French.
+    pub label: String,
+    /// What it describes, in French.
+    pub description: String,
+    /// Levels, coarsest first.
+    pub levels: Vec<String>,
+    /// Members present in the data, in code order.
+    pub members: Vec<MemberInfo>,
+}
+
+/// One measure of a dataset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeasureInfo {
+    /// Column name.
+    pub id: String,
+    /// Kind (`persons`, `events`, `magnitude`, `rate`, `difference`, `median`).
+    pub kind: String,
+    /// Label in French.
+    pub label: String,
+    /// Exact definition in French.
+    pub definition: String,
+    /// Unit as published.
+    pub unit: String,
+    /// Decimals kept, when not an integer count.
+    pub decimals: Option<u32>,
+}
+
+/// A file of the release, with its URL.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileLink {
+    /// File name.
+    pub name: String,
+    /// Media type.
+    pub media_type: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+    /// Versioned (immutable) URL.
+    pub url: String,
+}
+
+/// Everything about one dataset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DatasetDetail {
+    /// Dataset id.
+    pub id: String,
+    /// Version of its definition.
+    pub version: String,
+    /// Title in French.
+    pub title: String,
+    /// Description in French.
+    pub description: String,
+    /// Licence of the data.
+    #[schema(example = "Licence Ouverte 2.0")]
+    pub license: String,
+    /// Update frequency in French.
+    pub frequency: String,
+    /// Release the answer comes from.
+    pub release: String,
+    /// Number of rows.
+    pub rows: u64,
+    /// Methodology, in French and English (what is counted, period, filters, rounding, limits).
+    pub methodology: serde_json::Value,
+    /// Dimensions, with their members.
+    pub dimensions: Vec<DimensionInfo>,
+    /// Measures, with their units.
+    pub measures: Vec<MeasureInfo>,
+    /// The dataset's release files.
+    pub files: Vec<FileLink>,
+    /// Links.
+    pub links: DatasetLinks,
+}
+
+/// A release in the list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReleaseSummary {
+    /// Version.
+    pub version: String,
+    /// Date the release describes (source vintage).
+    pub created: String,
+    /// True for the release `current` points to.
+    pub current: bool,
+    /// URL of its manifest.
+    pub manifest: String,
+}
+
+/// The releases on this server.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReleaseList {
+    /// Version of the current release, if one is loaded.
+    pub current: Option<String>,
+    /// Every release, oldest first.
+    pub releases: Vec<ReleaseSummary>,
+}
+
+/// A territory of the official referential.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Territory {
+    /// INSEE code (SIREN for an EPCI).
+    #[schema(example = "84")]
+    pub code: String,
+    /// Official name.
+    #[schema(example = "Auvergne-Rhône-Alpes")]
+    pub name: String,
+    /// Code of the région (départements and communes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Code of the département (communes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departement: Option<String>,
+    /// SIREN of the EPCI (communes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epci: Option<String>,
+    /// Population (persons), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub population: Option<u64>,
+}
+
+/// Health of the process.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `not ready` when no release is loaded.
+    #[schema(example = "ok")]
+    pub status: String,
+    /// Version of the current release, if one is loaded.
+    pub release: Option<String>,
+}
+
+fn release_problem(err: ReleaseError, state: &AppState) -> Problem {
+    match err {
+        ReleaseError::NotFound(v) => {
+            let versions = state.releases.versions().unwrap_or_default();
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "unknown-release",
+                "Unknown release",
+                format!("no release has the version {v:?}"),
+            )
+            .param("release")
+            .hint_values("releases", versions.iter().map(String::as_str))
+        }
+        other => {
+            tracing::error!(error = %other, "release unreadable");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "release-unavailable",
+                "Release unavailable",
+                "the release cannot be read now",
+            )
+        }
+    }
+}
+
+fn no_release() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no-release",
+        "No release",
+        "no current release is loaded yet",
+    )
+    .hint("publish a release with `pilotage publish`; see /readyz")
+}
+
+/// The release asked for (`release=`), else the current one.
+pub fn pick_release(state: &AppState, version: Option<&str>) -> Result<Arc<Release>, Problem> {
+    match version.filter(|v| *v != "current") {
+        Some(v) => state.releases.get(v).map_err(|e| release_problem(e, state)),
+        None => state.releases.current().ok_or_else(no_release),
+    }
+}
+
+fn pick_dataset(release: &Release, id: &str) -> Result<Arc<Dataset>, Problem> {
+    release
+        .datasets
+        .get(id)
+        .cloned()
+        .ok_or_else(|| Problem::unknown_dataset(id, release.datasets.keys().map(String::as_str)))
+}
+
+/// A JSON answer with a strong ETag (from the release and what identifies the answer), 304
+/// when the client has it.
+fn json_answer(
+    req: &HttpRequest,
+    release: &str,
+    parts: &[&str],
+    body: Bytes,
+    media: &'static str,
+) -> HttpResponse {
+    let mut all = vec![release];
+    all.extend_from_slice(parts);
+    let etag = format!("\"{}\"", data::short_hash(&all));
+    if files::none_match(req.headers(), &etag) {
+        return files::not_modified(&etag, REVALIDATE);
+    }
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, media))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, REVALIDATE))
+        .insert_header((RELEASE_HEADER, release.to_owned()))
+        .body(body)
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<Bytes, Problem> {
+    serde_json::to_vec(value).map(Bytes::from).map_err(|e| {
+        tracing::error!(error = %e, "cannot encode an answer");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the answer cannot be encoded",
+        )
+    })
+}
+
+fn links(id: &str) -> DatasetLinks {
+    DatasetLinks {
+        self_: format!("/v1/datasets/{id}"),
+        schema: format!("/v1/datasets/{id}/schema"),
+        data: format!("/v1/datasets/{id}/data"),
+    }
+}
+
+/// Liveness probe.
+///
+/// Answers 200 as long as the process serves requests, whether or not a release is loaded.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "The process is alive.", body = Health)))]
+#[get("/healthz")]
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+        release: state.releases.current().map(|r| r.version().to_owned()),
+    })
+}
+
+/// Readiness probe.
+///
+/// Answers 200 once a current release is loaded, 503 before (no release published yet, or the
+/// `current` link is broken).
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, description = "A release is loaded: requests can be served.", body = Health),
+    (status = 503, description = "No release is loaded yet.", body = Health)
+))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.releases.current() {
+        Some(r) => HttpResponse::Ok().json(Health {
+            status: "ok".into(),
+            release: Some(r.version().to_owned()),
+        }),
+        None => HttpResponse::ServiceUnavailable().json(Health {
+            status: "not ready".into(),
+            release: None,
+        }),
+    }
+}
+
+/// Prometheus metrics.
+///
+/// Answers by route and status, latency histograms, rate-limited answers, caught panics, cache
+/// hits, misses and size, and the current release, in the Prometheus text format.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Metrics in the Prometheus text format 0.0.4.", content_type = "text/plain; version=0.0.4", body = String)))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let release = state.releases.current();
+    let cache = state
+        .cache
+        .as_ref()
+        .map(|c| (c.weighted_size(), c.entry_count()));
+    let text = state
+        .metrics
+        .render(release.as_ref().map(|r| r.version()), cache);
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        ))
+        .body(text)
+}
+
+/// List the datasets.
+///
+/// Every dataset of the release (the current one unless `release=` names another), with its
+/// definition version, titles, row count and links to its page, schema and data.
+#[utoipa::path(tag = "datasets", params(ReleaseParam), responses(
+    (status = 200, description = "The datasets, by id.", body = DatasetList),
+    (status = 404, description = "Unknown release.", body = Problem, content_type = "application/problem+json")
+))]
+#[get("/v1/datasets")]
+pub async fn list_datasets(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<ReleaseParam>,
+) -> Result<HttpResponse, Problem> {
+    let release = pick_release(&state, q.release.as_deref())?;
+    let list = DatasetList {
+        release: release.version().to_owned(),
+        datasets: release
+            .datasets
+            .values()
+            .map(|d| DatasetSummary {
+                id: d.id().to_owned(),
+                version: d.definition.version.clone(),
+                title: d.definition.title.fr.clone(),
+                title_en: d.definition.title.en.clone(),
+                rows: d.rows() as u64,
+                links: links(d.id()),
+            })
+            .collect(),
+    };
+    Ok(json_answer(
+        &req,
+        release.version(),
+        &["datasets"],
+        to_json(&list)?,
+        MEDIA_JSON,
+    ))
+}
+
+fn member_label(dim: &pilotage_core::dataset::Dimension, code: &str) -> String {
+    let referential = Referential::official();
+    match dim.kind {
+        DimensionType::Territory => {
+            if code == "FR" {
+                "France".to_owned()
+            } else if let Some(r) = code
+                .strip_prefix("REG-")
+                .and_then(|c| referential.region(c))
+            {
+                r.name.clone()
+            } else if let Some(d) = code
+                .strip_prefix("DEP-")
+                .and_then(|c| referential.departement(c))
+            {
+                d.name.clone()
+            } else {
+                code.to_owned()
+            }
+        }
+        DimensionType::Period => code.to_owned(),
+        DimensionType::Categorical => {
+            if dim.total.as_deref() == Some(code) {
+                return "Total".to_owned();
+            }
+            dim.levels
+                .iter()
+                .flat_map(|l| l.members.iter())
+                .find(|m| m.code == code)
+                .map(|m| m.label.clone())
+                .unwrap_or_else(|| code.to_owned())
+        }
+    }
+}
+
+fn dataset_detail(release: &Release, ds: &Dataset) -> DatasetDetail {
+    let def = &ds.definition;
+    let mut dimensions = Vec::new();
+    for dim in &def.dimensions {
+        let col = ds.code_column(&dim.id);
+        let level_col = ds.code_column(&format!(
+            "{}{}",
+            dim.id,
+            pilotage_core::release::LEVEL_SUFFIX
+        ));
+        let mut members = Vec::new();
+        let mut levels: Vec<String> = Vec::new();
+        if let (Some(col), Some(level_col)) = (col, level_col) {
+            for (key, code) in col.codes.iter().enumerate() {
+                let level = col.postings[key]
+                    .first()
+                    .map(|r| level_col.codes[level_col.keys[*r as usize] as usize].clone())
+                    .unwrap_or_default();
+                members.push(MemberInfo {
+                    code: code.clone(),
+                    level,
+                    label: member_label(dim, code),
+                });
+            }
+        }
+        match dim.kind {
+            DimensionType::Territory => {
+                levels.extend(pilotage_core::dataset::TERRITORY_LEVELS.map(String::from))
+            }
+            DimensionType::Period => {
+                levels.extend(pilotage_core::dataset::PERIOD_LEVELS.map(String::from))
+            }
+            DimensionType::Categorical => {
+                if dim.total.is_some() {
+                    levels.push(pilotage_core::dataset::TOTAL_LEVEL.to_owned());
+                }
+                levels.extend(dim.levels.iter().map(|l| l.id.clone()));
+            }
+        }
+        dimensions.push(DimensionInfo {
+            id: dim.id.clone(),
+            kind: match dim.kind {
+                DimensionType::Territory => "territory",
+                DimensionType::Period => "period",
+                DimensionType::Categorical => "categorical",
+            }
+            .to_owned(),
+            label: dim.label.fr.clone(),
+            description: dim.description.fr.clone(),
+            levels,
+            members,
+        });
+    }
+    let version = release.version();
+    let files = release
+        .meta
+        .manifest
+        .files
+        .iter()
+        .filter(|f| pilotage_core::release::dataset_files(def.id.as_str()).contains(&f.name))
+        .map(|f| FileLink {
+            name: f.name.clone(),
+            media_type: f.media_type.clone(),
+            bytes: f.bytes,
+            sha256: f.sha256.clone(),
+            url: format!("/v1/releases/{version}/files/{}", f.name),
+        })
+        .collect();
+    DatasetDetail {
+        id: def.id.clone(),
+        version: def.version.clone(),
+        title: def.title.fr.clone(),
+        description: def.description.fr.clone(),
+        license: def.license.clone(),
+        frequency: def.frequency.fr.clone(),
+        release: version.to_owned(),
+        rows: ds.rows() as u64,
+        methodology: serde_json::to_value(&def.methodology).unwrap_or_default(),
+        dimensions,
+        measures: def
+            .measures
+            .iter()
+            .map(|m| MeasureInfo {
+                id: m.id.clone(),
+                kind: m.kind.code().to_owned(),
+                label: m.label.fr.clone(),
+                definition: m.definition.fr.clone(),
+                unit: m.unit.clone(),
+                decimals: m.decimals,
+            })
+            .collect(),
+        files,
+        links: links(&def.id),
+    }
+}
+
+/// Describe a dataset.
+///
+/// Its dimensions with the codes and labels present in the data (the codes the data query's
+/// filters accept), its measures with units, its methodology, licence, release and the links to
+/// its release files.
+#[utoipa::path(tag = "datasets", params(
+    ("id" = String, Path, description = "Dataset id, e.g. `candidatures`.", example = "candidatures"),
+    ReleaseParam
+), responses(
+    (status = 200, description = "The dataset.", body = DatasetDetail),
+    (status = 404, description = "Unknown dataset or release; the hint lists the valid ids.", body = Problem, content_type = "application/problem+json")
+))]
+#[get("/v1/datasets/{id}")]
+pub async fn get_dataset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<ReleaseParam>,
+) -> Result<HttpResponse, Problem> {
+    let release = pick_release(&state, q.release.as_deref())?;
+    let ds = pick_dataset(&release, &id)?;
+    let body = to_json(&dataset_detail(&release, &ds))?;
+    Ok(json_answer(
+        &req,
+        release.version(),
+        &["dataset", &id],
+        body,
+        MEDIA_JSON,
+    ))
+}
+
+/// A dataset's Table Schema.
+///
+/// The Frictionless Table Schema of the dataset's CSV and Parquet files, as published in the
+/// release (`<id>.schema.json`).
+#[utoipa::path(tag = "datasets", params(
+    ("id" = String, Path, description = "Dataset id, e.g. `candidatures`.", example = "candidatures"),
+    ReleaseParam
+), responses(
+    (status = 200, description = "The Table Schema.", body = serde_json::Value),
+    (status = 404, description = "Unknown dataset or release.", body = Problem, content_type = "application/problem+json")
+))]
+#[get("/v1/datasets/{id}/schema")]
+pub async fn get_schema(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<ReleaseParam>,
+) -> Result<HttpResponse, Problem> {
+    let release = pick_release(&state, q.release.as_deref())?;
+    let ds = pick_dataset(&release, &id)?;
+    Ok(json_answer(
+        &req,
+        release.version(),
+        &["schema", &id],
+        ds.schema_json.clone(),
+        MEDIA_JSON,
+    ))
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b',') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Query a dataset's rows.
+///
+/// Filters: any dimension (or its `<dim>_niveau` level column) as a parameter, with one code or
+/// a comma-separated list (`territoire=REG-84,REG-11`, `periode=2024`, `territoire_niveau=region`);
+/// a bare territory code naming exactly one member also works (`territoire=84`). Choose measures
+/// with `measures=`, order with `sort=`, page with `limit=` and the opaque `cursor` of the
+/// `Link: <…>; rel="next"` header. JSON by default; CSV, NDJSON and Parquet by `Accept` or
+/// `format=`. Without a limit every row is returned, large answers streamed. Answers carry a
+/// strong `ETag` (304 on `If-None-Match`) and the release they come from (`Pilotage-Release`).
+#[utoipa::path(tag = "datasets", params(
+    ("id" = String, Path, description = "Dataset id, e.g. `candidatures`.", example = "candidatures"),
+    DataParams,
+    ("filters" = Option<std::collections::BTreeMap<String, String>>, Query, style = Form, explode,
+     description = "Dimension filters: `<dimension>=<code>[,<code>…]` for any dimension or level column of the dataset (see its page for the codes).")
+), responses(
+    (status = 200, description = "The rows: JSON `{dataset, release, next, rows: [{column: value}]}`, CSV, NDJSON or Parquet.",
+     content((serde_json::Value = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (Vec<u8> = "application/vnd.apache.parquet")),
+     headers(("ETag" = String, description = "Strong entity tag of the answer."), ("Link" = String, description = "`<url>; rel=\"next\"` when another page follows."))),
+    (status = 304, description = "Not modified: the client's copy (If-None-Match) is current."),
+    (status = 400, description = "Unknown dimension, code, measure or sort column, bad limit or cursor; the problem names the parameter and lists valid values.", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "Unknown dataset or release.", body = Problem, content_type = "application/problem+json"),
+    (status = 406, description = "No available format matches `Accept` or `format=`.", body = Problem, content_type = "application/problem+json")
+))]
+#[get("/v1/datasets/{id}/data")]
+pub async fn get_data(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let pairs: Vec<(String, String)> =
+        web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .map_err(super::problem::query_error)?
+            .into_inner();
+    let param = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let format = data::negotiate(
+        param("format"),
+        req.headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    )?;
+    let asked_release = param("release");
+    let mut release = pick_release(&state, asked_release)?;
+    let mut ds = pick_dataset(&release, &id)?;
+    let (mut query, mut cursor) = data::parse_query(&ds, &pairs)?;
+    if let Some(c) = cursor.take() {
+        let (cursor_release, after) = data::decode_cursor(&c, &query.normalized)?;
+        if cursor_release != release.version() {
+            if asked_release.is_some() {
+                return Err(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad-cursor",
+                    "Invalid cursor",
+                    "the cursor belongs to another release than `release=`",
+                )
+                .param("cursor")
+                .hint("leave `release=` out to follow the cursor's release"));
+            }
+            // Keep paging on the release the first page came from.
+            release = pick_release(&state, Some(&cursor_release))?;
+            ds = pick_dataset(&release, &id)?;
+            (query, cursor) = data::parse_query(&ds, &pairs)?;
+            let _ = cursor;
+        }
+        query.after = Some(after);
+    }
+    let version = release.version().to_owned();
+    let identity = format!(
+        "{version}\n{id}\n{}\n{}\n{:?}\n{:?}\n{}",
+        query.normalized,
+        query.measures.join(","),
+        query.limit,
+        query.after,
+        format.name()
+    );
+    let etag = format!("\"{}\"", data::short_hash(&[&identity]));
+    if files::none_match(req.headers(), &etag) {
+        return Ok(files::not_modified(&etag, REVALIDATE));
+    }
+    if let Some(hit) = state.cache.as_ref().and_then(|c| c.get(&identity)) {
+        state.metrics.cache_lookup(true);
+        return Ok(encoded_answer(&hit, &version));
+    }
+    let selection = data::select(&ds, &query)?;
+    let next = selection.next_after.map(|after| {
+        let mut q: Vec<String> = pairs
+            .iter()
+            .filter(|(k, _)| k != "cursor")
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+            .collect();
+        q.push(format!(
+            "cursor={}",
+            data::encode_cursor(&version, after, &query.normalized)
+        ));
+        format!("/v1/datasets/{id}/data?{}", q.join("&"))
+    });
+    let columns = data::output_columns(&ds, &query.measures);
+    if format != Format::Parquet && selection.rows.len() > data::STREAM_ROWS {
+        let encoder = data::TextEncoder::new(ds.clone(), columns, format);
+        let stream = encoder.stream(Arc::new(selection.rows), &version, next.as_deref());
+        let mut builder = HttpResponse::Ok();
+        builder
+            .insert_header((header::CONTENT_TYPE, format.media_type()))
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, REVALIDATE))
+            .insert_header((RELEASE_HEADER, version.clone()))
+            .insert_header((header::VARY, "accept"));
+        if let Some(n) = &next {
+            builder.insert_header((header::LINK, format!("<{n}>; rel=\"next\"")));
+        }
+        return Ok(builder.streaming(stream));
+    }
+    let body = if format == Format::Parquet {
+        data::encode_parquet(&ds, &columns, &selection.rows).map_err(|e| {
+            tracing::error!(error = %e, "cannot encode Parquet");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "the answer cannot be encoded",
+            )
+        })?
+    } else {
+        data::TextEncoder::new(ds.clone(), columns, format).encode_all(
+            &selection.rows,
+            &version,
+            next.as_deref(),
+        )
+    };
+    let encoded = Arc::new(Encoded {
+        body,
+        media_type: format.media_type(),
+        etag,
+        next,
+    });
+    if let Some(cache) = &state.cache {
+        state.metrics.cache_lookup(false);
+        cache.insert(identity, encoded.clone());
+    }
+    Ok(encoded_answer(&encoded, &version))
+}
+
+fn encoded_answer(e: &Encoded, version: &str) -> HttpResponse {
+    let mut builder = HttpResponse::Ok();
+    builder
+        .insert_header((header::CONTENT_TYPE, e.media_type))
+        .insert_header((header::ETAG, e.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, REVALIDATE))
+        .insert_header((RELEASE_HEADER, version.to_owned()))
+        .insert_header((header::VARY, "accept"));
+    if let Some(n) = &e.next {
+        builder.insert_header((header::LINK, format!("<{n}>; rel=\"next\"")));
+    }
+    builder.body(e.body.clone())
+}
+
+/// List the releases.
+///
+/// Every release on this server, oldest first, with the one `current` points to. Older
+/// releases stay downloadable so that a study can cite its version.
+#[utoipa::path(tag = "releases", responses((status = 200, description = "The releases.", body = ReleaseList)))]
+#[get("/v1/releases")]
+pub async fn list_releases(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let current = state.releases.current().map(|r| r.version().to_owned());
+    let versions = state
+        .releases
+        .versions()
+        .map_err(|e| release_problem(e, &state))?;
+    let mut releases = Vec::new();
+    for v in versions {
+        let Ok(meta) = state.releases.meta(&v) else {
+            continue;
+        };
+        releases.push(ReleaseSummary {
+            current: current.as_deref() == Some(v.as_str()),
+            created: meta.manifest.created.clone(),
+            manifest: format!("/v1/releases/{v}"),
+            version: v,
+        });
+    }
+    let list = ReleaseList { current, releases };
+    let body = to_json(&list)?;
+    let names: Vec<&str> = list.releases.iter().map(|r| r.version.as_str()).collect();
+    let joined = names.join(",");
+    Ok(json_answer(
+        &req,
+        list.current.as_deref().unwrap_or(""),
+        &["releases", &joined],
+        body,
+        MEDIA_JSON,
+    ))
+}
+
+fn file_etag(sha256: &str) -> String {
+    format!("\"{}\"", &sha256[..sha256.len().min(32)])
+}
+
+/// A release's manifest.
+///
+/// The `manifest.json` of the release, byte for byte: version, date, source vintages,
+/// definitions' versions, files with sizes and SHA-256, row counts, information loss and audit.
+/// `current` names the current release (revalidate with the ETag); a version's manifest is
+/// immutable.
+#[utoipa::path(tag = "releases", params(
+    ("version" = String, Path, description = "Release version, or `current`.", example = "current")
+), responses(
+    (status = 200, description = "The manifest.", body = serde_json::Value),
+    (status = 304, description = "Not modified."),
+    (status = 404, description = "Unknown release; the hint lists the versions.", body = Problem, content_type = "application/problem+json")
+))]
+#[get("/v1/releases/{version}")]
+pub async fn get_release(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    version: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let meta = state
+        .releases
+        .meta(&version)
+        .map_err(|e| release_problem(e, &state))?;
+    let path = meta.dir.join(MANIFEST_FILE);
+    let etag = format!("\"{}\"", data::short_hash(&[&meta.version, MANIFEST_FILE]));
+    let cache = if version.as_str() == "current" {
+        REVALIDATE
+    } else {
+        IMMUTABLE
+    };
+    files::serve_file(
+        &req,
+        FileSpec {
+            path: &path,
+            media_type: MEDIA_JSON,
+            etag,
+            modified: meta.modified,
+            cache_control: cache,
+        },
+    )
+    .await
+}
+
+/// Download a release file.
+///
+/// One file of the release (`<id>.parquet`, `<id>.csv`, `<id>.schema.json`,
+/// `<id>.definition.json`, `catalog.jsonld`, `manifest.json`) with `ETag`, `Last-Modified`,
+/// `Content-Length` and `Accept-Ranges`; `Range` gives 206 (one range) or
+/// `multipart/byteranges` (several), 416 outside the file. Versioned URLs are immutable;
+/// under `current` revalidate with the ETag.
+#[utoipa::path(tag = "releases", params(
+    ("version" = String, Path, description = "Release version, or `current`.", example = "current"),
+    ("name" = String, Path, description = "File name, as listed in the manifest.", example = "candidatures.parquet"),
+    ("Range" = Option<String>, Header, description = "Byte ranges, e.g. `bytes=0-1023` or `bytes=0-99,-100`.")
+), responses(
+    (status = 200, description = "The whole file.", content_type = "application/octet-stream", body = Vec<u8>),
+    (status = 206, description = "The ranges asked for (multipart/byteranges for several).", content_type = "application/octet-stream", body = Vec<u8>),
+    (status = 304, description = "Not modified."),
+    (status = 404, description = "Unknown release or file.", body = Problem, content_type = "application/problem+json"),
+    (status = 416, description = "No range lies within the file.", body = Problem, content_type = "application/problem+json")
+))]
+#[get("/v1/releases/{version}/files/{name}")]
+pub async fn get_release_file(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Problem> {
+    let (version, name) = path.into_inner();
+    let meta = state
+        .releases
+        .meta(&version)
+        .map_err(|e| release_problem(e, &state))?;
+    if !meta.has_file(&name) {
+        return Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-file",
+            "Unknown file",
+            format!("the release {} has no file {name:?}", meta.version),
+        )
+        .param("name")
+        .hint_values("files", meta.manifest.files.iter().map(|f| f.name.as_str())));
+    }
+    let entry = meta.manifest.files.iter().find(|f| f.name == name);
+    let (media, etag) = match entry {
+        Some(f) => (f.media_type.as_str(), file_etag(&f.sha256)),
+        None => (
+            MEDIA_JSON,
+            format!("\"{}\"", data::short_hash(&[&meta.version, MANIFEST_FILE])),
+        ),
+    };
+    let cache = if version == "current" {
+        REVALIDATE
+    } else {
+        IMMUTABLE
+    };
+    let path = meta.dir.join(&name);
+    files::serve_file(
+        &req,
+        FileSpec {
+            path: &path,
+            media_type: media,
+            etag,
+            modified: meta.modified,
+            cache_control: cache,
+        },
+    )
+    .await
+}
+
+/// The DCAT-AP catalog.
+///
+/// The `catalog.jsonld` of the current release (DCAT-AP, harvestable by data.gouv.fr), with a
+/// strong ETag.
+#[utoipa::path(tag = "releases", responses(
+    (status = 200, description = "The catalog, JSON-LD.", content_type = "application/ld+json", body = serde_json::Value),
+    (status = 304, description = "Not modified.")
+))]
+#[get("/v1/catalog.jsonld")]
+pub async fn catalog(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    let release = state.releases.current().ok_or_else(no_release)?;
+    let meta = &release.meta;
+    let etag = match meta
+        .manifest
+        .files
+        .iter()
+        .find(|f| f.name == pilotage_core::release::CATALOG_FILE)
+    {
+        Some(f) => file_etag(&f.sha256),
+        None => format!("\"{}\"", data::short_hash(&[&meta.version, "catalog"])),
+    };
+    if files::none_match(req.headers(), &etag) {
+        return Ok(files::not_modified(&etag, REVALIDATE));
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, MEDIA_JSONLD))
+        .insert_header((header::ETAG, etag))
+        .insert_header((
+            header::LAST_MODIFIED,
+            httpdate::fmt_http_date(meta.modified),
+        ))
+        .insert_header((header::CACHE_CONTROL, REVALIDATE))
+        .insert_header((RELEASE_HEADER, meta.version.clone()))
+        .body(release.catalog.clone()))
+}
+
+const LEVELS: [&str; 4] = ["region", "departement", "commune", "epci"];
+
+fn territories_json(level: &str) -> Result<Bytes, Problem> {
+    static CACHE: OnceLock<Vec<Bytes>> = OnceLock::new();
+    let all = CACHE.get_or_init(|| {
+        let r = Referential::official();
+        let regions: Vec<Territory> = r
+            .all_regions()
+            .iter()
+            .map(|x| Territory {
+                code: x.code.clone(),
+                name: x.name.clone(),
+                region: None,
+                departement: None,
+                epci: None,
+                population: Some(x.population),
+            })
+            .collect();
+        let deps: Vec<Territory> = r
+            .all_departements()
+            .iter()
+            .map(|x| Territory {
+                code: x.code.clone(),
+                name: x.name.clone(),
+                region: Some(x.region.clone()),
+                departement: None,
+                epci: None,
+                population: Some(x.population),
+            })
+            .collect();
+        let communes: Vec<Territory> = r
+            .communes()
+            .iter()
+            .map(|x| Territory {
+                code: x.code.clone(),
+                name: x.name.clone(),
+                region: Some(x.region.clone()),
+                departement: Some(x.departement.clone()),
+                epci: x.epci.clone(),
+                population: x.population.map(u64::from),
+            })
+            .collect();
+        let epcis: Vec<Territory> = r
+            .epcis()
+            .iter()
+            .map(|x| Territory {
+                code: x.code.clone(),
+                name: x.name.clone(),
+                region: None,
+                departement: None,
+                epci: None,
+                population: x.population_municipale.map(u64::from),
+            })
+            .collect();
+        [regions, deps, communes, epcis]
+            .iter()
+            .map(|v| Bytes::from(serde_json::to_vec(v).unwrap_or_default()))
+            .collect()
+    });
+    let i = LEVELS.iter().position(|l| *l == level).ok_or_else(|| {
+        Problem::bad_parameter("level", format!("no territory level is named {level:?}"))
+            .hint_values("levels", LEVELS)
+    })?;
+    Ok(all[i].clone())
+}
+
+/// List territories.
+///
+/// Territories of the official referential (COG) at one level: régions and départements
+/// (including the overseas collectivities the COG lists), current communes with their
+/// population, or EPCI à fiscalité propre. Codes as the data's territory dimension uses them
+/// after `REG-` / `DEP-`.
+#[utoipa::path(tag = "territories", params(TerritoryParams), responses(
+    (status = 200, description = "The territories, by code.", body = Vec<Territory>),
+    (status = 400, description = "Unknown level; the hint lists the levels.", body = Problem, content_type = "application/problem+json")
+))]
+#[get("/v1/territories")]
+pub async fn territories(
+    req: HttpRequest,
+    q: web::Query<TerritoryParams>,
+) -> Result<HttpResponse, Problem> {
+    let level = q.level.as_deref().unwrap_or("region");
+    let body = territories_json(level)?;
+    Ok(json_answer(
+        &req,
+        "referential",
+        &["territories", level],
+        body,
+        MEDIA_JSON,
+    ))
+}
+
+/// Answer of unknown routes: a 404 problem.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "Not found",
+        format!("no route answers {} {}", req.method(), req.path()),
+    )
+    .hint("the routes are listed in /openapi.json and browsable at /docs/")
+    .to_response()
+}

@@ -1,0 +1,158 @@
+//! The API on a release written by the real release writer, from cubes computed on
+//! scale-0.001 seeded data: every dataset loads, answers in every format, and its CSV answer is
+//! the release CSV byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use pilotage_api::server::{self, ServeOptions};
+use pilotage_core::cube::{Cube, Geography, MeasureValues};
+use pilotage_core::dataset::load_dir;
+use pilotage_core::indicator::{Context, Sources, compute_all};
+use pilotage_core::release::{
+    self, AuditSummary, CatalogOptions, InformationLoss, PublishedDataset, ReleaseInput,
+};
+use pilotage_core::synth::{GeneratorConfig, OutputFormat, generate_batches};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Hides every count from 1 to 10 (the disclosure rules are tested in pilotage-core).
+fn small_counts(cube: &Cube) -> Vec<Vec<bool>> {
+    cube.measures
+        .iter()
+        .map(|m| match &m.values {
+            MeasureValues::Counts(v) => v.iter().map(|x| matches!(x, Some(1..=10))).collect(),
+            MeasureValues::Values(v) => vec![false; v.len()],
+        })
+        .collect()
+}
+
+fn publish(dir: &Path) -> String {
+    let config = GeneratorConfig {
+        scale: 0.001,
+        seed: 3,
+        first_year: 2021,
+        last_year: 2025,
+        format: OutputFormat::Parquet,
+    };
+    let mut sources = Sources::new();
+    generate_batches(&config, &mut |table, batch| {
+        sources.push(table, batch);
+        Ok(())
+    })
+    .expect("generate");
+    let definitions = load_dir(&root().join("datasets")).expect("definitions");
+    let geography =
+        Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
+    let context = Context {
+        geography,
+        as_of: pilotage_core::cube::calendar::days_from_civil(2025, 12, 31),
+    };
+    let cubes = compute_all(&definitions, &sources, &context).expect("cubes");
+    let datasets = definitions
+        .iter()
+        .zip(&cubes)
+        .map(|(definition, cube)| {
+            let (table, counts) =
+                release::published_batch(cube, &small_counts(cube)).expect("published batch");
+            PublishedDataset {
+                definition,
+                cube,
+                table,
+                counts,
+            }
+        })
+        .collect();
+    let input = ReleaseInput {
+        datasets,
+        vintage: "2025-12-31".into(),
+        source_vintages: BTreeMap::from([("candidatures".to_owned(), "2025-12-31".to_owned())]),
+        information_loss: InformationLoss {
+            values: 0,
+            primary: 0,
+            secondary: 0,
+            secret_share_pct: 0.0,
+            secret_value_share_pct: 0.0,
+            secondary_per_primary: 0.0,
+        },
+        audit: AuditSummary {
+            passed: true,
+            checked: 0,
+            failures: 0,
+            method: "test".into(),
+        },
+        tool_version: "0.0.0-test".into(),
+        catalog: CatalogOptions {
+            base_url: "http://127.0.0.1:8080/v1/releases/{version}/files/".into(),
+            publisher: "pilotage".into(),
+            publisher_url: "http://127.0.0.1:8080/".into(),
+        },
+    };
+    release::write_release(dir, &input, None)
+        .expect("write release")
+        .version
+}
+
+#[test]
+fn every_dataset_of_a_written_release_is_served() {
+    // PILOTAGE_API_RELEASES=<dir> keeps the release there (benches/scripts/api_bench.sh).
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let releases = std::env::var_os("PILOTAGE_API_RELEASES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tmp.path().to_owned());
+    let version = publish(&releases);
+    let mut opts = ServeOptions::new("127.0.0.1:0", &releases);
+    opts.workers = 2;
+    opts.rate_limit = None;
+    opts.shutdown_timeout = 1;
+    let server = server::spawn(opts).expect("server starts");
+    let client = reqwest::blocking::Client::new();
+    let get = |path: &str| {
+        client
+            .get(format!("{}{path}", server.url()))
+            .send()
+            .expect("request")
+    };
+    let list: Value = get("/v1/datasets").json().expect("json");
+    assert_eq!(list["release"], version.as_str());
+    let manifest: Value = get("/v1/releases/current").json().expect("manifest");
+    let datasets = list["datasets"].as_array().expect("datasets");
+    assert_eq!(
+        datasets.len(),
+        manifest["datasets"].as_array().expect("list").len()
+    );
+    assert!(datasets.len() >= 9);
+    for (ds, entry) in datasets
+        .iter()
+        .zip(manifest["datasets"].as_array().expect("list"))
+    {
+        let id = ds["id"].as_str().expect("id");
+        assert_eq!(ds["rows"], entry["rows"], "{id}");
+        let detail = get(&format!("/v1/datasets/{id}"));
+        assert_eq!(detail.status(), 200, "{id}");
+        let csv = get(&format!("/v1/datasets/{id}/data?format=csv"))
+            .text()
+            .expect("csv");
+        let on_disk = std::fs::read_to_string(releases.join(&version).join(format!("{id}.csv")))
+            .expect("release csv");
+        if let Some((a, b)) = csv.lines().zip(on_disk.lines()).find(|(a, b)| a != b) {
+            panic!("{id}: the CSV answer differs from the release CSV:\n{a}\n{b}");
+        }
+        assert_eq!(csv.len(), on_disk.len(), "{id}");
+        let page: Value = get(&format!("/v1/datasets/{id}/data?limit=5&territoire=FR"))
+            .json()
+            .expect("json");
+        assert!(
+            page["rows"].as_array().is_some_and(|r| !r.is_empty()),
+            "{id}"
+        );
+        for format in ["ndjson", "parquet", "json"] {
+            let res = get(&format!("/v1/datasets/{id}/data?format={format}&limit=50"));
+            assert_eq!(res.status(), 200, "{id} {format}");
+        }
+    }
+    server.stop().expect("stops");
+}
