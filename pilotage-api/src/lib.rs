@@ -4,9 +4,11 @@
 //!
 //! - [`storage`]: the private store of pseudonymized sources (diesel: SQLite or PostgreSQL).
 //! - [`ingest`]: validating source extracts and loading them into the store in one transaction.
+//! - [`publish`]: from the store to a protected, audited, atomically written release.
 //! - [`server`]: the open-data HTTP API (`pilotage serve`).
 
 pub mod cli;
 pub mod ingest;
+pub mod publish;
 pub mod server;
 pub mod storage;

@@ -1,19 +1,16 @@
-//! `pilotage demo`: the pipeline on small seeded data, as far as it is built.
+//! `pilotage demo`: the whole pipeline on small seeded data, then the API on the release.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
-use pilotage_core::cube::Geography;
-use pilotage_core::dataset;
-use pilotage_core::indicator::{self, Context, Sources};
-use pilotage_core::source::SourceTable;
 use pilotage_core::synth::{self, GeneratorConfig, OutputFormat};
-use pilotage_core::territory::Referential;
 
 use super::progress::GeneratorProgress;
 use crate::ingest::{self, IngestOptions};
-use crate::storage::{self, Store, Vintage};
+use crate::publish::PublishOptions;
+use crate::server::{self, ServeOptions};
+use crate::storage::Vintage;
 
 /// Options of `pilotage demo`.
 #[derive(Debug, Args)]
@@ -27,6 +24,12 @@ pub struct DemoArgs {
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Address the API listens on once the release is published.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Stop after publishing instead of serving.
+    #[arg(long)]
+    pub no_serve: bool,
     /// Folder of the dataset definitions (`<id>.toml`).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../datasets"))]
     pub datasets: PathBuf,
@@ -36,8 +39,7 @@ const FIRST_YEAR: i32 = 2021;
 const LAST_YEAR: i32 = 2025;
 
 /// Runs `pilotage demo`: generates seeded sources, ingests them into an embedded SQLite store,
-/// and computes every dataset's cube from the store. Disclosure control, publication and the
-/// API join this command as they land.
+/// publishes a protected and audited release from the store, and serves it until ctrl-c.
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("creating the demo folder {}", args.dir.display()))?;
@@ -90,46 +92,35 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         report.vintage
     );
 
-    // 3. Indicators, computed from what the store gives back.
-    let mut store = Store::open(&url).context("opening the demo store")?;
-    let mut sources = Sources::new();
-    for table in SourceTable::ALL {
-        for batch in storage::load_table(&mut store, *table, vintage)? {
-            sources.push(*table, batch?);
-        }
-    }
-    let definitions = dataset::load_dir(&args.datasets).with_context(|| {
-        format!(
-            "loading the dataset definitions from {}",
-            args.datasets.display()
-        )
-    })?;
-    let referential = Referential::official();
-    let context = Context {
-        geography: Geography::from_pairs(
-            referential
-                .all_departements()
-                .iter()
-                .map(|d| (d.code.as_str(), d.region.as_str())),
-        ),
-        as_of: vintage.days(),
+    // 3. Publish: compute, protect, audit, write the release.
+    let releases = args.dir.join("releases");
+    let publish_options = PublishOptions {
+        database_url: url,
+        releases: releases.clone(),
+        datasets: args.datasets.clone(),
+        keep: Some(3),
+        base_url: format!("http://{}/v1/releases/{{version}}/files/", args.bind),
     };
-    let cubes = indicator::compute_all(&definitions, &sources, &context)
-        .context("computing the indicators")?;
-    let cells: usize = cubes.iter().map(|c| c.cell_count()).sum();
+    let written = super::publish::run_with_progress(&publish_options)?;
+    let secret: u64 = written.manifest.datasets.iter().map(|d| d.secret).sum();
+    let values: u64 = written.manifest.datasets.iter().map(|d| d.values).sum();
     println!(
-        "3/4 compute   {} datasets, {cells} cells with every margin:",
-        cubes.len()
+        "3/4 publish   release {} in {}: {} datasets, {values} values of which {secret} secret, audit passed",
+        written.version,
+        written.dir.display(),
+        written.manifest.datasets.len()
     );
-    for (def, cube) in definitions.iter().zip(&cubes) {
-        println!("      {:<22} {:>9} cells", def.id, cube.cell_count());
-    }
 
-    println!(
-        "4/4 protect, publish and serve: not available in this version (the open-data API comes \
-         with disclosure control and releases)"
-    );
-    Ok(())
+    // 4. Serve it.
+    if args.no_serve {
+        println!("4/4 serve     skipped (--no-serve); run `pilotage serve --releases {}`", releases.display());
+        return Ok(());
+    }
+    let options = ServeOptions::new(args.bind.clone(), releases);
+    server::run(options, |url| {
+        println!("4/4 serve     {url}/v1/datasets  (documentation: {url}/docs/, stop with ctrl-c)");
+    })
+    .context("serving the demo release")
 }
 
 fn remove_if_present(dir: &Path) -> anyhow::Result<()> {

@@ -3,10 +3,12 @@
 //! Errors are printed as one line naming what is wrong (`error: …`) and give a non-zero exit
 //! code: 2 for a command line that cannot be understood, 1 for a command that failed.
 
+mod audit;
 mod demo;
 mod generate;
 mod ingest;
 mod progress;
+mod publish;
 mod serve;
 
 use std::process::ExitCode;
@@ -29,6 +31,10 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Validate source extracts and load them into the store, all or nothing.
     Ingest(ingest::IngestArgs),
+    /// Compute, protect, audit and write a release from the store; switch `current` to it.
+    Publish(publish::PublishArgs),
+    /// Re-check that every secret value of a published release is protected.
+    Audit(audit::AuditArgs),
     /// Run the whole pipeline on small seeded data: the first command to try.
     Demo(demo::DemoArgs),
     /// Serve the releases over HTTP: the open-data API.
@@ -44,6 +50,8 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => generate::run(args),
         Command::Ingest(args) => ingest::run(args),
+        Command::Publish(args) => publish::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Serve(args) => serve::run(args),
     };
