@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d /tmp/pilotage-api-bench.XXXXXX)
+chmod 755 "$work" # nginx workers run as another user
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -24,10 +25,10 @@ if [ -z "$releases" ]; then
   PILOTAGE_API_RELEASES="$work/releases" cargo test -q --locked -p pilotage-api --test api_release >/dev/null
   releases=$work/releases
 fi
-cargo build -q --release --locked -p pilotage-api --bin pilotage
-bin=target/release/pilotage
+# PILOTAGE_BIN=path skips the release build (e.g. to check the script with a debug binary).
+bin=${PILOTAGE_BIN:-target/release/pilotage}
+[ -n "${PILOTAGE_BIN:-}" ] || cargo build -q --release --locked -p pilotage-api --bin pilotage
 duration=${DURATION:-10s}
-query="/v1/datasets/candidatures/data?territoire=DEP-75&periode_niveau=mois"
 
 serve() { # port, extra flags…
   local port=$1; shift
@@ -39,18 +40,23 @@ serve() { # port, extra flags…
 measure() { # label, url
   local out
   out=$(wrk -t2 -c16 -d"$duration" --latency "$2")
+  if grep -q "Non-2xx" <<<"$out"; then echo "$1: answers other than 2xx" >&2; grep "Non-2xx" <<<"$out" >&2; fi
   printf '%-44s %12s req/s  p99 %8s  %s\n' "$1" \
     "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
     "$(awk '$1=="99%" {print $2}' <<<"$out")" \
     "$(awk '/Transfer\/sec/ {print $2 "/s"}' <<<"$out")"
 }
 
-serve 18091 --rate-limit 1000000000
+serve 18091 --rate-limit 1000000000 --rate-limit-files 1000000000
 serve 18092 --rate-limit 0 --cache-bytes 0
 pid_cached=${pids[0]}
+# One département (DEP-75 when present, else the first one of the release), every month.
+codes=$(curl -sf "127.0.0.1:18091/v1/datasets/candidatures" | grep -o '"code":"DEP-[0-9AB]*"' | cut -d'"' -f4)
+dep=$(grep -x DEP-75 <<<"$codes" || head -1 <<<"$codes")
+query="/v1/datasets/candidatures/data?territoire=$dep&periode_niveau=mois"
 
 # The bytes pilotage answers, and the release Parquet file, served by nginx.
-mkdir -p "$work/www"
+mkdir -p "$work/www" && chmod 755 "$work/www"
 curl -sf "127.0.0.1:18091$query" -o "$work/www/answer.json"
 cp "$releases/current/candidatures.parquet" "$work/www/candidatures.parquet"
 cat > "$work/nginx.conf" <<CONF
@@ -72,6 +78,7 @@ CONF
 nginx -c "$work/nginx.conf" -p "$work"
 sleep 0.5
 
+echo "query: $query"
 echo "answer: $(wc -c <"$work/www/answer.json") bytes; Parquet file: $(wc -c <"$work/www/candidatures.parquet") bytes"
 measure "nginx, static answer" "http://127.0.0.1:18093/answer.json"
 measure "pilotage, cached answer, rate limiting on" "http://127.0.0.1:18091$query"
