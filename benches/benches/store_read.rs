@@ -2,11 +2,18 @@
 //! first step of every publication: rows per second for the two largest tables of a small
 //! synthetic country (scale 0.05, 2021–2025) held in an SQLite store, and in PostgreSQL when
 //! `PILOTAGE_BENCH_DATABASE_URL` is set. The goal is at least one million rows per second.
+//!
+//! Before the criterion samples, every table is read back once and the totals printed: rows,
+//! wall time and the reading thread's CPU time (from `/proc/thread-self/schedstat`), since wall
+//! time on a shared machine measures the other processes as much as the reader. The scale can be
+//! changed with `PILOTAGE_BENCH_SCALE` (default 0.05).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pilotage_api::ingest::{IngestOptions, ingest};
+use std::time::Instant;
+
 use pilotage_api::storage::{Store, load_table};
 use pilotage_core::source::SourceTable;
 use pilotage_core::synth::{GeneratorConfig, OutputFormat};
@@ -14,8 +21,12 @@ use pilotage_core::synth::{GeneratorConfig, OutputFormat};
 fn store_read(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let sources = dir.path().join("sources");
+    let scale = std::env::var("PILOTAGE_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0.05);
     let config = GeneratorConfig {
-        scale: 0.05,
+        scale,
         seed: 1,
         first_year: 2021,
         last_year: 2025,
@@ -36,6 +47,23 @@ fn store_read(c: &mut Criterion) {
         options.source_vintage = Some("2025-12-31".parse().unwrap());
         ingest(&options, &mut |_| {}).unwrap();
         let mut store = Store::open(&url).unwrap();
+        let (wall, cpu) = (Instant::now(), thread_cpu_seconds());
+        let mut total = 0usize;
+        for table in SourceTable::ALL {
+            let Some(vintage) = store.latest_vintage(*table).unwrap() else {
+                continue;
+            };
+            for batch in load_table(&mut store, *table, vintage).unwrap() {
+                total += batch.unwrap().num_rows();
+            }
+        }
+        let (wall, cpu) = (wall.elapsed().as_secs_f64(), thread_cpu_seconds() - cpu);
+        println!(
+            "store_read/{backend}/all tables (scale {scale}): {total} rows in {wall:.2} s wall \
+             ({:.0} rows/s), {cpu:.2} s CPU of the reading thread ({:.0} rows/s)",
+            total as f64 / wall,
+            total as f64 / cpu
+        );
         for table in [SourceTable::EtatsMensuels, SourceTable::Candidatures] {
             let vintage = store.latest_vintage(table).unwrap().unwrap();
             let rows: usize = load_table(&mut store, table, vintage)
@@ -55,6 +83,14 @@ fn store_read(c: &mut Criterion) {
         }
     }
     group.finish();
+}
+
+/// CPU time of the calling thread in seconds (0 where `/proc/thread-self/schedstat` is absent).
+fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0.0, |ns| ns as f64 / 1e9)
 }
 
 criterion_group!(benches, store_read);

@@ -11,8 +11,9 @@ use common::{TestDb, databases, fingerprint, read_back, sources};
 use pilotage_api::ingest::validate::RowError;
 use pilotage_api::ingest::{IngestError, IngestOptions, IngestReport, ingest};
 use pilotage_api::storage::Vintage;
+use pilotage_core::fluxiae::View;
 use pilotage_core::source::SourceTable;
-use pilotage_core::synth::OutputFormat;
+use pilotage_core::synth::{FLUXIAE_DUPLICATE_EVERY, OutputFormat};
 
 fn vintage(text: &str) -> Vintage {
     text.parse().unwrap()
@@ -83,6 +84,272 @@ fn generated_sources_round_trip() {
                 assert_eq!(f.sha256, on_disk, "{f:?}");
             }
         }
+    }
+}
+
+/// A generated delivery with the ASP's tables as gzipped fluxIAE views (and the platform's as
+/// canonical CSV) reads back equal to the canonical generation of the same seed: the fluxIAE
+/// duplicates are dropped and counted, the views are recorded as such.
+#[test]
+fn generated_fluxiae_delivery_round_trips() {
+    let (_keep, dir) = sources(OutputFormat::FluxIae);
+    for db in databases("fluxiae_round_trip") {
+        let report =
+            run(&db, &[&dir], "2024-12-31", 20).unwrap_or_else(|e| panic!("{}: {e}", db.backend));
+        assert_eq!(report.tables.len(), SourceTable::ALL.len());
+        let mut store = db.open();
+        for (table, expected) in common::expected_tables() {
+            let got = read_back(&mut store, *table, vintage("2024-12-31"));
+            assert_eq!(
+                got.num_rows(),
+                expected.num_rows(),
+                "{} {table}",
+                db.backend
+            );
+            for (i, spec) in table.columns().iter().enumerate() {
+                assert_eq!(
+                    got.column(i).as_ref(),
+                    expected.column(i).as_ref(),
+                    "{} {table}.{}",
+                    db.backend,
+                    spec.name
+                );
+            }
+            let t = report.tables.iter().find(|t| t.table == *table).unwrap();
+            let is_view = View::of_table(*table).is_some() && *table != SourceTable::Structures;
+            assert_eq!(t.format, if is_view { "fluxiae" } else { "csv" }, "{table}");
+            // One line in FLUXIAE_DUPLICATE_EVERY is written twice.
+            let expected_dups = if is_view {
+                expected.num_rows() as u64 / FLUXIAE_DUPLICATE_EVERY
+            } else {
+                0
+            };
+            assert!(
+                t.duplicates_dropped.abs_diff(expected_dups) <= 1,
+                "{table}: {} duplicates dropped, about {expected_dups} expected",
+                t.duplicates_dropped
+            );
+        }
+        assert!(
+            report
+                .tables
+                .iter()
+                .map(|t| t.duplicates_dropped)
+                .sum::<u64>()
+                > 0
+        );
+        let runs = store.runs().unwrap();
+        assert_eq!(runs[0].duplicates_dropped as u64, {
+            report
+                .tables
+                .iter()
+                .map(|t| t.duplicates_dropped)
+                .sum::<u64>()
+        });
+        let files = store.run_files(runs[0].id).unwrap();
+        for f in &files {
+            let on_disk = pilotage_api::ingest::input::hash_file(Path::new(&f.path))
+                .unwrap()
+                .0;
+            assert_eq!(f.sha256, on_disk, "{f:?}");
+        }
+    }
+}
+
+/// A fluxIAE view is recognised by its first line whatever its name, plain or gzipped.
+#[test]
+fn fluxiae_views_are_recognised_by_content() {
+    let (_keep, dir) = sources(OutputFormat::FluxIae);
+    let gz = common::fluxiae_file(&dir, View::AnnexeFinanciere);
+    let renamed = dir.join("extraction_af.dat.gz");
+    std::fs::rename(&gz, &renamed).unwrap();
+    let file = pilotage_api::ingest::input::classify(&renamed).unwrap();
+    assert_eq!(
+        file.format,
+        pilotage_api::ingest::input::InputFormat::Fluxiae(View::AnnexeFinanciere)
+    );
+    assert_eq!(file.table, SourceTable::AnnexesFinancieres);
+    let (plain, _) = common::fluxiae_plain(&dir, View::Salarie);
+    let renamed = dir.join("salaries.csv");
+    std::fs::rename(&plain, &renamed).unwrap();
+    let file = pilotage_api::ingest::input::classify(&renamed).unwrap();
+    assert_eq!(
+        file.format,
+        pilotage_api::ingest::input::InputFormat::Fluxiae(View::Salarie)
+    );
+    for db in databases("fluxiae_by_content") {
+        let report = run(&db, &[&dir], "2024-12-31", 20).unwrap();
+        assert_eq!(report.tables.len(), SourceTable::ALL.len());
+    }
+}
+
+/// The line of the first data line that repeats an earlier one, in a view's lines.
+fn first_duplicate(lines: &[String]) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for (i, l) in lines.iter().enumerate().skip(2) {
+        if !seen.insert(l.as_str()) {
+            return i + 1;
+        }
+    }
+    panic!("no duplicate line")
+}
+
+#[test]
+fn fluxiae_missing_fin_is_refused() {
+    let (_keep, dir) = sources(OutputFormat::FluxIae);
+    let (path, mut lines) = common::fluxiae_plain(&dir, View::ContratMission);
+    assert!(lines.last().unwrap().starts_with("FIN"));
+    lines.pop();
+    let last = lines.len() as u64;
+    common::write_lines(&path, &lines);
+    for (_, errors) in refused("fluxiae_missing_fin", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            path.file_name().unwrap().to_str().unwrap(),
+            Some(last),
+            None,
+            "without the closing FIN line",
+        );
+    }
+}
+
+#[test]
+fn fluxiae_truncated_files_are_refused() {
+    let (_keep, dir) = sources(OutputFormat::FluxIae);
+    let (path, lines) = common::fluxiae_plain(&dir, View::EtatMensuelIndiv);
+    let cut = lines.len() / 2;
+    let mut text = lines[..cut].join("\n");
+    text.push('\n');
+    text.push_str(&lines[cut][..lines[cut].len() / 2]);
+    std::fs::write(&path, text).unwrap();
+    for (_, errors) in refused("fluxiae_truncated", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            path.file_name().unwrap().to_str().unwrap(),
+            Some(cut as u64 + 1),
+            None,
+            "truncated file",
+        );
+    }
+    let (_keep, dir) = sources(OutputFormat::FluxIae);
+    let gz = common::fluxiae_file(&dir, View::Salarie);
+    let bytes = std::fs::read(&gz).unwrap();
+    std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+    for (_, errors) in refused("fluxiae_truncated_gz", &dir, &[], 20) {
+        assert!(
+            errors.iter().any(|e| e.file == gz
+                && e.line.is_some()
+                && e.rule.contains("truncated or corrupt")),
+            "{errors:?}"
+        );
+    }
+}
+
+#[test]
+fn fluxiae_bad_date_is_refused() {
+    let (_keep, dir) = sources(OutputFormat::FluxIae);
+    let (path, mut lines) = common::fluxiae_plain(&dir, View::ContratMission);
+    common::set_flux_field(&mut lines, 4, "contrat_date_embauche", "31/02/2024");
+    common::write_lines(&path, &lines);
+    for (_, errors) in refused("fluxiae_bad_date", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            path.file_name().unwrap().to_str().unwrap(),
+            Some(4),
+            Some("contrat_date_embauche"),
+            "not a valid dd/mm/yyyy calendar date",
+        );
+        let e = errors.iter().find(|e| e.line == Some(4)).unwrap();
+        assert_eq!(e.value.as_deref(), Some("31/02/2024"));
+    }
+}
+
+/// Errors found by validation (codes, references, formats) name the physical line and the
+/// view's column, past duplicate lines the reader dropped.
+#[test]
+fn fluxiae_unknown_code_and_dangling_reference_are_refused() {
+    let (_keep, dir) = sources(OutputFormat::FluxIae);
+    let (path, mut lines) = common::fluxiae_plain(&dir, View::EtatMensuelIndiv);
+    let dup = first_duplicate(&lines);
+    let (bad_code, bad_ref) = (dup + 1, dup + 2);
+    assert!(
+        bad_ref < lines.len(),
+        "the duplicate is too close to the end"
+    );
+    common::set_flux_field(&mut lines, bad_code, "emi_esm_etat_code", "ZZ");
+    common::set_flux_field(&mut lines, bad_ref, "emi_afi_id", "987654321");
+    common::write_lines(&path, &lines);
+    let (salaries, mut lines) = common::fluxiae_plain(&dir, View::Salarie);
+    common::set_flux_field(&mut lines, 3, "hash_nir", &"0".repeat(64));
+    common::write_lines(&salaries, &lines);
+    let name = path.file_name().unwrap().to_str().unwrap();
+    for (_, errors) in refused("fluxiae_codes", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            name,
+            Some(bad_code as u64),
+            Some("emi_esm_etat_code"),
+            "unknown code",
+        );
+        assert_error(
+            &errors,
+            name,
+            Some(bad_ref as u64),
+            Some("emi_afi_id"),
+            "dangling reference",
+        );
+        assert_error(
+            &errors,
+            salaries.file_name().unwrap().to_str().unwrap(),
+            Some(3),
+            Some("hash_nir"),
+            "placeholder hash",
+        );
+        let e = errors
+            .iter()
+            .find(|e| e.column.as_deref() == Some("emi_esm_etat_code"))
+            .unwrap();
+        assert_eq!(e.value.as_deref(), Some("ZZ"));
+        assert!(
+            e.rule.contains("canonical column etats_mensuels.state"),
+            "{e}"
+        );
+    }
+}
+
+/// A primary key repeated on two different lines of a view is refused, both lines named by
+/// their physical line numbers although duplicate lines were dropped before them.
+#[test]
+fn fluxiae_duplicate_keys_name_physical_lines() {
+    let (_keep, dir) = sources(OutputFormat::FluxIae);
+    let (path, mut lines) = common::fluxiae_plain(&dir, View::ContratMission);
+    // Line 4 repeats line 3 (dropped by the reader); the FIN count includes it.
+    lines.insert(3, lines[2].clone());
+    let fin = lines.pop().unwrap();
+    let count: u64 = fin
+        .trim_start_matches("FIN")
+        .trim_end_matches('|')
+        .parse()
+        .unwrap();
+    lines.push(fin.replacen(&count.to_string(), &(count + 1).to_string(), 1));
+    let (first, second) = (6, 8);
+    assert!(second < lines.len(), "too few contracts");
+    let index = lines[1]
+        .split('|')
+        .position(|h| h == "contrat_id_ctr")
+        .unwrap();
+    let id = lines[first - 1].split('|').nth(index).unwrap().to_owned();
+    common::set_flux_field(&mut lines, second, "contrat_id_ctr", &id);
+    common::write_lines(&path, &lines);
+    let name = path.file_name().unwrap().to_str().unwrap();
+    for (_, errors) in refused("fluxiae_duplicate_keys", &dir, &[], 20) {
+        assert_error(
+            &errors,
+            name,
+            Some(second as u64),
+            Some("contrat_id_ctr"),
+            &format!("duplicate primary key: already on line {first}"),
+        );
     }
 }
 

@@ -12,7 +12,9 @@ use crate::storage::{self, Vintage};
 /// Options of `pilotage ingest`.
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Source files or folders: `<table>.csv`, `<table>.csv.gz` or `<table>.parquet`.
+    /// Source files or folders: `<table>.csv`, `<table>.csv.gz` or `<table>.parquet` (the
+    /// canonical contract), or ASP fluxIAE views (`fluxIAE_<View>_DDMMYYYY_HHMMSS.csv[.gz]`, or
+    /// any file whose first line is `DEB<View>…`).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// The store: a SQLite file path (default `./data/pilotage.sqlite`) or a `postgres://` URL.

@@ -8,7 +8,7 @@ use flate2::read::GzDecoder;
 use pilotage_core::source::SourceTable;
 
 use super::input::{HashingReader, InputFile};
-use super::text::{DateStyle, SourceChunk, TextRows};
+use super::text::{SourceChunk, TextRows};
 use super::validate::{ErrorSink, RowError};
 use super::{CHUNK_ROWS, FileOutcome, IngestError};
 
@@ -141,7 +141,7 @@ pub fn read(
         return Ok(FileOutcome::default());
     };
 
-    let mut rows = TextRows::new(table, DateStyle::Iso, delimiter == b';', CHUNK_ROWS);
+    let mut rows = TextRows::new(table, delimiter == b';', CHUNK_ROWS);
     let mut record = csv::ByteRecord::new();
     let mut outcome = FileOutcome::default();
     loop {

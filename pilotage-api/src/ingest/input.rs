@@ -1,21 +1,25 @@
 //! Finding the source files of a run and reading them while computing their SHA-256.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 
+use pilotage_core::fluxiae::View;
 use pilotage_core::source::SourceTable;
 use sha2::{Digest, Sha256};
 
 use super::IngestError;
 
-/// The format of a source file, from its name.
+/// The format of a source file, from its name or, for fluxIAE views, its first line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputFormat {
     /// The canonical contract as CSV (optionally gzip-compressed, `.csv.gz`).
     Csv,
     /// The canonical contract as Parquet.
     Parquet,
+    /// One view of the ASP's fluxIAE delivery (`|` separated, `DEB`/`FIN` sentinels, dd/mm/yyyy
+    /// dates, plain or gzip), read by [`pilotage_core::fluxiae`].
+    Fluxiae(View),
 }
 
 impl InputFormat {
@@ -24,6 +28,7 @@ impl InputFormat {
         match self {
             InputFormat::Csv => "csv",
             InputFormat::Parquet => "parquet",
+            InputFormat::Fluxiae(_) => "fluxiae",
         }
     }
 }
@@ -41,9 +46,21 @@ pub struct InputFile {
     pub gzip: bool,
 }
 
-/// Recognises `<table>.csv`, `<table>.csv.gz` and `<table>.parquet`.
+/// Recognises a source file: a fluxIAE view by its name (`fluxIAE_<View>_…`) or by its first
+/// line (`DEB<View>…`, whatever the name, plain or gzip), else `<table>.csv`, `<table>.csv.gz`
+/// and `<table>.parquet`.
 pub fn classify(path: &Path) -> Option<InputFile> {
     let name = path.file_name()?.to_str()?;
+    let gz = name.ends_with(".gz");
+    let view = View::from_file_name(name).or_else(|| sniff_view(path));
+    if let Some(view) = view {
+        return Some(InputFile {
+            table: view.table(),
+            path: path.to_owned(),
+            format: InputFormat::Fluxiae(view),
+            gzip: gz,
+        });
+    }
     let (stem, format, gzip) = if let Some(stem) = name.strip_suffix(".csv.gz") {
         (stem, InputFormat::Csv, true)
     } else if let Some(stem) = name.strip_suffix(".csv") {
@@ -59,6 +76,26 @@ pub fn classify(path: &Path) -> Option<InputFile> {
         format,
         gzip,
     })
+}
+
+/// The view announced by the first line of a file (`DEB<View><DDMMYYYY_HHMMSS>`), reading at
+/// most 64 KiB (gunzipped when the content is gzip). `None` for anything else, unreadable
+/// files included (they are reported when read).
+pub fn sniff_view(path: &Path) -> Option<View> {
+    let file = File::open(path).ok()?;
+    let mut input = pilotage_core::fluxiae::decompress(file).ok()?;
+    let mut head = Vec::with_capacity(256);
+    (&mut input)
+        .take(64 * 1024)
+        .read_until(b'\n', &mut head)
+        .ok()?;
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    let rest = head.strip_prefix(b"DEB")?;
+    View::ALL
+        .iter()
+        .copied()
+        .filter(|v| rest.starts_with(v.name().as_bytes()))
+        .max_by_key(|v| v.name().len())
 }
 
 /// Expands folders into the source files they hold and orders everything by table dependency
@@ -88,7 +125,7 @@ pub fn resolve(
                 match classify(&path) {
                     Some(file) => files.push(file),
                     None => warnings.push(format!(
-                        "{}: not a source file (expected <table>.csv, <table>.csv.gz or <table>.parquet), ignored",
+                        "{}: not a source file (expected <table>.csv, <table>.csv.gz, <table>.parquet or a fluxIAE view), ignored",
                         path.display()
                     )),
                 }

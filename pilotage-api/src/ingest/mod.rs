@@ -1,7 +1,9 @@
 //! Ingestion: validating source extracts and loading them into the store in one transaction.
 //!
 //! [`ingest`] reads the canonical contract (CSV or Parquet files named `<table>.csv`,
-//! `<table>.csv.gz` or `<table>.parquet`, given one by one or as folders), checks every row
+//! `<table>.csv.gz` or `<table>.parquet`) and the ASP's fluxIAE views (`fluxIAE_<View>_….csv`,
+//! plain or gzip, or any file whose first line is `DEB<View>…`; duplicate lines dropped and
+//! counted), given one by one or as folders, checks every row
 //! against the table's specification (types, nullability, codes of the domain enumerations,
 //! territory codes, formats, ranges, dates, primary-key uniqueness, references between tables),
 //! and stores each table under the run's vintage, replacing what that vintage held. All tables
@@ -9,6 +11,7 @@
 //! `max_errors` problems, each with file, line, column, value and rule.
 
 pub mod csv;
+pub mod fluxiae;
 pub mod input;
 pub mod parquet;
 pub mod text;
@@ -104,7 +107,7 @@ pub struct TableReport {
     pub table: SourceTable,
     /// The file.
     pub path: PathBuf,
-    /// `csv` or `parquet`.
+    /// `csv`, `parquet` or `fluxiae`.
     pub format: &'static str,
     /// SHA-256 of the file's bytes.
     pub sha256: String,
@@ -149,7 +152,7 @@ pub enum IngestError {
     },
     /// A file given by name is not a source file.
     #[error(
-        "{path}: not a source file: expected <table>.csv, <table>.csv.gz or <table>.parquet where <table> is a canonical source table (structures, candidatures, …)"
+        "{path}: not a source file: expected <table>.csv, <table>.csv.gz or <table>.parquet where <table> is a canonical source table (structures, candidatures, …), or a fluxIAE view (fluxIAE_<View>_DDMMYYYY_HHMMSS.csv[.gz], or any file starting with a DEB<View> line)"
     )]
     UnknownFile {
         /// The file.
@@ -212,6 +215,9 @@ pub struct FileOutcome {
     pub bytes: u64,
     /// Duplicate rows dropped.
     pub duplicates: u64,
+    /// Errors to report once the file's validation errors are complete (a fluxIAE view's format
+    /// error, which ends its reading, comes after [`fluxiae::locate`]).
+    pub deferred: Vec<RowError>,
 }
 
 /// Validates the sources of `options.inputs` and stores them in one transaction.
@@ -338,6 +344,7 @@ fn load_all(
         write::delete_vintage(store.connection(), table, vintage)?;
         let mut validator = TableValidator::new(table, &file.path);
         let warnings_before = warnings.len();
+        let errors_before = sink.len();
         // Reading and validating run on a second thread while this one writes: the two overlap
         // (and, with PostgreSQL, so does the server's work).
         let conn = store.connection();
@@ -360,21 +367,25 @@ fn load_all(
                 match file.format {
                     InputFormat::Csv => csv::read(file, sink, warnings, &mut on_chunk),
                     InputFormat::Parquet => parquet::read(file, sink, warnings, &mut on_chunk),
+                    InputFormat::Fluxiae(view) => {
+                        fluxiae::read(file, view, sink, warnings, &mut on_chunk)
+                    }
                 }
             });
-            let mut written: i64 = 0;
-            let mut write_result: Result<(), IngestError> = Ok(());
-            for chunk in receiver {
-                if let Err(e) = write::write_batch(conn, table, vintage, &chunk.batch, written) {
-                    write_result = Err(e.into());
-                    break;
-                }
-                written += chunk.batch.num_rows() as i64;
+            let mut written: u64 = 0;
+            let mut next = || {
+                let chunk = receiver.recv().ok()?;
+                written += chunk.batch.num_rows() as u64;
                 progress(IngestEvent::Rows {
                     table,
-                    rows: written as u64,
+                    rows: written,
                 });
-            }
+                Some(chunk.batch)
+            };
+            let write_result =
+                write::write_batches(conn, table, vintage, &mut next).map_err(IngestError::from);
+            // A reader still sending must see the end of the channel.
+            drop(receiver);
             let read_result = reader
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -386,6 +397,12 @@ fn load_all(
             progress(IngestEvent::Warning(w.clone()));
         }
         validator.finish(&mut keys, &mut sink);
+        if let InputFormat::Fluxiae(view) = file.format {
+            fluxiae::locate(&file.path, view, sink.errors_from(errors_before));
+        }
+        for e in outcome.deferred {
+            sink.push(e);
+        }
         progress(IngestEvent::FileDone {
             table,
             rows: outcome.rows,

@@ -1,5 +1,6 @@
-//! Building typed Arrow batches from text fields (CSV here, fluxIAE in its adapter), reporting
-//! every field that does not parse as its column's type.
+//! Building typed Arrow batches from the text fields of canonical CSV files, reporting every
+//! field that does not parse as its column's type. (fluxIAE views, with their dd/mm/yyyy dates,
+//! are parsed by core's reader: see [`super::fluxiae`].)
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -42,40 +43,24 @@ pub fn relaxed_schema(table: SourceTable) -> SchemaRef {
         .clone()
 }
 
-/// How dates are written in a text source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateStyle {
-    /// `YYYY-MM-DD` (the canonical contract).
-    Iso,
-    /// `DD/MM/YYYY` (ASP fluxIAE).
-    French,
-}
-
 /// Accumulates text rows of one table into typed columns.
 pub struct TextRows {
     table: SourceTable,
     builders: Vec<ColumnBuilder>,
     lines: Vec<u64>,
     failed: Vec<bool>,
-    date_style: DateStyle,
     decimal_comma: bool,
     capacity: usize,
 }
 
 impl TextRows {
     /// An empty accumulator; `decimal_comma` accepts `12,5` for floats (CSV separated by `;`).
-    pub fn new(
-        table: SourceTable,
-        date_style: DateStyle,
-        decimal_comma: bool,
-        capacity: usize,
-    ) -> Self {
+    pub fn new(table: SourceTable, decimal_comma: bool, capacity: usize) -> Self {
         TextRows {
             table,
             builders: ColumnBuilder::for_table(table, capacity),
             lines: Vec::with_capacity(capacity),
             failed: Vec::with_capacity(capacity * table.columns().len()),
-            date_style,
             decimal_comma,
             capacity,
         }
@@ -110,13 +95,7 @@ impl TextRows {
             }
             let problem = match std::str::from_utf8(raw) {
                 Err(_) => Some("not valid UTF-8"),
-                Ok(text) => append_text(
-                    builder,
-                    spec.data_type,
-                    text,
-                    self.date_style,
-                    self.decimal_comma,
-                ),
+                Ok(text) => append_text(builder, spec.data_type, text, self.decimal_comma),
             };
             match problem {
                 None => self.failed.push(false),
@@ -161,7 +140,6 @@ fn append_text(
     builder: &mut ColumnBuilder,
     data_type: DataType,
     text: &str,
-    date_style: DateStyle,
     decimal_comma: bool,
 ) -> Option<&'static str> {
     match (builder, data_type) {
@@ -193,21 +171,10 @@ fn append_text(
             "false" | "FALSE" | "False" | "0" | "f" => b.append_value(false),
             _ => return Some("not a boolean (true or false)"),
         },
-        (ColumnBuilder::Date32(b), _) => {
-            let parsed = match date_style {
-                DateStyle::Iso => date::parse_iso_date(text),
-                DateStyle::French => date::parse_french_date(text),
-            };
-            match parsed {
-                Some(days) => b.append_value(days),
-                None => {
-                    return Some(match date_style {
-                        DateStyle::Iso => "not a calendar date written YYYY-MM-DD",
-                        DateStyle::French => "not a calendar date written DD/MM/YYYY",
-                    });
-                }
-            }
-        }
+        (ColumnBuilder::Date32(b), _) => match date::parse_iso_date(text) {
+            Some(days) => b.append_value(days),
+            None => return Some("not a calendar date written YYYY-MM-DD"),
+        },
     }
     None
 }

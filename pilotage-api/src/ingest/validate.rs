@@ -108,6 +108,18 @@ impl ErrorSink {
         self.errors.is_empty()
     }
 
+    /// Number of errors kept so far.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// The errors kept from position `start` on, for a reader to complete (a fluxIAE view's
+    /// rows get their physical lines once the file is read).
+    pub fn errors_from(&mut self, start: usize) -> &mut [RowError] {
+        let start = start.min(self.errors.len());
+        &mut self.errors[start..]
+    }
+
     /// The errors, and whether more were found than kept.
     pub fn into_parts(self) -> (Vec<RowError>, bool) {
         let more = self.more || self.errors.len() >= self.max;

@@ -23,18 +23,6 @@ pub fn parse_iso_date(text: &str) -> Option<i32> {
     civil_checked(year, month, day)
 }
 
-/// Parses `DD/MM/YYYY` (the ASP's spelling) strictly into days since 1970-01-01.
-pub fn parse_french_date(text: &str) -> Option<i32> {
-    let b = text.as_bytes();
-    if b.len() != 10 || b[2] != b'/' || b[5] != b'/' {
-        return None;
-    }
-    let day = digits(&b[0..2])?;
-    let month = digits(&b[3..5])?;
-    let year = digits(&b[6..10])? as i32;
-    civil_checked(year, month, day)
-}
-
 fn civil_checked(year: i32, month: u32, day: u32) -> Option<i32> {
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return None;
@@ -158,11 +146,6 @@ mod tests {
         assert_eq!(parse_iso_date("2023-02-29"), None);
         assert_eq!(parse_iso_date("2023-2-28"), None);
         assert_eq!(parse_iso_date("2023-13-01"), None);
-        assert_eq!(
-            parse_french_date("31/12/2023"),
-            Some(days_from_civil(2023, 12, 31))
-        );
-        assert_eq!(parse_french_date("31/11/2023"), None);
         assert_eq!(format_iso_date(days_from_civil(2021, 7, 4)), "2021-07-04");
         assert_eq!(
             "2025-01-31".parse::<Vintage>().map(|v| v.to_string()),

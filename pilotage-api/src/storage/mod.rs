@@ -12,18 +12,14 @@
 //! extract) and `vintage` (extraction date); and the bookkeeping tables `ingestion_runs`,
 //! `ingestion_files` and `source_vintages`.
 
-/// Runs a text-format `COPY <table> FROM STDIN` of `$data` into a diesel table (used by the
-/// generated `schema::copy_text`, one arm per source table).
-macro_rules! copy_text_into {
-    ($table:expr, $conn:expr, $data:expr) => {{
+/// Runs `COPY <table> FROM STDIN` in `$format` into a diesel table, `$write` producing the data
+/// (used by the generated `schema::copy_into`, one arm per source table).
+macro_rules! copy_into {
+    ($table:expr, $conn:expr, $format:expr, $write:expr) => {{
         use diesel::prelude::ExecuteCopyFromDsl as _;
-        let data: &[u8] = $data;
         diesel::copy_from($table)
-            .from_raw_data($table, |w: &mut dyn std::io::Write| {
-                w.write_all(data)
-                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
-            })
-            .with_format(diesel::pg::CopyFormat::Text)
+            .from_raw_data($table, |w: &mut dyn std::io::Write| $write(w))
+            .with_format($format)
             .execute($conn)
     }};
 }
@@ -238,7 +234,8 @@ impl Store {
                 c.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;",
+                     PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY; \
+                     PRAGMA mmap_size = 2147418112;",
                 )
                 .map_err(|e| connect(e.to_string()))?;
                 Connection::Sqlite(c)

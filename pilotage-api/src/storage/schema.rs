@@ -260,26 +260,28 @@ diesel::table! {
     }
 }
 
-/// Runs `COPY <table> FROM STDIN` (text format) with `data` on a PostgreSQL connection.
-pub(crate) fn copy_text(
+/// Runs `COPY <table> FROM STDIN` (every column, in table order) in `format` on a PostgreSQL
+/// connection, `write` producing the data.
+pub(crate) fn copy_into(
     conn: &mut diesel::PgConnection,
     table: pilotage_core::source::SourceTable,
-    data: &[u8],
+    format: diesel::pg::CopyFormat,
+    write: &dyn Fn(&mut dyn std::io::Write) -> diesel::QueryResult<()>,
 ) -> diesel::QueryResult<usize> {
     use pilotage_core::source::SourceTable;
     match table {
-        SourceTable::Structures => copy_text_into!(structures::table, conn, data),
-        SourceTable::Organisations => copy_text_into!(organisations::table, conn, data),
-        SourceTable::Candidats => copy_text_into!(candidats::table, conn, data),
-        SourceTable::FichesDePoste => copy_text_into!(fiches_de_poste::table, conn, data),
-        SourceTable::Candidatures => copy_text_into!(candidatures::table, conn, data),
-        SourceTable::PassIae => copy_text_into!(pass_iae::table, conn, data),
-        SourceTable::PassIaeSuspensions => copy_text_into!(pass_iae_suspensions::table, conn, data),
-        SourceTable::PassIaeProlongations => copy_text_into!(pass_iae_prolongations::table, conn, data),
-        SourceTable::MotifsSortie => copy_text_into!(motifs_sortie::table, conn, data),
-        SourceTable::AnnexesFinancieres => copy_text_into!(annexes_financieres::table, conn, data),
-        SourceTable::Salaries => copy_text_into!(salaries::table, conn, data),
-        SourceTable::Contrats => copy_text_into!(contrats::table, conn, data),
-        SourceTable::EtatsMensuels => copy_text_into!(etats_mensuels::table, conn, data),
+        SourceTable::Structures => copy_into!(structures::table, conn, format, write),
+        SourceTable::Organisations => copy_into!(organisations::table, conn, format, write),
+        SourceTable::Candidats => copy_into!(candidats::table, conn, format, write),
+        SourceTable::FichesDePoste => copy_into!(fiches_de_poste::table, conn, format, write),
+        SourceTable::Candidatures => copy_into!(candidatures::table, conn, format, write),
+        SourceTable::PassIae => copy_into!(pass_iae::table, conn, format, write),
+        SourceTable::PassIaeSuspensions => copy_into!(pass_iae_suspensions::table, conn, format, write),
+        SourceTable::PassIaeProlongations => copy_into!(pass_iae_prolongations::table, conn, format, write),
+        SourceTable::MotifsSortie => copy_into!(motifs_sortie::table, conn, format, write),
+        SourceTable::AnnexesFinancieres => copy_into!(annexes_financieres::table, conn, format, write),
+        SourceTable::Salaries => copy_into!(salaries::table, conn, format, write),
+        SourceTable::Contrats => copy_into!(contrats::table, conn, format, write),
+        SourceTable::EtatsMensuels => copy_into!(etats_mensuels::table, conn, format, write),
     }
 }

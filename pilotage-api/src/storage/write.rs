@@ -1,5 +1,5 @@
-//! Bulk writes into the store: multi-row prepared `INSERT`s in SQLite, `COPY … FROM STDIN` in
-//! PostgreSQL. Callers run them inside one transaction (see [`crate::ingest`]).
+//! Bulk writes into the store: multi-row prepared `INSERT`s in SQLite, one binary
+//! `COPY … FROM STDIN` per table in PostgreSQL. Callers run them inside one transaction (see [`crate::ingest`]).
 
 use std::fmt::Write as _;
 
@@ -32,25 +32,31 @@ pub(crate) fn delete_vintage(
     )))
 }
 
-/// Appends a validated batch of `table` under `vintage`; `first_row` is the position of the
-/// batch's first row in its extract (0-based), stored as `_row` in PostgreSQL.
-pub(crate) fn write_batch(
+/// Appends validated batches of `table` under `vintage`, as `next` yields them, in extract
+/// order: SQLite gets multi-row prepared `INSERT`s, PostgreSQL one binary `COPY` (see
+/// [`copy_batches`]). Returns the rows written.
+pub(crate) fn write_batches(
     conn: &mut Connection,
     table: SourceTable,
     vintage: Vintage,
-    batch: &RecordBatch,
-    first_row: i64,
-) -> Result<(), StorageError> {
-    let views = ColumnView::of_batch(table, batch).ok_or_else(|| StorageError::Decode {
-        table: table.name(),
-        column: "*",
-        message: "batch does not have the table's schema".to_owned(),
-    })?;
+    next: &mut dyn FnMut() -> Option<RecordBatch>,
+) -> Result<u64, StorageError> {
     match conn {
-        Connection::Sqlite(c) => write_sqlite(c, table, vintage, &views, batch.num_rows()),
-        Connection::Postgres(c) => {
-            write_postgres(c, table, vintage, &views, batch.num_rows(), first_row)
+        Connection::Sqlite(c) => {
+            let mut written = 0u64;
+            while let Some(batch) = next() {
+                let views =
+                    ColumnView::of_batch(table, &batch).ok_or_else(|| StorageError::Decode {
+                        table: table.name(),
+                        column: "*",
+                        message: "batch does not have the table's schema".to_owned(),
+                    })?;
+                write_sqlite(c, table, vintage, &views, batch.num_rows())?;
+                written += batch.num_rows() as u64;
+            }
+            Ok(written)
         }
+        Connection::Postgres(c) => copy_batches(c, table, vintage, next),
     }
 }
 
@@ -203,74 +209,107 @@ fn write_sqlite(
 
 impl RunQueryDsl<SqliteConnection> for InsertRows<'_> {}
 
-// --- PostgreSQL: COPY FROM STDIN, text format ------------------------------------------------
+// --- PostgreSQL: one COPY FROM STDIN per table, binary format ---------------------------------
 
-fn write_postgres(
+/// The signature, flags and header-extension length that open a binary `COPY` stream.
+const PG_COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// The field count `-1` that ends a binary `COPY` stream.
+const PG_COPY_TRAILER: &[u8] = &[0xff, 0xff];
+/// Days from 1970-01-01 (Arrow's epoch) to 2000-01-01 (PostgreSQL's).
+const PG_EPOCH_DAYS: i32 = 10_957;
+/// Bytes buffered before they are handed to the connection.
+const PG_COPY_BUFFER: usize = 1 << 20;
+
+/// Streams every batch `next` yields into `table` under `vintage` with a single binary
+/// `COPY … FROM STDIN`, so that the server stores rows while the next batches are read and
+/// validated. `_row` numbers the rows from 0 in the order given. Returns the rows written.
+pub(crate) fn copy_batches(
     conn: &mut PgConnection,
     table: SourceTable,
     vintage: Vintage,
-    views: &[ColumnView<'_>],
-    rows: usize,
-    first_row: i64,
-) -> Result<(), StorageError> {
-    let vintage_text = vintage.to_string();
-    let mut data = String::with_capacity(rows * (16 + views.len() * 12));
-    for i in 0..rows {
-        let _ = write!(data, "{}\t{vintage_text}", first_row + i as i64);
-        for view in views {
-            data.push('\t');
-            if view.is_null(i) {
-                data.push_str("\\N");
-                continue;
-            }
-            match view {
-                ColumnView::Utf8(a) => escape_copy_text(a.value(i), &mut data),
-                ColumnView::Int32(a) => {
-                    let _ = write!(data, "{}", a.value(i));
+    next: &mut dyn FnMut() -> Option<RecordBatch>,
+) -> Result<u64, StorageError> {
+    let next = std::cell::RefCell::new(next);
+    let written = std::cell::Cell::new(0u64);
+    let vintage_days = vintage.days() - PG_EPOCH_DAYS;
+    let ncols = i16::try_from(table.columns().len() + 2).unwrap_or(i16::MAX);
+    let write = |w: &mut dyn std::io::Write| -> QueryResult<()> {
+        let io = |e: std::io::Error| diesel::result::Error::SerializationError(Box::new(e));
+        let mut next = next.borrow_mut();
+        let mut buf: Vec<u8> = Vec::with_capacity(PG_COPY_BUFFER + (1 << 16));
+        buf.extend_from_slice(PG_COPY_HEADER);
+        while let Some(batch) = (*next)() {
+            let views = ColumnView::of_batch(table, &batch).ok_or_else(|| {
+                diesel::result::Error::SerializationError(
+                    format!("a batch of {table} does not have the table's schema").into(),
+                )
+            })?;
+            let mut row = written.get() as i64;
+            for i in 0..batch.num_rows() {
+                encode_binary_row(&mut buf, ncols, row, vintage_days, &views, i);
+                row += 1;
+                if buf.len() >= PG_COPY_BUFFER {
+                    w.write_all(&buf).map_err(io)?;
+                    buf.clear();
                 }
-                ColumnView::Int64(a) => {
-                    let _ = write!(data, "{}", a.value(i));
-                }
-                ColumnView::Float64(a) => write_float(a.value(i), &mut data),
-                ColumnView::Boolean(a) => data.push(if a.value(i) { 't' } else { 'f' }),
-                ColumnView::Date32(a) => date::write_iso_date(a.value(i), &mut data),
             }
+            written.set(row as u64);
         }
-        data.push('\n');
-    }
-    super::schema::copy_text(conn, table, data.as_bytes())
+        buf.extend_from_slice(PG_COPY_TRAILER);
+        w.write_all(&buf).map_err(io)
+    };
+    super::schema::copy_into(conn, table, diesel::pg::CopyFormat::Binary, &write)
         .map_err(StorageError::query(format!("copying into {table}")))?;
-    Ok(())
+    Ok(written.get())
 }
 
-/// Writes a float so that PostgreSQL reads back the very same `f64`.
-fn write_float(v: f64, out: &mut String) {
-    if v.is_nan() {
-        out.push_str("NaN");
-    } else if v.is_infinite() {
-        out.push_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
-    } else {
-        // Rust prints the shortest text that parses back to the same value.
-        let _ = write!(out, "{v:?}");
-    }
-}
-
-/// Escapes text for COPY's text format (backslash, tab, newline, carriage return).
-fn escape_copy_text(s: &str, out: &mut String) {
-    if !s
-        .bytes()
-        .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
-    {
-        out.push_str(s);
-        return;
-    }
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
+/// Appends one row in `COPY`'s binary format: the field count, then each field as its byte
+/// length (`-1` for null) and its network-order value (`_row`, `vintage`, the table's columns).
+fn encode_binary_row(
+    buf: &mut Vec<u8>,
+    ncols: i16,
+    row: i64,
+    vintage_days: i32,
+    views: &[ColumnView<'_>],
+    i: usize,
+) {
+    buf.extend_from_slice(&ncols.to_be_bytes());
+    buf.extend_from_slice(&8i32.to_be_bytes());
+    buf.extend_from_slice(&row.to_be_bytes());
+    buf.extend_from_slice(&4i32.to_be_bytes());
+    buf.extend_from_slice(&vintage_days.to_be_bytes());
+    for view in views {
+        if view.is_null(i) {
+            buf.extend_from_slice(&(-1i32).to_be_bytes());
+            continue;
+        }
+        match view {
+            ColumnView::Utf8(a) => {
+                let v = a.value(i).as_bytes();
+                // Arrow strings are at most 2 GiB (i32 offsets): the length fits.
+                buf.extend_from_slice(&(v.len() as i32).to_be_bytes());
+                buf.extend_from_slice(v);
+            }
+            ColumnView::Int32(a) => {
+                buf.extend_from_slice(&4i32.to_be_bytes());
+                buf.extend_from_slice(&a.value(i).to_be_bytes());
+            }
+            ColumnView::Int64(a) => {
+                buf.extend_from_slice(&8i32.to_be_bytes());
+                buf.extend_from_slice(&a.value(i).to_be_bytes());
+            }
+            ColumnView::Float64(a) => {
+                buf.extend_from_slice(&8i32.to_be_bytes());
+                buf.extend_from_slice(&a.value(i).to_bits().to_be_bytes());
+            }
+            ColumnView::Boolean(a) => {
+                buf.extend_from_slice(&1i32.to_be_bytes());
+                buf.push(u8::from(a.value(i)));
+            }
+            ColumnView::Date32(a) => {
+                buf.extend_from_slice(&4i32.to_be_bytes());
+                buf.extend_from_slice(&(a.value(i) - PG_EPOCH_DAYS).to_be_bytes());
+            }
         }
     }
 }

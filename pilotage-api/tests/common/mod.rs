@@ -100,8 +100,10 @@ pub fn config(format: OutputFormat) -> GeneratorConfig {
 fn generated(format: OutputFormat) -> &'static Path {
     static CSV: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     static PARQUET: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    static FLUXIAE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let cell = match format {
         OutputFormat::Csv => &CSV,
+        OutputFormat::FluxIae => &FLUXIAE,
         _ => &PARQUET,
     };
     &cell
@@ -217,4 +219,50 @@ pub fn csv_field(path: &Path, line: usize, column: &str) -> String {
         .get(index)
         .unwrap()
         .to_owned()
+}
+
+/// The path of the fluxIAE file of `view` in `dir` (`fluxIAE_<View>_….csv[.gz]`).
+pub fn fluxiae_file(dir: &Path, view: pilotage_core::fluxiae::View) -> PathBuf {
+    let prefix = format!("fluxIAE_{}_", view.name());
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&prefix)
+        })
+        .unwrap_or_else(|| panic!("no file for view {view} in {}", dir.display()))
+}
+
+/// Replaces the gzipped file of `view` in `dir` by its plain text (`….csv`), returning the new
+/// path and its lines (without terminators).
+pub fn fluxiae_plain(dir: &Path, view: pilotage_core::fluxiae::View) -> (PathBuf, Vec<String>) {
+    use std::io::Read as _;
+    let gz = fluxiae_file(dir, view);
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&gz).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    std::fs::remove_file(&gz).unwrap();
+    let plain = gz.with_extension("");
+    std::fs::write(&plain, &text).unwrap();
+    (plain, text.lines().map(str::to_owned).collect())
+}
+
+/// Writes `lines` as a plain fluxIAE file (each line ended by `\n`).
+pub fn write_lines(path: &Path, lines: &[String]) {
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+/// Sets one field of a fluxIAE line (`line` 1-based, the `DEB` line is line 1, the header line 2).
+pub fn set_flux_field(lines: &mut [String], line: usize, column: &str, value: &str) {
+    let index = lines[1]
+        .split('|')
+        .position(|h| h == column)
+        .unwrap_or_else(|| panic!("no column {column}"));
+    let mut fields: Vec<String> = lines[line - 1].split('|').map(str::to_owned).collect();
+    fields[index] = value.to_owned();
+    lines[line - 1] = fields.join("|");
 }
