@@ -759,6 +759,15 @@ fn openapi_docs_metrics_and_compression() {
     let env = Env::new();
     let spec = env.json("/openapi.json");
     assert!(spec["paths"]["/v1/datasets/{id}/data"]["get"].is_object());
+    let redirect = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(env.url("/docs"))
+        .send()
+        .expect("request");
+    assert_eq!(redirect.status(), 307);
+    assert_eq!(header(redirect.headers(), "location"), "/docs/");
     let docs = env.get("/docs/");
     assert_eq!(docs.status(), 200);
     assert!(docs.text().expect("html").contains("swagger"));

@@ -94,6 +94,7 @@ pub fn build(
         .configure(routes)
         .split_for_parts();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::not_found))
         .wrap(Compress::default())
         .wrap(from_fn(ratelimit::rate_limit))
