@@ -98,9 +98,13 @@ fn publish(dir: &Path) -> String {
 
 #[test]
 fn every_dataset_of_a_written_release_is_served() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let version = publish(dir.path());
-    let mut opts = ServeOptions::new("127.0.0.1:0", dir.path());
+    // PILOTAGE_API_RELEASES=<dir> keeps the release there (benches/scripts/api_bench.sh).
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let releases = std::env::var_os("PILOTAGE_API_RELEASES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tmp.path().to_owned());
+    let version = publish(&releases);
+    let mut opts = ServeOptions::new("127.0.0.1:0", &releases);
     opts.workers = 2;
     opts.rate_limit = None;
     opts.shutdown_timeout = 1;
@@ -132,7 +136,7 @@ fn every_dataset_of_a_written_release_is_served() {
         let csv = get(&format!("/v1/datasets/{id}/data?format=csv"))
             .text()
             .expect("csv");
-        let on_disk = std::fs::read_to_string(dir.path().join(&version).join(format!("{id}.csv")))
+        let on_disk = std::fs::read_to_string(releases.join(&version).join(format!("{id}.csv")))
             .expect("release csv");
         if let Some((a, b)) = csv.lines().zip(on_disk.lines()).find(|(a, b)| a != b) {
             panic!("{id}: the CSV answer differs from the release CSV:\n{a}\n{b}");

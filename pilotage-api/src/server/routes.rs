@@ -759,7 +759,8 @@ pub async fn get_data(
             .insert_header((header::CONTENT_TYPE, format.media_type()))
             .insert_header((header::ETAG, etag))
             .insert_header((header::CACHE_CONTROL, REVALIDATE))
-            .insert_header((RELEASE_HEADER, version.clone()));
+            .insert_header((RELEASE_HEADER, version.clone()))
+            .insert_header((header::VARY, "accept"));
         if let Some(n) = &next {
             builder.insert_header((header::LINK, format!("<{n}>; rel=\"next\"")));
         }
@@ -801,7 +802,8 @@ fn encoded_answer(e: &Encoded, version: &str) -> HttpResponse {
         .insert_header((header::CONTENT_TYPE, e.media_type))
         .insert_header((header::ETAG, e.etag.clone()))
         .insert_header((header::CACHE_CONTROL, REVALIDATE))
-        .insert_header((RELEASE_HEADER, version.to_owned()));
+        .insert_header((RELEASE_HEADER, version.to_owned()))
+        .insert_header((header::VARY, "accept"));
     if let Some(n) = &e.next {
         builder.insert_header((header::LINK, format!("<{n}>; rel=\"next\"")));
     }
