@@ -123,7 +123,10 @@ impl Table {
 pub(crate) const PUBLIC_UNITS: [&str; 3] = ["structures", "fiches de poste", "organisations"];
 
 /// The classes, time rules and parts of a definition's measures, in the given column order.
-pub(crate) fn measures_of(def: &Definition, ids: &[String]) -> Result<Vec<Meas>, DisclosureError> {
+pub(crate) fn measures_of(
+    def: &Definition,
+    ids: &[String],
+) -> Result<Vec<Meas>, DisclosureError> {
     let position = |id: &str| ids.iter().position(|x| x == id);
     let mut out = Vec::with_capacity(ids.len());
     let mut count_ids: Vec<usize> = Vec::new();
@@ -319,11 +322,7 @@ pub(crate) struct Link {
 
 /// Every parent–children link of a table, sorted by (parent row, dimension).
 pub(crate) fn links(table: &Table) -> Result<Vec<Link>, DisclosureError> {
-    let radix: Vec<u128> = table
-        .dims
-        .iter()
-        .map(|d| d.codes.len() as u128 + 1)
-        .collect();
+    let radix: Vec<u128> = table.dims.iter().map(|d| d.codes.len() as u128 + 1).collect();
     let mut capacity: u128 = 1;
     for &r in &radix {
         capacity = capacity

@@ -146,10 +146,7 @@ impl State<'_> {
                     };
                     !self.req.passes(self.need(c), 0.0, hi)
                 });
-                fails.then(|| {
-                    self.cheapest(rel, true)
-                        .or_else(|| self.cheapest(rel, false))
-                })
+                fails.then(|| self.cheapest(rel, true).or_else(|| self.cheapest(rel, false)))
             }
             RelKind::Distinct => {
                 if hidden.len() != 1 {
@@ -313,8 +310,7 @@ pub fn protect_release(
     }
     // Sensitive rows: a breakdown whose total is from 1 to 10 is secret entirely.
     for (ti, t) in tables.iter().enumerate() {
-        let sensitive_dims: Vec<usize> =
-            (0..t.dims.len()).filter(|&d| t.dims[d].sensitive).collect();
+        let sensitive_dims: Vec<usize> = (0..t.dims.len()).filter(|&d| t.dims[d].sensitive).collect();
         if sensitive_dims.is_empty() {
             continue;
         }
@@ -400,10 +396,7 @@ pub fn protect_release(
         stats.rounds += 1;
         let components = solve::components(n, &state.hidden, &system.relations);
         let mut failing: Vec<(u32, solve::Bounds)> = Vec::new();
-        for comp in components
-            .iter()
-            .filter(|c| c.iter().any(|&x| dirty[x as usize]))
-        {
+        for comp in components.iter().filter(|c| c.iter().any(|&x| dirty[x as usize])) {
             stats.components_solved += 1;
             stats.largest_component = stats.largest_component.max(comp.len() as u64);
             let (bounds, lps, _) = solve::solve_component(

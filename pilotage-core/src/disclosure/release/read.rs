@@ -83,11 +83,7 @@ fn numbers(
             .map(|v| v.map(|x| x as f64))
             .collect(),
         DataType::Float64 => col.as_primitive::<Float64Type>().iter().collect(),
-        other => {
-            return Err(bad(format!(
-                "column {name:?} has type {other}, not a number"
-            )));
-        }
+        other => return Err(bad(format!("column {name:?} has type {other}, not a number"))),
     };
     Ok(out)
 }
@@ -244,11 +240,7 @@ pub fn audit_release_with(
                             let part_secret = matches!(shown[ti][a][r], Shown::Secret)
                                 || matches!(shown[ti][b][r], Shown::Secret);
                             if part_secret {
-                                failures.push((
-                                    c,
-                                    nan,
-                                    "derived value published over a secret part",
-                                ));
+                                failures.push((c, nan, "derived value published over a secret part"));
                             } else if m.kind == MeasureKind::Median
                                 && system.value[ca] < rules.min_median_observations as f64
                             {
@@ -288,11 +280,7 @@ pub fn audit_release_with(
                     let total = system.value[system.base[ti][mi] + top as usize];
                     let c = system.base[ti][mi] + r as usize;
                     if rules.count_is_sensitive(total) && !secret[c] && system.present[c] {
-                        failures.push((
-                            c,
-                            nan,
-                            "sensitive breakdown published under a small total",
-                        ));
+                        failures.push((c, nan, "sensitive breakdown published under a small total"));
                     }
                 }
             }

@@ -193,7 +193,11 @@ pub(crate) fn solve_component(
         }
     };
     let round_hi = |i: usize, v: f64| {
-        if integer[i] { (v + 1e-6).floor() } else { v }
+        if integer[i] {
+            (v + 1e-6).floor()
+        } else {
+            v
+        }
     };
     let mut lps = 0usize;
     let mut lo: Vec<Option<f64>> = vec![None; n];
@@ -221,8 +225,7 @@ pub(crate) fn solve_component(
             match optimise(n, &constraints, &open, maximise)? {
                 Outcome::Optimum(x) => {
                     for i in 0..n {
-                        if maximise && !high_settled[i] && req.high_ok(needs[i], round_hi(i, x[i]))
-                        {
+                        if maximise && !high_settled[i] && req.high_ok(needs[i], round_hi(i, x[i])) {
                             high_settled[i] = true;
                             hi[i] = Some(round_hi(i, x[i]));
                         }
