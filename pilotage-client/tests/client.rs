@@ -434,3 +434,38 @@ async fn bad_base_url_and_server_down() {
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     assert!(err.to_string().contains(&port.to_string()), "{err}");
 }
+
+/// Decodes the server's JSON into the shared wire type and encodes it again: the same JSON, so
+/// the wire types carry every field the server writes, with the same names.
+async fn round_trips<T>(c: &Client, path: &str)
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let answer = c.get(path).await.expect(path);
+    let raw: serde_json::Value = serde_json::from_slice(&answer.body).expect("json");
+    let typed: T = answer.json().expect("wire type");
+    assert_eq!(serde_json::to_value(&typed).expect("encode"), raw, "{path}");
+}
+
+#[tokio::test]
+async fn wire_types_match_the_server_json_exactly() {
+    use pilotage_client::wire::{
+        DataPage, DatasetDetail, DatasetList, Health, Problem, ReleaseList, Territory,
+    };
+    let env = Env::new();
+    let c = env.client();
+    round_trips::<DatasetList>(&c, "/v1/datasets").await;
+    round_trips::<DatasetDetail>(&c, "/v1/datasets/candidatures").await;
+    round_trips::<DataPage>(&c, "/v1/datasets/candidatures/data?limit=5").await;
+    round_trips::<ReleaseList>(&c, "/v1/releases").await;
+    round_trips::<pilotage_client::Manifest>(&c, "/v1/releases/current").await;
+    round_trips::<Vec<Territory>>(&c, "/v1/territories?level=departement").await;
+    round_trips::<Health>(&c, "/healthz").await;
+    // A problem body, read raw.
+    let res = reqwest::get(format!("{}/v1/datasets/nothing", env.url()))
+        .await
+        .expect("request");
+    let raw: serde_json::Value = res.json().await.expect("problem json");
+    let typed: Problem = serde_json::from_value(raw.clone()).expect("problem");
+    assert_eq!(serde_json::to_value(&typed).expect("encode"), raw);
+}
