@@ -1,3 +1,20 @@
-//! # pilotage-client
-//!
-//! Typed async Rust client for the pilotage open-data API.
+#![doc = include_str!("../README.md")]
+
+mod client;
+mod download;
+mod error;
+mod resources;
+
+#[cfg(feature = "arrow")]
+pub mod arrow;
+
+pub use client::{API_KEY_HEADER, Answer, Client, ClientBuilder, DEFAULT_TIMEOUT, RetryPolicy};
+pub use download::{Progress, partial_name, sha256_file};
+pub use error::{Error, Result};
+pub use resources::{DataQuery, Datasets, Format, Releases, Row};
+
+/// The JSON bodies of the API, shared with the server.
+pub use pilotage_core::wire;
+
+/// The manifest of a release.
+pub use pilotage_core::release::Manifest;

@@ -22,6 +22,7 @@
 //! - [`disclosure`]: statistical disclosure control of a release: primary rules, secondary
 //!   suppression over the whole linear system, and the independent LP audit.
 //! - [`release`]: the layout and manifest of published releases.
+//! - [`wire`]: the JSON bodies of the open-data API, shared by the server and the client.
 
 pub mod cube;
 pub mod dataset;
@@ -33,3 +34,4 @@ pub mod release;
 pub mod source;
 pub mod synth;
 pub mod territory;
+pub mod wire;

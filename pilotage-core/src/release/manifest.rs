@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// `manifest.json` of one release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Release version, derived from the content: `<source vintage>-<12 hex digits of content
@@ -29,6 +30,7 @@ pub struct Manifest {
 
 /// One dataset of a release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ManifestDataset {
     /// Dataset id (file stem of its files).
@@ -47,6 +49,7 @@ pub struct ManifestDataset {
 
 /// One file of a release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ManifestFile {
     /// File name inside the release folder.
@@ -61,6 +64,7 @@ pub struct ManifestFile {
 
 /// Information loss of a release (DESIGN.md §5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InformationLoss {
     /// Values subject to disclosure control (every non-null value of every dataset).
@@ -79,6 +83,7 @@ pub struct InformationLoss {
 
 /// Summary of the independent audit of a release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditSummary {
     /// True when every secret value keeps its protection interval.
