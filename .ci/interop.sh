@@ -25,8 +25,13 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$bin" generate --scale 0.002 --seed 1 --out "$work/sources" >/dev/null
+# The datasets whose disclosure control completes quickly on small data (docs/disclosure.md).
+mkdir "$work/datasets"
+for id in ${PILOTAGE_INTEROP_DATASETS:-offre pass_iae sorties etp}; do
+  cp "datasets/$id.toml" "$work/datasets/"
+done
+"$bin" generate --scale 0.001 --seed 1 --years 2025-2025 --out "$work/sources" >/dev/null
 "$bin" ingest "$work/sources" --database-url "$work/pilotage.sqlite" --source-vintage 2025-12-31 >/dev/null
-"$bin" publish --database-url "$work/pilotage.sqlite" --releases "$work/releases"
+"$bin" publish --database-url "$work/pilotage.sqlite" --releases "$work/releases" --datasets "$work/datasets"
 "$bin" audit "$work/releases/current"
 "$venv/bin/python" .ci/interop.py "$work/releases/current"
