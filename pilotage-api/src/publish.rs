@@ -16,7 +16,9 @@ use pilotage_core::disclosure::release::{
     CellReport, ProtectOptions, audit_release, protect_release,
 };
 use pilotage_core::indicator::{self, Context, Sources};
-use pilotage_core::release::{self, CatalogOptions, PublishedDataset, ReleaseInput, WrittenRelease};
+use pilotage_core::release::{
+    self, CatalogOptions, PublishedDataset, ReleaseInput, WrittenRelease,
+};
 use pilotage_core::source::SourceTable;
 use pilotage_core::territory::Referential;
 

@@ -33,7 +33,10 @@ fn assert_ok(out: &Output, what: &str) {
 fn assert_error(out: &Output, needle: &str) {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "exit code; stderr: {err}");
-    let last = err.lines().rfind(|l| l.starts_with("error: ")).unwrap_or("");
+    let last = err
+        .lines()
+        .rfind(|l| l.starts_with("error: "))
+        .unwrap_or("");
     assert!(last.contains(needle), "{needle:?} not in {err}");
 }
 
@@ -104,8 +107,11 @@ fn definitions() -> &'static Path {
             std::fs::create_dir(&out).expect("datasets folder");
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets");
             for id in PUBLISHED {
-                std::fs::copy(root.join(format!("{id}.toml")), out.join(format!("{id}.toml")))
-                    .expect("copy a definition");
+                std::fs::copy(
+                    root.join(format!("{id}.toml")),
+                    out.join(format!("{id}.toml")),
+                )
+                .expect("copy a definition");
             }
             (dir, out)
         })
@@ -147,8 +153,12 @@ fn publish_writes_an_audited_reproducible_release() {
         assert_ok(&first, "publish");
         let second = publish(&url, &b);
         assert_ok(&second, "publish again");
-        let va = release::current_version(&a).expect("current").expect("a current");
-        let vb = release::current_version(&b).expect("current").expect("b current");
+        let va = release::current_version(&a)
+            .expect("current")
+            .expect("a current");
+        let vb = release::current_version(&b)
+            .expect("current")
+            .expect("b current");
         assert_eq!(va, vb, "same store, same version");
         let ma = release::read_manifest(&a.join(&va)).expect("manifest a");
         let mb = release::read_manifest(&b.join(&vb)).expect("manifest b");
@@ -160,12 +170,20 @@ fn publish_writes_an_audited_reproducible_release() {
         // The independent audit, from the published files alone, agrees.
         let audit = pilotage(&["audit", arg(&a.join("current"))]);
         assert_ok(&audit, "audit");
-        assert!(text(&audit.stdout).contains("protected"), "{}", text(&audit.stdout));
+        assert!(
+            text(&audit.stdout).contains("protected"),
+            "{}",
+            text(&audit.stdout)
+        );
 
         // Publishing the same store again keeps the same release.
         let again = publish(&url, &a);
         assert_ok(&again, "publish a third time");
-        assert!(text(&again.stderr).contains("unchanged"), "{}", text(&again.stderr));
+        assert!(
+            text(&again.stderr).contains("unchanged"),
+            "{}",
+            text(&again.stderr)
+        );
         assert_eq!(names(&a), vec![va.clone(), "current".to_string()]);
         std::fs::remove_dir_all(&a).expect("clean a");
         std::fs::remove_dir_all(&b).expect("clean b");
@@ -191,7 +209,10 @@ fn a_store_missing_a_source_names_it() {
         let files: Vec<PathBuf> = std::fs::read_dir(sources())
             .expect("sources")
             .map(|e| e.expect("entry").path())
-            .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("candidatures")))
+            .filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("candidatures"))
+            })
             .collect();
         ingest(&url, &files);
         let releases = tmp.path().join("releases");
@@ -225,7 +246,9 @@ fn a_full_disk_keeps_the_previous_release_current() {
     ingest(&url, &[sources().to_path_buf()]);
     let probe = tmp.path().join("probe");
     assert_ok(&publish(&url, &probe), "publish");
-    let version = release::current_version(&probe).expect("current").expect("version");
+    let version = release::current_version(&probe)
+        .expect("current")
+        .expect("version");
     let bytes: u64 = std::fs::read_dir(probe.join(&version))
         .expect("release")
         .map(|e| e.expect("entry").metadata().expect("metadata").len())
@@ -235,7 +258,14 @@ fn a_full_disk_keeps_the_previous_release_current() {
     std::fs::create_dir(&mount).expect("mount point");
     let size = bytes + bytes / 2 + 64 * 1024;
     let status = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs", arg(&mount)])
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            &format!("size={size}"),
+            "tmpfs",
+            arg(&mount),
+        ])
         .status()
         .expect("mount");
     assert!(status.success(), "mounting a tmpfs as root failed");
@@ -248,7 +278,17 @@ fn a_full_disk_keeps_the_previous_release_current() {
         let other = tmp.path().join("other.sqlite").display().to_string();
         let sources2 = tmp.path().join("sources2");
         assert_ok(
-            &pilotage(&["generate", "--scale", "0.001", "--seed", "6", "--years", "2025-2025", "--out", arg(&sources2)]),
+            &pilotage(&[
+                "generate",
+                "--scale",
+                "0.001",
+                "--seed",
+                "6",
+                "--years",
+                "2025-2025",
+                "--out",
+                arg(&sources2),
+            ]),
             "generate",
         );
         ingest(&other, &[sources2]);

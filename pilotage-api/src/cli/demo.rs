@@ -19,7 +19,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "data/demo")]
     pub dir: PathBuf,
     /// Size of the synthetic country relative to the whole (0.01 = one hundredth).
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.001)]
     pub scale: f64,
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 1)]
@@ -35,8 +35,13 @@ pub struct DemoArgs {
     pub datasets: PathBuf,
 }
 
-const FIRST_YEAR: i32 = 2021;
+const FIRST_YEAR: i32 = 2025;
 const LAST_YEAR: i32 = 2025;
+
+/// The datasets the demo publishes: those whose disclosure control completes in seconds. The
+/// others (applications, delays, refusals, prescriptions, beneficiaries) need the scalable
+/// interval pass still being built (docs/disclosure.md); the demo says so rather than wait.
+pub const DEMO_DATASETS: [&str; 4] = ["etp", "offre", "pass_iae", "sorties"];
 
 /// Runs `pilotage demo`: generates seeded sources, ingests them into an embedded SQLite store,
 /// publishes a protected and audited release from the store, and serves it until ctrl-c.
@@ -93,11 +98,25 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
 
     // 3. Publish: compute, protect, audit, write the release.
+    let definitions = args.dir.join("datasets");
+    remove_if_present(&definitions)?;
+    std::fs::create_dir_all(&definitions)
+        .with_context(|| format!("creating {}", definitions.display()))?;
+    for id in DEMO_DATASETS {
+        let from = args.datasets.join(format!("{id}.toml"));
+        std::fs::copy(&from, definitions.join(format!("{id}.toml")))
+            .with_context(|| format!("copying the definition {}", from.display()))?;
+    }
+    println!(
+        "3/4 publish   {} (candidatures, candidatures_delais, candidatures_refus, prescriptions and \
+         beneficiaires wait for disclosure control at their size)",
+        DEMO_DATASETS.join(", ")
+    );
     let releases = args.dir.join("releases");
     let publish_options = PublishOptions {
         database_url: url,
         releases: releases.clone(),
-        datasets: args.datasets.clone(),
+        datasets: definitions,
         keep: Some(3),
         base_url: format!("http://{}/v1/releases/{{version}}/files/", args.bind),
     };
@@ -105,7 +124,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let secret: u64 = written.manifest.datasets.iter().map(|d| d.secret).sum();
     let values: u64 = written.manifest.datasets.iter().map(|d| d.values).sum();
     println!(
-        "3/4 publish   release {} in {}: {} datasets, {values} values of which {secret} secret, audit passed",
+        "              release {} in {}: {} datasets, {values} values of which {secret} secret, audit passed",
         written.version,
         written.dir.display(),
         written.manifest.datasets.len()
@@ -113,7 +132,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     // 4. Serve it.
     if args.no_serve {
-        println!("4/4 serve     skipped (--no-serve); run `pilotage serve --releases {}`", releases.display());
+        println!(
+            "4/4 serve     skipped (--no-serve); run `pilotage serve --releases {}`",
+            releases.display()
+        );
         return Ok(());
     }
     let options = ServeOptions::new(args.bind.clone(), releases);

@@ -62,15 +62,26 @@ pub fn run_with_progress(
     bar.set_message("loading the sources from the store");
     let written = publish::publish(options, &mut |stage| {
         let line = match stage {
-            Stage::Loaded { rows, vintage, elapsed } => {
+            Stage::Loaded {
+                rows,
+                vintage,
+                elapsed,
+            } => {
                 bar.set_message("computing the datasets");
-                format!("load     {rows} source rows, vintage {vintage} ({:.1} s)", elapsed.as_secs_f64())
+                format!(
+                    "load     {rows} source rows, vintage {vintage} ({:.1} s)",
+                    elapsed.as_secs_f64()
+                )
             }
             Stage::Computed { cells, elapsed } => {
                 bar.set_message("disclosure control");
                 format!("compute  {cells} values ({:.1} s)", elapsed.as_secs_f64())
             }
-            Stage::Protected { primary, secondary, elapsed } => {
+            Stage::Protected {
+                primary,
+                secondary,
+                elapsed,
+            } => {
                 bar.set_message("auditing");
                 format!(
                     "protect  {primary} primary and {secondary} secondary secret values ({:.1} s)",
@@ -79,7 +90,10 @@ pub fn run_with_progress(
             }
             Stage::Audited { checked, elapsed } => {
                 bar.set_message("writing the release");
-                format!("audit    {checked} secret values checked, all protected ({:.1} s)", elapsed.as_secs_f64())
+                format!(
+                    "audit    {checked} secret values checked, all protected ({:.1} s)",
+                    elapsed.as_secs_f64()
+                )
             }
             Stage::Written { elapsed } => {
                 format!("write    ({:.1} s)", elapsed.as_secs_f64())
@@ -89,7 +103,11 @@ pub fn run_with_progress(
     });
     bar.finish_and_clear();
     let written = written?;
-    let state = if written.unchanged { "unchanged, already published" } else { "written" };
+    let state = if written.unchanged {
+        "unchanged, already published"
+    } else {
+        "written"
+    };
     eprintln!(
         "release  {} {state}, current in {} ({:.1} s in all)",
         written.version,
