@@ -31,6 +31,7 @@ impl Env {
         opts.rate_limit = None;
         opts.shutdown_timeout = 1;
         let server = server::spawn(options(opts)).expect("server starts");
+        install_crypto_provider();
         let client = Client::builder().build().expect("client");
         Env {
             dir,
@@ -115,6 +116,7 @@ fn health_readiness_and_no_release() {
     let mut opts = ServeOptions::new("127.0.0.1:0", empty.path());
     opts.workers = 1;
     let server = server::spawn(opts).expect("server starts without a release");
+    install_crypto_provider();
     let client = Client::new();
     let res = client
         .get(format!("{}/readyz", server.url()))
@@ -759,6 +761,7 @@ fn openapi_docs_metrics_and_compression() {
     let env = Env::new();
     let spec = env.json("/openapi.json");
     assert!(spec["paths"]["/v1/datasets/{id}/data"]["get"].is_object());
+    install_crypto_provider();
     let redirect = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -937,4 +940,10 @@ fn cache_off_gives_the_same_answers() {
     assert_eq!(a, b);
     let m = cached.get("/metrics").text().expect("metrics");
     assert!(m.contains("pilotage_cache_hits_total 1"), "{m}");
+}
+
+/// reqwest is built without a default TLS provider in this workspace (the client crate installs
+/// ring at start-up); a test building its own reqwest client does the same.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -109,6 +109,8 @@ fn every_dataset_of_a_written_release_is_served() {
     opts.rate_limit = None;
     opts.shutdown_timeout = 1;
     let server = server::spawn(opts).expect("server starts");
+    // reqwest is built without a default TLS provider in this workspace: install ring first.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::blocking::Client::new();
     let get = |path: &str| {
         client

@@ -205,19 +205,19 @@ fn an_empty_store_is_refused() {
 fn a_store_missing_a_source_names_it() {
     let tmp = tempfile::tempdir().expect("tempdir");
     for url in stores(tmp.path(), "missing") {
-        // Everything but the applications.
+        // Everything but the monthly declarations (which nothing else references).
         let files: Vec<PathBuf> = std::fs::read_dir(sources())
             .expect("sources")
             .map(|e| e.expect("entry").path())
             .filter(|p| {
                 !p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("candidatures"))
+                    .is_some_and(|n| n.to_string_lossy().starts_with("etats_mensuels"))
             })
             .collect();
         ingest(&url, &files);
         let releases = tmp.path().join("releases");
         let out = publish(&url, &releases);
-        assert_error(&out, "candidatures");
+        assert_error(&out, "etats_mensuels");
         assert!(!releases.exists() || names(&releases).is_empty());
     }
 }
