@@ -14,10 +14,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader};
+use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use bytes::Bytes;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pilotage_core::dataset::Definition;
 use pilotage_core::release::{
     CATALOG_FILE, CURRENT, LEVEL_SUFFIX, MANIFEST_FILE, Manifest, STATUS_SUFFIX,
@@ -229,20 +228,12 @@ pub struct Dataset {
 impl Dataset {
     /// Loads dataset `id` from the release folder `dir`.
     pub fn load(dir: &Path, id: &str) -> Result<Dataset, ReleaseError> {
-        let def_path = dir.join(format!("{id}.definition.json"));
-        let def_bytes = std::fs::read(&def_path).map_err(io_err(&def_path))?;
-        let definition: Definition =
-            serde_json::from_slice(&def_bytes).map_err(|e| invalid(&def_path, e.to_string()))?;
-        if definition.id != id {
-            return Err(invalid(
-                &def_path,
-                format!("id {:?} differs from {id:?}", definition.id),
-            ));
-        }
+        let parquet_path = dir.join(format!("{id}.parquet"));
+        let (definition, table) = pilotage_core::release::read_dataset(dir, id)
+            .map_err(|e| invalid(&parquet_path, e.to_string()))?;
         let schema_path = dir.join(format!("{id}.schema.json"));
         let schema_json = Bytes::from(std::fs::read(&schema_path).map_err(io_err(&schema_path))?);
-        let table = read_parquet(&dir.join(format!("{id}.parquet")))?;
-        let parquet_path = dir.join(format!("{id}.parquet"));
+        let table = normalize(&parquet_path, table)?;
         let mut code_columns = Vec::new();
         for dim in &definition.dimensions {
             for name in [dim.id.clone(), format!("{}{LEVEL_SUFFIX}", dim.id)] {
@@ -291,20 +282,10 @@ impl Dataset {
     }
 }
 
-/// Reads a whole Parquet file into one batch, normalizing column types to the three the
-/// encoders handle: `Utf8`, `Int64`, `Float64`.
-fn read_parquet(path: &Path) -> Result<RecordBatch, ReleaseError> {
-    let file = std::fs::File::open(path).map_err(io_err(path))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .map_err(|e| invalid(path, e.to_string()))?;
-    let schema = reader.schema();
-    let mut batches = Vec::new();
-    for batch in reader {
-        batches.push(batch.map_err(|e| invalid(path, e.to_string()))?);
-    }
-    let table = arrow_select::concat::concat_batches(&schema, &batches)
-        .map_err(|e| invalid(path, e.to_string()))?;
+/// Normalizes a release table's column types to the three the encoders handle: `Utf8`,
+/// `Int64`, `Float64`.
+fn normalize(path: &Path, table: RecordBatch) -> Result<RecordBatch, ReleaseError> {
+    let schema = table.schema();
     let mut fields = Vec::new();
     let mut columns = Vec::new();
     for (field, column) in schema.fields().iter().zip(table.columns()) {

@@ -32,7 +32,7 @@ pub use manifest::{AuditSummary, InformationLoss, Manifest, ManifestDataset, Man
 pub use table::{TableCounts, published_batch};
 pub use write::{
     PublishedDataset, ReleaseInput, VERSION_PLACEHOLDER, WrittenRelease, current_version,
-    list_releases, read_manifest, write_release,
+    list_releases, read_dataset, read_manifest, write_release,
 };
 
 /// Why a release could not be written or read. Nothing is left half-written when one occurs.

@@ -352,3 +352,37 @@ fn prune(releases: &Path, keep: usize, current: &str) -> Result<Vec<String>, Rel
     }
     Ok(pruned)
 }
+
+/// Reads back one dataset of a release folder: its definition (`<id>.definition.json`, whose id
+/// must be `id`) and its published table (`<id>.parquet`, as one batch). What the API serves
+/// and what the audit checks come from here, never from the computation's state.
+pub fn read_dataset(dir: &Path, id: &str) -> Result<(Definition, RecordBatch), ReleaseError> {
+    let definition_path = dir.join(format!("{id}.definition.json"));
+    let bytes = fs::read(&definition_path).map_err(|e| ReleaseError::io(&definition_path, e))?;
+    let definition: Definition =
+        serde_json::from_slice(&bytes).map_err(|e| ReleaseError::Manifest {
+            path: definition_path.clone(),
+            detail: format!("not a dataset definition: {e}"),
+        })?;
+    if definition.id != id {
+        return Err(ReleaseError::Manifest {
+            path: definition_path,
+            detail: format!("id {:?} differs from {id:?}", definition.id),
+        });
+    }
+    let parquet_path = dir.join(format!("{id}.parquet"));
+    let file = File::open(&parquet_path).map_err(|e| ReleaseError::io(&parquet_path, e))?;
+    let parquet = |e: parquet::errors::ParquetError| {
+        ReleaseError::Parquet(format!("{}: {e}", parquet_path.display()))
+    };
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(parquet)?;
+    let schema = arrow_array::RecordBatchReader::schema(&reader);
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ReleaseError::Parquet(format!("{}: {e}", parquet_path.display())))?;
+    let table = arrow_select::concat::concat_batches(&schema, &batches)
+        .map_err(|e| ReleaseError::Arrow(e.to_string()))?;
+    Ok((definition, table))
+}
