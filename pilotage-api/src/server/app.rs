@@ -152,6 +152,7 @@ pub async fn observe(
             return Err(Problem::internal(&id).into());
         }
     };
+    content_coding_headers(res.headers_mut());
     if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&id) {
         res.headers_mut().insert(
             actix_web::http::header::HeaderName::from_static("x-request-id"),
@@ -164,6 +165,35 @@ pub async fn observe(
         .unwrap_or_else(|| "unmatched".to_owned());
     record(&route, res.status().as_u16());
     Ok(res)
+}
+
+/// Final touch on content codings: removes the internal `Content-Encoding: identity` marker of
+/// answers left uncompressed on purpose, and gives an answer compressed by the generic
+/// middleware a strong ETag of its own (the coding appended inside the quotes), since a strong
+/// tag names one exact sequence of bytes.
+pub fn content_coding_headers(headers: &mut actix_web::http::header::HeaderMap) {
+    use actix_web::http::header::{CONTENT_ENCODING, ETAG, HeaderValue};
+    let Some(coding) = headers
+        .get(CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    if coding == super::encoding::IDENTITY {
+        headers.remove(CONTENT_ENCODING);
+        return;
+    }
+    let Some(tag) = headers.get(ETAG).and_then(|v| v.to_str().ok()) else {
+        return;
+    };
+    let suffix = format!("-{coding}\"");
+    if tag.starts_with('"') && tag.ends_with('"') && !tag.ends_with(&suffix) {
+        let coded = format!("{}{suffix}", &tag[..tag.len() - 1]);
+        if let Ok(v) = HeaderValue::from_str(&coded) {
+            headers.insert(ETAG, v);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -204,6 +234,30 @@ mod tests {
             atest::call_service(&app, atest::TestRequest::get().uri("/ok").to_request()).await;
         assert_eq!(res.status(), 200);
         assert!(res.headers().contains_key("x-request-id"));
+    }
+
+    #[test]
+    fn a_coding_gets_its_own_tag_and_the_identity_marker_goes() {
+        use actix_web::http::header::{CONTENT_ENCODING, ETAG, HeaderMap, HeaderValue};
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        h.insert(ETAG, HeaderValue::from_static("\"abc\""));
+        content_coding_headers(&mut h);
+        assert_eq!(
+            h.get(ETAG).and_then(|v| v.to_str().ok()),
+            Some("\"abc-gzip\"")
+        );
+        content_coding_headers(&mut h);
+        assert_eq!(
+            h.get(ETAG).and_then(|v| v.to_str().ok()),
+            Some("\"abc-gzip\"")
+        );
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_ENCODING, HeaderValue::from_static("identity"));
+        h.insert(ETAG, HeaderValue::from_static("\"abc\""));
+        content_coding_headers(&mut h);
+        assert!(h.get(CONTENT_ENCODING).is_none());
+        assert_eq!(h.get(ETAG).and_then(|v| v.to_str().ok()), Some("\"abc\""));
     }
 
     #[test]

@@ -38,17 +38,10 @@ pub struct FileSpec<'a> {
     pub cache_control: &'static str,
 }
 
-/// True when `If-None-Match` lists `etag` (or `*`).
+/// True when `If-None-Match` lists `etag` (or `*`, or the tag of another content coding of
+/// the same answer).
 pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',').any(|t| {
-                let t = t.trim();
-                t == "*" || t == etag || t.strip_prefix("W/") == Some(etag)
-            })
-        })
+    super::encoding::none_match(headers, etag)
 }
 
 /// A `304 Not Modified` carrying the validator.
@@ -57,6 +50,15 @@ pub fn not_modified(etag: &str, cache_control: &str) -> HttpResponse {
         .insert_header((header::ETAG, etag.to_owned()))
         .insert_header((header::CACHE_CONTROL, cache_control.to_owned()))
         .finish()
+}
+
+/// A `304 Not Modified` of an answer that varies with `vary`, carrying the validator of the
+/// coding the client would receive.
+pub fn not_modified_varying(etag: &str, cache_control: &str, vary: &'static str) -> HttpResponse {
+    let mut res = not_modified(etag, cache_control);
+    res.headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static(vary));
+    res
 }
 
 /// A parsed `Range` header: ranges as inclusive (first, last) byte positions.

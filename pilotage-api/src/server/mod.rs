@@ -5,6 +5,7 @@
 //! - [`releases`]: releases loaded from disk and the hot switch of `current`;
 //! - [`data`]: data queries (filters, measures, sort, keyset cursor) and their encodings;
 //! - [`files`]: release file downloads with `ETag` and byte ranges;
+//! - [`encoding`]: gzip and zstd content codings, each with its own strong `ETag`;
 //! - [`problem`]: RFC 9457 problem answers;
 //! - [`ratelimit`], [`cache`], [`metrics`]: quotas, the answer cache, Prometheus metrics.
 //!
@@ -18,6 +19,7 @@
 pub mod app;
 pub mod cache;
 pub mod data;
+pub mod encoding;
 pub mod files;
 pub mod metrics;
 pub mod problem;

@@ -321,7 +321,10 @@ fn normalize(path: &Path, table: RecordBatch) -> Result<RecordBatch, ReleaseErro
 pub struct Releases {
     root: PathBuf,
     current: RwLock<Option<Arc<Release>>>,
+    /// Older releases in memory, least recently used first (at most [`MAX_OLDER_LOADED`]).
     older: Mutex<Vec<Arc<Release>>>,
+    /// Held while an older release is read, so that concurrent requests read it once.
+    loading: Mutex<()>,
     metas: Mutex<BTreeMap<String, Arc<ReleaseMeta>>>,
     stop: AtomicBool,
 }
@@ -334,6 +337,7 @@ impl Releases {
             root: root.to_owned(),
             current: RwLock::new(None),
             older: Mutex::new(Vec::new()),
+            loading: Mutex::new(()),
             metas: Mutex::new(BTreeMap::new()),
             stop: AtomicBool::new(false),
         });
@@ -392,20 +396,40 @@ impl Releases {
             .clone()
     }
 
-    /// The loaded release `version`: the current one, an older one kept in memory, or read
-    /// from disk now.
-    pub fn get(&self, version: &str) -> Result<Arc<Release>, ReleaseError> {
+    /// The release `version` if it is in memory (the current one, or an older one kept),
+    /// without touching the disk. An older one becomes the most recently used.
+    pub fn loaded(&self, version: &str) -> Option<Arc<Release>> {
         if let Some(current) = self.current().filter(|r| r.version() == version) {
-            return Ok(current);
+            return Some(current);
         }
-        {
-            let older = self.older.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(r) = older.iter().find(|r| r.version() == version) {
-                return Ok(r.clone());
-            }
+        let mut older = self.older.lock().unwrap_or_else(|e| e.into_inner());
+        let i = older.iter().position(|r| r.version() == version)?;
+        let release = older.remove(i);
+        older.push(release.clone());
+        Some(release)
+    }
+
+    /// The release `version`: in memory, or read from disk now (blocking: call it from the
+    /// blocking pool). Concurrent requests for a release not in memory read it once; at most
+    /// [`MAX_OLDER_LOADED`] older releases stay in memory, the least recently used leaving
+    /// first.
+    pub fn get(&self, version: &str) -> Result<Arc<Release>, ReleaseError> {
+        if let Some(r) = self.loaded(version) {
+            return Ok(r);
+        }
+        let _loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+        // Another request may have loaded it while this one waited.
+        if let Some(r) = self.loaded(version) {
+            return Ok(r);
         }
         let dir = self.release_dir(version)?;
+        let started = std::time::Instant::now();
         let release = Arc::new(Release::load(&dir)?);
+        tracing::info!(
+            %version,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "older release loaded"
+        );
         self.keep_older(release.clone());
         Ok(release)
     }
@@ -417,6 +441,16 @@ impl Releases {
         while older.len() > MAX_OLDER_LOADED {
             older.remove(0);
         }
+    }
+
+    /// Versions of the older releases in memory now, least recently used first.
+    pub fn older_loaded(&self) -> Vec<String> {
+        self.older
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|r| r.version().to_owned())
+            .collect()
     }
 
     /// The folder of release `version`, checking the name cannot leave the releases directory.

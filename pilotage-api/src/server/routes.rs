@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::cache::Encoded;
+use super::cache::{self, Encoded, VARY_DATA};
 use super::data::{self, Format};
+use super::encoding::{self, Coding, MIN_COMPRESS_BYTES};
 use super::files::{self, FileSpec, IMMUTABLE, REVALIDATE};
 use super::problem::Problem;
 use super::releases::{Dataset, Release, ReleaseError};
@@ -292,11 +293,32 @@ fn no_release() -> Problem {
     .hint("publish a release with `pilotage publish`; see /readyz")
 }
 
-/// The release asked for (`release=`), else the current one.
-pub fn pick_release(state: &AppState, version: Option<&str>) -> Result<Arc<Release>, Problem> {
-    match version.filter(|v| *v != "current") {
-        Some(v) => state.releases.get(v).map_err(|e| release_problem(e, state)),
-        None => state.releases.current().ok_or_else(no_release),
+/// The release asked for (`release=`), else the current one. A release not in memory is
+/// read on the blocking pool, never on the async worker that serves other requests.
+pub async fn pick_release(
+    state: &AppState,
+    version: Option<&str>,
+) -> Result<Arc<Release>, Problem> {
+    let Some(v) = version.filter(|v| *v != "current") else {
+        return state.releases.current().ok_or_else(no_release);
+    };
+    if let Some(loaded) = state.releases.loaded(v) {
+        return Ok(loaded);
+    }
+    let releases = state.releases.clone();
+    let owned = v.to_owned();
+    match web::block(move || releases.get(&owned)).await {
+        Ok(result) => result.map_err(|e| release_problem(e, state)),
+        Err(e) => {
+            tracing::error!(error = %e, "the release loader failed");
+            Err(release_problem(
+                ReleaseError::Invalid {
+                    path: state.releases.root().join(v),
+                    reason: "the loader thread failed".into(),
+                },
+                state,
+            ))
+        }
     }
 }
 
@@ -309,7 +331,7 @@ fn pick_dataset(release: &Release, id: &str) -> Result<Arc<Dataset>, Problem> {
 }
 
 /// A JSON answer with a strong ETag (from the release and what identifies the answer), 304
-/// when the client has it.
+/// when the client has it, compressed as `Accept-Encoding` asks (see [`coded_answer`]).
 fn json_answer(
     req: &HttpRequest,
     release: &str,
@@ -320,15 +342,51 @@ fn json_answer(
     let mut all = vec![release];
     all.extend_from_slice(parts);
     let etag = format!("\"{}\"", data::short_hash(&all));
-    if files::none_match(req.headers(), &etag) {
-        return files::not_modified(&etag, REVALIDATE);
+    coded_answer(req, &etag, release, body, media)
+}
+
+/// An answer whose identity form is `body` with the strong tag `etag`: 304 when
+/// `If-None-Match` names any coding of it, else the body in the coding the client prefers
+/// (gzip or zstd, compressed once and kept in the answer cache), its tag carrying the coding.
+fn coded_answer(
+    req: &HttpRequest,
+    etag: &str,
+    release: &str,
+    body: Bytes,
+    media: &'static str,
+) -> HttpResponse {
+    let coding = if body.len() < MIN_COMPRESS_BYTES {
+        Coding::Identity
+    } else {
+        Coding::negotiate(req.headers())
+    };
+    if files::none_match(req.headers(), etag) {
+        return files::not_modified_varying(&coding.etag(etag), REVALIDATE, VARY_DATA);
     }
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, media))
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, REVALIDATE))
-        .insert_header((RELEASE_HEADER, release.to_owned()))
-        .body(body)
+    let state = req.app_data::<web::Data<AppState>>();
+    let cache = state.and_then(|s| s.cache.as_ref());
+    let key = cache::key(&format!("answer\n{etag}"), coding);
+    if coding != Coding::Identity
+        && let Some(hit) = cache.and_then(|c| c.get(&key))
+    {
+        return hit.respond();
+    }
+    let (body, coding) = match coding.encode(&body) {
+        Ok(coded) => (coded, coding),
+        Err(e) => {
+            tracing::warn!(coding = coding.token(), error = %e, "cannot compress an answer");
+            (body, Coding::Identity)
+        }
+    };
+    let answer = Encoded::new(body, media, etag, None, coding, release);
+    if coding != Coding::Identity
+        && let Some(c) = cache
+    {
+        let answer = Arc::new(answer);
+        c.insert(key, answer.clone());
+        return answer.respond();
+    }
+    answer.respond()
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Bytes, Problem> {
@@ -422,7 +480,7 @@ pub async fn list_datasets(
     state: web::Data<AppState>,
     q: web::Query<ReleaseParam>,
 ) -> Result<HttpResponse, Problem> {
-    let release = pick_release(&state, q.release.as_deref())?;
+    let release = pick_release(&state, q.release.as_deref()).await?;
     let list = DatasetList {
         release: release.version().to_owned(),
         datasets: release
@@ -597,7 +655,7 @@ pub async fn get_dataset(
     id: web::Path<String>,
     q: web::Query<ReleaseParam>,
 ) -> Result<HttpResponse, Problem> {
-    let release = pick_release(&state, q.release.as_deref())?;
+    let release = pick_release(&state, q.release.as_deref()).await?;
     let ds = pick_dataset(&release, &id)?;
     let body = to_json(&dataset_detail(&release, &ds))?;
     Ok(json_answer(
@@ -627,7 +685,7 @@ pub async fn get_schema(
     id: web::Path<String>,
     q: web::Query<ReleaseParam>,
 ) -> Result<HttpResponse, Problem> {
-    let release = pick_release(&state, q.release.as_deref())?;
+    let release = pick_release(&state, q.release.as_deref()).await?;
     let ds = pick_dataset(&release, &id)?;
     Ok(json_answer(
         &req,
@@ -696,7 +754,7 @@ pub async fn get_data(
             .and_then(|v| v.to_str().ok()),
     )?;
     let asked_release = param("release");
-    let mut release = pick_release(&state, asked_release)?;
+    let mut release = pick_release(&state, asked_release).await?;
     let mut ds = pick_dataset(&release, &id)?;
     let (mut query, mut cursor) = data::parse_query(&ds, &pairs)?;
     if let Some(c) = cursor.take() {
@@ -713,7 +771,7 @@ pub async fn get_data(
                 .hint("leave `release=` out to follow the cursor's release"));
             }
             // Keep paging on the release the first page came from.
-            release = pick_release(&state, Some(&cursor_release))?;
+            release = pick_release(&state, Some(&cursor_release)).await?;
             ds = pick_dataset(&release, &id)?;
             (query, cursor) = data::parse_query(&ds, &pairs)?;
             let _ = cursor;
@@ -730,12 +788,31 @@ pub async fn get_data(
         format.name()
     );
     let etag = format!("\"{}\"", data::short_hash(&[&identity]));
+    // Parquet is compressed inside: a content coding would only cost time.
+    let coding = if format == Format::Parquet {
+        Coding::Identity
+    } else {
+        Coding::negotiate(req.headers())
+    };
     if files::none_match(req.headers(), &etag) {
-        return Ok(files::not_modified(&etag, REVALIDATE));
+        return Ok(files::not_modified_varying(
+            &coding.etag(&etag),
+            REVALIDATE,
+            VARY_DATA,
+        ));
     }
-    if let Some(hit) = state.cache.as_ref().and_then(|c| c.get(&identity)) {
+    let cache = state.cache.as_ref();
+    if let Some(hit) = cache.and_then(|c| c.get(&cache::key(&identity, coding))) {
         state.metrics.cache_lookup(true);
-        return Ok(encoded_answer(&hit, &version));
+        return Ok(hit.respond());
+    }
+    let identity_key = cache::key(&identity, Coding::Identity);
+    if coding != Coding::Identity
+        && let Some(plain) = cache.and_then(|c| c.get(&identity_key))
+    {
+        state.metrics.cache_lookup(true);
+        let coded = cache::in_coding(cache, &identity, plain, coding).await;
+        return Ok(coded.respond());
     }
     let selection = data::select(&ds, &query)?;
     let next = selection.next_after.map(|after| {
@@ -753,14 +830,24 @@ pub async fn get_data(
     let columns = data::output_columns(&ds, &query.measures);
     if format != Format::Parquet && selection.rows.len() > data::STREAM_ROWS {
         let encoder = data::TextEncoder::new(ds.clone(), columns, format);
-        let stream = encoder.stream(Arc::new(selection.rows), &version, next.as_deref());
+        let rows = encoder.stream(Arc::new(selection.rows), &version, next.as_deref());
+        let stream = encoding::encode_stream(coding, rows).map_err(|e| {
+            tracing::error!(error = %e, "cannot start compressing an answer");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "the answer cannot be encoded",
+            )
+        })?;
         let mut builder = HttpResponse::Ok();
         builder
             .insert_header((header::CONTENT_TYPE, format.media_type()))
-            .insert_header((header::ETAG, etag))
+            .insert_header((header::CONTENT_ENCODING, coding.token()))
+            .insert_header((header::ETAG, coding.etag(&etag)))
             .insert_header((header::CACHE_CONTROL, REVALIDATE))
             .insert_header((RELEASE_HEADER, version.clone()))
-            .insert_header((header::VARY, "accept"));
+            .insert_header((header::VARY, VARY_DATA));
         if let Some(n) = &next {
             builder.insert_header((header::LINK, format!("<{n}>; rel=\"next\"")));
         }
@@ -783,31 +870,20 @@ pub async fn get_data(
             next.as_deref(),
         )
     };
-    let encoded = Arc::new(Encoded {
+    let plain = Arc::new(Encoded::new(
         body,
-        media_type: format.media_type(),
-        etag,
+        format.media_type(),
+        &etag,
         next,
-    });
-    if let Some(cache) = &state.cache {
+        Coding::Identity,
+        &version,
+    ));
+    if let Some(c) = cache {
         state.metrics.cache_lookup(false);
-        cache.insert(identity, encoded.clone());
+        c.insert(identity_key, plain.clone());
     }
-    Ok(encoded_answer(&encoded, &version))
-}
-
-fn encoded_answer(e: &Encoded, version: &str) -> HttpResponse {
-    let mut builder = HttpResponse::Ok();
-    builder
-        .insert_header((header::CONTENT_TYPE, e.media_type))
-        .insert_header((header::ETAG, e.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, REVALIDATE))
-        .insert_header((RELEASE_HEADER, version.to_owned()))
-        .insert_header((header::VARY, "accept"));
-    if let Some(n) = &e.next {
-        builder.insert_header((header::LINK, format!("<{n}>; rel=\"next\"")));
-    }
-    builder.body(e.body.clone())
+    let answer = cache::in_coding(cache, &identity, plain, coding).await;
+    Ok(answer.respond())
 }
 
 /// List the releases.
@@ -987,19 +1063,19 @@ pub async fn catalog(
         Some(f) => file_etag(&f.sha256),
         None => format!("\"{}\"", data::short_hash(&[&meta.version, "catalog"])),
     };
-    if files::none_match(req.headers(), &etag) {
-        return Ok(files::not_modified(&etag, REVALIDATE));
+    let mut res = coded_answer(
+        &req,
+        &etag,
+        &meta.version,
+        release.catalog.clone(),
+        MEDIA_JSONLD,
+    );
+    if res.status() == StatusCode::OK
+        && let Ok(v) = header::HeaderValue::from_str(&httpdate::fmt_http_date(meta.modified))
+    {
+        res.headers_mut().insert(header::LAST_MODIFIED, v);
     }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, MEDIA_JSONLD))
-        .insert_header((header::ETAG, etag))
-        .insert_header((
-            header::LAST_MODIFIED,
-            httpdate::fmt_http_date(meta.modified),
-        ))
-        .insert_header((header::CACHE_CONTROL, REVALIDATE))
-        .insert_header((RELEASE_HEADER, meta.version.clone()))
-        .body(release.catalog.clone()))
+    Ok(res)
 }
 
 const LEVELS: [&str; 4] = ["region", "departement", "commune", "epci"];
