@@ -23,6 +23,13 @@ fn committed_spec_matches_the_handlers() {
     }
 }
 
+/// An insta snapshot of the document (`tests/snapshots/api_openapi__openapi.snap`): a change
+/// of the API shows as a reviewable diff (`cargo insta review`, or `INSTA_UPDATE=always`).
+#[test]
+fn spec_snapshot() {
+    insta::assert_snapshot!("openapi", app::openapi_json());
+}
+
 /// Every operation has a summary, a description, a tag and documented responses; every
 /// parameter a description.
 #[test]
