@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# The API under load (wrk, 2 threads, 16 keep-alive connections), side by side with nginx
-# serving the very bytes pilotage answers (the practical limit):
+# The API under load (wrk, 2 threads, 16 keep-alive connections), side by side in one run with
+# nginx serving the very bytes pilotage answers (the practical limit), Datasette (the dataset's
+# CSV loaded into SQLite, indexed on the filtered columns) and roapi (over the release CSV):
 #   1. one filtered data query (one dataset, one département, every month, JSON), cached answer,
 #      rate limiting on (a quota high enough not to refuse);
 #   2. the same query with the cache off (every answer filtered and encoded afresh);
-#   3. a release Parquet file downloaded whole;
-#   4. the server's resident memory with the release loaded.
+#   3. the same rows from Datasette and from roapi;
+#   4. a release Parquet file downloaded whole;
+#   5. the server's resident memory with the release loaded.
+# Every figure: requests/s, p50 and p99 latency, transfer rate; then the ratios to the goals.
 # Usage: benches/scripts/api_bench.sh [RELEASES_DIR]   (default: a scale-0.001 release written by
-# the api_release test with PILOTAGE_API_RELEASES). Needs wrk and nginx (Debian packages).
+# the api_release test with PILOTAGE_API_RELEASES). Needs wrk, nginx and sqlite3 (Debian
+# packages) and python3 with venv; Datasette 0.65 and roapi are installed from the Python
+# package index into target/bench-venv (SKIP_PEERS=1 leaves them out).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d /tmp/pilotage-api-bench.XXXXXX)
@@ -37,14 +42,21 @@ serve() { # port, extra flags…
   for _ in $(seq 100); do curl -sf "127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.1; done
   echo "server on $port did not start" >&2; exit 1
 }
-measure() { # label, url
+declare -A rps
+measure() { # key, label, url
   local out
-  out=$(wrk -t2 -c16 -d"$duration" --latency "$2")
-  if grep -q "Non-2xx" <<<"$out"; then echo "$1: answers other than 2xx" >&2; grep "Non-2xx" <<<"$out" >&2; fi
-  printf '%-44s %12s req/s  p99 %8s  %s\n' "$1" \
-    "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+  out=$(wrk -t2 -c16 -d"$duration" --latency "$3")
+  if grep -q "Non-2xx" <<<"$out"; then echo "$2: answers other than 2xx" >&2; grep "Non-2xx" <<<"$out" >&2; fi
+  rps[$1]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  printf '%-44s %12s req/s  p50 %8s  p99 %8s  %s\n' "$2" "${rps[$1]}" \
+    "$(awk '$1=="50%" {print $2}' <<<"$out")" \
     "$(awk '$1=="99%" {print $2}' <<<"$out")" \
     "$(awk '/Transfer\/sec/ {print $2 "/s"}' <<<"$out")"
+}
+ratio() { awk -v a="${rps[$1]:-0}" -v b="${rps[$2]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+wait_for() { # url, name
+  for _ in $(seq 300); do curl -sf -o /dev/null "$1" && return; sleep 0.1; done
+  echo "$2 did not start" >&2; return 1
 }
 
 serve 18091 --rate-limit 1000000000 --rate-limit-files 1000000000
@@ -78,11 +90,65 @@ CONF
 nginx -c "$work/nginx.conf" -p "$work"
 sleep 0.5
 
+# Datasette and roapi, serving the same rows.
+peers=0
+if [ -z "${SKIP_PEERS:-}" ]; then
+  venv=target/bench-venv
+  if [ ! -x "$venv/bin/roapi" ] || [ ! -x "$venv/bin/datasette" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q 'datasette==0.65.*' roapi
+  fi
+  csv="$releases/current/candidatures.csv"
+  # Every column as text first, then typed as the release's Table Schema says.
+  sqlite3 "$work/bench.db" <<SQL
+.mode csv
+.import $csv candidatures_text
+SQL
+  cols=$(jq -r '.fields[] | "\(.name) \(if .type == "integer" then "INTEGER" elif .type == "number" then "REAL" else "TEXT" end)"' \
+    "$releases/current/candidatures.schema.json" | paste -sd, -)
+  names=$(jq -r '.fields[].name' "$releases/current/candidatures.schema.json" | paste -sd, -)
+  cast_program=$(cat <<'JQ'
+.fields[] | if .type == "integer" then "CAST(NULLIF(\(.name), '') AS INTEGER)"
+  elif .type == "number" then "CAST(NULLIF(\(.name), '') AS REAL)" else .name end
+JQ
+)
+  casts=$(jq -r "$cast_program" "$releases/current/candidatures.schema.json" | paste -sd, -)
+  sqlite3 "$work/bench.db" "CREATE TABLE candidatures ($cols); INSERT INTO candidatures ($names) SELECT $casts FROM candidatures_text; DROP TABLE candidatures_text; CREATE INDEX candidatures_filter ON candidatures (territoire, periode_niveau); VACUUM;"
+  rows=$(jq '.rows | length' "$work/www/answer.json")
+  "$venv/bin/datasette" serve "$work/bench.db" --host 127.0.0.1 -p 18094 \
+    --setting max_returned_rows $((rows + 1000)) --setting sql_time_limit_ms 10000 >"$work/datasette.log" 2>&1 &
+  pids+=($!)
+  # roapi over the release CSV: its Parquet reader (DataFusion) rejects the release Parquet
+  # ("Could not parse metadata: bad data"); the CSV holds the same rows.
+  "$venv/bin/roapi" -a 127.0.0.1:18095 -p 127.0.0.1:18096 --addr-flight-sql 127.0.0.1:18097 \
+    -t "candidatures=$csv" >"$work/roapi.log" 2>&1 &
+  pids+=($!)
+  ds_url="http://127.0.0.1:18094/bench/candidatures.json?territoire=$dep&periode_niveau=mois&_shape=array&_size=max&_nocount=1"
+  ro_url="http://127.0.0.1:18095/api/tables/candidatures?filter%5Bterritoire%5D=%27$dep%27&filter%5Bperiode_niveau%5D=%27mois%27"
+  if wait_for "$ds_url" Datasette && wait_for "$ro_url" roapi; then
+    peers=1
+    echo "rows: pilotage $rows, Datasette $(curl -sf "$ds_url" | jq length), roapi $(curl -sf "$ro_url" | jq length)"
+  else
+    echo "Datasette or roapi did not start; see their logs:" >&2
+    tail -n 5 "$work/datasette.log" "$work/roapi.log" >&2 || true
+  fi
+fi
+
 echo "query: $query"
 echo "answer: $(wc -c <"$work/www/answer.json") bytes; Parquet file: $(wc -c <"$work/www/candidatures.parquet") bytes"
-measure "nginx, static answer" "http://127.0.0.1:18093/answer.json"
-measure "pilotage, cached answer, rate limiting on" "http://127.0.0.1:18091$query"
-measure "pilotage, cache off, rate limiting off" "http://127.0.0.1:18092$query"
-measure "nginx, Parquet file" "http://127.0.0.1:18093/candidatures.parquet"
-measure "pilotage, Parquet file" "http://127.0.0.1:18091/v1/releases/current/files/candidatures.parquet"
-echo "pilotage RSS with the release loaded: $(( $(ps -o rss= -p "$pid_cached") / 1024 )) MiB"
+measure nginx "nginx, static answer" "http://127.0.0.1:18093/answer.json"
+measure cached "pilotage, cached answer, rate limiting on" "http://127.0.0.1:18091$query"
+measure uncached "pilotage, cache off, rate limiting off" "http://127.0.0.1:18092$query"
+if [ "$peers" = 1 ]; then
+  measure roapi "roapi, same rows (CSV)" "$ro_url"
+  measure datasette "Datasette, same rows (SQLite)" "$ds_url"
+fi
+measure nginx_file "nginx, Parquet file" "http://127.0.0.1:18093/candidatures.parquet"
+measure file "pilotage, Parquet file" "http://127.0.0.1:18091/v1/releases/current/files/candidatures.parquet"
+rss=$(( $(ps -o rss= -p "$pid_cached") / 1024 ))
+echo "pilotage RSS with the release loaded: $rss MiB (goal ≤ 300)"
+echo "cached / nginx: $(ratio cached nginx) (goal ≥ 0.5)"
+if [ "$peers" = 1 ]; then
+  echo "uncached / roapi: $(ratio uncached roapi) (goal ≥ 10); uncached / Datasette: $(ratio uncached datasette)"
+fi
+echo "Parquet file, pilotage / nginx: $(ratio file nginx_file) (goal ≥ 0.8)"

@@ -13,6 +13,62 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::problem::Problem;
 
+/// Release files up to this size are kept in memory once read: under a versioned folder they
+/// never change, so a download is a copy of shared bytes, with no file system call.
+pub const MAX_CACHED_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Bytes of release files kept in memory at most.
+pub const FILE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Release files held in memory, bounded in bytes, keyed by path and entity tag.
+#[derive(Clone)]
+pub struct FileCache {
+    inner: moka::sync::Cache<String, Bytes>,
+}
+
+impl std::fmt::Debug for FileCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileCache")
+            .field("bytes", &self.inner.weighted_size())
+            .finish()
+    }
+}
+
+impl FileCache {
+    /// A cache of at most `bytes` bytes.
+    pub fn new(bytes: u64) -> FileCache {
+        FileCache {
+            inner: moka::sync::Cache::builder()
+                .max_capacity(bytes)
+                .weigher(|k: &String, v: &Bytes| {
+                    u32::try_from(k.len() + v.len() + 64).unwrap_or(u32::MAX)
+                })
+                .build(),
+        }
+    }
+
+    /// The bytes of `spec`'s file: from memory, else read on the blocking pool and kept when
+    /// small enough; `None` for a file too large to keep (stream it from disk).
+    async fn get(&self, spec: &FileSpec<'_>) -> std::io::Result<Option<Bytes>> {
+        let key = format!("{}\n{}", spec.path.display(), spec.etag);
+        if let Some(b) = self.inner.get(&key) {
+            return Ok(Some(b));
+        }
+        let path = spec.path.to_owned();
+        let read = actix_web::web::block(move || -> std::io::Result<Option<Bytes>> {
+            if std::fs::metadata(&path)?.len() > MAX_CACHED_FILE_BYTES {
+                return Ok(None);
+            }
+            std::fs::read(&path).map(|b| Some(Bytes::from(b)))
+        })
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
+        if let Some(b) = &read {
+            self.inner.insert(key, b.clone());
+        }
+        Ok(read)
+    }
+}
+
 /// Most ranges served in one multipart answer; more is refused as 416.
 const MAX_RANGES: usize = 32;
 /// Bytes read per chunk of a streamed file.
@@ -140,8 +196,22 @@ pub async fn serve_file(req: &HttpRequest, spec: FileSpec<'_>) -> Result<HttpRes
     if none_match(req.headers(), &spec.etag) {
         return Ok(not_modified(&spec.etag, spec.cache_control));
     }
-    let mut file = tokio::fs::File::open(spec.path).await.map_err(not_found)?;
-    let len = file.metadata().await.map_err(not_found)?.len();
+    let cache = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .map(|s| s.files.clone());
+    let memory = match &cache {
+        Some(c) => c.get(&spec).await.map_err(not_found)?,
+        None => None,
+    };
+    let mut file = match &memory {
+        Some(_) => None,
+        None => Some(tokio::fs::File::open(spec.path).await.map_err(not_found)?),
+    };
+    let len = match (&memory, &mut file) {
+        (Some(b), _) => b.len() as u64,
+        (None, Some(f)) => f.metadata().await.map_err(not_found)?.len(),
+        (None, None) => 0,
+    };
     let range_header = req
         .headers()
         .get(header::RANGE)
@@ -171,6 +241,9 @@ pub async fn serve_file(req: &HttpRequest, spec: FileSpec<'_>) -> Result<HttpRes
     match ranges {
         Ranges::Full => {
             builder.insert_header((header::CONTENT_TYPE, spec.media_type.to_owned()));
+            let Some(file) = file else {
+                return Ok(builder.body(memory.unwrap_or_default()));
+            };
             builder.no_chunking(len);
             let stream = futures_util::stream::unfold((file, len), |(mut file, left)| async move {
                 if left == 0 {
@@ -215,7 +288,7 @@ pub async fn serve_file(req: &HttpRequest, spec: FileSpec<'_>) -> Result<HttpRes
         Ranges::Parts(parts) => {
             builder.status(StatusCode::PARTIAL_CONTENT);
             if let [(first, last)] = parts.as_slice() {
-                let body = read_part(&mut file, *first, *last)
+                let body = read_part(&memory, &mut file, *first, *last)
                     .await
                     .map_err(not_found)?;
                 builder
@@ -226,7 +299,9 @@ pub async fn serve_file(req: &HttpRequest, spec: FileSpec<'_>) -> Result<HttpRes
             let boundary = format!("pilotage-{}", spec.etag.trim_matches('"'));
             let mut body = Vec::new();
             for (first, last) in parts {
-                let part = read_part(&mut file, first, last).await.map_err(not_found)?;
+                let part = read_part(&memory, &mut file, first, last)
+                    .await
+                    .map_err(not_found)?;
                 body.extend_from_slice(
                     format!(
                         "\r\n--{boundary}\r\nContent-Type: {}\r\nContent-Range: bytes {first}-{last}/{len}\r\n\r\n",
@@ -246,11 +321,23 @@ pub async fn serve_file(req: &HttpRequest, spec: FileSpec<'_>) -> Result<HttpRes
     }
 }
 
-async fn read_part(file: &mut tokio::fs::File, first: u64, last: u64) -> std::io::Result<Vec<u8>> {
+/// Bytes `first..=last` of the file: a slice of its bytes in memory, else read from disk.
+async fn read_part(
+    memory: &Option<Bytes>,
+    file: &mut Option<tokio::fs::File>,
+    first: u64,
+    last: u64,
+) -> std::io::Result<Bytes> {
+    if let Some(b) = memory {
+        return Ok(b.slice(first as usize..=last as usize));
+    }
+    let Some(file) = file else {
+        return Ok(Bytes::new());
+    };
     file.seek(SeekFrom::Start(first)).await?;
     let mut buf = vec![0u8; (last - first + 1) as usize];
     file.read_exact(&mut buf).await?;
-    Ok(buf)
+    Ok(Bytes::from(buf))
 }
 
 #[cfg(test)]

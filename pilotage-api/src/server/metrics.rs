@@ -18,11 +18,18 @@ struct Histogram {
     sum: f64,
 }
 
+/// Answers of one route: counts by method and status, and the latency histogram.
+#[derive(Debug, Default)]
+struct RouteStats {
+    answers: BTreeMap<String, BTreeMap<u16, u64>>,
+    latency: Histogram,
+}
+
 /// Counters of one server.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// By route pattern (one lock per answer; keys are allocated only the first time seen).
+    routes: Mutex<BTreeMap<String, RouteStats>>,
     rate_limited: AtomicU64,
     panics: AtomicU64,
     cache_hits: AtomicU64,
@@ -32,14 +39,17 @@ pub struct Metrics {
 impl Metrics {
     /// Records one answer: route pattern, method, status and duration in seconds.
     pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        *self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry((route.to_owned(), method.to_owned(), status))
-            .or_default() += 1;
-        let mut latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-        let h = latency.entry(route.to_owned()).or_default();
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let stats = match routes.get_mut(route) {
+            Some(s) => s,
+            None => routes.entry(route.to_owned()).or_default(),
+        };
+        let by_status = match stats.answers.get_mut(method) {
+            Some(m) => m,
+            None => stats.answers.entry(method.to_owned()).or_default(),
+        };
+        *by_status.entry(status).or_default() += 1;
+        let h = &mut stats.latency;
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
                 h.counts[i] += 1;
@@ -74,26 +84,22 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP pilotage_http_requests_total Answers by route, method and status.\n");
         out.push_str("# TYPE pilotage_http_requests_total counter\n");
-        for ((route, method, status), n) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "pilotage_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
-                escape(route)
-            );
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        for (route, stats) in routes.iter() {
+            for (method, by_status) in &stats.answers {
+                for (status, n) in by_status {
+                    let _ = writeln!(
+                        out,
+                        "pilotage_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
+                        escape(route)
+                    );
+                }
+            }
         }
         out.push_str("# HELP pilotage_http_request_duration_seconds Time to answer, by route.\n");
         out.push_str("# TYPE pilotage_http_request_duration_seconds histogram\n");
-        for (route, h) in self
-            .latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
+        for (route, stats) in routes.iter() {
+            let h = &stats.latency;
             let route = escape(route);
             for (i, bound) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
@@ -118,6 +124,7 @@ impl Metrics {
                 h.count
             );
         }
+        drop(routes);
         for (name, help, value) in [
             (
                 "pilotage_rate_limited_total",

@@ -76,6 +76,8 @@ pub struct AppState {
     pub releases: Arc<Releases>,
     /// Cache of encoded data answers (none when disabled).
     pub cache: Option<cache::AnswerCache>,
+    /// Release files kept in memory (small ones, bounded in bytes).
+    pub files: files::FileCache,
     /// Prometheus counters.
     pub metrics: Arc<metrics::Metrics>,
     /// Rate limiters (none when disabled).
@@ -163,6 +165,7 @@ pub fn spawn(options: ServeOptions) -> Result<RunningServer, ServeError> {
     let state = actix_web::web::Data::new(AppState {
         releases: releases.clone(),
         cache: cache::AnswerCache::new(options.cache_bytes),
+        files: files::FileCache::new(files::FILE_CACHE_BYTES),
         metrics: Arc::new(metrics::Metrics::default()),
         limits: options
             .rate_limit
