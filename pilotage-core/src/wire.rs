@@ -3,8 +3,8 @@
 //!
 //! Every type derives `Serialize` and `Deserialize`; with the `openapi` feature they also derive
 //! `utoipa::ToSchema` for the server's OpenAPI document. Structs are `#[non_exhaustive]` so that
-//! fields can be added without breaking readers: build them with struct literals inside this
-//! crate or through deserialization.
+//! fields can be added without breaking readers: other crates build them with the constructors
+//! below (then set any public field) or through deserialization.
 
 use serde::{Deserialize, Serialize};
 
@@ -275,7 +275,234 @@ pub struct DataPage {
     pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// Prefix of every typed problem `type` (`urn:pilotage:problem:<kind>`).
+pub const PROBLEM_TYPE_PREFIX: &str = "urn:pilotage:problem:";
+
+/// Most values listed by [`Problem::with_hint_values`]: longer lists are cut (the full list is
+/// in the dataset's page).
+pub const HINT_MAX_VALUES: usize = 40;
+
+impl DatasetLinks {
+    /// The links of dataset `id`: its page, its Table Schema and its data query, as paths
+    /// under `/v1/datasets/`.
+    pub fn for_dataset(id: &str) -> Self {
+        DatasetLinks {
+            self_: format!("/v1/datasets/{id}"),
+            schema: format!("/v1/datasets/{id}/schema"),
+            data: format!("/v1/datasets/{id}/data"),
+        }
+    }
+}
+
+impl DatasetSummary {
+    /// A dataset of the list, with the links of [`DatasetLinks::for_dataset`].
+    pub fn new(
+        id: impl Into<String>,
+        version: impl Into<String>,
+        title: impl Into<String>,
+        title_en: impl Into<String>,
+        rows: u64,
+    ) -> Self {
+        let id = id.into();
+        DatasetSummary {
+            links: DatasetLinks::for_dataset(&id),
+            id,
+            version: version.into(),
+            title: title.into(),
+            title_en: title_en.into(),
+            rows,
+        }
+    }
+}
+
+impl DatasetList {
+    /// The datasets of release `release`.
+    pub fn new(release: impl Into<String>, datasets: Vec<DatasetSummary>) -> Self {
+        DatasetList {
+            release: release.into(),
+            datasets,
+        }
+    }
+}
+
+impl MemberInfo {
+    /// A member: its code, its level and its French label.
+    pub fn new(
+        code: impl Into<String>,
+        level: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Self {
+        MemberInfo {
+            code: code.into(),
+            level: level.into(),
+            label: label.into(),
+        }
+    }
+}
+
+impl DimensionInfo {
+    /// A dimension: column name, kind (`territory`, `period` or `categorical`), French label
+    /// and description, levels (coarsest first) and the members present in the data.
+    pub fn new(
+        id: impl Into<String>,
+        kind: impl Into<String>,
+        label: impl Into<String>,
+        description: impl Into<String>,
+        levels: Vec<String>,
+        members: Vec<MemberInfo>,
+    ) -> Self {
+        DimensionInfo {
+            id: id.into(),
+            kind: kind.into(),
+            label: label.into(),
+            description: description.into(),
+            levels,
+            members,
+        }
+    }
+}
+
+impl MeasureInfo {
+    /// A measure: column name, kind code, French label and definition, unit, and the decimals
+    /// kept (`None` for integer counts).
+    pub fn new(
+        id: impl Into<String>,
+        kind: impl Into<String>,
+        label: impl Into<String>,
+        definition: impl Into<String>,
+        unit: impl Into<String>,
+        decimals: Option<u32>,
+    ) -> Self {
+        MeasureInfo {
+            id: id.into(),
+            kind: kind.into(),
+            label: label.into(),
+            definition: definition.into(),
+            unit: unit.into(),
+            decimals,
+        }
+    }
+}
+
+impl FileLink {
+    /// A release file: name, media type, size in bytes, SHA-256 (lowercase hex) and URL.
+    pub fn new(
+        name: impl Into<String>,
+        media_type: impl Into<String>,
+        bytes: u64,
+        sha256: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Self {
+        FileLink {
+            name: name.into(),
+            media_type: media_type.into(),
+            bytes,
+            sha256: sha256.into(),
+            url: url.into(),
+        }
+    }
+}
+
+impl DatasetDetail {
+    /// The page of dataset `id` (definition `version`, `rows` rows) in release `release`,
+    /// with the links of [`DatasetLinks::for_dataset`]; the texts are empty, the methodology
+    /// null and the lists empty until the caller sets those public fields.
+    pub fn new(
+        id: impl Into<String>,
+        version: impl Into<String>,
+        release: impl Into<String>,
+        rows: u64,
+    ) -> Self {
+        let id = id.into();
+        DatasetDetail {
+            links: DatasetLinks::for_dataset(&id),
+            id,
+            version: version.into(),
+            title: String::new(),
+            description: String::new(),
+            license: String::new(),
+            frequency: String::new(),
+            release: release.into(),
+            rows,
+            methodology: serde_json::Value::Null,
+            dimensions: Vec::new(),
+            measures: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+}
+
+impl ReleaseSummary {
+    /// A release: version, date it describes, whether `current` points to it, manifest URL.
+    pub fn new(
+        version: impl Into<String>,
+        created: impl Into<String>,
+        current: bool,
+        manifest: impl Into<String>,
+    ) -> Self {
+        ReleaseSummary {
+            version: version.into(),
+            created: created.into(),
+            current,
+            manifest: manifest.into(),
+        }
+    }
+}
+
+impl ReleaseList {
+    /// The releases (oldest first) and the current one's version.
+    pub fn new(current: Option<String>, releases: Vec<ReleaseSummary>) -> Self {
+        ReleaseList { current, releases }
+    }
+}
+
+impl Territory {
+    /// A territory with its code and official name; the parent codes and population are
+    /// `None` until set through the public fields.
+    pub fn new(code: impl Into<String>, name: impl Into<String>) -> Self {
+        Territory {
+            code: code.into(),
+            name: name.into(),
+            region: None,
+            departement: None,
+            epci: None,
+            population: None,
+        }
+    }
+}
+
+impl Health {
+    /// Health: `status` (`ok` or `not ready`) and the current release's version, if any.
+    pub fn new(status: impl Into<String>, release: Option<String>) -> Self {
+        Health {
+            status: status.into(),
+            release,
+        }
+    }
+}
+
 impl Problem {
+    /// A typed problem: `kind` is the suffix of its `type` URN (`unknown-code` gives
+    /// `urn:pilotage:problem:unknown-code`), with the HTTP status, the title of the kind and
+    /// what is wrong with this request.
+    pub fn new(
+        status: u16,
+        kind: &str,
+        title: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Problem {
+            kind: format!("{PROBLEM_TYPE_PREFIX}{kind}"),
+            title: title.into(),
+            status,
+            detail: detail.into(),
+            parameter: None,
+            hint: None,
+            request_id: None,
+            retry_after: None,
+        }
+    }
+
     /// A problem for an error answer that carried no problem body: type `about:blank` (as RFC
     /// 9457 says), the status's reason as title, and `detail` saying what was received.
     pub fn untyped(status: u16, title: impl Into<String>, detail: impl Into<String>) -> Self {
@@ -289,5 +516,107 @@ impl Problem {
             request_id: None,
             retry_after: None,
         }
+    }
+
+    /// The same problem naming the parameter at fault.
+    pub fn with_parameter(mut self, parameter: impl Into<String>) -> Self {
+        self.parameter = Some(parameter.into());
+        self
+    }
+
+    /// The same problem with a hint on how to fix the request.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The same problem with a hint listing valid values (`<what>: a, b, c`), cut after
+    /// [`HINT_MAX_VALUES`] with the count of those left out.
+    pub fn with_hint_values<'a>(
+        self,
+        what: &str,
+        values: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut list = Vec::new();
+        let mut more = 0usize;
+        for v in values {
+            if list.len() < HINT_MAX_VALUES {
+                list.push(v);
+            } else {
+                more += 1;
+            }
+        }
+        let mut text = format!("{what}: {}", list.join(", "));
+        if more > 0 {
+            text.push_str(&format!(" (and {more} more)"));
+        }
+        self.with_hint(text)
+    }
+
+    /// The same problem carrying the request id of a server fault.
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    /// The suffix of a typed problem's `type` URN (`unknown-code`), `None` for other types.
+    pub fn kind_suffix(&self) -> Option<&str> {
+        self.kind.strip_prefix(PROBLEM_TYPE_PREFIX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors_serialize_as_the_api_writes() {
+        let list = DatasetList::new(
+            "2025-12-31-abc",
+            vec![DatasetSummary::new(
+                "candidatures",
+                "1.0.0",
+                "Candidatures",
+                "Applications",
+                12,
+            )],
+        );
+        let json = serde_json::to_string(&list).expect("json");
+        assert_eq!(
+            json,
+            r#"{"release":"2025-12-31-abc","datasets":[{"id":"candidatures","version":"1.0.0","title":"Candidatures","title_en":"Applications","rows":12,"links":{"self":"/v1/datasets/candidatures","schema":"/v1/datasets/candidatures/schema","data":"/v1/datasets/candidatures/data"}}]}"#
+        );
+        let mut t = Territory::new("84", "Auvergne-Rhône-Alpes");
+        t.population = Some(8_000_000);
+        assert_eq!(
+            serde_json::to_string(&t).expect("json"),
+            r#"{"code":"84","name":"Auvergne-Rhône-Alpes","population":8000000}"#
+        );
+    }
+
+    #[test]
+    fn problem_builders_fill_type_parameter_and_cut_hints() {
+        let codes: Vec<String> = (0..45).map(|i| format!("C{i}")).collect();
+        let p = Problem::new(
+            400,
+            "unknown-code",
+            "Unknown code",
+            "territoire: no member has the code \"99\"",
+        )
+        .with_parameter("territoire")
+        .with_hint_values("valid codes", codes.iter().map(String::as_str));
+        assert_eq!(p.kind, "urn:pilotage:problem:unknown-code");
+        assert_eq!(p.kind_suffix(), Some("unknown-code"));
+        assert_eq!(p.parameter.as_deref(), Some("territoire"));
+        let hint = p.hint.as_deref().unwrap_or_default();
+        assert!(hint.starts_with("valid codes: C0, C1,"), "{hint}");
+        assert!(hint.ends_with("C39 (and 5 more)"), "{hint}");
+        let json = serde_json::to_value(&p).expect("json");
+        assert!(json.get("request_id").is_none());
+        assert!(json.get("retry_after").is_none());
+        assert_eq!(
+            Problem::untyped(502, "Bad Gateway", "html").kind_suffix(),
+            None
+        );
     }
 }

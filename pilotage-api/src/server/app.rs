@@ -34,7 +34,7 @@ use super::routes;
         (name = "territories", description = "The official territories referential."),
         (name = "operations", description = "Health, readiness and metrics."),
     ),
-    components(schemas(Problem))
+    components(schemas(pilotage_core::wire::Problem))
 )]
 pub struct ApiDoc;
 

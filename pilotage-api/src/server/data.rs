@@ -796,7 +796,7 @@ mod tests {
         assert_eq!(negotiate(None, Some("*/*")).ok(), Some(Format::Json));
         let p = negotiate(None, Some("image/png")).err().map(|p| p.status);
         assert_eq!(p, Some(406));
-        let p = negotiate(Some("xml"), None).err().map(|p| p.parameter);
+        let p = negotiate(Some("xml"), None).err().map(|p| p.0.parameter);
         assert_eq!(p, Some(Some("format".to_owned())));
     }
 

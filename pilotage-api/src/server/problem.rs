@@ -8,95 +8,55 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
-use utoipa::ToSchema;
+use pilotage_core::wire;
 
 /// Media type of problem answers.
 pub const MEDIA_PROBLEM: &str = "application/problem+json";
 
-/// Prefix of every problem `type`.
-const TYPE_PREFIX: &str = "urn:pilotage:problem:";
+/// An error answer: the shared problem body ([`wire::Problem`], the one the client reads),
+/// wrapped so that actix can answer with it.
+#[derive(Debug, Clone)]
+pub struct Problem(pub wire::Problem);
 
-/// Most codes listed in a hint: longer lists are cut (the full list is in the dataset's page).
-const HINT_MAX_CODES: usize = 40;
+impl std::ops::Deref for Problem {
+    type Target = wire::Problem;
 
-/// An RFC 9457 problem: what went wrong, which parameter, and how to fix it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({
-    "type": "urn:pilotage:problem:unknown-code",
-    "title": "Unknown code",
-    "status": 400,
-    "detail": "territoire: no member has the code \"99\"",
-    "parameter": "territoire",
-    "hint": "valid codes: FR, REG-11, REG-24, …"
-}))]
-pub struct Problem {
-    /// Stable identifier of the kind of problem (`urn:pilotage:problem:<kind>`).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Short summary of the kind of problem, the same for every occurrence.
-    pub title: String,
-    /// HTTP status code of the answer.
-    pub status: u16,
-    /// What is wrong with this request.
-    pub detail: String,
-    /// The query parameter, header or path segment at fault, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parameter: Option<String>,
-    /// How to fix the request (for instance the valid codes of a dimension).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// Request id of a server fault, as written in the server's logs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// Seconds to wait before retrying (429 answers only).
-    #[serde(skip)]
-    pub retry_after: Option<u64>,
+    fn deref(&self) -> &wire::Problem {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut wire::Problem {
+        &mut self.0
+    }
+}
+
+impl From<wire::Problem> for Problem {
+    fn from(body: wire::Problem) -> Self {
+        Problem(body)
+    }
 }
 
 impl Problem {
     /// A problem of kind `kind` (the URN suffix) with status, title and detail.
     pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Self {
-        Problem {
-            kind: format!("{TYPE_PREFIX}{kind}"),
-            title: title.to_owned(),
-            status: status.as_u16(),
-            detail: detail.into(),
-            parameter: None,
-            hint: None,
-            request_id: None,
-            retry_after: None,
-        }
+        Problem(wire::Problem::new(status.as_u16(), kind, title, detail))
     }
 
     /// Names the parameter at fault.
-    pub fn param(mut self, parameter: impl Into<String>) -> Self {
-        self.parameter = Some(parameter.into());
-        self
+    pub fn param(self, parameter: impl Into<String>) -> Self {
+        Problem(self.0.with_parameter(parameter))
     }
 
     /// Adds a hint.
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
+    pub fn hint(self, hint: impl Into<String>) -> Self {
+        Problem(self.0.with_hint(hint))
     }
 
     /// Adds a hint listing valid values, cut after a few dozen.
     pub fn hint_values<'a>(self, what: &str, values: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut list = Vec::new();
-        let mut more = 0usize;
-        for v in values {
-            if list.len() < HINT_MAX_CODES {
-                list.push(v);
-            } else {
-                more += 1;
-            }
-        }
-        let mut text = format!("{what}: {}", list.join(", "));
-        if more > 0 {
-            text.push_str(&format!(" (and {more} more)"));
-        }
-        self.hint(text)
+        Problem(self.0.with_hint_values(what, values))
     }
 
     /// 404: no dataset has this id.
@@ -124,14 +84,13 @@ impl Problem {
 
     /// 500 for a server fault, naming the request id the logs carry.
     pub fn internal(request_id: &str) -> Self {
-        let mut p = Problem::new(
+        let p = Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "Internal error",
             "the server failed to answer; the request id is in its logs",
         );
-        p.request_id = Some(request_id.to_owned());
-        p
+        Problem(p.0.with_request_id(request_id))
     }
 
     /// The HTTP status, as actix knows it.
@@ -149,7 +108,7 @@ impl Problem {
         if let Some(secs) = self.retry_after {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        let body = serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec());
+        let body = serde_json::to_vec(&self.0).unwrap_or_else(|_| b"{}".to_vec());
         builder.body(body)
     }
 }

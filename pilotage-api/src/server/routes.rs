@@ -10,8 +10,12 @@ use bytes::Bytes;
 use pilotage_core::dataset::DimensionType;
 use pilotage_core::release::{MANIFEST_FILE, MEDIA_JSON, MEDIA_JSONLD};
 use pilotage_core::territory::Referential;
+use pilotage_core::wire::{
+    self, DatasetDetail, DatasetList, DatasetSummary, DimensionInfo, FileLink, Health, MeasureInfo,
+    MemberInfo, ReleaseList, ReleaseSummary, Territory,
+};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::AppState;
 use super::cache::{self, Encoded, VARY_DATA};
@@ -65,197 +69,6 @@ pub struct TerritoryParams {
     /// Level of the territories listed: `region`, `departement`, `commune` or `epci`.
     #[param(example = "region")]
     pub level: Option<String>,
-}
-
-/// Links of a dataset.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DatasetLinks {
-    /// This dataset's page.
-    #[serde(rename = "self")]
-    pub self_: String,
-    /// Its Table Schema.
-    pub schema: String,
-    /// Its data query.
-    pub data: String,
-}
-
-/// A dataset in the list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DatasetSummary {
-    /// Dataset id.
-    #[schema(example = "candidatures")]
-    pub id: String,
-    /// Version of its definition.
-    #[schema(example = "1.0.0")]
-    pub version: String,
-    /// Title in French.
-    pub title: String,
-    /// Title in English.
-    pub title_en: String,
-    /// Number of rows.
-    pub rows: u64,
-    /// Links.
-    pub links: DatasetLinks,
-}
-
-/// The list of datasets of a release.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DatasetList {
-    /// Release version.
-    pub release: String,
-    /// The datasets, by id.
-    pub datasets: Vec<DatasetSummary>,
-}
-
-/// One member of a dimension.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberInfo {
-    /// Code, as in the data and in filters.
-    #[schema(example = "REG-84")]
-    pub code: String,
-    /// Level of the member (the `<dim>_niveau` column).
-    #[schema(example = "region")]
-    pub level: String,
-    /// Label in French.
-    #[schema(example = "Auvergne-Rhône-Alpes")]
-    pub label: String,
-}
-
-/// One dimension of a dataset.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DimensionInfo {
-    /// Column name, also the filter parameter.
-    pub id: String,
-    /// `territory`, `period` or `categorical`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Label in French.
-    pub label: String,
-    /// What it describes, in French.
-    pub description: String,
-    /// Levels, coarsest first.
-    pub levels: Vec<String>,
-    /// Members present in the data, in code order.
-    pub members: Vec<MemberInfo>,
-}
-
-/// One measure of a dataset.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeasureInfo {
-    /// Column name.
-    pub id: String,
-    /// Kind (`persons`, `events`, `magnitude`, `rate`, `difference`, `median`).
-    pub kind: String,
-    /// Label in French.
-    pub label: String,
-    /// Exact definition in French.
-    pub definition: String,
-    /// Unit as published.
-    pub unit: String,
-    /// Decimals kept, when not an integer count.
-    pub decimals: Option<u32>,
-}
-
-/// A file of the release, with its URL.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FileLink {
-    /// File name.
-    pub name: String,
-    /// Media type.
-    pub media_type: String,
-    /// Size in bytes.
-    pub bytes: u64,
-    /// SHA-256, lowercase hex.
-    pub sha256: String,
-    /// Versioned (immutable) URL.
-    pub url: String,
-}
-
-/// Everything about one dataset.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DatasetDetail {
-    /// Dataset id.
-    pub id: String,
-    /// Version of its definition.
-    pub version: String,
-    /// Title in French.
-    pub title: String,
-    /// Description in French.
-    pub description: String,
-    /// Licence of the data.
-    #[schema(example = "Licence Ouverte 2.0")]
-    pub license: String,
-    /// Update frequency in French.
-    pub frequency: String,
-    /// Release the answer comes from.
-    pub release: String,
-    /// Number of rows.
-    pub rows: u64,
-    /// Methodology, in French and English (what is counted, period, filters, rounding, limits).
-    pub methodology: serde_json::Value,
-    /// Dimensions, with their members.
-    pub dimensions: Vec<DimensionInfo>,
-    /// Measures, with their units.
-    pub measures: Vec<MeasureInfo>,
-    /// The dataset's release files.
-    pub files: Vec<FileLink>,
-    /// Links.
-    pub links: DatasetLinks,
-}
-
-/// A release in the list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReleaseSummary {
-    /// Version.
-    pub version: String,
-    /// Date the release describes (source vintage).
-    pub created: String,
-    /// True for the release `current` points to.
-    pub current: bool,
-    /// URL of its manifest.
-    pub manifest: String,
-}
-
-/// The releases on this server.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReleaseList {
-    /// Version of the current release, if one is loaded.
-    pub current: Option<String>,
-    /// Every release, oldest first.
-    pub releases: Vec<ReleaseSummary>,
-}
-
-/// A territory of the official referential.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Territory {
-    /// INSEE code (SIREN for an EPCI).
-    #[schema(example = "84")]
-    pub code: String,
-    /// Official name.
-    #[schema(example = "Auvergne-Rhône-Alpes")]
-    pub name: String,
-    /// Code of the région (départements and communes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// Code of the département (communes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub departement: Option<String>,
-    /// SIREN of the EPCI (communes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub epci: Option<String>,
-    /// Population (persons), when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub population: Option<u64>,
-}
-
-/// Health of the process.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// `ok`, or `not ready` when no release is loaded.
-    #[schema(example = "ok")]
-    pub status: String,
-    /// Version of the current release, if one is loaded.
-    pub release: Option<String>,
 }
 
 fn release_problem(err: ReleaseError, state: &AppState) -> Problem {
@@ -401,24 +214,16 @@ fn to_json<T: Serialize>(value: &T) -> Result<Bytes, Problem> {
     })
 }
 
-fn links(id: &str) -> DatasetLinks {
-    DatasetLinks {
-        self_: format!("/v1/datasets/{id}"),
-        schema: format!("/v1/datasets/{id}/schema"),
-        data: format!("/v1/datasets/{id}/data"),
-    }
-}
-
 /// Liveness probe.
 ///
 /// Answers 200 as long as the process serves requests, whether or not a release is loaded.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "The process is alive.", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(Health {
-        status: "ok".into(),
-        release: state.releases.current().map(|r| r.version().to_owned()),
-    })
+    HttpResponse::Ok().json(Health::new(
+        "ok",
+        state.releases.current().map(|r| r.version().to_owned()),
+    ))
 }
 
 /// Readiness probe.
@@ -432,14 +237,8 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.releases.current() {
-        Some(r) => HttpResponse::Ok().json(Health {
-            status: "ok".into(),
-            release: Some(r.version().to_owned()),
-        }),
-        None => HttpResponse::ServiceUnavailable().json(Health {
-            status: "not ready".into(),
-            release: None,
-        }),
+        Some(r) => HttpResponse::Ok().json(Health::new("ok", Some(r.version().to_owned()))),
+        None => HttpResponse::ServiceUnavailable().json(Health::new("not ready", None)),
     }
 }
 
@@ -472,7 +271,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 /// definition version, titles, row count and links to its page, schema and data.
 #[utoipa::path(tag = "datasets", params(ReleaseParam), responses(
     (status = 200, description = "The datasets, by id.", body = DatasetList),
-    (status = 404, description = "Unknown release.", body = Problem, content_type = "application/problem+json")
+    (status = 404, description = "Unknown release.", body = wire::Problem, content_type = "application/problem+json")
 ))]
 #[get("/v1/datasets")]
 pub async fn list_datasets(
@@ -481,21 +280,22 @@ pub async fn list_datasets(
     q: web::Query<ReleaseParam>,
 ) -> Result<HttpResponse, Problem> {
     let release = pick_release(&state, q.release.as_deref()).await?;
-    let list = DatasetList {
-        release: release.version().to_owned(),
-        datasets: release
+    let list = DatasetList::new(
+        release.version(),
+        release
             .datasets
             .values()
-            .map(|d| DatasetSummary {
-                id: d.id().to_owned(),
-                version: d.definition.version.clone(),
-                title: d.definition.title.fr.clone(),
-                title_en: d.definition.title.en.clone(),
-                rows: d.rows() as u64,
-                links: links(d.id()),
+            .map(|d| {
+                DatasetSummary::new(
+                    d.id(),
+                    d.definition.version.as_str(),
+                    d.definition.title.fr.as_str(),
+                    d.definition.title.en.as_str(),
+                    d.rows() as u64,
+                )
             })
             .collect(),
-    };
+    );
     Ok(json_answer(
         &req,
         release.version(),
@@ -558,11 +358,11 @@ fn dataset_detail(release: &Release, ds: &Dataset) -> DatasetDetail {
                     .first()
                     .map(|r| level_col.codes[level_col.keys[*r as usize] as usize].clone())
                     .unwrap_or_default();
-                members.push(MemberInfo {
-                    code: code.clone(),
+                members.push(MemberInfo::new(
+                    code.as_str(),
                     level,
-                    label: member_label(dim, code),
-                });
+                    member_label(dim, code),
+                ));
             }
         }
         match dim.kind {
@@ -579,19 +379,19 @@ fn dataset_detail(release: &Release, ds: &Dataset) -> DatasetDetail {
                 levels.extend(dim.levels.iter().map(|l| l.id.clone()));
             }
         }
-        dimensions.push(DimensionInfo {
-            id: dim.id.clone(),
-            kind: match dim.kind {
-                DimensionType::Territory => "territory",
-                DimensionType::Period => "period",
-                DimensionType::Categorical => "categorical",
-            }
-            .to_owned(),
-            label: dim.label.fr.clone(),
-            description: dim.description.fr.clone(),
+        let kind = match dim.kind {
+            DimensionType::Territory => "territory",
+            DimensionType::Period => "period",
+            DimensionType::Categorical => "categorical",
+        };
+        dimensions.push(DimensionInfo::new(
+            dim.id.as_str(),
+            kind,
+            dim.label.fr.as_str(),
+            dim.description.fr.as_str(),
             levels,
             members,
-        });
+        ));
     }
     let version = release.version();
     let files = release
@@ -600,40 +400,44 @@ fn dataset_detail(release: &Release, ds: &Dataset) -> DatasetDetail {
         .files
         .iter()
         .filter(|f| pilotage_core::release::dataset_files(def.id.as_str()).contains(&f.name))
-        .map(|f| FileLink {
-            name: f.name.clone(),
-            media_type: f.media_type.clone(),
-            bytes: f.bytes,
-            sha256: f.sha256.clone(),
-            url: format!("/v1/releases/{version}/files/{}", f.name),
+        .map(|f| {
+            FileLink::new(
+                f.name.as_str(),
+                f.media_type.as_str(),
+                f.bytes,
+                f.sha256.as_str(),
+                format!("/v1/releases/{version}/files/{}", f.name),
+            )
         })
         .collect();
-    DatasetDetail {
-        id: def.id.clone(),
-        version: def.version.clone(),
-        title: def.title.fr.clone(),
-        description: def.description.fr.clone(),
-        license: def.license.clone(),
-        frequency: def.frequency.fr.clone(),
-        release: version.to_owned(),
-        rows: ds.rows() as u64,
-        methodology: serde_json::to_value(&def.methodology).unwrap_or_default(),
-        dimensions,
-        measures: def
-            .measures
-            .iter()
-            .map(|m| MeasureInfo {
-                id: m.id.clone(),
-                kind: m.kind.code().to_owned(),
-                label: m.label.fr.clone(),
-                definition: m.definition.fr.clone(),
-                unit: m.unit.clone(),
-                decimals: m.decimals,
-            })
-            .collect(),
-        files,
-        links: links(&def.id),
-    }
+    let mut detail = DatasetDetail::new(
+        def.id.as_str(),
+        def.version.as_str(),
+        version,
+        ds.rows() as u64,
+    );
+    detail.title = def.title.fr.clone();
+    detail.description = def.description.fr.clone();
+    detail.license = def.license.clone();
+    detail.frequency = def.frequency.fr.clone();
+    detail.methodology = serde_json::to_value(&def.methodology).unwrap_or_default();
+    detail.dimensions = dimensions;
+    detail.measures = def
+        .measures
+        .iter()
+        .map(|m| {
+            MeasureInfo::new(
+                m.id.as_str(),
+                m.kind.code(),
+                m.label.fr.as_str(),
+                m.definition.fr.as_str(),
+                m.unit.as_str(),
+                m.decimals,
+            )
+        })
+        .collect();
+    detail.files = files;
+    detail
 }
 
 /// Describe a dataset.
@@ -646,7 +450,7 @@ fn dataset_detail(release: &Release, ds: &Dataset) -> DatasetDetail {
     ReleaseParam
 ), responses(
     (status = 200, description = "The dataset.", body = DatasetDetail),
-    (status = 404, description = "Unknown dataset or release; the hint lists the valid ids.", body = Problem, content_type = "application/problem+json")
+    (status = 404, description = "Unknown dataset or release; the hint lists the valid ids.", body = wire::Problem, content_type = "application/problem+json")
 ))]
 #[get("/v1/datasets/{id}")]
 pub async fn get_dataset(
@@ -676,7 +480,7 @@ pub async fn get_dataset(
     ReleaseParam
 ), responses(
     (status = 200, description = "The Table Schema.", body = serde_json::Value),
-    (status = 404, description = "Unknown dataset or release.", body = Problem, content_type = "application/problem+json")
+    (status = 404, description = "Unknown dataset or release.", body = wire::Problem, content_type = "application/problem+json")
 ))]
 #[get("/v1/datasets/{id}/schema")]
 pub async fn get_schema(
@@ -727,9 +531,9 @@ fn percent_encode(text: &str) -> String {
      content((serde_json::Value = "application/json"), (String = "text/csv"), (String = "application/x-ndjson"), (Vec<u8> = "application/vnd.apache.parquet")),
      headers(("ETag" = String, description = "Strong entity tag of the answer."), ("Link" = String, description = "`<url>; rel=\"next\"` when another page follows."))),
     (status = 304, description = "Not modified: the client's copy (If-None-Match) is current."),
-    (status = 400, description = "Unknown dimension, code, measure or sort column, bad limit or cursor; the problem names the parameter and lists valid values.", body = Problem, content_type = "application/problem+json"),
-    (status = 404, description = "Unknown dataset or release.", body = Problem, content_type = "application/problem+json"),
-    (status = 406, description = "No available format matches `Accept` or `format=`.", body = Problem, content_type = "application/problem+json")
+    (status = 400, description = "Unknown dimension, code, measure or sort column, bad limit or cursor; the problem names the parameter and lists valid values.", body = wire::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "Unknown dataset or release.", body = wire::Problem, content_type = "application/problem+json"),
+    (status = 406, description = "No available format matches `Accept` or `format=`.", body = wire::Problem, content_type = "application/problem+json")
 ))]
 #[get("/v1/datasets/{id}/data")]
 pub async fn get_data(
@@ -906,14 +710,16 @@ pub async fn list_releases(
         let Ok(meta) = state.releases.meta(&v) else {
             continue;
         };
-        releases.push(ReleaseSummary {
-            current: current.as_deref() == Some(v.as_str()),
-            created: meta.manifest.created.clone(),
-            manifest: format!("/v1/releases/{v}"),
-            version: v,
-        });
+        let is_current = current.as_deref() == Some(v.as_str());
+        let manifest = format!("/v1/releases/{v}");
+        releases.push(ReleaseSummary::new(
+            v,
+            meta.manifest.created.as_str(),
+            is_current,
+            manifest,
+        ));
     }
-    let list = ReleaseList { current, releases };
+    let list = ReleaseList::new(current, releases);
     let body = to_json(&list)?;
     let names: Vec<&str> = list.releases.iter().map(|r| r.version.as_str()).collect();
     let joined = names.join(",");
@@ -941,7 +747,7 @@ fn file_etag(sha256: &str) -> String {
 ), responses(
     (status = 200, description = "The manifest.", body = serde_json::Value),
     (status = 304, description = "Not modified."),
-    (status = 404, description = "Unknown release; the hint lists the versions.", body = Problem, content_type = "application/problem+json")
+    (status = 404, description = "Unknown release; the hint lists the versions.", body = wire::Problem, content_type = "application/problem+json")
 ))]
 #[get("/v1/releases/{version}")]
 pub async fn get_release(
@@ -988,8 +794,8 @@ pub async fn get_release(
     (status = 200, description = "The whole file.", content_type = "application/octet-stream", body = Vec<u8>),
     (status = 206, description = "The ranges asked for (multipart/byteranges for several).", content_type = "application/octet-stream", body = Vec<u8>),
     (status = 304, description = "Not modified."),
-    (status = 404, description = "Unknown release or file.", body = Problem, content_type = "application/problem+json"),
-    (status = 416, description = "No range lies within the file.", body = Problem, content_type = "application/problem+json")
+    (status = 404, description = "Unknown release or file.", body = wire::Problem, content_type = "application/problem+json"),
+    (status = 416, description = "No range lies within the file.", body = wire::Problem, content_type = "application/problem+json")
 ))]
 #[get("/v1/releases/{version}/files/{name}")]
 pub async fn get_release_file(
@@ -1087,49 +893,41 @@ fn territories_json(level: &str) -> Result<Bytes, Problem> {
         let regions: Vec<Territory> = r
             .all_regions()
             .iter()
-            .map(|x| Territory {
-                code: x.code.clone(),
-                name: x.name.clone(),
-                region: None,
-                departement: None,
-                epci: None,
-                population: Some(x.population),
+            .map(|x| {
+                let mut t = Territory::new(x.code.as_str(), x.name.as_str());
+                t.population = Some(x.population);
+                t
             })
             .collect();
         let deps: Vec<Territory> = r
             .all_departements()
             .iter()
-            .map(|x| Territory {
-                code: x.code.clone(),
-                name: x.name.clone(),
-                region: Some(x.region.clone()),
-                departement: None,
-                epci: None,
-                population: Some(x.population),
+            .map(|x| {
+                let mut t = Territory::new(x.code.as_str(), x.name.as_str());
+                t.region = Some(x.region.clone());
+                t.population = Some(x.population);
+                t
             })
             .collect();
         let communes: Vec<Territory> = r
             .communes()
             .iter()
-            .map(|x| Territory {
-                code: x.code.clone(),
-                name: x.name.clone(),
-                region: Some(x.region.clone()),
-                departement: Some(x.departement.clone()),
-                epci: x.epci.clone(),
-                population: x.population.map(u64::from),
+            .map(|x| {
+                let mut t = Territory::new(x.code.as_str(), x.name.as_str());
+                t.region = Some(x.region.clone());
+                t.departement = Some(x.departement.clone());
+                t.epci = x.epci.clone();
+                t.population = x.population.map(u64::from);
+                t
             })
             .collect();
         let epcis: Vec<Territory> = r
             .epcis()
             .iter()
-            .map(|x| Territory {
-                code: x.code.clone(),
-                name: x.name.clone(),
-                region: None,
-                departement: None,
-                epci: None,
-                population: x.population_municipale.map(u64::from),
+            .map(|x| {
+                let mut t = Territory::new(x.code.as_str(), x.name.as_str());
+                t.population = x.population_municipale.map(u64::from);
+                t
             })
             .collect();
         [regions, deps, communes, epcis]
@@ -1152,7 +950,7 @@ fn territories_json(level: &str) -> Result<Bytes, Problem> {
 /// after `REG-` / `DEP-`.
 #[utoipa::path(tag = "territories", params(TerritoryParams), responses(
     (status = 200, description = "The territories, by code.", body = Vec<Territory>),
-    (status = 400, description = "Unknown level; the hint lists the levels.", body = Problem, content_type = "application/problem+json")
+    (status = 400, description = "Unknown level; the hint lists the levels.", body = wire::Problem, content_type = "application/problem+json")
 ))]
 #[get("/v1/territories")]
 pub async fn territories(
