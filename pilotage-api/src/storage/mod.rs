@@ -232,7 +232,8 @@ impl Store {
                 let mut c =
                     SqliteConnection::establish(path).map_err(|e| connect(e.to_string()))?;
                 c.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                    "PRAGMA busy_timeout = 10000; PRAGMA page_size = 16384; \
+                     PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY; \
                      PRAGMA mmap_size = 2147418112;",
