@@ -124,3 +124,45 @@ fn an_unreachable_server_names_the_url_without_its_password() {
     );
     assert!(!message.contains("secret"));
 }
+
+fn sqlite_journal_mode(store: &mut Store) -> String {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        journal_mode: String,
+    }
+    let pilotage_api::storage::Connection::Sqlite(c) = store.connection() else {
+        panic!("not SQLite");
+    };
+    diesel::sql_query("PRAGMA journal_mode")
+        .load::<Mode>(c)
+        .unwrap()
+        .remove(0)
+        .journal_mode
+}
+
+/// A bulk load leaves WAL for the rollback journal only when the store is open nowhere else,
+/// and goes back to WAL afterwards; PostgreSQL has nothing to switch.
+#[test]
+fn bulk_load_switches_the_sqlite_journal_and_back() {
+    for db in databases("bulk_load") {
+        let mut store = db.open();
+        if db.backend != "sqlite" {
+            assert!(!store.begin_bulk_load().unwrap());
+            continue;
+        }
+        assert_eq!(sqlite_journal_mode(&mut store), "wal");
+        // Another connection holds the store: it stays in WAL, without waiting.
+        let other = db.open();
+        let started = std::time::Instant::now();
+        assert!(!store.begin_bulk_load().unwrap());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(sqlite_journal_mode(&mut store), "wal");
+        drop(other);
+        assert!(store.begin_bulk_load().unwrap());
+        assert_eq!(sqlite_journal_mode(&mut store), "delete");
+        store.end_bulk_load();
+        assert_eq!(sqlite_journal_mode(&mut store), "wal");
+    }
+}

@@ -240,10 +240,35 @@ pub fn ingest(
         files: files.len(),
         backend: store.backend(),
     });
-    store.begin()?;
-    let result = load_all(
+    let bulk = store.begin_bulk_load()?;
+    let result = run_in_transaction(
         &mut store,
         &files,
+        vintage,
+        options,
+        &started_at,
+        warnings,
+        progress,
+    );
+    if bulk {
+        store.end_bulk_load();
+    }
+    result
+}
+
+fn run_in_transaction(
+    store: &mut Store,
+    files: &[InputFile],
+    vintage: Vintage,
+    options: &IngestOptions,
+    started_at: &str,
+    mut warnings: Vec<String>,
+    progress: &mut dyn FnMut(IngestEvent),
+) -> Result<IngestReport, IngestError> {
+    store.begin()?;
+    let result = load_all(
+        store,
+        files,
         vintage,
         options.max_errors,
         &mut warnings,
@@ -268,7 +293,7 @@ pub fn ingest(
         let run_id = write::record_run(
             store.connection(),
             &RunRecord {
-                started_at: &started_at,
+                started_at,
                 user_name: &user,
                 host_name: &host,
                 vintage,

@@ -232,7 +232,8 @@ impl Store {
                 let mut c =
                     SqliteConnection::establish(path).map_err(|e| connect(e.to_string()))?;
                 c.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                    "PRAGMA busy_timeout = 10000; PRAGMA page_size = 16384; \
+                     PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY; \
                      PRAGMA mmap_size = 2147418112;",
@@ -292,6 +293,57 @@ impl Store {
             Connection::Postgres(c) => AnsiTransactionManager::begin_transaction(c),
         }
         .map_err(StorageError::query("starting a transaction"))
+    }
+
+    /// Prepares an SQLite store for one bulk load: leaves WAL for the rollback journal
+    /// (`journal_mode = DELETE`) with `synchronous = FULL`, SQLite's own crash-safe defaults.
+    ///
+    /// Why: in WAL mode a load's single transaction is written twice (into the WAL, then copied
+    /// into the database by the checkpoint at commit) and the WAL grows to the size of the load
+    /// on disk. With the rollback journal, pages appended to the file are written once and only
+    /// the few pages the load changes are journaled; a crash or power loss during the load
+    /// leaves a hot journal that the next opening rolls back, so the all-or-nothing guarantee
+    /// holds. The cost: readers opening the store while a load spills its pages wait (busy
+    /// timeout) instead of reading the previous state.
+    ///
+    /// Leaving WAL needs the store to be open nowhere else: when another connection holds it,
+    /// the store stays in WAL (the load is then only slower). Returns true when the journal was
+    /// switched; [`Store::end_bulk_load`] switches back. PostgreSQL: nothing to do, false.
+    pub fn begin_bulk_load(&mut self) -> Result<bool, StorageError> {
+        #[derive(QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = Text)]
+            journal_mode: String,
+        }
+        let Connection::Sqlite(c) = &mut self.conn else {
+            return Ok(false);
+        };
+        // Do not wait for other connections: if the store is in use, load in WAL mode.
+        c.batch_execute("PRAGMA busy_timeout = 0")
+            .map_err(StorageError::query("preparing the bulk load"))?;
+        let switched = diesel::sql_query("PRAGMA journal_mode = DELETE")
+            .load::<Mode>(c)
+            .ok()
+            .and_then(|rows| rows.into_iter().next())
+            .is_some_and(|m| m.journal_mode.eq_ignore_ascii_case("delete"));
+        let settings = if switched {
+            "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;"
+        } else {
+            "PRAGMA busy_timeout = 10000;"
+        };
+        c.batch_execute(settings)
+            .map_err(StorageError::query("preparing the bulk load"))?;
+        Ok(switched)
+    }
+
+    /// Returns an SQLite store to WAL mode with `synchronous = NORMAL` after a bulk load
+    /// prepared by [`Store::begin_bulk_load`] (committed or rolled back). Failing to switch
+    /// back is harmless: the data is committed either way and the next [`Store::open`] sets
+    /// WAL mode again.
+    pub fn end_bulk_load(&mut self) {
+        if let Connection::Sqlite(c) = &mut self.conn {
+            let _ = c.batch_execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+        }
     }
 
     /// Commits the transaction started by [`Store::begin`].

@@ -68,16 +68,33 @@ enum BindColumn<'a> {
     Dates { text: String, present: Vec<bool> },
 }
 
-struct InsertRows<'a> {
+/// One multi-row `INSERT` of the table at position `T` of [`SourceTable::ALL`].
+///
+/// diesel keys its prepared-statement cache by the query's type when the type has a static
+/// query id, else by the SQL text, which it must then render and hash on every execution (a
+/// walk over every bound value). The full-size `INSERT` of a table always has the same text
+/// (its columns, [`rows_per_insert`] rows), so it gets a type of its own: `T` is the table's
+/// position and the cache finds its statement without rendering it. The last, shorter
+/// `INSERT` of a batch and tables beyond [`STATIC_TABLES`] use `T = DYNAMIC_INSERT`, keyed by
+/// text.
+struct InsertRows<'a, const T: usize> {
     head: &'a str,
     columns: &'a [BindColumn<'a>],
     vintage: &'a str,
     rows: std::ops::Range<usize>,
 }
 
-impl QueryId for InsertRows<'_> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+/// The `T` of an [`InsertRows`] whose text varies: cached by text.
+const DYNAMIC_INSERT: usize = usize::MAX;
+/// Tables (positions in [`SourceTable::ALL`]) whose full-size `INSERT` has a type of its own.
+const STATIC_TABLES: usize = 16;
+
+/// The cache key type of the full-size `INSERT` of the table at position `T`.
+struct InsertKey<const T: usize>;
+
+impl<const T: usize> QueryId for InsertRows<'_, T> {
+    type QueryId = InsertKey<T>;
+    const HAS_STATIC_QUERY_ID: bool = T != DYNAMIC_INSERT;
 }
 
 static NULL_TEXT: Option<&'static str> = None;
@@ -88,7 +105,13 @@ static NULL_BOOL: Option<bool> = None;
 static TRUE: bool = true;
 static FALSE: bool = false;
 
-impl QueryFragment<Sqlite> for InsertRows<'_> {
+impl<const T: usize> QueryFragment<Sqlite> for InsertRows<'_, T> {
+    // Only values are bound, never anything that would make the statement uncacheable: skip
+    // diesel's walk over every value that asks.
+    fn is_safe_to_cache_prepared(&self, _backend: &Sqlite) -> QueryResult<bool> {
+        Ok(true)
+    }
+
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         out.push_sql(self.head);
         for (n, i) in self.rows.clone().enumerate() {
@@ -187,27 +210,66 @@ fn write_sqlite(
     }
     head.push_str(") VALUES ");
     let vintage_text = vintage.to_string();
-    let per_insert = SQLITE_ROWS_PER_INSERT
-        .min(SQLITE_MAX_BINDS / (views.len() + 1))
-        .max(1);
+    let per_insert = rows_per_insert(views.len());
+    let position = SourceTable::ALL
+        .iter()
+        .position(|t| *t == table)
+        .unwrap_or(DYNAMIC_INSERT);
     let mut start = 0;
     while start < rows {
         let end = (start + per_insert).min(rows);
-        let query = InsertRows {
-            head: &head,
-            columns: &columns,
-            vintage: &vintage_text,
-            rows: start..end,
+        let range = start..end;
+        let full = end - start == per_insert;
+        let (head, columns, vintage) = (head.as_str(), columns.as_slice(), vintage_text.as_str());
+        macro_rules! insert {
+            ($t:expr) => {
+                InsertRows::<{ $t }> {
+                    head,
+                    columns,
+                    vintage,
+                    rows: range,
+                }
+                .execute(conn)
+            };
+        }
+        let done = match position {
+            _ if !full => insert!(DYNAMIC_INSERT),
+            0 => insert!(0),
+            1 => insert!(1),
+            2 => insert!(2),
+            3 => insert!(3),
+            4 => insert!(4),
+            5 => insert!(5),
+            6 => insert!(6),
+            7 => insert!(7),
+            8 => insert!(8),
+            9 => insert!(9),
+            10 => insert!(10),
+            11 => insert!(11),
+            12 => insert!(12),
+            13 => insert!(13),
+            14 => insert!(14),
+            15 => insert!(15),
+            _ => insert!(DYNAMIC_INSERT),
         };
-        query
-            .execute(conn)
-            .map_err(StorageError::query(format!("inserting into {table}")))?;
+        done.map_err(StorageError::query(format!("inserting into {table}")))?;
         start = end;
     }
     Ok(())
 }
 
-impl RunQueryDsl<SqliteConnection> for InsertRows<'_> {}
+/// Rows per `INSERT` of a table with `columns` columns (plus `vintage`): the same for every
+/// batch of the table, so that its full-size statement text never changes.
+fn rows_per_insert(columns: usize) -> usize {
+    SQLITE_ROWS_PER_INSERT
+        .min(SQLITE_MAX_BINDS / (columns + 1))
+        .max(1)
+}
+
+impl<const T: usize> RunQueryDsl<SqliteConnection> for InsertRows<'_, T> {}
+
+// Every source table has its own full-size INSERT type.
+const _: () = assert!(SourceTable::ALL.len() <= STATIC_TABLES);
 
 // --- PostgreSQL: one COPY FROM STDIN per table, binary format ---------------------------------
 
