@@ -16,7 +16,7 @@ use pilotage_core::cube::Geography;
 use pilotage_core::cube::calendar::days_from_civil;
 use pilotage_core::dataset::load_dir;
 use pilotage_core::disclosure::release::{
-    LossCounts, ProtectOptions, audit_release, protect_release,
+    LossCounts, ProtectOptions, audit_release_with, protect_release,
 };
 use pilotage_core::indicator::{Context, Sources, compute_all};
 use pilotage_core::release::published_batch;
@@ -90,7 +90,14 @@ fn main() {
         cubes.iter().map(|c| c.len()).sum::<usize>()
     );
     let start = Instant::now();
-    let p = protect_release(&cubes, &defs, &ProtectOptions::default()).expect("protection");
+    let mut options = ProtectOptions::default();
+    if let Some(n) = std::env::var("PILOTAGE_MAX_COMPONENT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        options.max_component = n;
+    }
+    let p = protect_release(&cubes, &defs, &options).expect("protection");
     let protect_s = start.elapsed().as_secs_f64();
     let s = &p.stats;
     println!(
@@ -130,7 +137,7 @@ fn main() {
     drop(cubes);
     println!("published tables: {:.1} s", start.elapsed().as_secs_f64());
     let start = Instant::now();
-    let audit = audit_release(&tables).expect("audit");
+    let audit = audit_release_with(&tables, &options).expect("audit");
     println!(
         "audit: {:.1} s; passed {}, {} values, {} secret, {} checked, {} components (largest {}), {} LPs, {} failures",
         start.elapsed().as_secs_f64(),

@@ -8,6 +8,7 @@ use crate::dataset::{Definition, MeasureKind};
 
 use super::super::DisclosureError;
 use super::grid::{self, Class, Rel, RelKind, System, Table};
+use super::moves::{self, Mover};
 use super::solve::{self, Need, Requirement};
 use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection};
 
@@ -404,20 +405,74 @@ pub fn protect_release(
             stats.hidden_after_fast_pass
         );
     }
+    let row_index = moves::row_indexes(&tables);
     let mut dirty = state.hidden.clone();
     let mut unresolved: Vec<(u32, solve::Bounds)> = Vec::new();
     for _ in 0..options.max_rounds {
         stats.rounds += 1;
         let components = solve::components(n, &state.hidden, &system.relations);
         let mut failing: Vec<(u32, solve::Bounds)> = Vec::new();
-        for comp in components
+        let mover = Mover::new(
+            &tables,
+            &system.base,
+            &system.relations,
+            &state.rel_start,
+            &state.rel_flat,
+            &state.hidden,
+            &system.present,
+            &system.value,
+            &row_index,
+        );
+        let work: Vec<&Vec<u32>> = components
             .iter()
             .filter(|c| c.iter().any(|&x| dirty[x as usize]))
-        {
-            stats.components_solved += 1;
-            stats.largest_component = stats.largest_component.max(comp.len() as u64);
+            .collect();
+        if trace {
+            let mut buckets = [(0usize, 0usize); 6];
+            for c in &work {
+                let b = match c.len() {
+                    0..=10 => 0,
+                    11..=100 => 1,
+                    101..=1000 => 2,
+                    1001..=10_000 => 3,
+                    10_001..=100_000 => 4,
+                    _ => 5,
+                };
+                buckets[b].0 += 1;
+                buckets[b].1 += c.len();
+            }
+            eprintln!(
+                "round {}: components to check (count, cells) by size ≤10, ≤100, ≤1k, ≤10k, ≤100k, more: {buckets:?}",
+                stats.rounds
+            );
+        }
+        let check = |comp: &&Vec<u32>| -> Result<Checked, DisclosureError> {
+            let mut out = Checked::default();
+            // Cells proved by moves from the true values need no linear program.
+            let proved: std::collections::HashSet<u32> = comp
+                .iter()
+                .copied()
+                .filter(|&c| mover.certifies(c, state.need(c), &state.req))
+                .collect();
+            out.by_moves = proved.len() as u64;
+            let rest: Vec<u32> = comp
+                .iter()
+                .copied()
+                .filter(|c| !proved.contains(c))
+                .collect();
+            if rest.is_empty() {
+                return Ok(out);
+            }
+            out.solved = 1;
+            // A small component is solved whole (exact); in a large one, only the cells the
+            // moves left, the others held at their true values.
+            let set = if comp.len() <= options.max_component {
+                comp.as_slice()
+            } else {
+                rest.as_slice()
+            };
             let (bounds, lps, _) = solve::solve_component(
-                comp,
+                set,
                 &state.hidden,
                 &system.value,
                 &system.relations,
@@ -425,30 +480,51 @@ pub fn protect_release(
                 &|c| state.need(c),
                 &state.req,
                 options.max_component,
-                &solve::Outside::Fixed(&system.value),
+                &solve::Outside::Fixed(&system.value, 0.0),
+                &|c| proved.contains(&c),
             )
             .map_err(|message| DisclosureError::Solver {
                 key: format!("component of {} cells", comp.len()),
                 message,
             })?;
-            stats.lps += lps as u64;
-            failing.extend(
-                comp.iter()
-                    .zip(bounds)
-                    .filter(|(_, b)| !b.passed)
-                    .map(|(&c, b)| (c, b)),
-            );
+            out.lps = lps as u64;
+            out.failing = set
+                .iter()
+                .zip(bounds)
+                .filter(|(_, b)| !b.passed)
+                .map(|(&c, b)| (c, b))
+                .collect();
+            Ok(out)
+        };
+        for result in parallel_map(&work, &check) {
+            let r = result?;
+            stats.certified_by_moves += r.by_moves;
+            stats.components_solved += r.solved;
+            stats.lps += r.lps;
+            failing.extend(r.failing);
+        }
+        for comp in &work {
+            stats.largest_component = stats.largest_component.max(comp.len() as u64);
         }
         if trace {
             eprintln!(
-                "round {}: {} components, {} failing, {} hidden, {} LPs so far, largest {}",
+                "round {}: {} components, {} failing, {} hidden, {} LPs so far, {} by moves, largest {}",
                 stats.rounds,
                 components.len(),
                 failing.len(),
                 state.hidden.iter().filter(|&&h| h).count(),
                 stats.lps,
+                stats.certified_by_moves,
                 stats.largest_component
             );
+        }
+        if trace {
+            for &(c, b) in failing.iter().take(5) {
+                eprintln!(
+                    "  failing: {:?}",
+                    report(&tables, &system, c as usize, b, "round")
+                );
+            }
         }
         dirty.iter_mut().for_each(|d| *d = false);
         if failing.is_empty() {
@@ -525,6 +601,48 @@ pub fn protect_release(
         unresolved,
         stats,
     })
+}
+
+/// What checking one component found.
+#[derive(Default)]
+struct Checked {
+    by_moves: u64,
+    solved: u64,
+    lps: u64,
+    failing: Vec<(u32, solve::Bounds)>,
+}
+
+/// Applies `f` to every item on the machine's cores (scoped threads, items dealt in turn),
+/// returning the results in the items' order: the outcome does not depend on the threads.
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: &(dyn Fn(&T) -> R + Sync)) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len().max(1));
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let mut parts: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                scope.spawn(move || {
+                    items
+                        .iter()
+                        .enumerate()
+                        .skip(k)
+                        .step_by(threads)
+                        .map(|(i, x)| (i, f(x)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut all: Vec<(usize, R)> = parts.drain(..).flatten().collect();
+    all.sort_by_key(|x| x.0);
+    all.into_iter().map(|x| x.1).collect()
 }
 
 pub(crate) fn report(

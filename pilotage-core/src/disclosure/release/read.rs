@@ -312,11 +312,10 @@ pub fn audit_release_with(
     };
     // Only additive secrets are unknowns; a secret public count or derived value is not.
     let unknown: Vec<bool> = (0..n).map(|c| checked[c]).collect();
-    for comp in solve::components(n, &unknown, &system.relations) {
-        out.components += 1;
-        out.largest_component = out.largest_component.max(comp.len() as u64);
-        let (bounds, lps, infeasible) = solve::solve_component(
-            &comp,
+    let comps = solve::components(n, &unknown, &system.relations);
+    let solve_one = |comp: &Vec<u32>| {
+        solve::solve_component(
+            comp,
             &unknown,
             &system.value,
             &system.relations,
@@ -325,11 +324,18 @@ pub fn audit_release_with(
             &req,
             options.max_component,
             &solve::Outside::Relaxed,
+            &|_| false,
         )
         .map_err(|message| DisclosureError::Solver {
             key: format!("component of {} cells", comp.len()),
             message,
-        })?;
+        })
+    };
+    let solved = super::protect::parallel_map(&comps, &solve_one);
+    for (comp, result) in comps.iter().zip(solved) {
+        let (bounds, lps, infeasible) = result?;
+        out.components += 1;
+        out.largest_component = out.largest_component.max(comp.len() as u64);
         out.lps += lps as u64;
         out.checked += comp.len() as u64;
         if comp.len() > options.max_component {

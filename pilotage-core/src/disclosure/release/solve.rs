@@ -42,12 +42,14 @@ impl Requirement {
         }
     }
 
-    /// Whether a lower bound alone already settles the lower side (the cell can be 0, or is
-    /// surely a large count).
-    fn low_ok(&self, need: Need, lo: f64) -> bool {
+    /// Whether the interval passes by reaching both sides: 0 and at least 11 for a count, a
+    /// wide enough interval above 0 for a magnitude. Bounds inside the attacker's prove these.
+    pub fn reaches(&self, need: Need, lo: f64, hi: f64) -> bool {
         match need {
-            Need::Count { .. } => lo <= 0.0 || lo >= self.min_count,
-            Need::Magnitude { .. } => lo <= 0.0,
+            Need::Count { .. } => lo <= 0.0 && hi >= self.min_count,
+            Need::Magnitude { .. } => {
+                hi > 0.0 && (hi.is_infinite() || hi - lo >= self.margin * (hi + lo))
+            }
         }
     }
 
@@ -108,9 +110,11 @@ pub(crate) fn components(n: usize, secret: &[bool], relations: &[Rel]) -> Vec<Ve
 
 /// How cells outside a chunk of a large component are treated.
 pub(crate) enum Outside<'a> {
-    /// Constants at their true value (protection side): the chunk's intervals are then
-    /// narrower than the release's, so a pass is a sound pass.
-    Fixed(&'a [f64]),
+    /// Constants at a feasible point of the release (the true values, on the protection
+    /// side), each relation holding them widened by the given slack per unit of coefficient
+    /// (0 for an exact point): the chunk's feasible points are then feasible points of the
+    /// release.
+    Fixed(&'a [f64], f64),
     /// Free: relations holding them are left out (audit side, which does not know them): the
     /// chunk's intervals are wider than the release's, an approximation.
     Relaxed,
@@ -131,6 +135,7 @@ pub(crate) fn solve_component(
     req: &Requirement,
     chunk: usize,
     outside: &Outside<'_>,
+    pre: &dyn Fn(u32) -> bool,
 ) -> Result<(Vec<Bounds>, usize, bool), String> {
     if cells.len() <= chunk {
         return solve_set(
@@ -142,6 +147,7 @@ pub(crate) fn solve_component(
             need,
             req,
             outside,
+            pre,
         );
     }
     // Breadth-first order of the component, from its first cell, neighbours in index order.
@@ -182,6 +188,7 @@ pub(crate) fn solve_component(
             need,
             req,
             outside,
+            pre,
         )?;
         lps += l;
         infeasible |= inf;
@@ -224,6 +231,7 @@ pub(crate) fn solve_component(
             need,
             req,
             outside,
+            pre,
         )?;
         lps += l;
         if let Some(i) = local.iter().position(|&x| x == c) {
@@ -243,35 +251,40 @@ pub(crate) fn solve_component(
     Ok((out, lps, infeasible))
 }
 
-/// Bounds of a set of secret cells: the cells of a whole component, or one chunk of it.
+/// Builds the constraints of a set of secret cells. With `Outside::Fixed(z)`, secrets outside
+/// the set are constants at `z` (widened by `slack` on each side); with `Outside::Relaxed`
+/// (or `relax`), the relations holding them are left out. Returns the constraints and whether
+/// any relation of the set holds a secret outside it (the set is then not exact).
 #[allow(clippy::too_many_arguments)]
-fn solve_set(
+fn constraints_of(
     cells: &[u32],
+    local: &std::collections::HashMap<u32, usize>,
     secret: &[bool],
     value: &[f64],
     relations: &[Rel],
-    relations_of: &dyn Fn(u32) -> Vec<u32>,
-    need: &dyn Fn(u32) -> Need,
-    req: &Requirement,
+    rel_ids: &[u32],
     outside: &Outside<'_>,
-) -> Result<(Vec<Bounds>, usize, bool), String> {
-    let local: std::collections::HashMap<u32, usize> =
-        cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
-    let mut rel_ids: Vec<u32> = cells.iter().flat_map(|&c| relations_of(c)).collect();
-    rel_ids.sort_unstable();
-    rel_ids.dedup();
+    relax: bool,
+) -> (Vec<Linear>, bool) {
+    let _ = cells;
     let mut constraints: Vec<Linear> = Vec::new();
+    let mut touches = false;
     let mut push = |terms: Vec<(u32, f64)>, cmp: Cmp, tol: f64| {
         let mut t = Vec::new();
         let mut rhs = 0.0;
+        let mut tol = tol;
         for (c, coef) in terms {
             if secret[c as usize] {
                 if let Some(&i) = local.get(&c) {
                     t.push((i, coef));
                 } else {
+                    touches = true;
                     match outside {
-                        Outside::Fixed(truth) => rhs -= coef * truth[c as usize],
-                        Outside::Relaxed => return,
+                        Outside::Fixed(z, slack) if !relax => {
+                            rhs -= coef * z[c as usize];
+                            tol += slack * coef.abs();
+                        }
+                        _ => return,
                     }
                 }
             } else {
@@ -301,7 +314,7 @@ fn solve_set(
             });
         }
     };
-    for &ri in &rel_ids {
+    for &ri in rel_ids {
         let r = &relations[ri as usize];
         match r.kind {
             RelKind::Sum(k) => {
@@ -319,6 +332,43 @@ fn solve_set(
             }
         }
     }
+    (constraints, touches)
+}
+
+/// Bounds of a set of secret cells: the cells of a whole component, or one chunk of it.
+///
+/// When the set is a whole component, the bounds are the attacker's and the requirement is
+/// checked on them. Otherwise (a chunk):
+/// - with `Outside::Fixed` (a feasible completion of the release), the chunk's feasible points
+///   are feasible points of the release, so its bounds lie inside the attacker's: they prove
+///   that a cell *reaches* 0 and 11 (or a wide enough magnitude interval), never that it stays
+///   above 11 or at 0. A cell whose chunk interval passes only that way is checked again with
+///   the outside relations left out (bounds containing the attacker's): it passes only if
+///   those wider bounds pass too;
+/// - with `Outside::Relaxed`, the bounds contain the attacker's and the check is an
+///   approximation (the caller counts it).
+#[allow(clippy::too_many_arguments)]
+fn solve_set(
+    cells: &[u32],
+    secret: &[bool],
+    value: &[f64],
+    relations: &[Rel],
+    relations_of: &dyn Fn(u32) -> Vec<u32>,
+    need: &dyn Fn(u32) -> Need,
+    req: &Requirement,
+    outside: &Outside<'_>,
+    pre: &dyn Fn(u32) -> bool,
+) -> Result<(Vec<Bounds>, usize, bool), String> {
+    let local: std::collections::HashMap<u32, usize> =
+        cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    let mut rel_ids: Vec<u32> = cells.iter().flat_map(|&c| relations_of(c)).collect();
+    rel_ids.sort_unstable();
+    rel_ids.dedup();
+    let (constraints, touches) = constraints_of(
+        cells, &local, secret, value, relations, &rel_ids, outside, false,
+    );
+    let inner = touches && matches!(outside, Outside::Fixed(..));
+    let mut relaxed: Option<Vec<Linear>> = None;
     let n = cells.len();
     let needs: Vec<Need> = cells.iter().map(|&c| need(c)).collect();
     let integer: Vec<bool> = needs
@@ -339,8 +389,10 @@ fn solve_set(
     let mut lo: Vec<Option<f64>> = vec![None; n];
     let mut hi: Vec<Option<f64>> = vec![None; n];
     // Settled sides: a vertex is a feasible point, so the true optimum is at least as far.
-    let mut low_settled = vec![false; n];
-    let mut high_settled = vec![false; n];
+    // Cells already proved (by moves from a feasible point) take no part.
+    let proved: Vec<bool> = cells.iter().map(|&c| pre(c)).collect();
+    let mut low_settled = proved.clone();
+    let mut high_settled = proved.clone();
     let mut infeasible = false;
     for round in 0..3 {
         for maximise in [false, true] {
@@ -393,6 +445,14 @@ fn solve_set(
             });
             continue;
         }
+        if proved[i] {
+            out.push(Bounds {
+                lo: 0.0,
+                hi: f64::NAN,
+                passed: true,
+            });
+            continue;
+        }
         let l = match lo[i] {
             Some(v) => v,
             None => {
@@ -404,16 +464,40 @@ fn solve_set(
                 }
             }
         };
-        let mut h = hi[i].unwrap_or(f64::NAN);
-        let mut passed = req.low_ok(needs[i], l) && high_settled[i];
-        if !passed {
+        let h = match hi[i] {
+            Some(v) if l <= 0.0 || matches!(needs[i], Need::Count { .. }) => v,
+            _ => {
+                lps += 1;
+                match optimise(n, &constraints, &[(i, 1.0)], true)? {
+                    Outcome::Optimum(x) => round_hi(i, x[i]),
+                    Outcome::Unbounded => f64::INFINITY,
+                    Outcome::Infeasible => f64::NAN,
+                }
+            }
+        };
+        let mut passed = !l.is_nan() && !h.is_nan() && req.passes(needs[i], l, h);
+        if passed && inner && !req.reaches(needs[i], l, h) {
+            // Passing by staying above 11 or at 0: only bounds containing the attacker's
+            // can show that.
+            let wide = relaxed.get_or_insert_with(|| {
+                constraints_of(
+                    cells, &local, secret, value, relations, &rel_ids, outside, true,
+                )
+                .0
+            });
             lps += 1;
-            h = match optimise(n, &constraints, &[(i, 1.0)], true)? {
-                Outcome::Optimum(x) => round_hi(i, x[i]),
-                Outcome::Unbounded => f64::INFINITY,
-                Outcome::Infeasible => f64::NAN,
+            passed = match needs[i] {
+                Need::Count { .. } if l >= req.min_count => {
+                    match optimise(n, wide, &[(i, 1.0)], false)? {
+                        Outcome::Optimum(x) => round_lo(i, x[i]) >= req.min_count,
+                        _ => false,
+                    }
+                }
+                _ => match optimise(n, wide, &[(i, 1.0)], true)? {
+                    Outcome::Optimum(x) => round_hi(i, x[i]) <= 0.0,
+                    _ => false,
+                },
             };
-            passed = !l.is_nan() && !h.is_nan() && req.passes(needs[i], l, h);
         }
         out.push(Bounds {
             lo: l,
