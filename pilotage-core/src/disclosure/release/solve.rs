@@ -507,3 +507,94 @@ fn solve_set(
     }
     Ok((out, lps, infeasible))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// x1 + x2 = 20 and x2 + x3 = 15, all three secret, true values 12, 8, 7. The attacker
+    /// learns x2 ∈ [0, 15], hence x1 ∈ [5, 20]: x1 could be a small count bounded away from 0.
+    fn system() -> (Vec<bool>, Vec<f64>, Vec<Rel>) {
+        let secret = vec![true, true, true, false, false];
+        let value = vec![12.0, 8.0, 7.0, 20.0, 15.0];
+        let relations = vec![
+            Rel {
+                kind: RelKind::Sum(1.0),
+                total: 3,
+                parts: vec![0, 1],
+                tol: 0.0,
+            },
+            Rel {
+                kind: RelKind::Sum(1.0),
+                total: 4,
+                parts: vec![1, 2],
+                tol: 0.0,
+            },
+        ];
+        (secret, value, relations)
+    }
+
+    fn solve(chunk: usize) -> Vec<Bounds> {
+        let (secret, value, relations) = system();
+        let relations_of = |c: u32| -> Vec<u32> {
+            (0..relations.len() as u32)
+                .filter(|&r| relations[r as usize].cells().any(|x| x == c))
+                .collect()
+        };
+        let req = Requirement {
+            min_count: 11.0,
+            margin: 0.1,
+        };
+        solve_component(
+            &[0, 1, 2],
+            &secret,
+            &value,
+            &relations,
+            &relations_of,
+            &|_| Need::Count { sensitive: false },
+            &req,
+            chunk,
+            &Outside::Fixed(&value, 0.0),
+            &|_| false,
+        )
+        .expect("solved")
+        .0
+    }
+
+    #[test]
+    fn a_whole_component_gives_the_attackers_bounds() {
+        let b = solve(10);
+        assert_eq!((b[0].lo, b[0].hi, b[0].passed), (5.0, 20.0, false));
+        assert_eq!((b[1].lo, b[1].hi, b[1].passed), (0.0, 15.0, true));
+        assert_eq!((b[2].lo, b[2].hi, b[2].passed), (0.0, 15.0, true));
+    }
+
+    #[test]
+    fn a_chunk_never_proves_that_a_count_stays_above_eleven() {
+        // Alone in its chunk with x2 held at 8, x1 looks exactly 12 (≥ 11): that must not
+        // pass, since the release only bounds it to [5, 20].
+        let b = solve(1);
+        assert!(!b[0].passed, "{:?}", b[0]);
+        // Held chunks only narrow intervals: nothing passes that the whole would fail.
+        let whole = solve(10);
+        for (chunked, exact) in b.iter().zip(&whole) {
+            assert!(!chunked.passed || exact.passed);
+        }
+    }
+
+    #[test]
+    fn reaching_both_sides_is_what_a_narrower_interval_can_prove() {
+        let req = Requirement {
+            min_count: 11.0,
+            margin: 0.1,
+        };
+        let count = Need::Count { sensitive: false };
+        assert!(req.reaches(count, 0.0, 11.0));
+        assert!(!req.reaches(count, 12.0, 30.0));
+        assert!(req.passes(count, 12.0, 30.0));
+        let magnitude = Need::Magnitude { sensitive: false };
+        assert!(req.reaches(magnitude, 9.0, 11.0));
+        assert!(!req.reaches(magnitude, 10.0, 10.5));
+        assert!(!req.reaches(magnitude, 0.0, 0.0));
+    }
+}
