@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use crate::dataset::{DimensionType, TimeRule};
 
-use super::grid::{Class, NONE, Rel, RelKind, Table};
+use super::grid::{Class, NONE, RelKind, System, Table};
 use super::solve::{Need, Requirement};
 
 /// Most candidate directions tried per cell.
@@ -89,16 +89,14 @@ impl RowIndex {
 /// Searches feasible points around a feasible point of the release.
 pub(crate) struct Mover<'a> {
     tables: &'a [Table],
-    base: &'a [Vec<usize>],
-    relations: &'a [Rel],
+    /// The release's cells and relations; its values are a feasible point: published values
+    /// and, for secret cells, values satisfying every relation (the true values on the
+    /// protection side).
+    system: &'a System,
     rel_start: &'a [u32],
     rel_flat: &'a [u32],
     /// Secret cells (the unknowns).
     secret: &'a [bool],
-    present: &'a [bool],
-    /// A feasible point: published values and, for secret cells, any values satisfying every
-    /// relation (the true values on the protection side).
-    point: &'a [f64],
     rows: &'a [Option<RowIndex>],
 }
 
@@ -108,27 +106,20 @@ pub(crate) fn row_indexes(tables: &[Table]) -> Vec<Option<RowIndex>> {
 }
 
 impl<'a> Mover<'a> {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         tables: &'a [Table],
-        base: &'a [Vec<usize>],
-        relations: &'a [Rel],
+        system: &'a System,
         rel_start: &'a [u32],
         rel_flat: &'a [u32],
         secret: &'a [bool],
-        present: &'a [bool],
-        point: &'a [f64],
         rows: &'a [Option<RowIndex>],
     ) -> Mover<'a> {
         Mover {
             tables,
-            base,
-            relations,
+            system,
             rel_start,
             rel_flat,
             secret,
-            present,
-            point,
             rows,
         }
     }
@@ -137,17 +128,10 @@ impl<'a> Mover<'a> {
         &self.rel_flat[self.rel_start[c as usize] as usize..self.rel_start[c as usize + 1] as usize]
     }
 
-    fn locate(&self, cell: u32) -> (usize, usize, usize) {
-        let cell = cell as usize;
-        let t = self.base.partition_point(|b| b[0] <= cell) - 1;
-        let m = self.base[t].partition_point(|&b| b <= cell) - 1;
-        (t, m, cell - self.base[t][m])
-    }
-
     fn usable(&self, t: usize, m: usize, members: &[u32]) -> Option<u32> {
         let row = self.rows[t].as_ref()?.row(members)?;
-        let c = (self.base[t][m] + row as usize) as u32;
-        (self.secret[c as usize] && self.present[c as usize]).then_some(c)
+        let c = (self.system.base[t][m] + row as usize) as u32;
+        (self.secret[c as usize] && self.system.present[c as usize]).then_some(c)
     }
 
     /// The member `a` of dimension `k` carried down the finer levels, with coefficient `sign`.
@@ -206,7 +190,7 @@ impl<'a> Mover<'a> {
                         members[k] = b;
                         let c = self.usable(t, m, members);
                         members[k] = saved;
-                        c.map(|c| (b, self.point[c as usize]))
+                        c.map(|c| (b, self.system.value[c as usize]))
                     })
                     .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)));
                 if let Some((b, _)) = best {
@@ -219,7 +203,7 @@ impl<'a> Mover<'a> {
     /// Candidate directions for a cell (coefficient +1 on the cell), each checked to keep every
     /// equality relation it touches.
     fn candidates(&self, cell: u32) -> Vec<Vec<(u32, f64)>> {
-        let (t, m, row) = self.locate(cell);
+        let (t, m, row) = self.system.locate(cell as usize);
         let table = &self.tables[t];
         if self.rows[t].is_none() {
             return Vec::new();
@@ -244,7 +228,7 @@ impl<'a> Mover<'a> {
                         members[k] = s;
                         let c = self.usable(t, m, &members);
                         members[k] = a;
-                        c.map(|c| (s, self.point[c as usize]))
+                        c.map(|c| (s, self.system.value[c as usize]))
                     })
                     .collect();
                 siblings.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
@@ -341,7 +325,7 @@ impl<'a> Mover<'a> {
         seen.sort_unstable();
         seen.dedup();
         seen.iter().all(|&r| {
-            let rel = &self.relations[r as usize];
+            let rel = &self.system.relations[r as usize];
             match rel.kind {
                 RelKind::Sum(k) => {
                     let get = |c: u32| coef.get(&c).copied().unwrap_or(0.0);
@@ -369,7 +353,7 @@ impl<'a> Mover<'a> {
         rels.dedup();
         let at = |c: u32| value(c) + t * coef.get(&c).copied().unwrap_or(0.0);
         rels.iter().all(|&r| {
-            let rel = &self.relations[r as usize];
+            let rel = &self.system.relations[r as usize];
             match rel.kind {
                 RelKind::Sum(_) => true,
                 RelKind::Distinct => {
@@ -386,19 +370,23 @@ impl<'a> Mover<'a> {
     /// candidate directions, each move to a feasible point; returns the value reached.
     fn push(&self, cell: u32, candidates: &[Vec<(u32, f64)>], target: f64) -> f64 {
         let mut over: HashMap<u32, f64> = HashMap::new();
-        let start = self.point[cell as usize];
+        let start = self.system.value[cell as usize];
         let up = target > start;
         let sign = if up { 1.0 } else { -1.0 };
         for _ in 0..MAX_MOVES {
             let current = over
                 .get(&cell)
                 .copied()
-                .unwrap_or(self.point[cell as usize]);
+                .unwrap_or(self.system.value[cell as usize]);
             let need = (target - current) * sign;
             if need <= 1e-9 {
                 break;
             }
-            let value = |c: u32| over.get(&c).copied().unwrap_or(self.point[c as usize]);
+            let value = |c: u32| {
+                over.get(&c)
+                    .copied()
+                    .unwrap_or(self.system.value[c as usize])
+            };
             let mut best: Option<(usize, f64)> = None;
             for (i, d) in candidates.iter().enumerate() {
                 let mut room = need;
@@ -432,14 +420,14 @@ impl<'a> Mover<'a> {
     /// Whether moves from the feasible point prove that the cell passes the requirement by
     /// reaching both sides (see [`Requirement::reaches`]).
     pub fn certifies(&self, cell: u32, need: Need, req: &Requirement) -> bool {
-        let (t, m, _) = self.locate(cell);
+        let (t, m, _) = self.system.locate(cell as usize);
         if !matches!(
             self.tables[t].measures[m].class,
             Class::Count | Class::Magnitude
         ) {
             return false;
         }
-        let x = self.point[cell as usize];
+        let x = self.system.value[cell as usize];
         if !x.is_finite() {
             return false;
         }

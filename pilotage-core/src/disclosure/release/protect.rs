@@ -414,13 +414,10 @@ pub fn protect_release(
         let mut failing: Vec<(u32, solve::Bounds)> = Vec::new();
         let mover = Mover::new(
             &tables,
-            &system.base,
-            &system.relations,
+            &system,
             &state.rel_start,
             &state.rel_flat,
             &state.hidden,
-            &system.present,
-            &system.value,
             &row_index,
         );
         let work: Vec<&Vec<u32>> = components
@@ -480,7 +477,7 @@ pub fn protect_release(
                 &|c| state.need(c),
                 &state.req,
                 options.max_component,
-                &solve::Outside::Fixed(&system.value, 0.0),
+                &solve::Outside::Fixed(&system.value),
                 &|c| proved.contains(&c),
             )
             .map_err(|message| DisclosureError::Solver {

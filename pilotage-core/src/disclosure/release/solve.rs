@@ -111,10 +111,8 @@ pub(crate) fn components(n: usize, secret: &[bool], relations: &[Rel]) -> Vec<Ve
 /// How cells outside a chunk of a large component are treated.
 pub(crate) enum Outside<'a> {
     /// Constants at a feasible point of the release (the true values, on the protection
-    /// side), each relation holding them widened by the given slack per unit of coefficient
-    /// (0 for an exact point): the chunk's feasible points are then feasible points of the
-    /// release.
-    Fixed(&'a [f64], f64),
+    /// side): the chunk's feasible points are then feasible points of the release.
+    Fixed(&'a [f64]),
     /// Free: relations holding them are left out (audit side, which does not know them): the
     /// chunk's intervals are wider than the release's, an approximation.
     Relaxed,
@@ -252,12 +250,10 @@ pub(crate) fn solve_component(
 }
 
 /// Builds the constraints of a set of secret cells. With `Outside::Fixed(z)`, secrets outside
-/// the set are constants at `z` (widened by `slack` on each side); with `Outside::Relaxed`
+/// the set are constants at `z`; with `Outside::Relaxed`
 /// (or `relax`), the relations holding them are left out. Returns the constraints and whether
 /// any relation of the set holds a secret outside it (the set is then not exact).
-#[allow(clippy::too_many_arguments)]
 fn constraints_of(
-    cells: &[u32],
     local: &std::collections::HashMap<u32, usize>,
     secret: &[bool],
     value: &[f64],
@@ -266,13 +262,11 @@ fn constraints_of(
     outside: &Outside<'_>,
     relax: bool,
 ) -> (Vec<Linear>, bool) {
-    let _ = cells;
     let mut constraints: Vec<Linear> = Vec::new();
     let mut touches = false;
     let mut push = |terms: Vec<(u32, f64)>, cmp: Cmp, tol: f64| {
         let mut t = Vec::new();
         let mut rhs = 0.0;
-        let mut tol = tol;
         for (c, coef) in terms {
             if secret[c as usize] {
                 if let Some(&i) = local.get(&c) {
@@ -280,10 +274,7 @@ fn constraints_of(
                 } else {
                     touches = true;
                     match outside {
-                        Outside::Fixed(z, slack) if !relax => {
-                            rhs -= coef * z[c as usize];
-                            tol += slack * coef.abs();
-                        }
+                        Outside::Fixed(z) if !relax => rhs -= coef * z[c as usize],
                         _ => return,
                     }
                 }
@@ -364,9 +355,8 @@ fn solve_set(
     let mut rel_ids: Vec<u32> = cells.iter().flat_map(|&c| relations_of(c)).collect();
     rel_ids.sort_unstable();
     rel_ids.dedup();
-    let (constraints, touches) = constraints_of(
-        cells, &local, secret, value, relations, &rel_ids, outside, false,
-    );
+    let (constraints, touches) =
+        constraints_of(&local, secret, value, relations, &rel_ids, outside, false);
     let inner = touches && matches!(outside, Outside::Fixed(..));
     let mut relaxed: Option<Vec<Linear>> = None;
     let n = cells.len();
@@ -480,10 +470,7 @@ fn solve_set(
             // Passing by staying above 11 or at 0: only bounds containing the attacker's
             // can show that.
             let wide = relaxed.get_or_insert_with(|| {
-                constraints_of(
-                    cells, &local, secret, value, relations, &rel_ids, outside, true,
-                )
-                .0
+                constraints_of(&local, secret, value, relations, &rel_ids, outside, true).0
             });
             lps += 1;
             passed = match needs[i] {
@@ -554,7 +541,7 @@ mod tests {
             &|_| Need::Count { sensitive: false },
             &req,
             chunk,
-            &Outside::Fixed(&value, 0.0),
+            &Outside::Fixed(&value),
             &|_| false,
         )
         .expect("solved")
