@@ -172,6 +172,11 @@ pub enum Connection {
 pub struct Store {
     conn: Connection,
     url: String,
+    /// PostgreSQL: the URL as connected (password included, `connect_timeout` added), for the
+    /// second connection that reads tables back; empty for SQLite.
+    connect_url: String,
+    /// PostgreSQL: the idle reading connection, kept between reads (see `read`).
+    reader: Option<PgConnection>,
 }
 
 impl std::fmt::Debug for Store {
@@ -203,6 +208,14 @@ fn sqlite_path(url: &str) -> &str {
         .unwrap_or(url)
 }
 
+/// Opens a PostgreSQL connection with the store's session settings.
+fn connect_postgres(url: &str) -> Result<PgConnection, diesel::result::Error> {
+    let mut c = PgConnection::establish(url)
+        .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+    c.batch_execute("SET client_min_messages = warning")?;
+    Ok(c)
+}
+
 impl Store {
     /// Opens (creating if needed) the store at `url` and runs the pending migrations.
     ///
@@ -215,6 +228,7 @@ impl Store {
             url: shown.clone(),
             message,
         };
+        let mut connect_url = String::new();
         let mut conn = match Backend::of_url(url) {
             Backend::Sqlite => {
                 let path = sqlite_path(url);
@@ -249,10 +263,8 @@ impl Store {
                 } else {
                     format!("{url}?connect_timeout=10")
                 };
-                let mut c =
-                    PgConnection::establish(&with_timeout).map_err(|e| connect(e.to_string()))?;
-                c.batch_execute("SET client_min_messages = warning")
-                    .map_err(|e| connect(e.to_string()))?;
+                let c = connect_postgres(&with_timeout).map_err(|e| connect(e.to_string()))?;
+                connect_url = with_timeout;
                 Connection::Postgres(c)
             }
         };
@@ -264,7 +276,12 @@ impl Store {
             url: shown.clone(),
             message: e.to_string(),
         })?;
-        Ok(Store { conn, url: shown })
+        Ok(Store {
+            conn,
+            url: shown,
+            connect_url,
+            reader: None,
+        })
     }
 
     /// The backend of this store.

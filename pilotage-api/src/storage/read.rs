@@ -15,6 +15,8 @@ use super::columns::ColumnBuilder;
 use super::ddl::quote_ident;
 use super::{Connection, StorageError, Store, Vintage, date};
 
+mod copy;
+
 /// Rows per batch returned by [`load_table`].
 pub const DEFAULT_BATCH_ROWS: usize = 65_536;
 
@@ -46,51 +48,49 @@ pub fn load_table(
 
 /// Like [`load_table`], with the batch size chosen and, with `vintage = None`, every vintage
 /// (ordered by vintage then extract order).
+///
+/// PostgreSQL reads one vintage with `COPY (SELECT …) TO STDOUT (FORMAT binary)` on a second
+/// connection of the store, decoded on a thread of its own, when the store's connection is not
+/// inside a transaction (see [`copy`]); otherwise, and for every vintage at once, through a
+/// server-side cursor sorted on `_row`.
 pub fn load_table_rows(
     store: &mut Store,
     table: SourceTable,
     vintage: Option<Vintage>,
     batch_rows: usize,
 ) -> Result<TableBatches<'_>, StorageError> {
-    let columns: Vec<String> = table
-        .columns()
-        .iter()
-        .map(|c| quote_ident(c.name))
-        .collect();
-    let filter = vintage
-        .map(|v| format!(" WHERE vintage = '{v}'"))
-        .unwrap_or_default();
-    let select = format!(
-        "SELECT {} FROM {}{filter} ORDER BY vintage, _row",
-        columns.join(", "),
-        table.name()
-    );
     let batch_rows = batch_rows.max(1);
-    let inner = match store.connection() {
+    let Store {
+        conn,
+        connect_url,
+        reader,
+        ..
+    } = store;
+    let inner = match conn {
         Connection::Sqlite(c) => {
-            let cursor = LoadConnection::load(c, diesel::sql_query(select))
+            let cursor = LoadConnection::load(c, diesel::sql_query(select_sorted(table, vintage)))
                 .map_err(StorageError::query(format!("reading {table}")))?;
             Inner::Sqlite(cursor)
         }
         Connection::Postgres(c) => {
-            let owns_transaction = AnsiTransactionManager::transaction_manager_status_mut(c)
+            let in_transaction = AnsiTransactionManager::transaction_manager_status_mut(c)
                 .transaction_depth()
                 .map_err(StorageError::query("inspecting the transaction"))?
-                .is_none();
-            if owns_transaction {
-                AnsiTransactionManager::begin_transaction(c)
-                    .map_err(StorageError::query(format!("starting to read {table}")))?;
+                .is_some();
+            match vintage {
+                Some(vintage) if !in_transaction => {
+                    let conn = match reader.take() {
+                        Some(conn) => conn,
+                        None => super::connect_postgres(connect_url).map_err(
+                            StorageError::query(format!("opening a connection to read {table}")),
+                        )?,
+                    };
+                    Inner::Copy(copy::CopyBatches::start(
+                        conn, reader, table, vintage, batch_rows,
+                    )?)
+                }
+                _ => Inner::Postgres(PgCursor::open(c, table, vintage, !in_transaction)?),
             }
-            use diesel::connection::SimpleConnection;
-            c.batch_execute(&format!(
-                "DECLARE pilotage_load NO SCROLL CURSOR FOR {select}"
-            ))
-            .map_err(StorageError::query(format!("opening a cursor on {table}")))?;
-            Inner::Postgres(PgCursor {
-                conn: c,
-                owns_transaction,
-                open: true,
-            })
         }
     };
     Ok(TableBatches {
@@ -100,6 +100,28 @@ pub fn load_table_rows(
         done: false,
         exhausted: false,
     })
+}
+
+/// The `SELECT` of a table's columns in extract order (vintage, then `_row`).
+fn select_sorted(table: SourceTable, vintage: Option<Vintage>) -> String {
+    let filter = vintage
+        .map(|v| format!(" WHERE vintage = '{v}'"))
+        .unwrap_or_default();
+    format!(
+        "SELECT {} FROM {}{filter} ORDER BY vintage, _row",
+        column_list(table),
+        table.name()
+    )
+}
+
+/// The table's columns, quoted where needed, comma-separated.
+fn column_list(table: SourceTable) -> String {
+    let columns: Vec<String> = table
+        .columns()
+        .iter()
+        .map(|c| quote_ident(c.name))
+        .collect();
+    columns.join(", ")
 }
 
 /// The batches of a stored table, read lazily (see [`load_table`]).
@@ -116,29 +138,97 @@ pub struct TableBatches<'a> {
 enum Inner<'a> {
     Sqlite(<SqliteConnection as LoadConnection>::Cursor<'a, 'static>),
     Postgres(PgCursor<'a>),
+    Copy(copy::CopyBatches<'a>),
 }
 
+/// A server-side cursor over a sorted `SELECT`.
 struct PgCursor<'a> {
     conn: &'a mut PgConnection,
     owns_transaction: bool,
     open: bool,
 }
 
-impl PgCursor<'_> {
+/// The name of the read cursor.
+const CURSOR: &str = "pilotage_load";
+
+impl<'a> PgCursor<'a> {
+    /// Declares the cursor over `select`, in a transaction of its own when `own_transaction`.
+    fn declare(
+        conn: &'a mut PgConnection,
+        table: SourceTable,
+        select: &str,
+        own_transaction: bool,
+    ) -> Result<PgCursor<'a>, StorageError> {
+        use diesel::connection::SimpleConnection;
+        if own_transaction {
+            AnsiTransactionManager::begin_transaction(conn)
+                .map_err(StorageError::query(format!("starting to read {table}")))?;
+        }
+        let cursor = PgCursor {
+            conn,
+            owns_transaction: own_transaction,
+            open: true,
+        };
+        cursor
+            .conn
+            .batch_execute(&format!("DECLARE {CURSOR} NO SCROLL CURSOR FOR {select}"))
+            .map_err(StorageError::query(format!("opening a cursor on {table}")))?;
+        Ok(cursor)
+    }
+
+    /// Declares the cursor over the table's rows of `vintage` (every vintage with `None`).
+    fn open(
+        conn: &'a mut PgConnection,
+        table: SourceTable,
+        vintage: Option<Vintage>,
+        own_transaction: bool,
+    ) -> Result<PgCursor<'a>, StorageError> {
+        PgCursor::declare(conn, table, &select_sorted(table, vintage), own_transaction)
+    }
+
+    /// Fetches up to `rows` rows into `builders`; returns how many came.
+    fn fetch(
+        &mut self,
+        table: SourceTable,
+        rows: usize,
+        builders: &mut [ColumnBuilder],
+    ) -> Result<usize, StorageError> {
+        let fetch = format!("FETCH {rows} FROM {CURSOR}");
+        let result = LoadConnection::<diesel::connection::DefaultLoadingMode>::load(
+            &mut *self.conn,
+            diesel::sql_query(fetch),
+        )
+        .map_err(StorageError::query(format!("reading {table}")))?;
+        let specs = table.columns();
+        let mut n = 0;
+        for row in result {
+            let row = row.map_err(StorageError::query(format!("reading {table}")))?;
+            append_pg_row(table, specs, &row, builders)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     fn close(&mut self) -> Result<(), StorageError> {
         if !self.open {
             return Ok(());
         }
         self.open = false;
         use diesel::connection::SimpleConnection;
-        self.conn
-            .batch_execute("CLOSE pilotage_load")
-            .map_err(StorageError::query("closing the read cursor"))?;
+        let closed = self
+            .conn
+            .batch_execute(&format!("CLOSE {CURSOR}"))
+            .map_err(StorageError::query("closing the read cursor"));
         if self.owns_transaction {
-            AnsiTransactionManager::commit_transaction(self.conn)
-                .map_err(StorageError::query("ending the read transaction"))?;
+            if closed.is_err() {
+                // The transaction failed (e.g. the cursor could not be declared): end it.
+                let _ = AnsiTransactionManager::rollback_transaction(self.conn);
+            } else {
+                AnsiTransactionManager::commit_transaction(self.conn)
+                    .map_err(StorageError::query("ending the read transaction"))?;
+            }
         }
-        Ok(())
+        closed
     }
 }
 
@@ -156,7 +246,10 @@ impl Iterator for TableBatches<'_> {
         if self.done {
             return None;
         }
-        let result = self.next_batch();
+        let result = match &mut self.inner {
+            Inner::Copy(copy) => copy.next_batch(),
+            _ => self.next_batch(),
+        };
         match result {
             Ok(Some(batch)) => Some(Ok(batch)),
             Ok(None) => {
@@ -174,6 +267,19 @@ impl Iterator for TableBatches<'_> {
             }
         }
     }
+}
+
+/// Finishes `builders` into a batch of `table`.
+fn finish_batch(
+    table: SourceTable,
+    builders: &mut [ColumnBuilder],
+) -> Result<RecordBatch, StorageError> {
+    let arrays = builders.iter_mut().map(ColumnBuilder::finish).collect();
+    RecordBatch::try_new(table.schema(), arrays).map_err(|e| StorageError::Decode {
+        table: table.name(),
+        column: "*",
+        message: e.to_string(),
+    })
 }
 
 impl TableBatches<'_> {
@@ -198,33 +304,17 @@ impl TableBatches<'_> {
                 }
             }
             Inner::Postgres(cursor) => {
-                let fetch = format!("FETCH {} FROM pilotage_load", self.batch_rows);
-                let result = LoadConnection::<diesel::connection::DefaultLoadingMode>::load(
-                    &mut *cursor.conn,
-                    diesel::sql_query(fetch),
-                )
-                .map_err(StorageError::query(format!("reading {table}")))?;
-                for row in result {
-                    let row = row.map_err(StorageError::query(format!("reading {table}")))?;
-                    append_pg_row(table, specs, &row, &mut builders)?;
-                    rows += 1;
-                }
+                rows = cursor.fetch(table, self.batch_rows, &mut builders)?;
                 if rows < self.batch_rows {
                     self.exhausted = true;
                 }
             }
+            Inner::Copy(_) => return Ok(None),
         }
         if rows == 0 {
             return Ok(None);
         }
-        let arrays = builders.iter_mut().map(ColumnBuilder::finish).collect();
-        RecordBatch::try_new(table.schema(), arrays)
-            .map(Some)
-            .map_err(|e| StorageError::Decode {
-                table: table.name(),
-                column: "*",
-                message: e.to_string(),
-            })
+        finish_batch(table, &mut builders).map(Some)
     }
 }
 
