@@ -22,7 +22,8 @@ pub struct SourceChunk {
     /// (1-based) in a Parquet file.
     pub lines: Vec<u64>,
     /// Row-major flags (`row * columns + column`) of cells already reported as unparsable,
-    /// which the validator skips.
+    /// which the validator skips; cells beyond its end (all of them when it is empty, the usual
+    /// case) parsed.
     pub failed: Vec<bool>,
 }
 
@@ -60,7 +61,7 @@ impl TextRows {
             table,
             builders: ColumnBuilder::for_table(table, capacity),
             lines: Vec::with_capacity(capacity),
-            failed: Vec::with_capacity(capacity * table.columns().len()),
+            failed: Vec::new(),
             decimal_comma,
             capacity,
         }
@@ -86,30 +87,29 @@ impl TextRows {
         sink: &mut ErrorSink,
     ) {
         let specs = self.table.columns();
+        let first_cell = self.lines.len() * specs.len();
         for (i, (spec, builder)) in specs.iter().zip(self.builders.iter_mut()).enumerate() {
             let raw = field(i).unwrap_or(b"");
             if raw.is_empty() {
                 builder.append_null();
-                self.failed.push(false);
                 continue;
             }
             let problem = match std::str::from_utf8(raw) {
                 Err(_) => Some("not valid UTF-8"),
                 Ok(text) => append_text(builder, spec.data_type, text, self.decimal_comma),
             };
-            match problem {
-                None => self.failed.push(false),
-                Some(rule) => {
-                    builder.append_null();
-                    self.failed.push(true);
-                    sink.push(RowError {
-                        file: file.to_owned(),
-                        line: Some(line),
-                        column: Some(spec.name.to_owned()),
-                        value: Some(String::from_utf8_lossy(raw).into_owned()),
-                        rule: rule.to_owned(),
-                    });
-                }
+            if let Some(rule) = problem {
+                builder.append_null();
+                // Flags only up to the last failed cell: the rest parsed.
+                self.failed.resize(first_cell + i, false);
+                self.failed.push(true);
+                sink.push(RowError {
+                    file: file.to_owned(),
+                    line: Some(line),
+                    column: Some(spec.name.to_owned()),
+                    value: Some(String::from_utf8_lossy(raw).into_owned()),
+                    rule: rule.to_owned(),
+                });
             }
         }
         self.lines.push(line);
