@@ -159,8 +159,7 @@ impl std::hash::Hasher for FoldHasher {
 /// per value instead of a binary search over 35,000 sorted codes (fifteen string comparisons,
 /// most missing the cache), for a check made on several million cells per load.
 fn commune_codes() -> &'static HashSet<&'static str, BuildHasherDefault<FoldHasher>> {
-    static CODES: OnceLock<HashSet<&'static str, BuildHasherDefault<FoldHasher>>> =
-        OnceLock::new();
+    static CODES: OnceLock<HashSet<&'static str, BuildHasherDefault<FoldHasher>>> = OnceLock::new();
     CODES.get_or_init(|| {
         Referential::official()
             .communes()
@@ -651,7 +650,9 @@ mod tests {
     #[test]
     fn the_commune_set_agrees_with_the_referential() {
         let referential = pilotage_core::territory::Referential::official();
-        for code in ["01001", "2A004", "97411", "75056", "00000", "2A", "99999", "0100", ""] {
+        for code in [
+            "01001", "2A004", "97411", "75056", "00000", "2A", "99999", "0100", "",
+        ] {
             assert_eq!(
                 super::commune_codes().contains(code),
                 referential.commune(code).is_some(),
