@@ -81,9 +81,9 @@ pub fn load_table_rows(
                 Some(vintage) if !in_transaction => {
                     let conn = match reader.take() {
                         Some(conn) => conn,
-                        None => super::connect_postgres(connect_url).map_err(
-                            StorageError::query(format!("opening a connection to read {table}")),
-                        )?,
+                        None => open_reader(connect_url).map_err(StorageError::query(format!(
+                            "opening a connection to read {table}"
+                        )))?,
                     };
                     Inner::Copy(copy::CopyBatches::start(
                         conn, reader, table, vintage, batch_rows,
@@ -100,6 +100,16 @@ pub fn load_table_rows(
         done: false,
         exhausted: false,
     })
+}
+
+/// Opens the store's second connection, for reads by `COPY`. Synchronised sequential scans are
+/// off: with them, a scan of a large table may start where another session's scan of it is, in
+/// the middle of the table, and the rows before that point would come last (out of order).
+fn open_reader(url: &str) -> Result<PgConnection, diesel::result::Error> {
+    use diesel::connection::SimpleConnection;
+    let mut conn = super::connect_postgres(url)?;
+    conn.batch_execute("SET synchronize_seqscans = off")?;
+    Ok(conn)
 }
 
 /// The `SELECT` of a table's columns in extract order (vintage, then `_row`).
