@@ -169,9 +169,64 @@ fn commune_codes() -> &'static HashSet<&'static str, BuildHasherDefault<FoldHash
     })
 }
 
+/// Bytes of a text key stored inline in a [`TextKey`]: a `hash_nir`'s 64 hexadecimal digits.
+pub const INLINE_KEY: usize = 64;
+
+/// A text key: inline up to [`INLINE_KEY`] bytes (zero-padded), on the heap beyond. Inline keys
+/// cost no allocation each, and a lookup compares the bytes in the table's own entry instead of
+/// following a pointer to them (a cache miss per lookup in sets of a million `hash_nir`s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextKey {
+    /// A key of at most [`INLINE_KEY`] bytes.
+    Inline {
+        /// Its length.
+        len: u8,
+        /// Its bytes, then zeros.
+        bytes: [u8; INLINE_KEY],
+    },
+    /// A longer key.
+    Heap(Box<[u8]>),
+}
+
+impl TextKey {
+    /// The key holding `text`.
+    pub fn new(text: &str) -> TextKey {
+        let raw = text.as_bytes();
+        match u8::try_from(raw.len()) {
+            Ok(len) if raw.len() <= INLINE_KEY => {
+                let mut bytes = [0u8; INLINE_KEY];
+                bytes[..raw.len()].copy_from_slice(raw);
+                TextKey::Inline { len, bytes }
+            }
+            _ => TextKey::Heap(raw.into()),
+        }
+    }
+
+    /// The key's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            TextKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            TextKey::Heap(bytes) => bytes,
+        }
+    }
+}
+
+// Hashes as its bytes, so that maps keyed by `TextKey` are searched with a `&[u8]`.
+impl std::hash::Hash for TextKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for TextKey {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
 /// Text keys with the first line each appeared on.
 pub type TextKeys =
-    std::collections::HashMap<Box<str>, u64, std::hash::BuildHasherDefault<FoldHasher>>;
+    std::collections::HashMap<TextKey, u64, std::hash::BuildHasherDefault<FoldHasher>>;
 
 /// The distinct values of a key column: integers sorted for binary search (and, when they are
 /// dense, as a bitmap over their range), text hashed.
@@ -205,7 +260,7 @@ impl KeySet {
             }
             _ => None,
         };
-        let texts = texts.into_iter().map(|t| (t.into_boxed_str(), 0)).collect();
+        let texts = texts.iter().map(|t| (TextKey::new(t), 0)).collect();
         KeySet { ints, bits, texts }
     }
 
@@ -226,7 +281,7 @@ impl KeySet {
     }
 
     fn contains_text(&self, v: &str) -> bool {
-        self.texts.contains_key(v)
+        self.texts.contains_key(v.as_bytes())
     }
 }
 
@@ -468,14 +523,14 @@ impl TableValidator {
                         ColumnView::Utf8(a) => {
                             let value = a.value(row);
                             let collected = &mut self.collected[col];
-                            match collected.texts.get(value) {
+                            match collected.texts.get(value.as_bytes()) {
                                 Some(&first) => {
                                     collected
                                         .text_duplicates
                                         .push((value.to_owned(), first, line))
                                 }
                                 None => {
-                                    collected.texts.insert(value.into(), line);
+                                    collected.texts.insert(TextKey::new(value), line);
                                 }
                             }
                         }
@@ -660,6 +715,29 @@ mod tests {
             );
         }
         assert_eq!(super::commune_codes().len(), referential.communes().len());
+    }
+
+    #[test]
+    fn text_keys_are_found_inline_or_not() {
+        let long = "x".repeat(super::INLINE_KEY + 1);
+        let hash = "ab".repeat(32);
+        let values = ["", "a", "75056", hash.as_str(), long.as_str()];
+        let set = KeySet::new(Vec::new(), values.iter().map(|v| v.to_string()).collect());
+        for v in values {
+            assert!(set.contains_text(v), "{v}");
+            assert_eq!(super::TextKey::new(v).as_bytes(), v.as_bytes());
+        }
+        assert!(matches!(
+            super::TextKey::new(&hash),
+            super::TextKey::Inline { .. }
+        ));
+        assert!(matches!(
+            super::TextKey::new(&long),
+            super::TextKey::Heap(_)
+        ));
+        for v in ["b", "7505", &hash[..63], &long[1..]] {
+            assert!(!set.contains_text(v), "{v}");
+        }
     }
 
     #[test]
