@@ -202,6 +202,11 @@ pub struct ProtectStats {
     /// Cell checks settled by moves from the true values, without a linear program (over all
     /// rounds; a cell checked in several rounds counts once per round).
     pub certified_by_moves: u64,
+    /// Cell checks settled by outer bounds (propagation over the relations): counts the
+    /// attacker can prove to be 11 or more, without a linear program (per round, as above).
+    pub certified_by_bounds: u64,
+    /// Rounds of the bounds pass (widening where outer bounds alone prove a count fails).
+    pub bounds_passes: u64,
     /// How each (dataset, measure, dimension) was tied: sum, equal, distinct or none.
     pub relation_kinds: Vec<(String, String, String, String)>,
 }
@@ -261,6 +266,9 @@ pub struct ReleaseAudit {
     pub components: u64,
     /// Largest component (secret cells).
     pub largest_component: u64,
+    /// Secret counts proved to be 11 or more by outer bounds (propagation over the
+    /// relations), without a linear program.
+    pub settled_by_bounds: u64,
     /// Linear programs solved.
     pub lps: u64,
     /// Secret values checked on a chunk of a component larger than
