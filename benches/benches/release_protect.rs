@@ -97,6 +97,9 @@ fn main() {
     {
         options.max_component = n;
     }
+    if std::env::var_os("PILOTAGE_NO_BOXES").is_some() {
+        options.boxes = false;
+    }
     let p = protect_release(&cubes, &defs, &options).expect("protection");
     let protect_s = start.elapsed().as_secs_f64();
     let s = &p.stats;

@@ -93,6 +93,11 @@ pub struct ProtectOptions {
     /// the relations that hold them (wider intervals: an approximation, counted in
     /// [`ReleaseAudit::approximate`]).
     pub max_component: usize,
+    /// Whether the protection runs the box pass (default true): before any linear program,
+    /// each small count gets the cheapest box of neighbouring cells hidden around it so that
+    /// a move along the box proves it. Fewer linear programs on large releases, at the price
+    /// of some extra suppression.
+    pub boxes: bool,
 }
 
 impl Default for ProtectOptions {
@@ -103,6 +108,7 @@ impl Default for ProtectOptions {
             geography: None,
             max_rounds: 50,
             max_component: 1000,
+            boxes: true,
         }
     }
 }
@@ -207,6 +213,8 @@ pub struct ProtectStats {
     pub certified_by_bounds: u64,
     /// Rounds of the bounds pass (widening where outer bounds alone prove a count fails).
     pub bounds_passes: u64,
+    /// Boxes hidden by the box pass (one per small count not proved by a move before).
+    pub boxes: u64,
     /// How each (dataset, measure, dimension) was tied: sum, equal, distinct or none.
     pub relation_kinds: Vec<(String, String, String, String)>,
 }

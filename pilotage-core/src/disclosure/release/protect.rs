@@ -411,10 +411,57 @@ pub fn protect_release(
             stats.hidden_after_fast_pass
         );
     }
-    // Bounds pass: where the outer bounds alone prove that a count fails, hide the cheapest
-    // cell of the relation that narrowed it, until none does (no linear program).
     let integer: Vec<bool> = state.class.iter().map(|&k| k == Class::Count).collect();
     let min_count = state.req.min_count;
+    let row_index = moves::row_indexes(&tables);
+    // Box pass: every small count not yet proved by a move gets the cheapest box of cells
+    // around it hidden, so that one move proves it (the hypercube method).
+    if options.boxes {
+        let small: Vec<u32> = (0..n as u32)
+            .filter(|&c| {
+                let c = c as usize;
+                state.hidden[c]
+                    && integer[c]
+                    && system.present[c]
+                    && (system.value[c] > 0.0 || state.sensitive[c])
+                    && system.value[c] < min_count
+            })
+            .collect();
+        for c in small {
+            let plan = {
+                let mover = Mover::new(
+                    &tables,
+                    &system,
+                    &state.rel_start,
+                    &state.rel_flat,
+                    &state.hidden,
+                    &row_index,
+                );
+                if mover.certifies(c, state.need(c), &state.req) {
+                    continue;
+                }
+                mover.cheapest_box(c, &state.req, &state.cost)
+            };
+            stats.boxes += u64::from(plan.is_some());
+            for w in plan.unwrap_or_default() {
+                if !state.hidden[w as usize] {
+                    state.hidden[w as usize] = true;
+                    let rels = state.relations_of(w).to_vec();
+                    state.fast_pass(rels);
+                }
+            }
+        }
+        if trace {
+            eprintln!(
+                "box pass ({:.1} s): {} boxes, {} hidden",
+                started.elapsed().as_secs_f64(),
+                stats.boxes,
+                state.hidden.iter().filter(|&&h| h).count()
+            );
+        }
+    }
+    // Bounds pass: where the outer bounds alone prove that a count fails, hide the cheapest
+    // cell of the relation that narrowed it, until none does (no linear program).
     for _ in 0..BOUNDS_PASSES {
         let bounds = solve::outer_bounds(
             &state.hidden,
@@ -469,7 +516,6 @@ pub fn protect_release(
             break;
         }
     }
-    let row_index = moves::row_indexes(&tables);
     let mut dirty = state.hidden.clone();
     let mut unresolved: Vec<(u32, solve::Bounds)> = Vec::new();
     for _ in 0..options.max_rounds {
