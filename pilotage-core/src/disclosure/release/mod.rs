@@ -26,6 +26,7 @@
 
 mod grid;
 mod moves;
+mod previous;
 mod protect;
 mod read;
 mod solve;
@@ -37,6 +38,7 @@ use crate::release::AuditSummary;
 
 use super::rules::PrimaryRules;
 
+pub use previous::PreviousRelease;
 pub use protect::protect_release;
 pub use read::{audit_release, audit_release_with};
 
@@ -98,6 +100,10 @@ pub struct ProtectOptions {
     /// a move along the box proves it. Fewer linear programs on large releases, at the price
     /// of some extra suppression.
     pub boxes: bool,
+    /// What the previous release published, if there is one (default none): its unchanged
+    /// published values are known to everyone and never chosen as secondary cells, its secret
+    /// values are preferred as secondary cells, and the share of its mask kept is reported.
+    pub previous: Option<PreviousRelease>,
 }
 
 impl Default for ProtectOptions {
@@ -109,6 +115,7 @@ impl Default for ProtectOptions {
             max_rounds: 50,
             max_component: 1000,
             boxes: true,
+            previous: None,
         }
     }
 }
@@ -173,6 +180,7 @@ impl LossCounts {
             secret_share_pct: self.secret_share_pct(),
             secret_value_share_pct: self.value_share_pct(),
             secondary_per_primary: self.secondary_per_primary(),
+            previous_mask_kept_pct: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::dataset::{Definition, MeasureKind};
 use super::super::DisclosureError;
 use super::grid::{self, Class, Rel, RelKind, System, Table};
 use super::moves::{self, Mover};
+use super::previous::{self, Before, Kept};
 use super::solve::{self, Need, Requirement};
 use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection};
 
@@ -76,6 +77,14 @@ const OUTER_VISITS: usize = 40;
 /// Most rounds of the bounds pass.
 const BOUNDS_PASSES: usize = 30;
 
+/// The value a cube shows (rounded for magnitudes), or `None` when null.
+fn shown_value(cube: &Cube, m: usize, row: usize) -> Option<f64> {
+    match &cube.measures[m].values {
+        MeasureValues::Counts(v) => v[row].map(|x| x as f64),
+        MeasureValues::Values(v) => v[row],
+    }
+}
+
 /// State of the suppression.
 struct State<'a> {
     tables: &'a [Table],
@@ -84,6 +93,9 @@ struct State<'a> {
     sensitive: Vec<bool>,
     cost: Vec<f64>,
     hidden: Vec<bool>,
+    /// Published unchanged by the previous release: known to everyone, never hidden to
+    /// protect another value.
+    known: Vec<bool>,
     rel_start: Vec<u32>,
     rel_flat: Vec<u32>,
     req: Requirement,
@@ -105,6 +117,7 @@ impl State<'_> {
     fn eligible(&self, c: u32) -> bool {
         let c = c as usize;
         !self.hidden[c]
+            && !self.known[c]
             && self.system.present[c]
             && matches!(self.class[c], Class::Count | Class::Magnitude)
     }
@@ -368,6 +381,33 @@ pub fn protect_release(
             }
         }
     }
+    // The previous release: its unchanged published values are known, its secrets preferred.
+    let before = match &options.previous {
+        Some(p) => previous::match_previous(p, &tables, &system)?,
+        None => vec![Before::Absent; n],
+    };
+    let mut known = vec![false; n];
+    let mut already_known: Vec<u32> = Vec::new();
+    for (ti, t) in tables.iter().enumerate() {
+        for mi in 0..t.measures.len() {
+            for r in 0..t.rows {
+                let c = system.base[ti][mi] + r;
+                match before[c] {
+                    Before::Secret => cost[c] /= previous::REUSE_DISCOUNT,
+                    Before::Published(v) => {
+                        let now = shown_value(&cubes[ti], mi, r);
+                        if now.is_some_and(|x| (x - v).abs() <= 1e-9 * x.abs().max(1.0)) {
+                            known[c] = true;
+                            if primary[c] {
+                                already_known.push(c as u32);
+                            }
+                        }
+                    }
+                    Before::Absent => {}
+                }
+            }
+        }
+    }
     let (rel_start, rel_flat) = grid::incidence(n, &system.relations);
     let mut state = State {
         tables: &tables,
@@ -376,6 +416,7 @@ pub fn protect_release(
         sensitive,
         cost,
         hidden: primary.clone(),
+        known,
         rel_start,
         rel_flat,
         req: super::requirement(rules),
@@ -744,14 +785,34 @@ pub fn protect_release(
         })
         .collect();
     let (datasets, overall, by_level) = super::summarise(&tables, &system, &primary, &hidden);
-    let unresolved = unresolved
+    let kept = Kept::of(&before, &system.present, &hidden);
+    let mut unresolved: Vec<CellReport> = unresolved
         .into_iter()
         .map(|(c, b)| report(&tables, &system, c as usize, b, "interval too narrow"))
         .collect();
+    for c in already_known {
+        let v = system.value[c as usize];
+        let b = solve::Bounds {
+            lo: v,
+            hi: v,
+            passed: false,
+        };
+        unresolved.push(report(
+            &tables,
+            &system,
+            c as usize,
+            b,
+            "secret by a primary rule, but published unchanged by the previous release",
+        ));
+    }
+    let mut loss = overall.to_manifest();
+    if options.previous.is_some() {
+        loss.previous_mask_kept_pct = Some(kept.pct());
+    }
     let _ = state.tables;
     Ok(ReleaseProtection {
         secret,
-        loss: overall.to_manifest(),
+        loss,
         overall,
         datasets,
         by_territorial_level: by_level,

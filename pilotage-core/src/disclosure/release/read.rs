@@ -26,7 +26,7 @@ enum Shown {
     Secret,
 }
 
-fn strings(
+pub(super) fn strings(
     batch: &RecordBatch,
     dataset: &str,
     name: &str,
@@ -59,7 +59,7 @@ fn strings(
     Ok(out)
 }
 
-fn numbers(
+pub(super) fn numbers(
     batch: &RecordBatch,
     dataset: &str,
     name: &str,
