@@ -139,10 +139,7 @@ pub fn portable_column_orders(file: &mut [u8]) -> Result<usize, ReleaseError> {
     };
     let mut rewritten = 0;
     let mut last = 0i16;
-    loop {
-        let Some((id, ty)) = c.field_header(&mut last)? else {
-            break;
-        };
+    while let Some((id, ty)) = c.field_header(&mut last)? {
         if id != COLUMN_ORDERS_FIELD || ty != THRIFT_LIST {
             c.skip(ty, 0)?;
             continue;
