@@ -93,6 +93,11 @@ pub struct ProtectOptions {
     /// the relations that hold them (wider intervals: an approximation, counted in
     /// [`ReleaseAudit::approximate`]).
     pub max_component: usize,
+    /// Whether the protection runs the box pass (default true): before any linear program,
+    /// each small count gets the cheapest box of neighbouring cells hidden around it so that
+    /// a move along the box proves it. Fewer linear programs on large releases, at the price
+    /// of some extra suppression.
+    pub boxes: bool,
 }
 
 impl Default for ProtectOptions {
@@ -103,6 +108,7 @@ impl Default for ProtectOptions {
             geography: None,
             max_rounds: 50,
             max_component: 1000,
+            boxes: true,
         }
     }
 }
@@ -202,6 +208,13 @@ pub struct ProtectStats {
     /// Cell checks settled by moves from the true values, without a linear program (over all
     /// rounds; a cell checked in several rounds counts once per round).
     pub certified_by_moves: u64,
+    /// Cell checks settled by outer bounds (propagation over the relations): counts the
+    /// attacker can prove to be 11 or more, without a linear program (per round, as above).
+    pub certified_by_bounds: u64,
+    /// Rounds of the bounds pass (widening where outer bounds alone prove a count fails).
+    pub bounds_passes: u64,
+    /// Boxes hidden by the box pass (one per small count not proved by a move before).
+    pub boxes: u64,
     /// How each (dataset, measure, dimension) was tied: sum, equal, distinct or none.
     pub relation_kinds: Vec<(String, String, String, String)>,
 }
@@ -261,6 +274,9 @@ pub struct ReleaseAudit {
     pub components: u64,
     /// Largest component (secret cells).
     pub largest_component: u64,
+    /// Secret counts proved to be 11 or more by outer bounds (propagation over the
+    /// relations), without a linear program.
+    pub settled_by_bounds: u64,
     /// Linear programs solved.
     pub lps: u64,
     /// Secret values checked on a chunk of a component larger than
