@@ -163,13 +163,21 @@ pub fn publish(
 
     // 3. Protect.
     let started = Instant::now();
+    let previous = previous_release(&options.releases)?;
+    let previous_loss = previous.as_ref().map(|(_, loss)| loss.clone());
     let protect_options = ProtectOptions {
-        previous: previous_release(&options.releases)?,
+        previous: previous.map(|(tables, _)| tables),
         ..ProtectOptions::default()
     };
     let protection =
         protect_release(&cubes, &definitions, &protect_options).context("disclosure control")?;
-    let loss = protection.loss.clone();
+    let mut loss = protection.loss.clone();
+    if protection.same_as_previous
+        && let Some(before) = previous_loss
+    {
+        // Publishing the same release again: its report stays the previous one's.
+        loss.previous_mask_kept_pct = before.previous_mask_kept_pct;
+    }
     on_stage(&Stage::Protected {
         primary: loss.primary,
         secondary: loss.secondary,
@@ -240,7 +248,9 @@ pub fn publish(
 
 /// The published tables of the current release in `releases`, if there is one: what the new
 /// release must treat as known, and the mask it prefers to keep.
-fn previous_release(releases: &std::path::Path) -> anyhow::Result<Option<PreviousRelease>> {
+fn previous_release(
+    releases: &std::path::Path,
+) -> anyhow::Result<Option<(PreviousRelease, release::InformationLoss)>> {
     let Some(version) = release::current_version(releases)? else {
         return Ok(None);
     };
@@ -254,7 +264,10 @@ fn previous_release(releases: &std::path::Path) -> anyhow::Result<Option<Previou
                 .with_context(|| format!("reading {} of the previous release {version}", d.id))?,
         );
     }
-    Ok(Some(PreviousRelease { tables }))
+    Ok(Some((
+        PreviousRelease { tables },
+        manifest.information_loss,
+    )))
 }
 
 /// One line naming a cell of a disclosure report: dataset, coordinates, measure, interval, why.

@@ -406,6 +406,23 @@ fn a_new_release_knows_the_previous_one_and_keeps_its_mask() {
 
     let audit = audit_release(&publish(&cubes, &after.secret)).expect("audit");
     assert!(audit.passed, "{:?}", audit.failures.first());
+    assert!(!after.same_as_previous);
+
+    // Protecting the same cubes again after this release gives this release.
+    let again = protect_release(
+        &cubes,
+        &defs,
+        &ProtectOptions {
+            previous: Some(PreviousRelease {
+                tables: publish(&cubes, &after.secret),
+            }),
+            ..ProtectOptions::default()
+        },
+    )
+    .expect("again");
+    assert_eq!(again.secret, after.secret);
+    assert!(again.same_as_previous);
+    assert_eq!(again.loss.previous_mask_kept_pct, Some(100.0));
 }
 
 fn no_secret(cubes: &[Cube]) -> Vec<Vec<Vec<bool>>> {

@@ -264,6 +264,10 @@ pub struct ReleaseProtection {
     pub unresolved: Vec<CellReport>,
     /// Figures of the run.
     pub stats: ProtectStats,
+    /// True when a previous release was given and this one shows exactly the same values the
+    /// same way (same mask, same published values, no value more or less): publishing it
+    /// again is not a new release.
+    pub same_as_previous: bool,
 }
 
 /// Result of [`audit_release`].

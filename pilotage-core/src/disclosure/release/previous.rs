@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use arrow_array::RecordBatch;
+use arrow_array::{Array, RecordBatch};
 
 use crate::dataset::Definition;
 use crate::release::{STATUS_PUBLISHED, STATUS_SECRET, STATUS_SUFFIX};
@@ -44,6 +44,21 @@ pub(crate) enum Before {
 /// Key of a row: the codes of its dimensions, in the order of `ids`.
 fn key(codes: &[&str]) -> String {
     codes.join("\u{1f}")
+}
+
+/// Non-null values of the previous release (published or secret), over every dataset.
+pub(crate) fn values_of(previous: &PreviousRelease) -> u64 {
+    previous
+        .tables
+        .iter()
+        .map(|(def, batch)| {
+            def.measures
+                .iter()
+                .filter_map(|m| batch.column_by_name(&format!("{}{STATUS_SUFFIX}", m.id)))
+                .map(|c| (c.len() - c.null_count()) as u64)
+                .sum::<u64>()
+        })
+        .sum()
 }
 
 /// Matches every cell of the new release's system to what the previous release showed of it.

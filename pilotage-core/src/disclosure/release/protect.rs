@@ -416,7 +416,7 @@ pub fn protect_release(
         sensitive,
         cost,
         hidden: primary.clone(),
-        known,
+        known: known.clone(),
         rel_start,
         rel_flat,
         req: super::requirement(rules),
@@ -806,8 +806,22 @@ pub fn protect_release(
         ));
     }
     let mut loss = overall.to_manifest();
-    if options.previous.is_some() {
+    let mut same_as_previous = false;
+    if let Some(p) = &options.previous {
         loss.previous_mask_kept_pct = Some(kept.pct());
+        // The same values shown the same way as by the previous release, and nothing more.
+        let mut shown = 0u64;
+        same_as_previous = (0..n).all(|c| {
+            if !system.present[c] {
+                return true;
+            }
+            shown += 1;
+            match before[c] {
+                Before::Secret => hidden[c],
+                Before::Published(_) => known[c] && !hidden[c],
+                Before::Absent => false,
+            }
+        }) && shown == previous::values_of(p);
     }
     let _ = state.tables;
     Ok(ReleaseProtection {
@@ -818,6 +832,7 @@ pub fn protect_release(
         by_territorial_level: by_level,
         unresolved,
         stats,
+        same_as_previous,
     })
 }
 
