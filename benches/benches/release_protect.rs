@@ -97,11 +97,14 @@ fn main() {
     {
         options.max_component = n;
     }
+    if std::env::var_os("PILOTAGE_NO_BOXES").is_some() {
+        options.boxes = false;
+    }
     let p = protect_release(&cubes, &defs, &options).expect("protection");
     let protect_s = start.elapsed().as_secs_f64();
     let s = &p.stats;
     println!(
-        "protect: {protect_s:.1} s; {} values, {} relations, {} hidden after the fast pass, {} rounds, {} components solved (largest {}), {} LPs, {} unresolved",
+        "protect: {protect_s:.1} s; {} values, {} relations, {} hidden after the fast pass, {} rounds, {} components solved (largest {}), {} LPs, {} checks by moves, {} by bounds, {} unresolved",
         s.values,
         s.relations,
         s.hidden_after_fast_pass,
@@ -109,6 +112,8 @@ fn main() {
         s.components_solved,
         s.largest_component,
         s.lps,
+        s.certified_by_moves,
+        s.certified_by_bounds,
         p.unresolved.len()
     );
     line("release", &p.overall);
@@ -139,15 +144,17 @@ fn main() {
     let start = Instant::now();
     let audit = audit_release_with(&tables, &options).expect("audit");
     println!(
-        "audit: {:.1} s; passed {}, {} values, {} secret, {} checked, {} components (largest {}), {} LPs, {} failures",
+        "audit: {:.1} s; passed {}, {} values, {} secret, {} checked, {} settled by bounds, {} components (largest {}), {} LPs, {} approximate, {} failures",
         start.elapsed().as_secs_f64(),
         audit.passed,
         audit.values,
         audit.secret,
         audit.checked,
+        audit.settled_by_bounds,
         audit.components,
         audit.largest_component,
         audit.lps,
+        audit.approximate,
         audit.failures.len()
     );
     for f in audit.failures.iter().take(10) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The API under load (wrk, 2 threads, 16 keep-alive connections), side by side in one run with
 # nginx serving the very bytes pilotage answers (the practical limit), Datasette (the dataset's
-# CSV loaded into SQLite, indexed on the filtered columns) and roapi (over the release CSV):
+# CSV loaded into SQLite, indexed on the filtered columns) and roapi (over the release's very
+# Parquet file):
 #   1. one filtered data query (one dataset, one département, every month, JSON), cached answer,
 #      rate limiting on (a quota high enough not to refuse);
 #   2. the same query with the cache off (every answer filtered and encoded afresh);
@@ -9,6 +10,9 @@
 #   4. a release Parquet file downloaded whole;
 #   5. the server's resident memory with the release loaded.
 # Every figure: requests/s, p50 and p99 latency, transfer rate; then the ratios to the goals.
+# ROUNDS=n repeats the data-query measures n times, interleaved (nginx, pilotage cached,
+# pilotage uncached, roapi, Datasette, then again), and the ratios use the medians: on shared
+# cores the load drifts within a run. The load average is printed before and after.
 # Usage: benches/scripts/api_bench.sh [RELEASES_DIR]   (default: a scale-0.001 release written by
 # the api_release test with PILOTAGE_API_RELEASES). Needs wrk, nginx and sqlite3 (Debian
 # packages) and python3 with venv; Datasette 0.65 and roapi are installed from the Python
@@ -34,6 +38,8 @@ fi
 bin=${PILOTAGE_BIN:-target/release/pilotage}
 [ -n "${PILOTAGE_BIN:-}" ] || cargo build -q --release --locked -p pilotage-api --bin pilotage
 duration=${DURATION:-10s}
+rounds=${ROUNDS:-1}
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 
 serve() { # port, extra flags…
   local port=$1; shift
@@ -42,18 +48,25 @@ serve() { # port, extra flags…
   for _ in $(seq 100); do curl -sf "127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.1; done
   echo "server on $port did not start" >&2; exit 1
 }
-declare -A rps
+declare -A rps p50s p99s
+# wrk's latency ("441.00us", "8.20ms", "1.02s") in milliseconds.
+to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 measure() { # key, label, url
-  local out
+  local out r p50 p99
   out=$(wrk -t2 -c16 -d"$duration" --latency "$3")
   if grep -q "Non-2xx" <<<"$out"; then echo "$2: answers other than 2xx" >&2; grep "Non-2xx" <<<"$out" >&2; fi
-  rps[$1]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  printf '%-44s %12s req/s  p50 %8s  p99 %8s  %s\n' "$2" "${rps[$1]}" \
-    "$(awk '$1=="50%" {print $2}' <<<"$out")" \
-    "$(awk '$1=="99%" {print $2}' <<<"$out")" \
-    "$(awk '/Transfer\/sec/ {print $2 "/s"}' <<<"$out")"
+  r=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  rps[$1]="${rps[$1]:-} $r"
+  p50s[$1]="${p50s[$1]:-} $(to_ms "$p50")"
+  p99s[$1]="${p99s[$1]:-} $(to_ms "$p99")"
+  printf '%-44s %12s req/s  p50 %8s  p99 %8s  %s  (load %s)\n' "$2" "$r" "$p50" "$p99" \
+    "$(awk '/Transfer\/sec/ {print $2 "/s"}' <<<"$out")" "$(cut -d' ' -f1 /proc/loadavg)"
 }
-ratio() { awk -v a="${rps[$1]:-0}" -v b="${rps[$2]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+med() { median <<<"${rps[$1]:-}"; }
+ratio() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 wait_for() { # url, name
   for _ in $(seq 300); do curl -sf -o /dev/null "$1" && return; sleep 0.1; done
   echo "$2 did not start" >&2; return 1
@@ -99,6 +112,7 @@ if [ -z "${SKIP_PEERS:-}" ]; then
     "$venv/bin/pip" install -q 'datasette==0.65.*' roapi
   fi
   csv="$releases/current/candidatures.csv"
+  parquet="$releases/current/candidatures.parquet"
   # Every column as text first, then typed as the release's Table Schema says.
   sqlite3 "$work/bench.db" <<SQL
 .mode csv
@@ -118,10 +132,9 @@ JQ
   "$venv/bin/datasette" serve "$work/bench.db" --host 127.0.0.1 -p 18094 \
     --setting max_returned_rows $((rows + 1000)) --setting sql_time_limit_ms 10000 >"$work/datasette.log" 2>&1 &
   pids+=($!)
-  # roapi over the release CSV: its Parquet reader (DataFusion) rejects the release Parquet
-  # ("Could not parse metadata: bad data"); the CSV holds the same rows.
+  # roapi over the release's very Parquet file (what an open-data user downloads).
   "$venv/bin/roapi" -a 127.0.0.1:18095 -p 127.0.0.1:18096 --addr-flight-sql 127.0.0.1:18097 \
-    -t "candidatures=$csv" >"$work/roapi.log" 2>&1 &
+    -t "candidatures=$parquet" >"$work/roapi.log" 2>&1 &
   pids+=($!)
   ds_url="http://127.0.0.1:18094/bench/candidatures.json?territoire=$dep&periode_niveau=mois&_shape=array&_size=max&_nocount=1"
   ro_url="http://127.0.0.1:18095/api/tables/candidatures?filter%5Bterritoire%5D=%27$dep%27&filter%5Bperiode_niveau%5D=%27mois%27"
@@ -136,19 +149,37 @@ fi
 
 echo "query: $query"
 echo "answer: $(wc -c <"$work/www/answer.json") bytes; Parquet file: $(wc -c <"$work/www/candidatures.parquet") bytes"
-measure nginx "nginx, static answer" "http://127.0.0.1:18093/answer.json"
-measure cached "pilotage, cached answer, rate limiting on" "http://127.0.0.1:18091$query"
-measure uncached "pilotage, cache off, rate limiting off" "http://127.0.0.1:18092$query"
-if [ "$peers" = 1 ]; then
-  measure roapi "roapi, same rows (CSV)" "$ro_url"
-  measure datasette "Datasette, same rows (SQLite)" "$ds_url"
-fi
+for round in $(seq "$rounds"); do
+  [ "$rounds" = 1 ] || echo "round $round of $rounds"
+  measure nginx "nginx, static answer" "http://127.0.0.1:18093/answer.json"
+  measure cached "pilotage, cached answer, rate limiting on" "http://127.0.0.1:18091$query"
+  measure uncached "pilotage, cache off, rate limiting off" "http://127.0.0.1:18092$query"
+  if [ "$peers" = 1 ]; then
+    measure roapi "roapi, same rows (release Parquet)" "$ro_url"
+    measure datasette "Datasette, same rows (SQLite)" "$ds_url"
+  fi
+done
 measure nginx_file "nginx, Parquet file" "http://127.0.0.1:18093/candidatures.parquet"
 measure file "pilotage, Parquet file" "http://127.0.0.1:18091/v1/releases/current/files/candidatures.parquet"
+# Time spent inside pilotage (request read to answer built, from its own histogram) for the
+# cached data answers: what the process adds, apart from waiting for a core and the socket.
+curl -sf "127.0.0.1:18091/metrics" | awk '
+  /^pilotage_http_request_duration_seconds_bucket/ && index($0, "route=\"/v1/datasets/{id}/data\"") {
+    le = $0; sub(/.*le="/, "", le); sub(/".*/, "", le); n[le] = $NF + 0 }
+  END { if (n["+Inf"] > 0) printf "pilotage, cached answers handled within 0.5 ms: %.3f%%, 1 ms: %.3f%%, 2.5 ms: %.3f%% (of %d, its own histogram)\n",
+    100 * n["0.0005"] / n["+Inf"], 100 * n["0.001"] / n["+Inf"], 100 * n["0.0025"] / n["+Inf"], n["+Inf"] }'
 rss=$(( $(ps -o rss= -p "$pid_cached") / 1024 ))
 echo "pilotage RSS with the release loaded: $rss MiB (goal ≤ 300)"
-echo "cached / nginx: $(ratio cached nginx) (goal ≥ 0.5)"
+if [ "$rounds" != 1 ]; then
+  for k in nginx cached uncached roapi datasette; do
+    [ -n "${rps[$k]:-}" ] || continue
+    printf 'median of %s rounds, %-10s %12s req/s  p50 %8s ms  p99 %8s ms\n' "$rounds" "$k" \
+      "$(med "$k")" "$(median <<<"${p50s[$k]}")" "$(median <<<"${p99s[$k]}")"
+  done
+fi
+echo "cached / nginx: $(ratio cached nginx) (goal ≥ 0.5); p99 cached $(median <<<"${p99s[cached]}") ms, nginx $(median <<<"${p99s[nginx]}") ms (goal < 2 ms)"
 if [ "$peers" = 1 ]; then
   echo "uncached / roapi: $(ratio uncached roapi) (goal ≥ 10); uncached / Datasette: $(ratio uncached datasette)"
 fi
 echo "Parquet file, pilotage / nginx: $(ratio file nginx_file) (goal ≥ 0.8)"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -13,7 +13,7 @@ use anyhow::{Context as _, bail};
 use pilotage_core::cube::Geography;
 use pilotage_core::dataset::{self, Definition};
 use pilotage_core::disclosure::release::{
-    CellReport, ProtectOptions, audit_release, protect_release,
+    CellReport, PreviousRelease, ProtectOptions, audit_release, protect_release,
 };
 use pilotage_core::indicator::{self, Context, Sources};
 use pilotage_core::release::{
@@ -163,9 +163,21 @@ pub fn publish(
 
     // 3. Protect.
     let started = Instant::now();
-    let protection = protect_release(&cubes, &definitions, &ProtectOptions::default())
-        .context("disclosure control")?;
-    let loss = protection.loss.clone();
+    let previous = previous_release(&options.releases)?;
+    let previous_loss = previous.as_ref().map(|(_, loss)| loss.clone());
+    let protect_options = ProtectOptions {
+        previous: previous.map(|(tables, _)| tables),
+        ..ProtectOptions::default()
+    };
+    let protection =
+        protect_release(&cubes, &definitions, &protect_options).context("disclosure control")?;
+    let mut loss = protection.loss.clone();
+    if protection.same_as_previous
+        && let Some(before) = previous_loss
+    {
+        // Publishing the same release again: its report stays the previous one's.
+        loss.previous_mask_kept_pct = before.previous_mask_kept_pct;
+    }
     on_stage(&Stage::Protected {
         primary: loss.primary,
         secondary: loss.secondary,
@@ -232,6 +244,30 @@ pub fn publish(
         elapsed: started.elapsed(),
     });
     Ok(written)
+}
+
+/// The published tables of the current release in `releases`, if there is one: what the new
+/// release must treat as known, and the mask it prefers to keep.
+fn previous_release(
+    releases: &std::path::Path,
+) -> anyhow::Result<Option<(PreviousRelease, release::InformationLoss)>> {
+    let Some(version) = release::current_version(releases)? else {
+        return Ok(None);
+    };
+    let dir = releases.join(&version);
+    let manifest = release::read_manifest(&dir)
+        .with_context(|| format!("reading the previous release {}", dir.display()))?;
+    let mut tables = Vec::with_capacity(manifest.datasets.len());
+    for d in &manifest.datasets {
+        tables.push(
+            release::read_dataset(&dir, &d.id)
+                .with_context(|| format!("reading {} of the previous release {version}", d.id))?,
+        );
+    }
+    Ok(Some((
+        PreviousRelease { tables },
+        manifest.information_loss,
+    )))
 }
 
 /// One line naming a cell of a disclosure report: dataset, coordinates, measure, interval, why.

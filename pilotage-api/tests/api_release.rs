@@ -77,6 +77,7 @@ fn publish(dir: &Path) -> String {
             secret_share_pct: 0.0,
             secret_value_share_pct: 0.0,
             secondary_per_primary: 0.0,
+            previous_mask_kept_pct: None,
         },
         audit: AuditSummary {
             passed: true,

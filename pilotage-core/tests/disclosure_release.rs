@@ -9,7 +9,7 @@ use pilotage_core::cube::calendar::days_from_civil;
 use pilotage_core::cube::{Cube, Geography};
 use pilotage_core::dataset::{Definition, load_dir};
 use pilotage_core::disclosure::release::{
-    ProtectOptions, ReleaseProtection, audit_release, protect_release,
+    PreviousRelease, ProtectOptions, ReleaseProtection, audit_release, protect_release,
 };
 use pilotage_core::indicator::{Context, Sources, compute_all};
 use pilotage_core::release::published_batch;
@@ -226,4 +226,208 @@ fn the_audit_catches_primary_only_and_thinned_patterns() {
     }
     eprintln!("published back one secondary count: {detected} of {tried} detected");
     assert!(tried > 0);
+}
+
+/// Public status of every value of published tables: (dataset, codes, measure) → the value,
+/// or `None` when secret.
+fn statuses(
+    tables: &[(Definition, RecordBatch)],
+) -> std::collections::HashMap<(String, Vec<String>, String), Option<f64>> {
+    use arrow_array::cast::AsArray;
+    let mut out = std::collections::HashMap::new();
+    for (def, batch) in tables {
+        let text = |name: &str| -> Vec<String> {
+            let col = batch.column_by_name(name).expect("column");
+            match col.data_type() {
+                arrow_schema::DataType::Utf8View => col
+                    .as_string_view()
+                    .iter()
+                    .map(|s| s.unwrap_or_default().to_owned())
+                    .collect(),
+                _ => col
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|s| s.unwrap_or_default().to_owned())
+                    .collect(),
+            }
+        };
+        let dims: Vec<Vec<String>> = def.dimensions.iter().map(|d| text(&d.id)).collect();
+        for m in &def.measures {
+            let status = text(&format!("{}_statut", m.id));
+            let col = batch.column_by_name(&m.id).expect("measure");
+            let values: Vec<f64> = match col.data_type() {
+                arrow_schema::DataType::UInt64 => col
+                    .as_primitive::<arrow_array::types::UInt64Type>()
+                    .iter()
+                    .map(|v| v.unwrap_or_default() as f64)
+                    .collect(),
+                arrow_schema::DataType::Int64 => col
+                    .as_primitive::<arrow_array::types::Int64Type>()
+                    .iter()
+                    .map(|v| v.unwrap_or_default() as f64)
+                    .collect(),
+                _ => col
+                    .as_primitive::<arrow_array::types::Float64Type>()
+                    .iter()
+                    .map(|v| v.unwrap_or_default())
+                    .collect(),
+            };
+            for r in 0..batch.num_rows() {
+                let codes: Vec<String> = dims.iter().map(|d| d[r].clone()).collect();
+                let shown = match status[r].as_str() {
+                    "secret" => None,
+                    "publie" => Some(values[r]),
+                    _ => continue,
+                };
+                out.insert((def.id.clone(), codes, m.id.clone()), shown);
+            }
+        }
+    }
+    out
+}
+
+/// A year-end release after a release of the first three quarters protected more strictly
+/// (counts below 15 secret): values the previous
+/// release published unchanged are never hidden (hiding them would protect nothing), the new
+/// release keeps at least as much of the previous mask as a release protected without it, the
+/// share kept is reported, and the new release passes the audit.
+#[test]
+fn a_new_release_knows_the_previous_one_and_keeps_its_mask() {
+    let mut defs = load_dir(&root().join("datasets")).expect("definitions");
+    defs.retain(|d| d.id == "sorties");
+    let config = GeneratorConfig {
+        scale: 0.002,
+        first_year: 2025,
+        last_year: 2025,
+        ..GeneratorConfig::default()
+    };
+    let mut sources = Sources::new();
+    generate_batches(&config, &mut |table, batch| {
+        sources.push(table, batch);
+        Ok(())
+    })
+    .expect("generate");
+    let geography =
+        Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
+    let cubes_at = |month: u32, day: u32| {
+        let context = Context {
+            geography: geography.clone(),
+            as_of: days_from_civil(2025, month, day),
+        };
+        compute_all(&defs, &sources, &context).expect("cubes")
+    };
+    let publish = |cubes: &[Cube], secret: &[Vec<Vec<bool>>]| -> Vec<(Definition, RecordBatch)> {
+        cubes
+            .iter()
+            .zip(secret)
+            .map(|(cube, mask)| {
+                let def = defs
+                    .iter()
+                    .find(|d| d.id == cube.dataset)
+                    .expect("definition")
+                    .clone();
+                (def, published_batch(cube, mask).expect("batch").0)
+            })
+            .collect()
+    };
+    // The previous release was protected with a stricter threshold (counts below 15 secret):
+    // the new one, left alone, would publish some of its secrets and hide other values.
+    let before_cubes = cubes_at(9, 30);
+    let mut stricter = ProtectOptions::default();
+    stricter.rules.min_count = 15;
+    let before = protect_release(&before_cubes, &defs, &stricter).expect("previous protection");
+    assert!(before.unresolved.is_empty());
+    assert_eq!(before.loss.previous_mask_kept_pct, None);
+    let previous = publish(&before_cubes, &before.secret);
+
+    let cubes = cubes_at(12, 31);
+    let alone = protect_release(&cubes, &defs, &ProtectOptions::default()).expect("alone");
+    let options = ProtectOptions {
+        previous: Some(PreviousRelease {
+            tables: previous.clone(),
+        }),
+        ..ProtectOptions::default()
+    };
+    let after = protect_release(&cubes, &defs, &options).expect("with the previous release");
+    assert!(after.unresolved.is_empty(), "{:?}", after.unresolved);
+    let kept_pct = after
+        .loss
+        .previous_mask_kept_pct
+        .expect("the share of the previous mask kept is reported");
+
+    // What both releases show, matched by coordinates.
+    let old = statuses(&previous);
+    let truth = statuses(&publish(&cubes, &no_secret(&cubes)));
+    let new = statuses(&publish(&cubes, &after.secret));
+    let alone_new = statuses(&publish(&cubes, &alone.secret));
+    let (mut hidden_before, mut kept, mut kept_alone, mut known_hidden) = (0, 0, 0, 0);
+    for (key, shown_before) in &old {
+        let Some(now) = new.get(key) else { continue };
+        match shown_before {
+            None => {
+                hidden_before += 1;
+                kept += usize::from(now.is_none());
+                kept_alone += usize::from(alone_new[key].is_none());
+            }
+            Some(v) => {
+                if now.is_none() && truth[key] == Some(*v) {
+                    known_hidden += 1;
+                }
+            }
+        }
+    }
+    let known_hidden_alone = old
+        .iter()
+        .filter(|(key, shown)| {
+            shown.is_some()
+                && alone_new.get(*key).is_some_and(|n| n.is_none())
+                && truth[*key] == **shown
+        })
+        .count();
+    eprintln!(
+        "previous mask {hidden_before} values: kept {kept} ({kept_pct:.1} %), {kept_alone} without \
+         the previous release; known values hidden: {known_hidden}, {known_hidden_alone} without"
+    );
+    assert!(hidden_before > 0, "the previous release hid something");
+    assert!(
+        known_hidden_alone > 0 && kept_alone < hidden_before,
+        "the case does not tell the two protections apart"
+    );
+    assert_eq!(
+        known_hidden, 0,
+        "a value published unchanged before is hidden now"
+    );
+    let share = 100.0 * kept as f64 / hidden_before as f64;
+    assert!((share - kept_pct).abs() < 1e-9, "{share} vs {kept_pct}");
+    assert!(
+        kept >= kept_alone,
+        "kept {kept} < {kept_alone} without the previous release"
+    );
+
+    let audit = audit_release(&publish(&cubes, &after.secret)).expect("audit");
+    assert!(audit.passed, "{:?}", audit.failures.first());
+    assert!(!after.same_as_previous);
+
+    // Protecting the same cubes again after this release gives this release.
+    let again = protect_release(
+        &cubes,
+        &defs,
+        &ProtectOptions {
+            previous: Some(PreviousRelease {
+                tables: publish(&cubes, &after.secret),
+            }),
+            ..ProtectOptions::default()
+        },
+    )
+    .expect("again");
+    assert_eq!(again.secret, after.secret);
+    assert!(again.same_as_previous);
+    assert_eq!(again.loss.previous_mask_kept_pct, Some(100.0));
+}
+
+fn no_secret(cubes: &[Cube]) -> Vec<Vec<Vec<bool>>> {
+    cubes
+        .iter()
+        .map(|c| c.measures.iter().map(|_| vec![false; c.len()]).collect())
+        .collect()
 }

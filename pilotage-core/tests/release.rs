@@ -89,6 +89,7 @@ fn input<'a>(defs: &'a [Definition], cubes: &'a [Cube], passed: bool) -> Release
             secret_share_pct: 22.0,
             secret_value_share_pct: 1.5,
             secondary_per_primary: 1.2,
+            previous_mask_kept_pct: None,
         },
         audit: AuditSummary {
             passed,

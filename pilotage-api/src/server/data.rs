@@ -755,7 +755,8 @@ fn write_value(
     }
 }
 
-/// The chosen rows and columns as one Parquet file (zstd-compressed).
+/// The chosen rows and columns as one Parquet file (zstd-compressed), its floating-point
+/// columns in the type-defined order like the release files.
 pub fn encode_parquet(dataset: &Dataset, columns: &[usize], rows: &[u32]) -> Result<Bytes, String> {
     let indices = UInt32Array::from(rows.to_vec());
     let schema = dataset.table.schema();
@@ -775,6 +776,8 @@ pub fn encode_parquet(dataset: &Dataset, columns: &[usize], rows: &[u32]) -> Res
         .map_err(|e| e.to_string())?;
     writer.write(&batch).map_err(|e| e.to_string())?;
     writer.close().map_err(|e| e.to_string())?;
+    // The same footer as the release files: readable by parquet-rs 55 and older (roapi).
+    pilotage_core::release::files::portable_column_orders(&mut out).map_err(|e| e.to_string())?;
     Ok(Bytes::from(out))
 }
 
@@ -809,6 +812,59 @@ mod tests {
         );
         assert!(decode_cursor(&c, "sort=").is_err());
         assert!(decode_cursor("zz", "sort=").is_err());
+    }
+
+    #[test]
+    fn parquet_answers_declare_no_total_order_and_read_back_equal() {
+        use arrow_array::{Float64Array, Int64Array, StringArray};
+        use arrow_schema::Field;
+        use parquet::basic::{ColumnOrder, SortOrder};
+
+        let datasets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets");
+        let definition = pilotage_core::dataset::load_dir(&datasets)
+            .expect("definitions")
+            .into_iter()
+            .find(|d| d.id == "candidatures")
+            .expect("candidatures");
+        let schema = Schema::new(vec![
+            Field::new("territoire", DataType::Utf8, false),
+            Field::new("recues", DataType::Int64, true),
+            Field::new("taux_acceptation", DataType::Float64, true),
+        ]);
+        let table = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(StringArray::from(vec!["FR", "REG-84", "DEP-75"])),
+                Arc::new(Int64Array::from(vec![Some(12), None, Some(3)])),
+                Arc::new(Float64Array::from(vec![Some(13.5), None, Some(0.0)])),
+            ],
+        )
+        .expect("table");
+        let dataset = Dataset {
+            definition,
+            table,
+            code_columns: Vec::new(),
+            schema_json: Bytes::new(),
+        };
+        let bytes = encode_parquet(&dataset, &[0, 2], &[2, 0]).expect("parquet");
+        let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .expect("reader");
+        assert_eq!(
+            builder.metadata().file_metadata().column_orders(),
+            Some(&vec![
+                ColumnOrder::TYPE_DEFINED_ORDER(SortOrder::UNSIGNED),
+                ColumnOrder::TYPE_DEFINED_ORDER(SortOrder::SIGNED),
+            ])
+        );
+        let batch = builder
+            .build()
+            .expect("batches")
+            .next()
+            .expect("one batch")
+            .expect("batch");
+        assert_eq!(batch.column(0).as_string::<i32>().value(0), "DEP-75");
+        assert_eq!(batch.column(1).as_primitive::<Float64Type>().value(0), 0.0);
+        assert_eq!(batch.column(1).as_primitive::<Float64Type>().value(1), 13.5);
     }
 
     #[test]

@@ -1,17 +1,25 @@
 //! A small Prometheus registry: requests by route and status, latency histogram by route,
 //! rate-limited answers, caught panics, cache hits and size, and the current release.
+//!
+//! Answers are recorded into one of [`SHARDS`] shards, picked per thread: each worker thread
+//! locks its own shard, so no lock is shared between workers on the request path (on shared
+//! cores, a worker descheduled while holding a shared lock would stall the others for a whole
+//! time slice). `/metrics` merges the shards.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
 ];
 
-#[derive(Debug, Default)]
+/// Number of shards of the per-route statistics (more than the worker threads of a server).
+pub const SHARDS: usize = 16;
+
+#[derive(Debug, Default, Clone)]
 struct Histogram {
     counts: [u64; BUCKETS.len()],
     count: u64,
@@ -19,17 +27,40 @@ struct Histogram {
 }
 
 /// Answers of one route: counts by method and status, and the latency histogram.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct RouteStats {
     answers: BTreeMap<String, BTreeMap<u16, u64>>,
     latency: Histogram,
 }
 
+impl RouteStats {
+    fn merge(&mut self, other: &RouteStats) {
+        for (method, by_status) in &other.answers {
+            let mine = self.answers.entry(method.clone()).or_default();
+            for (status, n) in by_status {
+                *mine.entry(*status).or_default() += n;
+            }
+        }
+        for (a, b) in self.latency.counts.iter_mut().zip(other.latency.counts) {
+            *a += b;
+        }
+        self.latency.count += other.latency.count;
+        self.latency.sum += other.latency.sum;
+    }
+}
+
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// The shard of the current thread, given in turn to threads as they first record.
+    static SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
+}
+
 /// Counters of one server.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// By route pattern (one lock per answer; keys are allocated only the first time seen).
-    routes: Mutex<BTreeMap<String, RouteStats>>,
+    /// By route pattern, one shard per thread (keys are allocated only the first time seen).
+    shards: [Mutex<BTreeMap<String, RouteStats>>; SHARDS],
     rate_limited: AtomicU64,
     panics: AtomicU64,
     cache_hits: AtomicU64,
@@ -39,7 +70,8 @@ pub struct Metrics {
 impl Metrics {
     /// Records one answer: route pattern, method, status and duration in seconds.
     pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
-        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let shard = SHARD.with(|s| *s);
+        let mut routes = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
         let stats = match routes.get_mut(route) {
             Some(s) => s,
             None => routes.entry(route.to_owned()).or_default(),
@@ -84,7 +116,18 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP pilotage_http_requests_total Answers by route, method and status.\n");
         out.push_str("# TYPE pilotage_http_requests_total counter\n");
-        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let mut routes: BTreeMap<String, RouteStats> = BTreeMap::new();
+        for shard in &self.shards {
+            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            for (route, stats) in shard.iter() {
+                match routes.get_mut(route) {
+                    Some(merged) => merged.merge(stats),
+                    None => {
+                        routes.insert(route.clone(), stats.clone());
+                    }
+                }
+            }
+        }
         for (route, stats) in routes.iter() {
             for (method, by_status) in &stats.answers {
                 for (status, n) in by_status {
@@ -124,7 +167,6 @@ impl Metrics {
                 h.count
             );
         }
-        drop(routes);
         for (name, help, value) in [
             (
                 "pilotage_rate_limited_total",
@@ -178,4 +220,44 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_recorded_on_several_threads_are_merged() {
+        let metrics = std::sync::Arc::new(Metrics::default());
+        let threads: Vec<_> = (0..4)
+            .map(|i| {
+                let m = metrics.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..10 {
+                        m.observe("/v1/datasets", "GET", 200, 0.0002);
+                    }
+                    m.observe("/v1/datasets", "GET", if i == 0 { 404 } else { 200 }, 0.02);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+        let text = metrics.render(Some("v1"), None);
+        assert!(text.contains(
+            "pilotage_http_requests_total{route=\"/v1/datasets\",method=\"GET\",status=\"200\"} 43"
+        ), "{text}");
+        assert!(text.contains(
+            "pilotage_http_requests_total{route=\"/v1/datasets\",method=\"GET\",status=\"404\"} 1"
+        ));
+        assert!(text.contains(
+            "pilotage_http_request_duration_seconds_bucket{route=\"/v1/datasets\",le=\"0.0005\"} 40"
+        ));
+        assert!(
+            text.contains(
+                "pilotage_http_request_duration_seconds_count{route=\"/v1/datasets\"} 44"
+            )
+        );
+        assert!(text.contains("pilotage_release_info{version=\"v1\"} 1"));
+    }
 }

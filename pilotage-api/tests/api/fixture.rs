@@ -198,6 +198,7 @@ pub fn write_release(root: &Path, variant: i64) -> String {
             secret_share_pct: 0.0,
             secret_value_share_pct: 0.0,
             secondary_per_primary: 0.0,
+            previous_mask_kept_pct: None,
         },
         audit: AuditSummary {
             passed: true,

@@ -79,6 +79,10 @@ pub struct InformationLoss {
     pub secret_value_share_pct: f64,
     /// Secondary / primary ratio (0 when there is no primary secret).
     pub secondary_per_primary: f64,
+    /// Share of the values the previous release hid that this one hides too, in % (0–100),
+    /// over the values both releases have; absent for a first release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_mask_kept_pct: Option<f64>,
 }
 
 /// Summary of the independent audit of a release.

@@ -26,6 +26,7 @@
 
 mod grid;
 mod moves;
+mod previous;
 mod protect;
 mod read;
 mod solve;
@@ -37,6 +38,7 @@ use crate::release::AuditSummary;
 
 use super::rules::PrimaryRules;
 
+pub use previous::PreviousRelease;
 pub use protect::protect_release;
 pub use read::{audit_release, audit_release_with};
 
@@ -93,6 +95,15 @@ pub struct ProtectOptions {
     /// the relations that hold them (wider intervals: an approximation, counted in
     /// [`ReleaseAudit::approximate`]).
     pub max_component: usize,
+    /// Whether the protection runs the box pass (default true): before any linear program,
+    /// each small count gets the cheapest box of neighbouring cells hidden around it so that
+    /// a move along the box proves it. Fewer linear programs on large releases, at the price
+    /// of some extra suppression.
+    pub boxes: bool,
+    /// What the previous release published, if there is one (default none): its unchanged
+    /// published values are known to everyone and never chosen as secondary cells, its secret
+    /// values are preferred as secondary cells, and the share of its mask kept is reported.
+    pub previous: Option<PreviousRelease>,
 }
 
 impl Default for ProtectOptions {
@@ -103,6 +114,8 @@ impl Default for ProtectOptions {
             geography: None,
             max_rounds: 50,
             max_component: 1000,
+            boxes: true,
+            previous: None,
         }
     }
 }
@@ -167,6 +180,7 @@ impl LossCounts {
             secret_share_pct: self.secret_share_pct(),
             secret_value_share_pct: self.value_share_pct(),
             secondary_per_primary: self.secondary_per_primary(),
+            previous_mask_kept_pct: None,
         }
     }
 }
@@ -202,6 +216,13 @@ pub struct ProtectStats {
     /// Cell checks settled by moves from the true values, without a linear program (over all
     /// rounds; a cell checked in several rounds counts once per round).
     pub certified_by_moves: u64,
+    /// Cell checks settled by outer bounds (propagation over the relations): counts the
+    /// attacker can prove to be 11 or more, without a linear program (per round, as above).
+    pub certified_by_bounds: u64,
+    /// Rounds of the bounds pass (widening where outer bounds alone prove a count fails).
+    pub bounds_passes: u64,
+    /// Boxes hidden by the box pass (one per small count not proved by a move before).
+    pub boxes: u64,
     /// How each (dataset, measure, dimension) was tied: sum, equal, distinct or none.
     pub relation_kinds: Vec<(String, String, String, String)>,
 }
@@ -243,6 +264,10 @@ pub struct ReleaseProtection {
     pub unresolved: Vec<CellReport>,
     /// Figures of the run.
     pub stats: ProtectStats,
+    /// True when a previous release was given and this one shows exactly the same values the
+    /// same way (same mask, same published values, no value more or less): publishing it
+    /// again is not a new release.
+    pub same_as_previous: bool,
 }
 
 /// Result of [`audit_release`].
@@ -261,6 +286,9 @@ pub struct ReleaseAudit {
     pub components: u64,
     /// Largest component (secret cells).
     pub largest_component: u64,
+    /// Secret counts proved to be 11 or more by outer bounds (propagation over the
+    /// relations), without a linear program.
+    pub settled_by_bounds: u64,
     /// Linear programs solved.
     pub lps: u64,
     /// Secret values checked on a chunk of a component larger than

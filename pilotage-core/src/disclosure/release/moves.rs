@@ -128,10 +128,17 @@ impl<'a> Mover<'a> {
         &self.rel_flat[self.rel_start[c as usize] as usize..self.rel_start[c as usize + 1] as usize]
     }
 
-    fn usable(&self, t: usize, m: usize, members: &[u32]) -> Option<u32> {
+    /// The cell of table `t`, measure `m` at `members`, if it exists, is present and is secret
+    /// (or, with `any`, may be hidden).
+    fn usable(&self, t: usize, m: usize, members: &[u32], any: bool) -> Option<u32> {
         let row = self.rows[t].as_ref()?.row(members)?;
         let c = (self.system.base[t][m] + row as usize) as u32;
-        (self.secret[c as usize] && self.system.present[c as usize]).then_some(c)
+        ((any || self.secret[c as usize]) && self.system.present[c as usize]).then_some(c)
+    }
+
+    /// Preference of a cell as a corner: secret first, then the largest value.
+    fn rank(&self, c: u32) -> (bool, f64) {
+        (self.secret[c as usize], self.system.value[c as usize])
     }
 
     /// The member `a` of dimension `k` carried down the finer levels, with coefficient `sign`.
@@ -144,6 +151,7 @@ impl<'a> Mover<'a> {
         members: &mut Vec<u32>,
         a: u32,
         sign: f64,
+        any: bool,
         out: &mut Vec<(u32, f64)>,
     ) {
         out.push((a, sign));
@@ -173,12 +181,12 @@ impl<'a> Mover<'a> {
         match rule {
             Some(TimeRule::Average) => {
                 for b in present {
-                    self.down(t, m, k, members, b, sign, out);
+                    self.down(t, m, k, members, b, sign, any, out);
                 }
             }
             Some(TimeRule::Stock) => {
                 if let Some(&b) = present.last() {
-                    self.down(t, m, k, members, b, sign, out);
+                    self.down(t, m, k, members, b, sign, any, out);
                 }
             }
             _ => {
@@ -188,13 +196,17 @@ impl<'a> Mover<'a> {
                     .copied()
                     .filter_map(|b| {
                         members[k] = b;
-                        let c = self.usable(t, m, members);
+                        let c = self.usable(t, m, members, any);
                         members[k] = saved;
-                        c.map(|c| (b, self.system.value[c as usize]))
+                        c.map(|c| (b, self.rank(c)))
                     })
-                    .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)));
+                    .max_by(|x, y| {
+                        (x.1.0.cmp(&y.1.0))
+                            .then(x.1.1.total_cmp(&y.1.1))
+                            .then(y.0.cmp(&x.0))
+                    });
                 if let Some((b, _)) = best {
-                    self.down(t, m, k, members, b, sign, out);
+                    self.down(t, m, k, members, b, sign, any, out);
                 }
             }
         }
@@ -202,7 +214,7 @@ impl<'a> Mover<'a> {
 
     /// Candidate directions for a cell (coefficient +1 on the cell), each checked to keep every
     /// equality relation it touches.
-    fn candidates(&self, cell: u32) -> Vec<Vec<(u32, f64)>> {
+    fn candidates(&self, cell: u32, any: bool) -> Vec<Vec<(u32, f64)>> {
         let (t, m, row) = self.system.locate(cell as usize);
         let table = &self.tables[t];
         if self.rows[t].is_none() {
@@ -218,7 +230,7 @@ impl<'a> Mover<'a> {
             let p = dim.parent[a as usize];
             if p != NONE {
                 let index = self.rows[t].as_ref().map(|i| &i.children[k]);
-                let mut siblings: Vec<(u32, f64)> = index
+                let mut siblings: Vec<(u32, (bool, f64))> = index
                     .map(|ch| ch[p as usize].as_slice())
                     .unwrap_or(&[])
                     .iter()
@@ -226,24 +238,28 @@ impl<'a> Mover<'a> {
                     .filter(|&s| s != a)
                     .filter_map(|s| {
                         members[k] = s;
-                        let c = self.usable(t, m, &members);
+                        let c = self.usable(t, m, &members, any);
                         members[k] = a;
-                        c.map(|c| (s, self.system.value[c as usize]))
+                        c.map(|c| (s, self.rank(c)))
                     })
                     .collect();
-                siblings.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+                siblings.sort_by(|x, y| {
+                    (y.1.0.cmp(&x.1.0))
+                        .then(y.1.1.total_cmp(&x.1.1))
+                        .then(x.0.cmp(&y.0))
+                });
                 for &(s, _) in siblings.iter().take(MAX_SIBLINGS) {
                     let mut v = Vec::new();
-                    self.down(t, m, k, &mut members, a, 1.0, &mut v);
+                    self.down(t, m, k, &mut members, a, 1.0, any, &mut v);
                     members[k] = s;
-                    self.down(t, m, k, &mut members, s, -1.0, &mut v);
+                    self.down(t, m, k, &mut members, s, -1.0, any, &mut v);
                     members[k] = a;
                     options.push(v);
                 }
             }
             if options.is_empty() {
                 let mut v = Vec::new();
-                self.down(t, m, k, &mut members, a, 1.0, &mut v);
+                self.down(t, m, k, &mut members, a, 1.0, any, &mut v);
                 options.push(v);
             }
             per_dim.push(options);
@@ -255,7 +271,7 @@ impl<'a> Mover<'a> {
             if out.len() >= MAX_CANDIDATES {
                 break;
             }
-            if let Some(d) = self.product(t, m, &per_dim, &choice)
+            if let Some(d) = self.product(t, m, &per_dim, &choice, any)
                 && self.balanced(&d)
             {
                 out.push(d);
@@ -279,6 +295,7 @@ impl<'a> Mover<'a> {
         m: usize,
         per_dim: &[Vec<Vec<(u32, f64)>>],
         choice: &[usize],
+        any: bool,
     ) -> Option<Vec<(u32, f64)>> {
         let vectors: Vec<&Vec<(u32, f64)>> = per_dim
             .iter()
@@ -294,7 +311,7 @@ impl<'a> Mover<'a> {
                 members[i] = v[idx[i]].0;
                 coef *= v[idx[i]].1;
             }
-            let c = self.usable(t, m, &members)?;
+            let c = self.usable(t, m, &members, any)?;
             out.push((c, coef));
             if out.len() > 4096 {
                 return None;
@@ -431,7 +448,7 @@ impl<'a> Mover<'a> {
         if !x.is_finite() {
             return false;
         }
-        let candidates = self.candidates(cell);
+        let candidates = self.candidates(cell, false);
         match need {
             Need::Count { .. } => {
                 let low = x <= 1e-9
@@ -462,5 +479,53 @@ impl<'a> Mover<'a> {
                 req.reaches(need, if lo <= 1e-9 { 0.0 } else { lo }, hi)
             }
         }
+    }
+
+    /// The cheapest set of cells to hide so that one move proves a count: a direction whose
+    /// cells, once secret, let the count reach 0 (its value taken from the cells of the same
+    /// sign) and `min_count` (taken from the cells of the other sign), every relation kept.
+    /// The cost of a direction is the sum of `cost` over its cells not secret yet (ties: the
+    /// first candidate). `None` when no candidate direction can carry the moves.
+    pub fn cheapest_box(&self, cell: u32, req: &Requirement, cost: &[f64]) -> Option<Vec<u32>> {
+        let (t, m, _) = self.system.locate(cell as usize);
+        if self.tables[t].measures[m].class != Class::Count {
+            return None;
+        }
+        let x = self.system.value[cell as usize];
+        if !x.is_finite() {
+            return None;
+        }
+        let up = (req.min_count - x).max(0.0);
+        let value = |c: u32| self.system.value[c as usize];
+        let mut best: Option<(f64, Vec<u32>)> = None;
+        for d in self.candidates(cell, true) {
+            let room = d.iter().all(|&(c, coef)| {
+                c == cell
+                    || if coef > 0.0 {
+                        value(c) >= x * coef - 1e-9
+                    } else {
+                        value(c) >= up * -coef - 1e-9
+                    }
+            });
+            if !room {
+                continue;
+            }
+            let coef: HashMap<u32, f64> = d.iter().copied().collect();
+            if (x > 0.0 && !self.inequalities_hold(&d, -x, &value, &coef))
+                || (up > 0.0 && !self.inequalities_hold(&d, up, &value, &coef))
+            {
+                continue;
+            }
+            let new: Vec<u32> = d
+                .iter()
+                .map(|&(c, _)| c)
+                .filter(|&c| !self.secret[c as usize])
+                .collect();
+            let price: f64 = new.iter().map(|&c| cost[c as usize]).sum();
+            if best.as_ref().is_none_or(|(b, _)| price < *b) {
+                best = Some((price, new));
+            }
+        }
+        best.map(|(_, cells)| cells)
     }
 }

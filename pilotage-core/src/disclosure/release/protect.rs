@@ -9,6 +9,7 @@ use crate::dataset::{Definition, MeasureKind};
 use super::super::DisclosureError;
 use super::grid::{self, Class, Rel, RelKind, System, Table};
 use super::moves::{self, Mover};
+use super::previous::{self, Before, Kept};
 use super::solve::{self, Need, Requirement};
 use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection};
 
@@ -71,6 +72,19 @@ fn true_value(cube: &Cube, m: usize, row: usize) -> Option<f64> {
     }
 }
 
+/// Relation visits of the outer-bound propagation, per relation of the release.
+const OUTER_VISITS: usize = 40;
+/// Most rounds of the bounds pass.
+const BOUNDS_PASSES: usize = 30;
+
+/// The value a cube shows (rounded for magnitudes), or `None` when null.
+fn shown_value(cube: &Cube, m: usize, row: usize) -> Option<f64> {
+    match &cube.measures[m].values {
+        MeasureValues::Counts(v) => v[row].map(|x| x as f64),
+        MeasureValues::Values(v) => v[row],
+    }
+}
+
 /// State of the suppression.
 struct State<'a> {
     tables: &'a [Table],
@@ -79,6 +93,9 @@ struct State<'a> {
     sensitive: Vec<bool>,
     cost: Vec<f64>,
     hidden: Vec<bool>,
+    /// Published unchanged by the previous release: known to everyone, never hidden to
+    /// protect another value.
+    known: Vec<bool>,
     rel_start: Vec<u32>,
     rel_flat: Vec<u32>,
     req: Requirement,
@@ -100,6 +117,7 @@ impl State<'_> {
     fn eligible(&self, c: u32) -> bool {
         let c = c as usize;
         !self.hidden[c]
+            && !self.known[c]
             && self.system.present[c]
             && matches!(self.class[c], Class::Count | Class::Magnitude)
     }
@@ -363,6 +381,33 @@ pub fn protect_release(
             }
         }
     }
+    // The previous release: its unchanged published values are known, its secrets preferred.
+    let before = match &options.previous {
+        Some(p) => previous::match_previous(p, &tables, &system)?,
+        None => vec![Before::Absent; n],
+    };
+    let mut known = vec![false; n];
+    let mut already_known: Vec<u32> = Vec::new();
+    for (ti, t) in tables.iter().enumerate() {
+        for mi in 0..t.measures.len() {
+            for r in 0..t.rows {
+                let c = system.base[ti][mi] + r;
+                match before[c] {
+                    Before::Secret => cost[c] /= previous::REUSE_DISCOUNT,
+                    Before::Published(v) => {
+                        let now = shown_value(&cubes[ti], mi, r);
+                        if now.is_some_and(|x| (x - v).abs() <= 1e-9 * x.abs().max(1.0)) {
+                            known[c] = true;
+                            if primary[c] {
+                                already_known.push(c as u32);
+                            }
+                        }
+                    }
+                    Before::Absent => {}
+                }
+            }
+        }
+    }
     let (rel_start, rel_flat) = grid::incidence(n, &system.relations);
     let mut state = State {
         tables: &tables,
@@ -371,6 +416,7 @@ pub fn protect_release(
         sensitive,
         cost,
         hidden: primary.clone(),
+        known: known.clone(),
         rel_start,
         rel_flat,
         req: super::requirement(rules),
@@ -396,6 +442,7 @@ pub fn protect_release(
     };
     // Interval pass per component.
     let trace = std::env::var_os("PILOTAGE_DISCLOSURE_TRACE").is_some();
+    let started = std::time::Instant::now();
     if trace {
         eprintln!(
             "release system: {} cells, {} relations, {} primary, {} hidden after the fast pass",
@@ -405,7 +452,111 @@ pub fn protect_release(
             stats.hidden_after_fast_pass
         );
     }
+    let integer: Vec<bool> = state.class.iter().map(|&k| k == Class::Count).collect();
+    let min_count = state.req.min_count;
     let row_index = moves::row_indexes(&tables);
+    // Box pass: every small count not yet proved by a move gets the cheapest box of cells
+    // around it hidden, so that one move proves it (the hypercube method).
+    if options.boxes {
+        let small: Vec<u32> = (0..n as u32)
+            .filter(|&c| {
+                let c = c as usize;
+                state.hidden[c]
+                    && integer[c]
+                    && system.present[c]
+                    && (system.value[c] > 0.0 || state.sensitive[c])
+                    && system.value[c] < min_count
+            })
+            .collect();
+        for c in small {
+            let plan = {
+                let mover = Mover::new(
+                    &tables,
+                    &system,
+                    &state.rel_start,
+                    &state.rel_flat,
+                    &state.hidden,
+                    &row_index,
+                );
+                if mover.certifies(c, state.need(c), &state.req) {
+                    continue;
+                }
+                mover.cheapest_box(c, &state.req, &state.cost)
+            };
+            stats.boxes += u64::from(plan.is_some());
+            for w in plan.unwrap_or_default() {
+                if !state.hidden[w as usize] {
+                    state.hidden[w as usize] = true;
+                    let rels = state.relations_of(w).to_vec();
+                    state.fast_pass(rels);
+                }
+            }
+        }
+        if trace {
+            eprintln!(
+                "box pass ({:.1} s): {} boxes, {} hidden",
+                started.elapsed().as_secs_f64(),
+                stats.boxes,
+                state.hidden.iter().filter(|&&h| h).count()
+            );
+        }
+    }
+    // Bounds pass: where the outer bounds alone prove that a count fails, hide the cheapest
+    // cell of the relation that narrowed it, until none does (no linear program).
+    for _ in 0..BOUNDS_PASSES {
+        let bounds = solve::outer_bounds(
+            &state.hidden,
+            &system.value,
+            &integer,
+            &system.relations,
+            &state.rel_start,
+            &state.rel_flat,
+            OUTER_VISITS * system.relations.len(),
+        );
+        let mut widened_rel = vec![false; system.relations.len()];
+        let mut failing = 0usize;
+        let mut added = 0usize;
+        for (c, &whole) in integer.iter().enumerate() {
+            if !state.hidden[c] || !whole || !system.present[c] {
+                continue;
+            }
+            let x = system.value[c];
+            let why = if bounds.hi[c] < min_count && (x > 0.0 || state.sensitive[c]) {
+                bounds.why_hi[c]
+            } else if x < min_count && bounds.lo[c] >= 1.0 {
+                bounds.why_lo[c]
+            } else {
+                continue;
+            };
+            failing += 1;
+            if why == u32::MAX || widened_rel[why as usize] {
+                continue;
+            }
+            widened_rel[why as usize] = true;
+            let rel = &system.relations[why as usize];
+            let pick = state
+                .cheapest(rel, true)
+                .or_else(|| state.cheapest(rel, false))
+                .or_else(|| state.widen_from(c as u32));
+            if let Some(w) = pick {
+                state.hidden[w as usize] = true;
+                added += 1;
+                let rels = state.relations_of(w).to_vec();
+                added += state.fast_pass(rels).len();
+            }
+        }
+        stats.bounds_passes += 1;
+        if trace {
+            eprintln!(
+                "bounds pass {} ({:.1} s): {failing} counts proved failing, {added} cells hidden",
+                stats.bounds_passes,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        if added == 0 {
+            break;
+        }
+    }
     let mut dirty = state.hidden.clone();
     let mut unresolved: Vec<(u32, solve::Bounds)> = Vec::new();
     for _ in 0..options.max_rounds {
@@ -443,19 +594,66 @@ pub fn protect_release(
                 stats.rounds
             );
         }
+        // Outer bounds of the whole release: a count the attacker can prove to be 11 or more
+        // passes, and one whose outer upper bound is below 11 while its value is not 0 fails,
+        // both without a linear program.
+        let bounds = solve::outer_bounds(
+            &state.hidden,
+            &system.value,
+            &integer,
+            &system.relations,
+            &state.rel_start,
+            &state.rel_flat,
+            OUTER_VISITS * system.relations.len(),
+        );
+        let (outer_lo, outer_hi) = (&bounds.lo, &bounds.hi);
+        if trace {
+            let hidden: Vec<usize> = (0..n).filter(|&c| state.hidden[c]).collect();
+            let high = hidden
+                .iter()
+                .filter(|&&c| integer[c] && outer_lo[c] >= min_count - 1e-9)
+                .count();
+            let low = hidden
+                .iter()
+                .filter(|&&c| integer[c] && outer_hi[c] < min_count && system.value[c] > 0.0)
+                .count();
+            eprintln!(
+                "round {}: outer bounds after {:.1} s: {} hidden, {high} proved 11 or more, {low} proved failing",
+                stats.rounds,
+                started.elapsed().as_secs_f64(),
+                hidden.len()
+            );
+        }
         let check = |comp: &&Vec<u32>| -> Result<Checked, DisclosureError> {
             let mut out = Checked::default();
-            // Cells proved by moves from the true values need no linear program.
-            let proved: std::collections::HashSet<u32> = comp
-                .iter()
-                .copied()
-                .filter(|&c| mover.certifies(c, state.need(c), &state.req))
-                .collect();
-            out.by_moves = proved.len() as u64;
+            let mut proved: std::collections::HashSet<u32> = std::collections::HashSet::new();
+            let mut settled_fail: Vec<(u32, solve::Bounds)> = Vec::new();
+            for &c in comp.iter() {
+                let (lo, hi) = (outer_lo[c as usize], outer_hi[c as usize]);
+                if integer[c as usize] && lo >= min_count - 1e-9 {
+                    proved.insert(c);
+                    out.by_bounds += 1;
+                } else if integer[c as usize] && hi < min_count && system.value[c as usize] > 0.0 {
+                    settled_fail.push((
+                        c,
+                        solve::Bounds {
+                            lo,
+                            hi,
+                            passed: false,
+                        },
+                    ));
+                } else if mover.certifies(c, state.need(c), &state.req) {
+                    // Proved by moves from the true values.
+                    proved.insert(c);
+                    out.by_moves += 1;
+                }
+            }
+            let failed: std::collections::HashSet<u32> = settled_fail.iter().map(|f| f.0).collect();
+            out.failing = settled_fail;
             let rest: Vec<u32> = comp
                 .iter()
                 .copied()
-                .filter(|c| !proved.contains(c))
+                .filter(|c| !proved.contains(c) && !failed.contains(c))
                 .collect();
             if rest.is_empty() {
                 return Ok(out);
@@ -478,24 +676,25 @@ pub fn protect_release(
                 &state.req,
                 options.max_component,
                 &solve::Outside::Fixed(&system.value),
-                &|c| proved.contains(&c),
+                &|c| proved.contains(&c) || failed.contains(&c),
             )
             .map_err(|message| DisclosureError::Solver {
                 key: format!("component of {} cells", comp.len()),
                 message,
             })?;
             out.lps = lps as u64;
-            out.failing = set
-                .iter()
-                .zip(bounds)
-                .filter(|(_, b)| !b.passed)
-                .map(|(&c, b)| (c, b))
-                .collect();
+            out.failing.extend(
+                set.iter()
+                    .zip(bounds)
+                    .filter(|(c, b)| !b.passed && !failed.contains(c))
+                    .map(|(&c, b)| (c, b)),
+            );
             Ok(out)
         };
         for result in parallel_map(&work, &check) {
             let r = result?;
             stats.certified_by_moves += r.by_moves;
+            stats.certified_by_bounds += r.by_bounds;
             stats.components_solved += r.solved;
             stats.lps += r.lps;
             failing.extend(r.failing);
@@ -505,13 +704,15 @@ pub fn protect_release(
         }
         if trace {
             eprintln!(
-                "round {}: {} components, {} failing, {} hidden, {} LPs so far, {} by moves, largest {}",
+                "round {} ({:.1} s): {} components, {} failing, {} hidden, {} LPs so far, {} by moves, {} by bounds, largest {}",
                 stats.rounds,
+                started.elapsed().as_secs_f64(),
                 components.len(),
                 failing.len(),
                 state.hidden.iter().filter(|&&h| h).count(),
                 stats.lps,
                 stats.certified_by_moves,
+                stats.certified_by_bounds,
                 stats.largest_component
             );
         }
@@ -584,19 +785,54 @@ pub fn protect_release(
         })
         .collect();
     let (datasets, overall, by_level) = super::summarise(&tables, &system, &primary, &hidden);
-    let unresolved = unresolved
+    let kept = Kept::of(&before, &system.present, &hidden);
+    let mut unresolved: Vec<CellReport> = unresolved
         .into_iter()
         .map(|(c, b)| report(&tables, &system, c as usize, b, "interval too narrow"))
         .collect();
+    for c in already_known {
+        let v = system.value[c as usize];
+        let b = solve::Bounds {
+            lo: v,
+            hi: v,
+            passed: false,
+        };
+        unresolved.push(report(
+            &tables,
+            &system,
+            c as usize,
+            b,
+            "secret by a primary rule, but published unchanged by the previous release",
+        ));
+    }
+    let mut loss = overall.to_manifest();
+    let mut same_as_previous = false;
+    if let Some(p) = &options.previous {
+        loss.previous_mask_kept_pct = Some(kept.pct());
+        // The same values shown the same way as by the previous release, and nothing more.
+        let mut shown = 0u64;
+        same_as_previous = (0..n).all(|c| {
+            if !system.present[c] {
+                return true;
+            }
+            shown += 1;
+            match before[c] {
+                Before::Secret => hidden[c],
+                Before::Published(_) => known[c] && !hidden[c],
+                Before::Absent => false,
+            }
+        }) && shown == previous::values_of(p);
+    }
     let _ = state.tables;
     Ok(ReleaseProtection {
         secret,
-        loss: overall.to_manifest(),
+        loss,
         overall,
         datasets,
         by_territorial_level: by_level,
         unresolved,
         stats,
+        same_as_previous,
     })
 }
 
@@ -604,6 +840,7 @@ pub fn protect_release(
 #[derive(Default)]
 struct Checked {
     by_moves: u64,
+    by_bounds: u64,
     solved: u64,
     lps: u64,
     failing: Vec<(u32, solve::Bounds)>,

@@ -26,7 +26,7 @@ enum Shown {
     Secret,
 }
 
-fn strings(
+pub(super) fn strings(
     batch: &RecordBatch,
     dataset: &str,
     name: &str,
@@ -59,7 +59,7 @@ fn strings(
     Ok(out)
 }
 
-fn numbers(
+pub(super) fn numbers(
     batch: &RecordBatch,
     dataset: &str,
     name: &str,
@@ -313,6 +313,23 @@ pub fn audit_release_with(
     // Only additive secrets are unknowns; a secret public count or derived value is not.
     let unknown: Vec<bool> = (0..n).map(|c| checked[c]).collect();
     let comps = solve::components(n, &unknown, &system.relations);
+    // A count whose outer bound (propagation over the relations) is 11 or more is proved not
+    // small: it needs no linear program.
+    let integer: Vec<bool> = class.iter().map(|&k| k == Class::Count).collect();
+    let outer_lo = solve::outer_bounds(
+        &unknown,
+        &system.value,
+        &integer,
+        &system.relations,
+        &rel_start,
+        &rel_flat,
+        40 * system.relations.len(),
+    )
+    .lo;
+    let not_small = |c: u32| integer[c as usize] && outer_lo[c as usize] >= req.min_count - 1e-9;
+    out.settled_by_bounds = (0..n as u32)
+        .filter(|&c| unknown[c as usize] && not_small(c))
+        .count() as u64;
     let solve_one = |comp: &Vec<u32>| {
         solve::solve_component(
             comp,
@@ -324,7 +341,7 @@ pub fn audit_release_with(
             &req,
             options.max_component,
             &solve::Outside::Relaxed,
-            &|_| false,
+            &not_small,
         )
         .map_err(|message| DisclosureError::Solver {
             key: format!("component of {} cells", comp.len()),
@@ -339,7 +356,7 @@ pub fn audit_release_with(
         out.lps += lps as u64;
         out.checked += comp.len() as u64;
         if comp.len() > options.max_component {
-            out.approximate += comp.len() as u64;
+            out.approximate += comp.iter().filter(|&&c| !not_small(c)).count() as u64;
         }
         for (&c, b) in comp.iter().zip(bounds) {
             if !b.passed {

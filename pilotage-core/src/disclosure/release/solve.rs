@@ -118,6 +118,170 @@ pub(crate) enum Outside<'a> {
     Relaxed,
 }
 
+/// Outer bounds of every cell by propagation over the relations (the shuttle method): each
+/// relation in turn narrows the interval of each of its secret cells from the intervals of
+/// the others, until nothing moves by a unit (counts, rounded inward) or a millionth
+/// (magnitudes), or after `max_visits` relation visits. Published cells are their value;
+/// secret cells start at `[0, +∞)`.
+///
+/// Every interval contains the attacker's (the linear program's) at every step, so a count
+/// whose outer lower bound is 11 or more passes without a linear program: the attacker can
+/// prove it is not small. Linear in the relations per sweep, so it runs on the whole release.
+///
+/// Also returns, per cell, the relation that last raised its lower bound and the one that
+/// last lowered its upper bound (`u32::MAX` for none): where to widen a narrow interval.
+pub(crate) fn outer_bounds(
+    secret: &[bool],
+    value: &[f64],
+    integer: &[bool],
+    relations: &[Rel],
+    rel_start: &[u32],
+    rel_flat: &[u32],
+    max_visits: usize,
+) -> OuterBounds {
+    let n = value.len();
+    let mut why_lo = vec![u32::MAX; n];
+    let mut why_hi = vec![u32::MAX; n];
+    let mut lo: Vec<f64> = (0..n)
+        .map(|c| if secret[c] { 0.0 } else { value[c] })
+        .collect();
+    let mut hi: Vec<f64> = (0..n)
+        .map(|c| if secret[c] { f64::INFINITY } else { value[c] })
+        .collect();
+    let mut queued = vec![false; relations.len()];
+    let mut queue: std::collections::VecDeque<u32> = std::collections::VecDeque::new();
+    for (r, rel) in relations.iter().enumerate() {
+        if rel.cells().any(|c| secret[c as usize]) {
+            queued[r] = true;
+            queue.push_back(r as u32);
+        }
+    }
+    let mut visits = 0usize;
+    // Sum of the lower (upper) bounds of a relation's parts, and how many are infinite.
+    let sums = |parts: &[u32], lo: &[f64], hi: &[f64]| {
+        let (mut l, mut h, mut inf) = (0.0, 0.0, 0usize);
+        for &p in parts {
+            l += lo[p as usize];
+            if hi[p as usize].is_infinite() {
+                inf += 1;
+            } else {
+                h += hi[p as usize];
+            }
+        }
+        (l, h, inf)
+    };
+    while let Some(r) = queue.pop_front() {
+        queued[r as usize] = false;
+        visits += 1;
+        if visits > max_visits {
+            break;
+        }
+        let rel = &relations[r as usize];
+        let tol = rel.tol;
+        let (sl, sh, inf) = sums(&rel.parts, &lo, &hi);
+        // New bounds (lo, hi) proposed for each secret cell of the relation.
+        let mut proposals: Vec<(u32, f64, f64)> = Vec::new();
+        let t = rel.total as usize;
+        let others_hi = |p: u32| -> f64 {
+            let own = hi[p as usize];
+            if own.is_infinite() {
+                if inf > 1 { f64::INFINITY } else { sh }
+            } else if inf > 0 {
+                f64::INFINITY
+            } else {
+                sh - own
+            }
+        };
+        match rel.kind {
+            RelKind::Sum(k) => {
+                if secret[t] {
+                    let h = if inf > 0 {
+                        f64::INFINITY
+                    } else {
+                        (sh + tol) / k
+                    };
+                    proposals.push((rel.total, (sl - tol) / k, h));
+                }
+                for &p in &rel.parts {
+                    if secret[p as usize] {
+                        let l = k * lo[t] - tol - others_hi(p);
+                        let h = k * hi[t] + tol - (sl - lo[p as usize]);
+                        proposals.push((p, l, h));
+                    }
+                }
+            }
+            RelKind::Distinct => {
+                if secret[t] {
+                    let l = rel
+                        .parts
+                        .iter()
+                        .map(|&p| lo[p as usize])
+                        .fold(0.0, f64::max)
+                        - tol;
+                    let h = if inf > 0 { f64::INFINITY } else { sh + tol };
+                    proposals.push((rel.total, l, h));
+                }
+                for &p in &rel.parts {
+                    if secret[p as usize] {
+                        let l = lo[t] - tol - others_hi(p);
+                        proposals.push((p, l, hi[t] + tol));
+                    }
+                }
+            }
+        }
+        for (c, l, h) in proposals {
+            let c = c as usize;
+            let (l, h) = if integer[c] {
+                ((l - 1e-6).ceil(), (h + 1e-6).floor())
+            } else {
+                (l, h)
+            };
+            let step = if integer[c] {
+                0.5
+            } else {
+                1e-6 * lo[c].abs().max(hi[c].abs().min(1e12)).max(1.0)
+            };
+            let mut moved = false;
+            if l > lo[c] + step {
+                lo[c] = l;
+                why_lo[c] = r;
+                moved = true;
+            }
+            if h < hi[c] - step {
+                hi[c] = h.max(lo[c]);
+                why_hi[c] = r;
+                moved = true;
+            }
+            if moved {
+                for &q in &rel_flat[rel_start[c] as usize..rel_start[c + 1] as usize] {
+                    if q != r && !queued[q as usize] {
+                        queued[q as usize] = true;
+                        queue.push_back(q);
+                    }
+                }
+            }
+        }
+    }
+    OuterBounds {
+        lo,
+        hi,
+        why_lo,
+        why_hi,
+    }
+}
+
+/// Outer bounds of every cell (see [`outer_bounds`]).
+pub(crate) struct OuterBounds {
+    /// Lower bound of every cell (its value when published).
+    pub lo: Vec<f64>,
+    /// Upper bound of every cell (`+∞` when nothing bounds it).
+    pub hi: Vec<f64>,
+    /// Relation that last raised the lower bound (`u32::MAX` for none).
+    pub why_lo: Vec<u32>,
+    /// Relation that last lowered the upper bound (`u32::MAX` for none).
+    pub why_hi: Vec<u32>,
+}
+
 /// Solves the attacker's bounds of every cell of one component, cutting components larger
 /// than `chunk` cells into chunks of neighbouring cells (breadth-first order). Returns the
 /// bounds per cell (in `cells` order), the number of LPs solved, and whether the published
@@ -546,6 +710,20 @@ mod tests {
         )
         .expect("solved")
         .0
+    }
+
+    #[test]
+    fn propagation_gives_outer_bounds() {
+        let (secret, value, relations) = system();
+        let (start, flat) = super::super::grid::incidence(value.len(), &relations);
+        let OuterBounds { lo, hi, why_hi, .. } =
+            outer_bounds(&secret, &value, &[true; 5], &relations, &start, &flat, 1000);
+        // Here the propagation finds the attacker's bounds exactly.
+        assert_eq!(&lo[..3], &[5.0, 0.0, 0.0]);
+        assert_eq!(&hi[..3], &[20.0, 15.0, 15.0]);
+        assert_eq!((lo[3], hi[3]), (20.0, 20.0));
+        // x2's upper bound comes from x2 + x3 = 15.
+        assert_eq!(why_hi[1], 1);
     }
 
     #[test]
