@@ -541,6 +541,14 @@ pub(crate) fn build_system(
             }
         }
     }
+    equalities_between_tables(
+        tables,
+        &base,
+        &values,
+        &presence,
+        &mut relations,
+        &mut decisions,
+    );
     Ok(System {
         base,
         value: values,
@@ -548,6 +556,121 @@ pub(crate) fn build_system(
         relations,
         decisions,
     })
+}
+
+/// Rows of a table whose dimensions outside `shared` are all at their single top member (a
+/// total), keyed by the codes of the `shared` dimensions; `None` when one of those dimensions
+/// has no single top member.
+fn total_rows<'a>(t: &'a Table, shared: &[usize]) -> Option<HashMap<Vec<&'a str>, u32>> {
+    let mut roots = Vec::new();
+    for (di, d) in t.dims.iter().enumerate() {
+        if shared.contains(&di) {
+            continue;
+        }
+        let mut top = (0..d.codes.len()).filter(|&m| d.depth[m] == 0);
+        let (Some(root), None) = (top.next(), top.next()) else {
+            return None;
+        };
+        roots.push((di, root as u32));
+    }
+    let mut out = HashMap::new();
+    for r in 0..t.rows {
+        if roots.iter().all(|&(di, root)| t.dims[di].rows[r] == root) {
+            let key: Vec<&str> = shared
+                .iter()
+                .map(|&di| t.dims[di].codes[t.dims[di].rows[r] as usize].as_str())
+                .collect();
+            out.insert(key, r as u32);
+        }
+    }
+    Some(out)
+}
+
+/// Relations between tables: where two datasets publish the same figure (same kind of
+/// measure, the dimensions they share at the same codes, every other dimension at its total),
+/// an attacker can read one for the other. Every pair of measures of the same kind whose
+/// values agree on every matched row the builder knows (at least one not 0) is tied by
+/// `a = b`; the decision is recorded as `= <dataset>.<measure>`.
+fn equalities_between_tables(
+    tables: &[Table],
+    base: &[Vec<usize>],
+    values: &[f64],
+    presence: &[bool],
+    relations: &mut Vec<Rel>,
+    decisions: &mut Vec<(String, String, String, &'static str)>,
+) {
+    for ta in 0..tables.len() {
+        for tb in ta + 1..tables.len() {
+            let (a, b) = (&tables[ta], &tables[tb]);
+            let shared: Vec<(usize, usize)> = a
+                .dims
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| {
+                    b.dims
+                        .iter()
+                        .position(|e| e.id == d.id && e.kind == d.kind)
+                        .map(|j| (i, j))
+                })
+                .collect();
+            if shared.is_empty() {
+                continue;
+            }
+            let on_a: Vec<usize> = shared.iter().map(|x| x.0).collect();
+            let on_b: Vec<usize> = shared.iter().map(|x| x.1).collect();
+            let (Some(rows_a), Some(rows_b)) = (total_rows(a, &on_a), total_rows(b, &on_b)) else {
+                continue;
+            };
+            let mut pairs: Vec<(u32, u32)> = rows_a
+                .iter()
+                .filter_map(|(key, &ra)| rows_b.get(key).map(|&rb| (ra, rb)))
+                .collect();
+            if pairs.is_empty() {
+                continue;
+            }
+            pairs.sort_unstable();
+            for (ma, mea) in a.measures.iter().enumerate() {
+                if !matches!(mea.class, Class::Count | Class::Magnitude) {
+                    continue;
+                }
+                for (mb, meb) in b.measures.iter().enumerate() {
+                    if meb.class != mea.class || meb.kind != mea.kind {
+                        continue;
+                    }
+                    let tol = mea.half_unit + meb.half_unit;
+                    let cells: Vec<(usize, usize)> = pairs
+                        .iter()
+                        .map(|&(ra, rb)| (base[ta][ma] + ra as usize, base[tb][mb] + rb as usize))
+                        .filter(|&(x, y)| presence[x] && presence[y])
+                        .collect();
+                    let mut nonzero = false;
+                    let holds = cells.iter().all(|&(x, y)| {
+                        let (u, v) = (values[x], values[y]);
+                        if u.is_nan() || v.is_nan() {
+                            return true;
+                        }
+                        nonzero |= u != 0.0;
+                        (u - v).abs() <= tol + 1e-7 * (1.0 + u.abs())
+                    });
+                    if !holds || !nonzero {
+                        continue;
+                    }
+                    decisions.push((
+                        a.dataset.clone(),
+                        mea.id.clone(),
+                        format!("= {}.{}", b.dataset, meb.id),
+                        "equal (same figure in two datasets)",
+                    ));
+                    relations.extend(cells.into_iter().map(|(x, y)| Rel {
+                        kind: RelKind::Sum(1.0),
+                        total: x as u32,
+                        parts: vec![y as u32],
+                        tol,
+                    }));
+                }
+            }
+        }
+    }
 }
 
 /// Cell → relations incidence (CSR).
@@ -570,4 +693,142 @@ pub(crate) fn incidence(n: usize, relations: &[Rel]) -> (Vec<u32>, Vec<u32>) {
         }
     }
     (count, flat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dim(id: &str, kind: DimensionType, codes: &[&str], parent: &[u32], rows: &[u32]) -> Dim {
+        let depth: Vec<u8> = parent.iter().map(|&p| u8::from(p != NONE)).collect();
+        Dim {
+            id: id.to_owned(),
+            kind,
+            codes: codes.iter().map(|c| (*c).to_owned()).collect(),
+            finest: depth.iter().copied().max().unwrap_or(0),
+            depth,
+            parent: parent.to_vec(),
+            rows: rows.to_vec(),
+            sensitive: false,
+        }
+    }
+
+    fn events(id: &str) -> Meas {
+        Meas {
+            id: id.to_owned(),
+            kind: MeasureKind::Events,
+            class: Class::Count,
+            time: None,
+            half_unit: 0.0,
+            parts: None,
+        }
+    }
+
+    /// `a` counts refusals by territory and origin, `b` by territory and reason: at every
+    /// origin and every reason they are the same figure, tied cell by cell; elsewhere not.
+    fn tables() -> Vec<Table> {
+        let territory = |rows: &[u32]| {
+            dim(
+                "territoire",
+                DimensionType::Territory,
+                &["FR", "DEP-01", "DEP-02"],
+                &[NONE, 0, 0],
+                rows,
+            )
+        };
+        let a = Table {
+            dataset: "a".to_owned(),
+            rows: 6,
+            dims: vec![
+                territory(&[0, 1, 2, 0, 1, 2]),
+                dim(
+                    "origine",
+                    DimensionType::Categorical,
+                    &["_T", "x"],
+                    &[NONE, 0],
+                    &[0, 0, 0, 1, 1, 1],
+                ),
+            ],
+            measures: vec![events("refusees")],
+        };
+        let b = Table {
+            dataset: "b".to_owned(),
+            rows: 6,
+            dims: vec![
+                territory(&[0, 1, 2, 0, 1, 2]),
+                dim(
+                    "motif",
+                    DimensionType::Categorical,
+                    &["_T", "m"],
+                    &[NONE, 0],
+                    &[0, 0, 0, 1, 1, 1],
+                ),
+            ],
+            measures: vec![events("refusees"), events("autre")],
+        };
+        vec![a, b]
+    }
+
+    #[test]
+    fn the_same_figure_in_two_tables_is_tied_cell_by_cell() {
+        let tables = tables();
+        // a: 30, 12, 18 at every origin; b: the same at every reason; b's other measure differs.
+        let values = [
+            vec![vec![30.0, 12.0, 18.0, 30.0, 12.0, 18.0]],
+            vec![
+                vec![30.0, 12.0, 18.0, 5.0, 2.0, 3.0],
+                vec![7.0, 3.0, 4.0, 7.0, 3.0, 4.0],
+            ],
+        ];
+        let system = build_system(&tables, &|t, m, r| Some(values[t][m][r]), &|_, _, _| true)
+            .expect("system");
+        let ties: Vec<(u32, Vec<u32>)> = system
+            .relations
+            .iter()
+            .filter(|r| {
+                r.parts.len() == 1
+                    && system.locate(r.total as usize).0 == 0
+                    && system.locate(r.parts[0] as usize).0 == 1
+            })
+            .map(|r| (r.total, r.parts.clone()))
+            .collect();
+        // a's cells 0..6, b's refusees 6..12: rows 0, 1, 2 (every origin, every reason).
+        assert_eq!(ties, vec![(0, vec![6]), (1, vec![7]), (2, vec![8])]);
+        assert!(system.decisions.iter().any(|(d, m, rel, kind)| d == "a"
+            && m == "refusees"
+            && rel == "= b.refusees"
+            && kind.starts_with("equal")));
+        assert!(
+            !system
+                .decisions
+                .iter()
+                .any(|(_, _, rel, _)| rel == "= b.autre")
+        );
+
+        // Where the builder cannot see one side (a secret in the audit), the tie still holds
+        // from the values it sees; where they disagree, there is none.
+        let hidden = build_system(
+            &tables,
+            &|t, m, r| (!(t == 0 && r == 1)).then_some(values[t][m][r]),
+            &|_, _, _| true,
+        )
+        .expect("system");
+        assert_eq!(
+            hidden.relations.len(),
+            system.relations.len(),
+            "same relations"
+        );
+        let other = [
+            vec![vec![30.0, 12.0, 17.0, 30.0, 12.0, 17.0]],
+            values[1].clone(),
+        ];
+        let differs = build_system(&tables, &|t, m, r| Some(other[t][m][r]), &|_, _, _| true)
+            .expect("system");
+        assert!(
+            !differs
+                .decisions
+                .iter()
+                .any(|(_, _, rel, _)| rel.starts_with('='))
+        );
+    }
 }
