@@ -4,7 +4,7 @@
 //! Published cells are constants; two secret cells are linked when a relation holds both. A
 //! component's linear program is therefore exactly the release's program restricted to it.
 
-use super::super::audit::lp::{Cmp, Linear, Outcome, Reach, maximise_capped, optimise};
+use super::super::audit::lp::{Cmp, Linear, Outcome, Reach, maximise_capped, optimise_from};
 use super::grid::{Rel, RelKind};
 
 /// What the requirement needs to know about a secret cell.
@@ -548,6 +548,13 @@ fn solve_set(
     let mut low_settled = proved.clone();
     let mut high_settled = proved.clone();
     let mut infeasible = false;
+    // A point of the constraints, where every program starts (skipping the search for a
+    // feasible point): the true values when outside cells are held at them, then the last
+    // optimum found.
+    let mut start: Option<Vec<f64>> = match outside {
+        Outside::Fixed(z) => Some(cells.iter().map(|&c| z[c as usize]).collect()),
+        Outside::Relaxed => None,
+    };
     for round in 0..3 {
         for maximise in [false, true] {
             let open: Vec<(usize, f64)> = (0..n)
@@ -574,12 +581,13 @@ fn solve_set(
                         Need::Magnitude { .. } => (i, 1.0),
                     })
                     .collect();
-                maximise_capped(n, &constraints, &caps)?
+                maximise_capped(n, &constraints, &caps, start.as_deref())?
             } else {
-                optimise(n, &constraints, &open, maximise)?
+                optimise_from(n, &constraints, &open, maximise, start.as_deref())?
             };
             match outcome {
                 Outcome::Optimum(x) => {
+                    start = Some(x.clone());
                     for i in 0..n {
                         if maximise && !high_settled[i] && req.high_ok(needs[i], round_hi(i, x[i]))
                         {
@@ -628,7 +636,7 @@ fn solve_set(
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         if !infeasible && !proved[i] && lo[i].is_none() {
-            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints));
+            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints, start.as_deref()));
             if let Some(x) = r.point_with(i, 0.0) {
                 settle(&x, &mut lo, &mut hi, &mut low_settled, &mut high_settled);
             }
@@ -653,7 +661,7 @@ fn solve_set(
             Some(v) => v,
             None => {
                 lps += 1;
-                match optimise(n, &constraints, &[(i, 1.0)], false)? {
+                match optimise_from(n, &constraints, &[(i, 1.0)], false, start.as_deref())? {
                     Outcome::Optimum(x) => round_lo(i, x[i]),
                     Outcome::Unbounded => 0.0,
                     Outcome::Infeasible => f64::NAN,
@@ -665,7 +673,7 @@ fn solve_set(
                 Need::Count { .. } => req.min_count,
                 Need::Magnitude { .. } => 1.0,
             };
-            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints));
+            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints, start.as_deref()));
             if let Some(x) = r.point_with(i, target) {
                 settle(&x, &mut lo, &mut hi, &mut low_settled, &mut high_settled);
             }
@@ -680,7 +688,7 @@ fn solve_set(
             }
             _ => {
                 lps += 1;
-                match optimise(n, &constraints, &[(i, 1.0)], true)? {
+                match optimise_from(n, &constraints, &[(i, 1.0)], true, start.as_deref())? {
                     Outcome::Optimum(x) => round_hi(i, x[i]),
                     Outcome::Unbounded => f64::INFINITY,
                     Outcome::Infeasible => f64::NAN,
@@ -697,12 +705,12 @@ fn solve_set(
             lps += 1;
             passed = match needs[i] {
                 Need::Count { .. } if l >= req.min_count => {
-                    match optimise(n, wide, &[(i, 1.0)], false)? {
+                    match optimise_from(n, wide, &[(i, 1.0)], false, start.as_deref())? {
                         Outcome::Optimum(x) => round_lo(i, x[i]) >= req.min_count,
                         _ => false,
                     }
                 }
-                _ => match optimise(n, wide, &[(i, 1.0)], true)? {
+                _ => match optimise_from(n, wide, &[(i, 1.0)], true, start.as_deref())? {
                     Outcome::Optimum(x) => round_hi(i, x[i]) <= 0.0,
                     _ => false,
                 },
