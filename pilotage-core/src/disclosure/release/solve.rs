@@ -548,12 +548,15 @@ fn solve_set(
     let mut low_settled = proved.clone();
     let mut high_settled = proved.clone();
     let mut infeasible = false;
-    // A point of the constraints, where every program starts (skipping the search for a
-    // feasible point): the true values when outside cells are held at them, then the last
-    // optimum found.
-    let mut start: Option<Vec<f64>> = match outside {
-        Outside::Fixed(z) => Some(cells.iter().map(|&c| z[c as usize]).collect()),
-        Outside::Relaxed => None,
+    // Points of the constraints, where the programs start (skipping the search for a feasible
+    // point): the true values when outside cells are held at them, then the last optimum found
+    // in the same direction (the nearest to the next one).
+    let mut start: [Option<Vec<f64>>; 2] = match outside {
+        Outside::Fixed(z) => {
+            let z: Vec<f64> = cells.iter().map(|&c| z[c as usize]).collect();
+            [Some(z.clone()), Some(z)]
+        }
+        Outside::Relaxed => [None, None],
     };
     for round in 0..3 {
         for maximise in [false, true] {
@@ -581,13 +584,17 @@ fn solve_set(
                         Need::Magnitude { .. } => (i, 1.0),
                     })
                     .collect();
-                maximise_capped(n, &constraints, &caps, start.as_deref())?
+                maximise_capped(n, &constraints, &caps, start[1].as_deref())?
             } else {
-                optimise_from(n, &constraints, &open, maximise, start.as_deref())?
+                optimise_from(n, &constraints, &open, maximise, start[0].as_deref())?
             };
             match outcome {
                 Outcome::Optimum(x) => {
-                    start = Some(x.clone());
+                    let other = &mut start[usize::from(!maximise)];
+                    if other.is_none() {
+                        *other = Some(x.clone());
+                    }
+                    start[usize::from(maximise)] = Some(x.clone());
                     for i in 0..n {
                         if maximise && !high_settled[i] && req.high_ok(needs[i], round_hi(i, x[i]))
                         {
@@ -636,7 +643,7 @@ fn solve_set(
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         if !infeasible && !proved[i] && lo[i].is_none() {
-            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints, start.as_deref()));
+            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints, start[0].as_deref()));
             if let Some(x) = r.point_with(i, 0.0) {
                 settle(&x, &mut lo, &mut hi, &mut low_settled, &mut high_settled);
             }
@@ -661,7 +668,7 @@ fn solve_set(
             Some(v) => v,
             None => {
                 lps += 1;
-                match optimise_from(n, &constraints, &[(i, 1.0)], false, start.as_deref())? {
+                match optimise_from(n, &constraints, &[(i, 1.0)], false, start[0].as_deref())? {
                     Outcome::Optimum(x) => round_lo(i, x[i]),
                     Outcome::Unbounded => 0.0,
                     Outcome::Infeasible => f64::NAN,
@@ -673,7 +680,7 @@ fn solve_set(
                 Need::Count { .. } => req.min_count,
                 Need::Magnitude { .. } => 1.0,
             };
-            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints, start.as_deref()));
+            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints, start[0].as_deref()));
             if let Some(x) = r.point_with(i, target) {
                 settle(&x, &mut lo, &mut hi, &mut low_settled, &mut high_settled);
             }
@@ -688,7 +695,7 @@ fn solve_set(
             }
             _ => {
                 lps += 1;
-                match optimise_from(n, &constraints, &[(i, 1.0)], true, start.as_deref())? {
+                match optimise_from(n, &constraints, &[(i, 1.0)], true, start[1].as_deref())? {
                     Outcome::Optimum(x) => round_hi(i, x[i]),
                     Outcome::Unbounded => f64::INFINITY,
                     Outcome::Infeasible => f64::NAN,
@@ -705,12 +712,12 @@ fn solve_set(
             lps += 1;
             passed = match needs[i] {
                 Need::Count { .. } if l >= req.min_count => {
-                    match optimise_from(n, wide, &[(i, 1.0)], false, start.as_deref())? {
+                    match optimise_from(n, wide, &[(i, 1.0)], false, start[0].as_deref())? {
                         Outcome::Optimum(x) => round_lo(i, x[i]) >= req.min_count,
                         _ => false,
                     }
                 }
-                _ => match optimise_from(n, wide, &[(i, 1.0)], true, start.as_deref())? {
+                _ => match optimise_from(n, wide, &[(i, 1.0)], true, start[1].as_deref())? {
                     Outcome::Optimum(x) => round_hi(i, x[i]) <= 0.0,
                     _ => false,
                 },
