@@ -19,6 +19,23 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The sources of a small synthetic country: scale 0.002, 2025 only.
+fn sources_2025() -> Sources {
+    let config = GeneratorConfig {
+        scale: 0.002,
+        first_year: 2025,
+        last_year: 2025,
+        ..GeneratorConfig::default()
+    };
+    let mut sources = Sources::new();
+    generate_batches(&config, &mut |table, batch| {
+        sources.push(table, batch);
+        Ok(())
+    })
+    .expect("generate");
+    sources
+}
+
 struct Release {
     defs: Vec<Definition>,
     cubes: Vec<Cube>,
@@ -33,18 +50,7 @@ fn release() -> &'static Release {
         // stocks at period end (PASS IAE), averages over time (ETP), rates and differences.
         let mut defs = load_dir(&root().join("datasets")).expect("definitions");
         defs.retain(|d| d.id == "sorties");
-        let config = GeneratorConfig {
-            scale: 0.002,
-            first_year: 2025,
-            last_year: 2025,
-            ..GeneratorConfig::default()
-        };
-        let mut sources = Sources::new();
-        generate_batches(&config, &mut |table, batch| {
-            sources.push(table, batch);
-            Ok(())
-        })
-        .expect("generate");
+        let sources = sources_2025();
         let geography =
             Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
         let context = Context {
@@ -295,18 +301,7 @@ fn statuses(
 fn a_new_release_knows_the_previous_one_and_keeps_its_mask() {
     let mut defs = load_dir(&root().join("datasets")).expect("definitions");
     defs.retain(|d| d.id == "sorties");
-    let config = GeneratorConfig {
-        scale: 0.002,
-        first_year: 2025,
-        last_year: 2025,
-        ..GeneratorConfig::default()
-    };
-    let mut sources = Sources::new();
-    generate_batches(&config, &mut |table, batch| {
-        sources.push(table, batch);
-        Ok(())
-    })
-    .expect("generate");
+    let sources = sources_2025();
     let geography =
         Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
     let cubes_at = |month: u32, day: u32| {

@@ -106,6 +106,19 @@ impl State<'_> {
         &self.rel_flat[self.rel_start[c as usize] as usize..self.rel_start[c as usize + 1] as usize]
     }
 
+    /// Outer bounds of every value under the current mask (see [`solve::outer_bounds`]).
+    fn outer_bounds(&self, integer: &[bool]) -> solve::OuterBounds {
+        solve::outer_bounds(
+            &self.hidden,
+            &self.system.value,
+            integer,
+            &self.system.relations,
+            &self.rel_start,
+            &self.rel_flat,
+            OUTER_VISITS * self.system.relations.len(),
+        )
+    }
+
     fn need(&self, c: u32) -> Need {
         let sensitive = self.sensitive[c as usize];
         match self.class[c as usize] {
@@ -503,16 +516,10 @@ pub fn protect_release(
     }
     // Bounds pass: where the outer bounds alone prove that a count fails, hide the cheapest
     // cell of the relation that narrowed it, until none does (no linear program).
+    // Outer bounds of the current mask, kept while no cell is hidden after them.
+    let mut current: Option<solve::OuterBounds> = None;
     for _ in 0..BOUNDS_PASSES {
-        let bounds = solve::outer_bounds(
-            &state.hidden,
-            &system.value,
-            &integer,
-            &system.relations,
-            &state.rel_start,
-            &state.rel_flat,
-            OUTER_VISITS * system.relations.len(),
-        );
+        let bounds = state.outer_bounds(&integer);
         let mut widened_rel = vec![false; system.relations.len()];
         let mut failing = 0usize;
         let mut added = 0usize;
@@ -554,6 +561,7 @@ pub fn protect_release(
             );
         }
         if added == 0 {
+            current = Some(bounds);
             break;
         }
     }
@@ -597,15 +605,10 @@ pub fn protect_release(
         // Outer bounds of the whole release: a count the attacker can prove to be 11 or more
         // passes, and one whose outer upper bound is below 11 while its value is not 0 fails,
         // both without a linear program.
-        let bounds = solve::outer_bounds(
-            &state.hidden,
-            &system.value,
-            &integer,
-            &system.relations,
-            &state.rel_start,
-            &state.rel_flat,
-            OUTER_VISITS * system.relations.len(),
-        );
+        let bounds = match current.take() {
+            Some(b) => b,
+            None => state.outer_bounds(&integer),
+        };
         let (outer_lo, outer_hi) = (&bounds.lo, &bounds.hi);
         if trace {
             let hidden: Vec<usize> = (0..n).filter(|&c| state.hidden[c]).collect();
