@@ -267,9 +267,21 @@ impl Reach {
     /// A feasible point where unknown `v` equals `val`, or `None` when there is none or the
     /// solver could not tell.
     pub fn point_with(&mut self, v: usize, val: f64) -> Option<Vec<f64>> {
+        match self.try_point(v, val) {
+            Reached::Point(x) => Some(x),
+            Reached::Never | Reached::Unknown => None,
+        }
+    }
+
+    /// Like [`Reach::point_with`], telling apart "no such point" (the solver proved the edit
+    /// infeasible) from "the solver could not tell".
+    pub fn try_point(&mut self, v: usize, val: f64) -> Reached {
         let solution = match self.work.take() {
             Some(s) => s,
-            None => self.base.clone()?,
+            None => match self.base.clone() {
+                Some(s) => s,
+                None => return Reached::Unknown,
+            },
         };
         let var = self.model.vars[v];
         // The model's variable is the shift from its start point.
@@ -278,19 +290,31 @@ impl Reach {
             // Already there (microlp refuses to fix a basic variable at its own value).
             let point = self.model.values(&solution);
             self.work = Some(solution);
-            return Some(point);
+            return Reached::Point(point);
         }
         self.tries += 1;
         let fixed = match solution.fix_var(var, target) {
             Ok(microlp::SolveOutcome::Solution(s)) => s,
-            _ => return None,
+            Err(microlp::Error::Infeasible) => return Reached::Never,
+            _ => return Reached::Unknown,
         };
         let point = self.model.values(&fixed);
         if let Ok((microlp::SolveOutcome::Solution(s), _)) = fixed.unfix_var(var) {
             self.work = Some(s);
         }
-        Some(point)
+        Reached::Point(point)
     }
+}
+
+/// What [`Reach::try_point`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Reached {
+    /// A feasible point with the unknown at the value.
+    Point(Vec<f64>),
+    /// No feasible point has the unknown at the value (the solver proved it).
+    Never,
+    /// The solver could not tell.
+    Unknown,
 }
 
 #[cfg(test)]

@@ -662,6 +662,7 @@ pub fn protect_release(
                 return Ok(out);
             }
             out.solved = 1;
+            let timer = std::time::Instant::now();
             // A small component is solved whole (exact); in a large one, only the cells the
             // moves left, the others held at their true values.
             let set = if comp.len() <= options.max_component {
@@ -686,6 +687,15 @@ pub fn protect_release(
                 message,
             })?;
             out.lps = lps as u64;
+            if trace && timer.elapsed().as_secs_f64() > 20.0 {
+                eprintln!(
+                    "  component of {} cells ({} open): {:.1} s, {lps} LPs; {}",
+                    comp.len(),
+                    rest.len(),
+                    timer.elapsed().as_secs_f64(),
+                    solve::tally::line()
+                );
+            }
             out.failing.extend(
                 set.iter()
                     .zip(bounds)
@@ -720,6 +730,7 @@ pub fn protect_release(
             );
         }
         if trace {
+            eprintln!("  programs: {}", solve::tally::line());
             for &(c, b) in failing.iter().take(5) {
                 eprintln!(
                     "  failing: {:?}",
