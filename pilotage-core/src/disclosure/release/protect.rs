@@ -687,6 +687,13 @@ pub fn protect_release(
                 message,
             })?;
             out.lps = lps as u64;
+            if trace && solve::tally::due(started.elapsed().as_secs()) {
+                eprintln!(
+                    "  ({:.0} s) programs: {}",
+                    started.elapsed().as_secs_f64(),
+                    solve::tally::line()
+                );
+            }
             if trace && timer.elapsed().as_secs_f64() > 20.0 {
                 eprintln!(
                     "  component of {} cells ({} open): {:.1} s, {lps} LPs; {}",

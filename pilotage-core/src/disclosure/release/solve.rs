@@ -420,7 +420,7 @@ pub(crate) fn solve_component(
             need,
             req,
             outside,
-            pre,
+            &|x| x != c || pre(x),
         )?;
         lps += l;
         if let Some(i) = local.iter().position(|&x| x == c) {
@@ -456,6 +456,18 @@ pub(crate) mod tally {
         COUNT[k].fetch_add(1, Ordering::Relaxed);
         NANOS[k].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
         out
+    }
+
+    static LAST: AtomicU64 = AtomicU64::new(0);
+
+    /// Whether a minute has passed since the last call that returned true (`now` in seconds
+    /// since any fixed instant): paces progress lines.
+    pub fn due(now: u64) -> bool {
+        let last = LAST.load(Ordering::Relaxed);
+        now >= last + 60
+            && LAST
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// One line: count and seconds per kind.
@@ -574,6 +586,12 @@ fn decide_magnitude(
 /// Sizes of the neighbourhoods in which the protection first tries each open cell of a
 /// component, smallest first.
 const LOCAL_SIZES: [usize; 2] = [24, 160];
+
+/// Largest set on which a value passing by staying at 11 or more (or at 0) is checked with
+/// the outside relations left out. On larger chunks such a value is left failing: one
+/// program of a thousand unknowns per value costs more than the suppression it saves, and
+/// the neighbourhoods tried first have already given it that check.
+const RELAXED_MAX: usize = 200;
 
 /// The cell `c` and up to `size − 1` members of its component nearest to it (breadth first
 /// over the relations, neighbours in index order), sorted.
@@ -899,7 +917,10 @@ fn solve_set(
                 // Passing by staying above 11 or at 0: exact on a whole component; on a chunk,
                 // only bounds containing the attacker's can show it.
                 let mut passed = true;
-                if inner {
+                if inner && n > RELAXED_MAX {
+                    // Too large a program for one value: left failing (widened), sound.
+                    passed = false;
+                } else if inner {
                     let wide = relaxed.get_or_insert_with(|| {
                         constraints_of(&local, secret, value, relations, &rel_ids, outside, true).0
                     });
@@ -986,7 +1007,9 @@ fn solve_set(
             }
         };
         let mut passed = !l.is_nan() && !h.is_nan() && req.passes(needs[i], l, h);
-        if passed && inner && !req.reaches(needs[i], l, h) {
+        if passed && inner && !req.reaches(needs[i], l, h) && n > RELAXED_MAX {
+            passed = false;
+        } else if passed && inner && !req.reaches(needs[i], l, h) {
             // Passing by staying above 11 or at 0: only bounds containing the attacker's
             // can show that.
             let wide = relaxed.get_or_insert_with(|| {
