@@ -264,6 +264,13 @@ impl Reach {
         }
     }
 
+    /// Unknown `v` at the model's first solution (a feasible point), if it had one.
+    pub fn first_value(&self, v: usize) -> Option<f64> {
+        self.base
+            .as_ref()
+            .map(|s| self.model.shift[v] + s.var_value_raw(self.model.vars[v]))
+    }
+
     /// A feasible point where unknown `v` equals `val`, or `None` when there is none or the
     /// solver could not tell.
     pub fn point_with(&mut self, v: usize, val: f64) -> Option<Vec<f64>> {

@@ -587,6 +587,10 @@ fn decide_magnitude(
 /// component, smallest first.
 const LOCAL_SIZES: [usize; 2] = [24, 160];
 
+/// Fewest open values for which a set's batch programs (lowest sum, capped highest sum) are
+/// run.
+const BATCH_MIN: usize = 8;
+
 /// Largest set on which a value passing by staying at 11 or more (or at 0) is checked with
 /// the outside relations left out. On larger chunks such a value is left failing: one
 /// program of a thousand unknowns per value costs more than the suppression it saves, and
@@ -770,7 +774,7 @@ fn solve_set(
         }
         Outside::Relaxed => [None, None],
     };
-    for round in 0..3 {
+    for _ in 0..3 {
         for maximise in [false, true] {
             let open: Vec<(usize, f64)> = (0..n)
                 .filter(|&i| {
@@ -782,7 +786,9 @@ fn solve_set(
                 })
                 .map(|i| (i, 1.0))
                 .collect();
-            if open.is_empty() || (round > 0 && open.len() == 1) {
+            // A few open values are cheaper to settle one by one on the model edited in place
+            // (below) than by programs over the whole set.
+            if open.len() < BATCH_MIN {
                 continue;
             }
             lps += 1;
@@ -864,13 +870,12 @@ fn solve_set(
         // of their own.
         let mut verdict = Verdict::Exact;
         if !infeasible && !proved[i] {
+            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints, start[0].as_deref()));
             let reference = match outside {
                 Outside::Fixed(z) => Some(z[cells[i] as usize]),
-                Outside::Relaxed => start[0].as_ref().map(|x| x[i]),
+                Outside::Relaxed => start[0].as_ref().map(|x| x[i]).or_else(|| r.first_value(i)),
             };
             if let Some(v) = reference {
-                let r =
-                    reach.get_or_insert_with(|| Reach::new(n, &constraints, start[0].as_deref()));
                 let (lo_i, hi_i) = (lo[i], hi[i]);
                 let mut at = |val: f64| -> Reached {
                     let found = tally::time(1, || r.try_point(i, val));
