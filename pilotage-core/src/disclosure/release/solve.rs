@@ -898,6 +898,11 @@ fn solve_set(
                 if matches!(verdict, Verdict::Fail(..)) && !fixed {
                     verdict = Verdict::Exact;
                 }
+                if verdict == Verdict::Exact && inner && n > RELAXED_MAX {
+                    // Programs of a thousand unknowns per value on a chunk whose bounds only
+                    // show passes by reaching: left failing (widened), sound.
+                    verdict = Verdict::Fail(f64::NAN, f64::NAN);
+                }
             }
         }
         match verdict {
