@@ -738,6 +738,26 @@ pub fn protect_release(
         }
         if trace {
             eprintln!("  programs: {}", solve::tally::line());
+            let mut by: std::collections::BTreeMap<(String, String, &str), usize> =
+                Default::default();
+            for &(c, _) in &failing {
+                let (t, m, _) = system.locate(c as usize);
+                let v = system.value[c as usize];
+                let class = if v <= 0.0 {
+                    "0"
+                } else if v < min_count {
+                    "small"
+                } else {
+                    "large"
+                };
+                *by.entry((
+                    tables[t].dataset.clone(),
+                    tables[t].measures[m].id.clone(),
+                    class,
+                ))
+                .or_default() += 1;
+            }
+            eprintln!("  failing by dataset, measure, value: {by:?}");
             for &(c, b) in failing.iter().take(5) {
                 eprintln!(
                     "  failing: {:?}",

@@ -301,52 +301,8 @@ pub(crate) fn solve_component(
     outside: &Outside<'_>,
     pre: &dyn Fn(u32) -> bool,
 ) -> Result<(Vec<Bounds>, usize, bool), String> {
-    let members: std::collections::HashSet<u32> = cells.iter().copied().collect();
-    let mut lps = 0usize;
-    // Local first (protection side): each open cell is tried in small neighbourhoods of its
-    // own, the rest of the release held at its true values. A pass there is a pass of the
-    // release (see `solve_set`), found by programs of a few dozen unknowns; only the cells
-    // that fail locally go to the programs of the whole component or of its chunks.
-    let mut local_pass: std::collections::HashSet<u32> = std::collections::HashSet::new();
-    if matches!(outside, Outside::Fixed(..)) && cells.len() > chunk {
-        for &c in cells {
-            if pre(c) {
-                continue;
-            }
-            for size in LOCAL_SIZES {
-                if size >= cells.len() {
-                    break;
-                }
-                let local = neighbourhood(c, size, &members, relations, relations_of);
-                let (b, l, _) = tally::time(4, || {
-                    solve_set(
-                        &local,
-                        secret,
-                        value,
-                        relations,
-                        relations_of,
-                        need,
-                        req,
-                        outside,
-                        &|x| x != c || pre(x),
-                    )
-                })?;
-                lps += l;
-                if local
-                    .iter()
-                    .position(|&x| x == c)
-                    .is_some_and(|i| b[i].passed)
-                {
-                    local_pass.insert(c);
-                    break;
-                }
-            }
-        }
-    }
-    let pre = |c: u32| pre(c) || local_pass.contains(&c);
-    let pre: &dyn Fn(u32) -> bool = &pre;
     if cells.len() <= chunk {
-        let (b, l, inf) = solve_set(
+        return solve_set(
             cells,
             secret,
             value,
@@ -356,9 +312,10 @@ pub(crate) fn solve_component(
             req,
             outside,
             pre,
-        )?;
-        return Ok((b, l + lps, inf));
+        );
     }
+    let members: std::collections::HashSet<u32> = cells.iter().copied().collect();
+    let mut lps = 0usize;
     // Breadth-first order of the component, from its first cell, neighbours in index order.
     let mut seen: std::collections::HashSet<u32> = std::collections::HashSet::new();
     let mut order: Vec<u32> = Vec::with_capacity(cells.len());
@@ -400,6 +357,11 @@ pub(crate) fn solve_component(
         )?;
         lps += l;
         infeasible |= inf;
+        for (&c, b) in part.iter().zip(&b) {
+            if b.passed && !pre(c) {
+                tally::stage(0);
+            }
+        }
         result.extend(part.iter().copied().zip(b));
     }
     // A cell failing in its chunk may only fail for lack of room at the chunk's edge: check it
@@ -424,6 +386,7 @@ pub(crate) fn solve_component(
         )?;
         lps += l;
         if let Some(i) = local.iter().position(|&x| x == c) {
+            tally::stage(if b[i].passed { 1 } else { 2 });
             result.insert(c, b[i]);
         }
     }
@@ -444,10 +407,19 @@ pub(crate) fn solve_component(
 pub(crate) mod tally {
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    /// Kinds: batch programs, reach tries, single-cell programs, relaxed checks, local tries.
-    pub const KINDS: [&str; 5] = ["batch", "reach", "single", "relaxed", "local"];
-    static COUNT: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
-    static NANOS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+    /// Kinds: batch programs, reach tries, single-cell programs, relaxed checks.
+    pub const KINDS: [&str; 4] = ["batch", "reach", "single", "relaxed"];
+    static COUNT: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+    static NANOS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+    /// Where the open values of cut components were settled: passed in a chunk, passed in
+    /// a chunk centred on them, failed there.
+    pub const STAGES: [&str; 3] = ["chunk", "centred", "failed"];
+    static STAGE: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
+
+    /// Counts one value settled at stage `k`.
+    pub fn stage(k: usize) {
+        STAGE[k].fetch_add(1, Ordering::Relaxed);
+    }
 
     /// Runs `f`, adding its time to kind `k`.
     pub fn time<T>(k: usize, f: impl FnOnce() -> T) -> T {
@@ -482,6 +454,12 @@ pub(crate) mod tally {
                     NANOS[k].load(Ordering::Relaxed) as f64 / 1e9
                 )
             })
+            .chain(
+                STAGES
+                    .iter()
+                    .enumerate()
+                    .map(|(k, name)| format!("{name} {}", STAGE[k].load(Ordering::Relaxed))),
+            )
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -554,13 +532,14 @@ fn decide_count(
 
 /// Decides a magnitude from feasible points alone where they show a wide enough interval:
 /// `v` its value at a known feasible point, `lo` the lower side already shown. Reaching 0 and
-/// a positive value passes; otherwise points at `v × (1 − margin)` and `v × (1 + margin)` do
-/// (the interval's relative width only grows when it widens). Anything else is left to the
-/// linear programs ([`Verdict::Exact`]).
+/// a positive value passes; otherwise, with `around`, points at `v × (1 − margin)` and
+/// `v × (1 + margin)` do (the interval's relative width only grows when it widens). Anything
+/// else is left to the linear programs ([`Verdict::Exact`]).
 fn decide_magnitude(
     v: f64,
     margin: f64,
     lo: Option<f64>,
+    around: bool,
     at: &mut dyn FnMut(f64) -> Reached,
 ) -> Verdict {
     let reaches_zero = lo.is_some_and(|l| l <= 0.0) || matches!(at(0.0), Reached::Point(_));
@@ -573,7 +552,7 @@ fn decide_magnitude(
             _ => Verdict::Exact,
         };
     }
-    if v <= 0.0 {
+    if v <= 0.0 || !around {
         return Verdict::Exact;
     }
     let (a, b) = (v * (1.0 - margin), v * (1.0 + margin));
@@ -582,10 +561,6 @@ fn decide_magnitude(
     }
     Verdict::Exact
 }
-
-/// Sizes of the neighbourhoods in which the protection first tries each open cell of a
-/// component, smallest first.
-const LOCAL_SIZES: [usize; 2] = [24, 160];
 
 /// Fewest open values for which a set's batch programs (lowest sum, capped highest sum) are
 /// run.
@@ -889,11 +864,8 @@ fn solve_set(
                         decide_count(v, sensitive, req.min_count, lo_i, hi_i, &mut at)
                     }
                     // The audit's reference point is a vertex, rarely inside a wide
-                    // interval: its magnitudes go straight to their programs.
-                    Need::Magnitude { .. } if fixed => {
-                        decide_magnitude(v, req.margin, lo_i, &mut at)
-                    }
-                    Need::Magnitude { .. } => Verdict::Exact,
+                    // interval: it only asks whether its magnitudes reach 0.
+                    Need::Magnitude { .. } => decide_magnitude(v, req.margin, lo_i, fixed, &mut at),
                 };
                 if matches!(verdict, Verdict::Fail(..)) && !fixed {
                     verdict = Verdict::Exact;
@@ -1207,7 +1179,7 @@ mod tests {
         // A magnitude reaching 0, or 10 % on each side of its value, passes.
         let mut from_zero = |_: f64| Reached::Point(vec![0.0]);
         assert_eq!(
-            decide_magnitude(50.0, 0.1, None, &mut from_zero),
+            decide_magnitude(50.0, 0.1, None, true, &mut from_zero),
             Verdict::Pass(0.0, 50.0)
         );
         let mut around_100 = |val: f64| {
@@ -1218,11 +1190,11 @@ mod tests {
             }
         };
         assert!(matches!(
-            decide_magnitude(100.0, 0.1, None, &mut around_100),
+            decide_magnitude(100.0, 0.1, None, true, &mut around_100),
             Verdict::Pass(..)
         ));
         assert_eq!(
-            decide_magnitude(300.0, 0.1, None, &mut around_100),
+            decide_magnitude(300.0, 0.1, None, true, &mut around_100),
             Verdict::Exact
         );
         // Whatever the solver cannot tell goes to the linear programs.
