@@ -69,12 +69,20 @@ fn release() -> &'static Release {
 }
 
 fn published(r: &Release, secret: &[Vec<Vec<bool>>]) -> Vec<(Definition, RecordBatch)> {
-    r.cubes
+    published_cubes(&r.defs, &r.cubes, secret)
+}
+
+/// The published tables of `cubes` under the mask `secret`, with their definitions.
+fn published_cubes(
+    defs: &[Definition],
+    cubes: &[Cube],
+    secret: &[Vec<Vec<bool>>],
+) -> Vec<(Definition, RecordBatch)> {
+    cubes
         .iter()
         .zip(secret)
         .map(|(cube, mask)| {
-            let def = r
-                .defs
+            let def = defs
                 .iter()
                 .find(|d| d.id == cube.dataset)
                 .expect("definition")
@@ -311,20 +319,7 @@ fn a_new_release_knows_the_previous_one_and_keeps_its_mask() {
         };
         compute_all(&defs, &sources, &context).expect("cubes")
     };
-    let publish = |cubes: &[Cube], secret: &[Vec<Vec<bool>>]| -> Vec<(Definition, RecordBatch)> {
-        cubes
-            .iter()
-            .zip(secret)
-            .map(|(cube, mask)| {
-                let def = defs
-                    .iter()
-                    .find(|d| d.id == cube.dataset)
-                    .expect("definition")
-                    .clone();
-                (def, published_batch(cube, mask).expect("batch").0)
-            })
-            .collect()
-    };
+    let publish = |cubes: &[Cube], secret: &[Vec<Vec<bool>>]| published_cubes(&defs, cubes, secret);
     // The previous release was protected with a stricter threshold (counts below 15 secret):
     // the new one, left alone, would publish some of its secrets and hide other values.
     let before_cubes = cubes_at(9, 30);

@@ -326,14 +326,7 @@ pub(crate) fn solve_component(
         let mut queue = std::collections::VecDeque::from([start]);
         while let Some(c) = queue.pop_front() {
             order.push(c);
-            let mut next: Vec<u32> = relations_of(c)
-                .iter()
-                .flat_map(|&r| relations[r as usize].cells().collect::<Vec<_>>())
-                .filter(|x| members.contains(x) && !seen.contains(x))
-                .collect();
-            next.sort_unstable();
-            next.dedup();
-            for x in next {
+            for x in unvisited_neighbours(c, &members, &seen, relations, relations_of) {
                 seen.insert(x);
                 queue.push_back(x);
             }
@@ -567,10 +560,29 @@ fn decide_magnitude(
 const BATCH_MIN: usize = 8;
 
 /// Largest set on which a value passing by staying at 11 or more (or at 0) is checked with
-/// the outside relations left out. On larger chunks such a value is left failing: one
-/// program of a thousand unknowns per value costs more than the suppression it saves, and
-/// the neighbourhoods tried first have already given it that check.
+/// the outside relations left out, or a value the feasible points cannot decide gets
+/// programs of its own. On larger chunks such a value is left failing (widened): one program
+/// of a thousand unknowns per value costs more than the suppression it saves.
 const RELAXED_MAX: usize = 200;
+
+/// The members of the component that share a relation with `x` and are not yet `visited`,
+/// in index order (the breadth-first walks' step).
+fn unvisited_neighbours(
+    x: u32,
+    members: &std::collections::HashSet<u32>,
+    visited: &std::collections::HashSet<u32>,
+    relations: &[Rel],
+    relations_of: &dyn Fn(u32) -> Vec<u32>,
+) -> Vec<u32> {
+    let mut next: Vec<u32> = relations_of(x)
+        .iter()
+        .flat_map(|&r| relations[r as usize].cells())
+        .filter(|y| members.contains(y) && !visited.contains(y))
+        .collect();
+    next.sort_unstable();
+    next.dedup();
+    next
+}
 
 /// The cell `c` and up to `size − 1` members of its component nearest to it (breadth first
 /// over the relations, neighbours in index order), sorted.
@@ -587,14 +599,7 @@ fn neighbourhood(
     while head < local.len() && local.len() < size {
         let x = local[head];
         head += 1;
-        let mut next: Vec<u32> = relations_of(x)
-            .iter()
-            .flat_map(|&r| relations[r as usize].cells().collect::<Vec<_>>())
-            .filter(|y| members.contains(y) && !inside.contains(y))
-            .collect();
-        next.sort_unstable();
-        next.dedup();
-        for y in next {
+        for y in unvisited_neighbours(x, members, &inside, relations, relations_of) {
             if local.len() < size && inside.insert(y) {
                 local.push(y);
             }
@@ -713,7 +718,6 @@ fn solve_set(
     let (constraints, touches) =
         constraints_of(&local, secret, value, relations, &rel_ids, outside, false);
     let inner = touches && matches!(outside, Outside::Fixed(..));
-    let mut relaxed: Option<Vec<Linear>> = None;
     let n = cells.len();
     let needs: Vec<Need> = cells.iter().map(|&c| need(c)).collect();
     let integer: Vec<bool> = needs
@@ -836,6 +840,37 @@ fn solve_set(
     // Sides still open are first tried on one model edited in place (a feasible point with the
     // cell at 0, or at the upper requirement); only what that cannot show goes to a linear
     // program of its own.
+    // Whether value `i`, passing by staying at 11 or more (`above`) or at 0, passes: exact on
+    // a whole component; on a chunk only bounds containing the attacker's (the relations
+    // reaching outside left out) can show it, and chunks over `RELAXED_MAX` values leave it
+    // failing (widened). Also returns the number of programs solved.
+    let mut relaxed: Option<Vec<Linear>> = None;
+    let mut stays = |i: usize, above: bool| -> Result<(bool, usize), String> {
+        if !inner {
+            return Ok((true, 0));
+        }
+        if n > RELAXED_MAX {
+            return Ok((false, 0));
+        }
+        let wide = relaxed.get_or_insert_with(|| {
+            constraints_of(&local, secret, value, relations, &rel_ids, outside, true).0
+        });
+        let found = tally::time(3, || {
+            optimise_from(
+                n,
+                wide,
+                &[(i, 1.0)],
+                !above,
+                start[usize::from(!above)].as_deref(),
+            )
+        })?;
+        let passed = match found {
+            Outcome::Optimum(x) if above => round_lo(i, x[i]) >= req.min_count,
+            Outcome::Optimum(x) => round_hi(i, x[i]) <= 0.0,
+            _ => false,
+        };
+        Ok((passed, 1))
+    };
     let mut reach: Option<Reach> = None;
     let mut out = Vec::with_capacity(n);
     let fixed = matches!(outside, Outside::Fixed(..));
@@ -896,33 +931,8 @@ fn solve_set(
                 continue;
             }
             Verdict::Stays(l, h) => {
-                // Passing by staying above 11 or at 0: exact on a whole component; on a chunk,
-                // only bounds containing the attacker's can show it.
-                let mut passed = true;
-                if inner && n > RELAXED_MAX {
-                    // Too large a program for one value: left failing (widened), sound.
-                    passed = false;
-                } else if inner {
-                    let wide = relaxed.get_or_insert_with(|| {
-                        constraints_of(&local, secret, value, relations, &rel_ids, outside, true).0
-                    });
-                    lps += 1;
-                    let above = l >= req.min_count;
-                    let found = tally::time(3, || {
-                        optimise_from(
-                            n,
-                            wide,
-                            &[(i, 1.0)],
-                            !above,
-                            start[usize::from(!above)].as_deref(),
-                        )
-                    })?;
-                    passed = match found {
-                        Outcome::Optimum(x) if above => round_lo(i, x[i]) >= req.min_count,
-                        Outcome::Optimum(x) => round_hi(i, x[i]) <= 0.0,
-                        _ => false,
-                    };
-                }
+                let (passed, k) = stays(i, l >= req.min_count)?;
+                lps += k;
                 out.push(Bounds {
                     lo: l,
                     hi: h,
@@ -989,31 +999,10 @@ fn solve_set(
             }
         };
         let mut passed = !l.is_nan() && !h.is_nan() && req.passes(needs[i], l, h);
-        if passed && inner && !req.reaches(needs[i], l, h) && n > RELAXED_MAX {
-            passed = false;
-        } else if passed && inner && !req.reaches(needs[i], l, h) {
-            // Passing by staying above 11 or at 0: only bounds containing the attacker's
-            // can show that.
-            let wide = relaxed.get_or_insert_with(|| {
-                constraints_of(&local, secret, value, relations, &rel_ids, outside, true).0
-            });
-            lps += 1;
-            passed = match needs[i] {
-                Need::Count { .. } if l >= req.min_count => {
-                    match tally::time(3, || {
-                        optimise_from(n, wide, &[(i, 1.0)], false, start[0].as_deref())
-                    })? {
-                        Outcome::Optimum(x) => round_lo(i, x[i]) >= req.min_count,
-                        _ => false,
-                    }
-                }
-                _ => match tally::time(3, || {
-                    optimise_from(n, wide, &[(i, 1.0)], true, start[1].as_deref())
-                })? {
-                    Outcome::Optimum(x) => round_hi(i, x[i]) <= 0.0,
-                    _ => false,
-                },
-            };
+        if passed && !req.reaches(needs[i], l, h) {
+            let (p, k) = stays(i, not_small)?;
+            passed = p;
+            lps += k;
         }
         out.push(Bounds {
             lo: l,
