@@ -663,15 +663,12 @@ pub fn protect_release(
             }
             out.solved = 1;
             let timer = std::time::Instant::now();
-            // A small component is solved whole (exact); in a large one, only the cells the
-            // moves left, the others held at their true values.
-            let set = if comp.len() <= options.max_component {
-                comp.as_slice()
-            } else {
-                rest.as_slice()
-            };
+            // Every secret cell of the component is an unknown, those settled already
+            // included (they are asked nothing): in the chunks of a large component they give
+            // the room that holding them at their true values would take away (a third of the
+            // chunk failures on the first components of a scale-0.02 release).
             let (bounds, lps, _) = solve::solve_component(
-                set,
+                comp,
                 &state.hidden,
                 &system.value,
                 &system.relations,
@@ -694,21 +691,36 @@ pub fn protect_release(
                     solve::tally::line()
                 );
             }
-            if trace && timer.elapsed().as_secs_f64() > 20.0 {
-                eprintln!(
-                    "  component of {} cells ({} open): {:.1} s, {lps} LPs; {}",
-                    comp.len(),
-                    rest.len(),
-                    timer.elapsed().as_secs_f64(),
-                    solve::tally::line()
-                );
-            }
             out.failing.extend(
-                set.iter()
+                comp.iter()
                     .zip(bounds)
                     .filter(|(c, b)| !b.passed && !failed.contains(c))
                     .map(|(&c, b)| (c, b)),
             );
+            if trace && timer.elapsed().as_secs_f64() > 20.0 {
+                // What the component is made of, and the values of what fails in it.
+                let mut made: std::collections::BTreeMap<(&str, &str), usize> =
+                    Default::default();
+                for &c in comp.iter() {
+                    let (t, m, _) = system.locate(c as usize);
+                    *made
+                        .entry((&tables[t].dataset, &tables[t].measures[m].id))
+                        .or_default() += 1;
+                }
+                let mut classes = [0usize; 3];
+                for &(c, _) in &out.failing {
+                    let v = system.value[c as usize];
+                    classes[usize::from(v > 0.0) + usize::from(v >= state.req.min_count)] += 1;
+                }
+                eprintln!(
+                    "  component of {} cells ({} open, failing 0/small/large {:?}): {:.1} s, {lps} LPs; {made:?}; {}",
+                    comp.len(),
+                    rest.len(),
+                    classes,
+                    timer.elapsed().as_secs_f64(),
+                    solve::tally::line()
+                );
+            }
             Ok(out)
         };
         for result in parallel_map(&work, &check) {
