@@ -89,11 +89,13 @@ pub struct ProtectOptions {
     /// Most rounds of the interval pass (each round solves the changed components and widens
     /// every failing cell once). Default 50.
     pub max_rounds: usize,
-    /// Largest set of secret cells solved as one linear program (default 1000). Larger
-    /// components are cut into chunks of neighbouring cells: the protection fixes the cells
-    /// outside a chunk at their true values (narrower intervals: sound), the audit leaves out
-    /// the relations that hold them (wider intervals: an approximation, counted in
-    /// [`ReleaseAudit::approximate`]).
+    /// Largest component of secret cells solved whole, as one linear system (default 4000:
+    /// on a scale-0.02 release, components of 3,400–3,600 cells take 30–48 s whole and fail a
+    /// fifth to a seventh as many values as in chunks; components of 4,700 took more than 6
+    /// minutes). Larger components are cut into chunks of 1,000 neighbouring cells: the
+    /// protection fixes the cells outside a chunk at their true values (narrower intervals:
+    /// sound), the audit leaves out the relations that hold them (wider intervals: an
+    /// approximation, counted in [`ReleaseAudit::approximate`]).
     pub max_component: usize,
     /// Whether the protection runs the box pass (default true): before any linear program,
     /// each small count gets the cheapest box of neighbouring cells hidden around it so that
@@ -113,7 +115,7 @@ impl Default for ProtectOptions {
             sensitive_dimensions: SENSITIVE_DIMENSIONS.iter().map(|s| s.to_string()).collect(),
             geography: None,
             max_rounds: 50,
-            max_component: 1000,
+            max_component: 4000,
             boxes: true,
             previous: None,
         }

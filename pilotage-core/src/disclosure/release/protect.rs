@@ -699,8 +699,7 @@ pub fn protect_release(
             );
             if trace && timer.elapsed().as_secs_f64() > 20.0 {
                 // What the component is made of, and the values of what fails in it.
-                let mut made: std::collections::BTreeMap<(&str, &str), usize> =
-                    Default::default();
+                let mut made: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
                 for &c in comp.iter() {
                     let (t, m, _) = system.locate(c as usize);
                     *made

@@ -284,10 +284,13 @@ pub(crate) struct OuterBounds {
     pub why_hi: Vec<u32>,
 }
 
+/// Unknowns of one chunk of a component too large to be solved whole.
+pub(crate) const CHUNK: usize = 1000;
+
 /// Solves the attacker's bounds of every cell of one component, cutting components larger
-/// than `chunk` cells into chunks of neighbouring cells (breadth-first order). Returns the
-/// bounds per cell (in `cells` order), the number of LPs solved, and whether the published
-/// values contradicted the relations.
+/// than `whole` cells into chunks of [`CHUNK`] neighbouring cells (breadth-first order).
+/// Returns the bounds per cell (in `cells` order), the number of LPs solved, and whether the
+/// published values contradicted the relations.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn solve_component(
     cells: &[u32],
@@ -297,11 +300,12 @@ pub(crate) fn solve_component(
     relations_of: &dyn Fn(u32) -> Vec<u32>,
     need: &dyn Fn(u32) -> Need,
     req: &Requirement,
-    chunk: usize,
+    whole: usize,
     outside: &Outside<'_>,
     pre: &dyn Fn(u32) -> bool,
 ) -> Result<(Vec<Bounds>, usize, bool), String> {
-    if cells.len() <= chunk {
+    let chunk = CHUNK.min(whole.max(1));
+    if cells.len() <= whole {
         return solve_set(
             cells,
             secret,
@@ -880,7 +884,7 @@ fn solve_set(
         // of their own.
         let mut verdict = Verdict::Exact;
         if !infeasible && !proved[i] {
-            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints, start[0].as_deref()));
+            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints));
             let reference = match outside {
                 Outside::Fixed(z) => Some(z[cells[i] as usize]),
                 Outside::Relaxed => start[0].as_ref().map(|x| x[i]).or_else(|| r.first_value(i)),
@@ -915,8 +919,7 @@ fn solve_set(
         match verdict {
             Verdict::Exact => {
                 if !infeasible && !proved[i] && lo[i].is_none() {
-                    let r = reach
-                        .get_or_insert_with(|| Reach::new(n, &constraints, start[0].as_deref()));
+                    let r = reach.get_or_insert_with(|| Reach::new(n, &constraints));
                     if let Some(x) = tally::time(1, || r.point_with(i, 0.0)) {
                         settle(&x, &mut lo, &mut hi, &mut low_settled, &mut high_settled);
                     }
@@ -975,7 +978,7 @@ fn solve_set(
                 Need::Count { .. } => req.min_count,
                 Need::Magnitude { .. } => 1.0,
             };
-            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints, start[0].as_deref()));
+            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints));
             if let Some(x) = tally::time(1, || r.point_with(i, target)) {
                 settle(&x, &mut lo, &mut hi, &mut low_settled, &mut high_settled);
             }
