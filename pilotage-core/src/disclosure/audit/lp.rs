@@ -187,43 +187,6 @@ pub(crate) fn optimise_from(
     Model::new(direction, unknowns, constraints, objective, start).solve()
 }
 
-/// Maximises `Σ min(x_v, cap)` over the `(v, cap)` of `caps` (`cap > 0`), `x ≥ 0` and
-/// `constraints`: one program lifts as many unknowns as it can to their cap, instead of one
-/// unknown as high as possible. Never unbounded; returns the unknowns at the optimum.
-/// `start` as in [`optimise_from`].
-pub(crate) fn maximise_capped(
-    unknowns: usize,
-    constraints: &[Linear],
-    caps: &[(usize, f64)],
-    start: Option<&[f64]>,
-) -> Result<Outcome, String> {
-    let mut model = Model::new(
-        microlp::OptimizationDirection::Maximize,
-        unknowns,
-        constraints,
-        &[],
-        start,
-    );
-    for &(v, cap) in caps {
-        // y free (starting at 0), y ≤ x and y ≤ cap as rows: the optimum has y = min(x, cap).
-        let y = model
-            .problem
-            .add_var(1.0, (f64::NEG_INFINITY, f64::INFINITY));
-        let mut e = microlp::LinearExpr::empty();
-        e.add(y, 1.0);
-        e.add(model.vars[v], -1.0);
-        model
-            .problem
-            .add_constraint(e, microlp::ComparisonOp::Le, model.shift[v]);
-        let mut e = microlp::LinearExpr::empty();
-        e.add(y, 1.0);
-        model
-            .problem
-            .add_constraint(e, microlp::ComparisonOp::Le, cap);
-    }
-    model.solve()
-}
-
 /// Feasible points of one set of constraints with one unknown held at a chosen value, found by
 /// editing a model solved once (microlp's warm-started `fix_var` / `unfix_var`) instead of
 /// solving a new linear program from scratch for every question.
@@ -237,6 +200,8 @@ pub(crate) struct Reach {
     /// The model currently edited (`None` after an infeasible edit consumed it).
     work: Option<microlp::Solution>,
     model: Model,
+    /// Whether the first solve proved that the constraints have no solution.
+    infeasible: bool,
     /// Number of edits tried (each counted as one linear program by the callers).
     pub tries: usize,
 }
@@ -257,7 +222,9 @@ impl Reach {
             &[],
             None,
         );
-        let base = match model.problem.solve() {
+        let first = model.problem.solve();
+        let infeasible = matches!(first, Err(microlp::Error::Infeasible));
+        let base = match first {
             Ok(microlp::SolveOutcome::Solution(s)) => Some(s),
             _ => None,
         };
@@ -265,8 +232,15 @@ impl Reach {
             work: base.clone(),
             base,
             model,
+            infeasible,
             tries: 0,
         }
+    }
+
+    /// Whether the constraints have no solution at all (the solver proved it): the published
+    /// values contradict the relations.
+    pub fn infeasible(&self) -> bool {
+        self.infeasible
     }
 
     /// Unknown `v` at the model's first solution (a feasible point), if it had one.
@@ -401,22 +375,6 @@ mod tests {
     }
 
     #[test]
-    fn capped_maximisation_lifts_every_unknown_it_can() {
-        // x0 + x1 = 20 and x1 + x2 = 15, caps 11: Σ min(x, 11) is at most 26 (x0 and x2 at 11
-        // or more leave x1 ≤ 4).
-        for start in [None, Some(&[12.0, 8.0, 7.0][..])] {
-            match maximise_capped(3, &system(), &[(0, 11.0), (1, 11.0), (2, 11.0)], start) {
-                Ok(Outcome::Optimum(x)) => {
-                    assert!(feasible(&x), "{x:?}");
-                    let capped: f64 = x.iter().map(|&v| v.min(11.0)).sum();
-                    assert!((capped - 26.0).abs() < 1e-6, "{x:?}");
-                }
-                other => panic!("{other:?}"),
-            }
-        }
-    }
-
-    #[test]
     fn a_start_point_changes_the_speed_not_the_program() {
         // Feasible start, infeasible start (phase one still runs) and none agree.
         for start in [
@@ -463,6 +421,8 @@ mod tests {
             rhs: 4.0,
         });
         let mut reach = Reach::new(3, &constraints);
+        assert!(reach.infeasible());
         assert_eq!(reach.point_with(1, 0.0), None);
+        assert!(!Reach::new(3, &system()).infeasible());
     }
 }
