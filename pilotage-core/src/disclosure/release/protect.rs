@@ -13,6 +13,18 @@ use super::previous::{self, Before, Kept};
 use super::solve::{self, Need, Requirement};
 use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection};
 
+/// Size class of a value in the traces of failing values: `0`, `small` (below the count
+/// threshold) or `large`.
+fn value_class(v: f64, min_count: f64) -> &'static str {
+    if v <= 0.0 {
+        "0"
+    } else if v < min_count {
+        "small"
+    } else {
+        "large"
+    }
+}
+
 /// Builds the tables of the release from the cubes (coordinates only).
 fn tables_of(
     cubes: &[Cube],
@@ -706,16 +718,16 @@ pub fn protect_release(
                         .entry((&tables[t].dataset, &tables[t].measures[m].id))
                         .or_default() += 1;
                 }
-                let mut classes = [0usize; 3];
+                let mut classes: std::collections::BTreeMap<&str, usize> = Default::default();
                 for &(c, _) in &out.failing {
-                    let v = system.value[c as usize];
-                    classes[usize::from(v > 0.0) + usize::from(v >= state.req.min_count)] += 1;
+                    *classes
+                        .entry(value_class(system.value[c as usize], state.req.min_count))
+                        .or_default() += 1;
                 }
                 eprintln!(
-                    "  component of {} cells ({} open, failing 0/small/large {:?}): {:.1} s, {lps} LPs; {made:?}; {}",
+                    "  component of {} cells ({} open, failing {classes:?}): {:.1} s, {lps} LPs; {made:?}; {}",
                     comp.len(),
                     rest.len(),
-                    classes,
                     timer.elapsed().as_secs_f64(),
                     solve::tally::line()
                 );
@@ -753,18 +765,10 @@ pub fn protect_release(
                 Default::default();
             for &(c, _) in &failing {
                 let (t, m, _) = system.locate(c as usize);
-                let v = system.value[c as usize];
-                let class = if v <= 0.0 {
-                    "0"
-                } else if v < min_count {
-                    "small"
-                } else {
-                    "large"
-                };
                 *by.entry((
                     tables[t].dataset.clone(),
                     tables[t].measures[m].id.clone(),
-                    class,
+                    value_class(system.value[c as usize], min_count),
                 ))
                 .or_default() += 1;
             }

@@ -402,7 +402,7 @@ pub(crate) fn solve_component(
 pub(crate) mod tally {
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    /// Kinds: batch programs, reach tries, single-cell programs, relaxed checks.
+    /// Kinds: feasible-point edits (reach tries), single-value programs, relaxed checks.
     pub const KINDS: [&str; 3] = ["reach", "single", "relaxed"];
     static COUNT: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
     static NANOS: [AtomicU64; 3] = [const { AtomicU64::new(0) }; 3];
@@ -743,16 +743,13 @@ fn solve_set(
     let mut infeasible = false;
     // Where the programs of one value start (skipping the search for a feasible point): the
     // true values when outside cells are held at them.
-    let start: [Option<Vec<f64>>; 2] = match outside {
-        Outside::Fixed(z) => {
-            let z: Vec<f64> = cells.iter().map(|&c| z[c as usize]).collect();
-            [Some(z.clone()), Some(z)]
-        }
-        Outside::Relaxed => [None, None],
+    let start: Option<Vec<f64>> = match outside {
+        Outside::Fixed(z) => Some(cells.iter().map(|&c| z[c as usize]).collect()),
+        Outside::Relaxed => None,
     };
     // One model, solved once and edited in place, answers the questions below (points with a
-    // value held at 0 or 11). Its first solve also tells whether the published values
-    // contradict the relations. There are no programs over all open values at once: each
+    // value held at 0 or 11) for every value not proved yet. Its first solve also tells
+    // whether the published values contradict the relations. There are no programs over all open values at once: each
     // cost as much as hundreds of edits, and settled fewer values (on the four-dataset bench
     // at scale 0.002 the protection took 3.8 s without them instead of 8.3 s, the same mask).
     let mut reach: Option<Reach> = None;
@@ -798,13 +795,7 @@ fn solve_set(
             constraints_of(&local, secret, value, relations, &rel_ids, outside, true).0
         });
         let found = tally::time(2, || {
-            optimise_from(
-                n,
-                wide,
-                &[(i, 1.0)],
-                !above,
-                start[usize::from(!above)].as_deref(),
-            )
+            optimise_from(n, wide, &[(i, 1.0)], !above, start.as_deref())
         })?;
         let passed = match found {
             Outcome::Optimum(x) if above => round_lo(i, x[i]) >= req.min_count,
@@ -820,11 +811,10 @@ fn solve_set(
         // `decide_count`); only the rest, and the failures the audit reports, get programs
         // of their own.
         let mut verdict = Verdict::Exact;
-        if !infeasible && !proved[i] {
-            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints));
+        if let Some(r) = reach.as_mut().filter(|_| !infeasible && !proved[i]) {
             let reference = match outside {
                 Outside::Fixed(z) => Some(z[cells[i] as usize]),
-                Outside::Relaxed => start[0].as_ref().map(|x| x[i]).or_else(|| r.first_value(i)),
+                Outside::Relaxed => r.first_value(i),
             };
             if let Some(v) = reference {
                 let (lo_i, hi_i) = (lo[i], hi[i]);
@@ -855,11 +845,12 @@ fn solve_set(
         }
         match verdict {
             Verdict::Exact => {
-                if !infeasible && !proved[i] && lo[i].is_none() {
-                    let r = reach.get_or_insert_with(|| Reach::new(n, &constraints));
-                    if let Some(x) = tally::time(0, || r.point_with(i, 0.0)) {
-                        settle(&x, &mut lo, &mut hi, &mut low_settled, &mut high_settled);
-                    }
+                if let Some(x) = reach
+                    .as_mut()
+                    .filter(|_| !infeasible && !proved[i] && lo[i].is_none())
+                    .and_then(|r| tally::time(0, || r.point_with(i, 0.0)))
+                {
+                    settle(&x, &mut lo, &mut hi, &mut low_settled, &mut high_settled);
                 }
             }
             Verdict::Pass(l, h) | Verdict::Fail(l, h) => {
@@ -902,7 +893,7 @@ fn solve_set(
             None => {
                 lps += 1;
                 match tally::time(1, || {
-                    optimise_from(n, &constraints, &[(i, 1.0)], false, start[0].as_deref())
+                    optimise_from(n, &constraints, &[(i, 1.0)], false, start.as_deref())
                 })? {
                     Outcome::Optimum(x) => round_lo(i, x[i]),
                     Outcome::Unbounded => 0.0,
@@ -915,8 +906,11 @@ fn solve_set(
                 Need::Count { .. } => req.min_count,
                 Need::Magnitude { .. } => 1.0,
             };
-            let r = reach.get_or_insert_with(|| Reach::new(n, &constraints));
-            if let Some(x) = tally::time(0, || r.point_with(i, target)) {
+            // Not proved and not infeasible here: the model exists.
+            if let Some(x) = reach
+                .as_mut()
+                .and_then(|r| tally::time(0, || r.point_with(i, target)))
+            {
                 settle(&x, &mut lo, &mut hi, &mut low_settled, &mut high_settled);
             }
         }
@@ -930,7 +924,7 @@ fn solve_set(
             _ => {
                 lps += 1;
                 match tally::time(1, || {
-                    optimise_from(n, &constraints, &[(i, 1.0)], true, start[1].as_deref())
+                    optimise_from(n, &constraints, &[(i, 1.0)], true, start.as_deref())
                 })? {
                     Outcome::Optimum(x) => round_hi(i, x[i]),
                     Outcome::Unbounded => f64::INFINITY,
