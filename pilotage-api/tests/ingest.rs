@@ -362,7 +362,13 @@ fn vintages_replace_and_accumulate() {
         let mut store = db.open();
         let first = fingerprint(&mut store);
         drop(store);
+        let file_before = pg_file_of(&db, "candidatures");
         run(&db, &[&dir], "2024-12-31", 20).unwrap();
+        // PostgreSQL: a table holding only the vintage replaced is emptied by TRUNCATE (a new
+        // file) and written frozen.
+        if db.backend == "postgres" {
+            assert_ne!(pg_file_of(&db, "candidatures"), file_before);
+        }
         let mut store = db.open();
         let second = fingerprint(&mut store);
         // Same source tables, one more run recorded.
@@ -374,6 +380,12 @@ fn vintages_replace_and_accumulate() {
         );
         drop(store);
         run(&db, &[&dir.join("structures.parquet")], "2025-01-31", 20).unwrap();
+        // Replacing one of two vintages deletes its rows in place: the other one stays.
+        let file_before = pg_file_of(&db, "structures");
+        run(&db, &[&dir.join("structures.parquet")], "2025-01-31", 20).unwrap();
+        if db.backend == "postgres" {
+            assert_eq!(pg_file_of(&db, "structures"), file_before);
+        }
         let mut store = db.open();
         let vintages = store.vintages(SourceTable::Structures).unwrap();
         assert_eq!(
@@ -387,8 +399,29 @@ fn vintages_replace_and_accumulate() {
             store.latest_vintage(SourceTable::Candidatures).unwrap(),
             Some(vintage("2024-12-31"))
         );
-        assert_eq!(store.runs().unwrap().len(), 3);
+        assert_eq!(store.runs().unwrap().len(), 4);
     }
+}
+
+/// The file PostgreSQL stores `table` in (`None` on SQLite): a `TRUNCATE` gives a new one.
+fn pg_file_of(db: &TestDb, table: &str) -> Option<i64> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct File {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        file: i64,
+    }
+    if db.backend != "postgres" {
+        return None;
+    }
+    let mut c = diesel::PgConnection::establish(&db.url).expect("PostgreSQL");
+    let file = diesel::sql_query(format!(
+        "SELECT CAST(pg_relation_filenode('{table}') AS BIGINT) AS file"
+    ))
+    .get_result::<File>(&mut c)
+    .expect("file of the table")
+    .file;
+    Some(file)
 }
 
 /// Prepares a store holding one good extraction, runs `bad` sources into it, and checks that

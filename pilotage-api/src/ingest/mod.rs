@@ -366,7 +366,7 @@ fn load_all(
                 slot.insert(stored_keys(store, target.0, target.1, vintage)?);
             }
         }
-        write::delete_vintage(store.connection(), table, vintage)?;
+        let frozen = write::delete_vintage(store.connection(), table, vintage)?;
         let mut validator = TableValidator::new(table, &file.path);
         let warnings_before = warnings.len();
         let errors_before = sink.len();
@@ -407,8 +407,8 @@ fn load_all(
                 });
                 Some(chunk.batch)
             };
-            let write_result =
-                write::write_batches(conn, table, vintage, &mut next).map_err(IngestError::from);
+            let write_result = write::write_batches(conn, table, vintage, frozen, &mut next)
+                .map_err(IngestError::from);
             // A reader still sending must see the end of the channel.
             drop(receiver);
             let read_result = reader

@@ -250,12 +250,13 @@ fn schema_rs() -> String {
     // COPY FROM STDIN needs a typed table: one dispatch from the runtime table to its diesel type.
     out.push_str(
         "\n/// Runs `COPY <table> FROM STDIN` (every column, in table order) in `format` on a PostgreSQL\n\
-         /// connection, `write` producing the data.\n\
-         pub(crate) fn copy_into(\n    conn: &mut diesel::PgConnection,\n    table: pilotage_core::source::SourceTable,\n    format: diesel::pg::CopyFormat,\n    write: &dyn Fn(&mut dyn std::io::Write) -> diesel::QueryResult<()>,\n) -> diesel::QueryResult<usize> {\n    use pilotage_core::source::SourceTable;\n    match table {\n",
+         /// connection, `write` producing the data; with `freeze`, rows are written frozen (the\n\
+         /// table must have been created or emptied in the current transaction).\n\
+         pub(crate) fn copy_into(\n    conn: &mut diesel::PgConnection,\n    table: pilotage_core::source::SourceTable,\n    format: diesel::pg::CopyFormat,\n    freeze: bool,\n    write: &dyn Fn(&mut dyn std::io::Write) -> diesel::QueryResult<()>,\n) -> diesel::QueryResult<usize> {\n    use pilotage_core::source::SourceTable;\n    match table {\n",
     );
     for &table in SourceTable::ALL {
         out.push_str(&format!(
-            "        SourceTable::{:?} => copy_into!({}::table, conn, format, write),\n",
+            "        SourceTable::{:?} => copy_into!({}::table, conn, format, freeze, write),\n",
             table,
             table.name()
         ));

@@ -12,15 +12,20 @@
 //! extract) and `vintage` (extraction date); and the bookkeeping tables `ingestion_runs`,
 //! `ingestion_files` and `source_vintages`.
 
-/// Runs `COPY <table> FROM STDIN` in `$format` into a diesel table, `$write` producing the data
-/// (used by the generated `schema::copy_into`, one arm per source table).
+/// Runs `COPY <table> FROM STDIN` in `$format` into a diesel table, `$write` producing the data,
+/// with the `FREEZE` option when `$freeze` (used by the generated `schema::copy_into`, one arm
+/// per source table).
 macro_rules! copy_into {
-    ($table:expr, $conn:expr, $format:expr, $write:expr) => {{
+    ($table:expr, $conn:expr, $format:expr, $freeze:expr, $write:expr) => {{
         use diesel::prelude::ExecuteCopyFromDsl as _;
-        diesel::copy_from($table)
+        let copy = diesel::copy_from($table)
             .from_raw_data($table, |w: &mut dyn std::io::Write| $write(w))
-            .with_format($format)
-            .execute($conn)
+            .with_format($format);
+        if $freeze {
+            copy.with_freeze(true).execute($conn)
+        } else {
+            copy.execute($conn)
+        }
     }};
 }
 

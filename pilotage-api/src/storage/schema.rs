@@ -261,27 +261,29 @@ diesel::table! {
 }
 
 /// Runs `COPY <table> FROM STDIN` (every column, in table order) in `format` on a PostgreSQL
-/// connection, `write` producing the data.
+/// connection, `write` producing the data; with `freeze`, rows are written frozen (the
+/// table must have been created or emptied in the current transaction).
 pub(crate) fn copy_into(
     conn: &mut diesel::PgConnection,
     table: pilotage_core::source::SourceTable,
     format: diesel::pg::CopyFormat,
+    freeze: bool,
     write: &dyn Fn(&mut dyn std::io::Write) -> diesel::QueryResult<()>,
 ) -> diesel::QueryResult<usize> {
     use pilotage_core::source::SourceTable;
     match table {
-        SourceTable::Structures => copy_into!(structures::table, conn, format, write),
-        SourceTable::Organisations => copy_into!(organisations::table, conn, format, write),
-        SourceTable::Candidats => copy_into!(candidats::table, conn, format, write),
-        SourceTable::FichesDePoste => copy_into!(fiches_de_poste::table, conn, format, write),
-        SourceTable::Candidatures => copy_into!(candidatures::table, conn, format, write),
-        SourceTable::PassIae => copy_into!(pass_iae::table, conn, format, write),
-        SourceTable::PassIaeSuspensions => copy_into!(pass_iae_suspensions::table, conn, format, write),
-        SourceTable::PassIaeProlongations => copy_into!(pass_iae_prolongations::table, conn, format, write),
-        SourceTable::MotifsSortie => copy_into!(motifs_sortie::table, conn, format, write),
-        SourceTable::AnnexesFinancieres => copy_into!(annexes_financieres::table, conn, format, write),
-        SourceTable::Salaries => copy_into!(salaries::table, conn, format, write),
-        SourceTable::Contrats => copy_into!(contrats::table, conn, format, write),
-        SourceTable::EtatsMensuels => copy_into!(etats_mensuels::table, conn, format, write),
+        SourceTable::Structures => copy_into!(structures::table, conn, format, freeze, write),
+        SourceTable::Organisations => copy_into!(organisations::table, conn, format, freeze, write),
+        SourceTable::Candidats => copy_into!(candidats::table, conn, format, freeze, write),
+        SourceTable::FichesDePoste => copy_into!(fiches_de_poste::table, conn, format, freeze, write),
+        SourceTable::Candidatures => copy_into!(candidatures::table, conn, format, freeze, write),
+        SourceTable::PassIae => copy_into!(pass_iae::table, conn, format, freeze, write),
+        SourceTable::PassIaeSuspensions => copy_into!(pass_iae_suspensions::table, conn, format, freeze, write),
+        SourceTable::PassIaeProlongations => copy_into!(pass_iae_prolongations::table, conn, format, freeze, write),
+        SourceTable::MotifsSortie => copy_into!(motifs_sortie::table, conn, format, freeze, write),
+        SourceTable::AnnexesFinancieres => copy_into!(annexes_financieres::table, conn, format, freeze, write),
+        SourceTable::Salaries => copy_into!(salaries::table, conn, format, freeze, write),
+        SourceTable::Contrats => copy_into!(contrats::table, conn, format, freeze, write),
+        SourceTable::EtatsMensuels => copy_into!(etats_mensuels::table, conn, format, freeze, write),
     }
 }

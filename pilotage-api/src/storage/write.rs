@@ -16,29 +16,63 @@ use super::ddl::quote_ident;
 use super::{Connection, StorageError, Vintage, date};
 
 /// Deletes the rows of `table` stored under `vintage` (the first half of a replacement).
+///
+/// PostgreSQL: when the store's bookkeeping (`source_vintages`) says the table holds no other
+/// vintage, the table is emptied with `TRUNCATE` instead, and the function returns true: the
+/// rows written next in the same transaction can then be written frozen (`COPY … FREEZE`),
+/// with their visibility already settled, so the first read after the load does not rewrite
+/// every page to set hint bits and no vacuum has to freeze them later. `TRUNCATE` is
+/// transactional in PostgreSQL (a rollback restores the table) but locks the table against
+/// readers until the commit. SQLite: always a `DELETE`, false.
 pub(crate) fn delete_vintage(
     conn: &mut Connection,
     table: SourceTable,
     vintage: Vintage,
-) -> Result<usize, StorageError> {
-    // A vintage is a validated date: writing it as a literal is safe.
-    let sql = format!("DELETE FROM {} WHERE vintage = '{vintage}'", table.name());
-    match conn {
-        Connection::Sqlite(c) => diesel::sql_query(&sql).execute(c),
-        Connection::Postgres(c) => diesel::sql_query(&sql).execute(c),
+) -> Result<bool, StorageError> {
+    #[derive(QueryableByName)]
+    struct Others {
+        #[diesel(sql_type = BigInt)]
+        others: i64,
     }
-    .map_err(StorageError::query(format!(
-        "deleting {table} vintage {vintage}"
-    )))
+    let context = || format!("deleting {table} vintage {vintage}");
+    // A vintage is a validated date and a table name a fixed identifier: writing them as
+    // literals is safe.
+    let delete = format!("DELETE FROM {} WHERE vintage = '{vintage}'", table.name());
+    match conn {
+        Connection::Sqlite(c) => diesel::sql_query(&delete)
+            .execute(c)
+            .map(|_| false)
+            .map_err(StorageError::query(context())),
+        Connection::Postgres(c) => {
+            let others = diesel::sql_query(format!(
+                "SELECT count(*) AS others FROM source_vintages \
+                 WHERE table_name = '{}' AND vintage <> '{vintage}'",
+                table.name()
+            ))
+            .get_result::<Others>(c)
+            .map_err(StorageError::query(context()))?
+            .others;
+            if others == 0 {
+                diesel::sql_query(format!("TRUNCATE {}", table.name()))
+                    .execute(c)
+                    .map(|_| true)
+            } else {
+                diesel::sql_query(&delete).execute(c).map(|_| false)
+            }
+            .map_err(StorageError::query(context()))
+        }
+    }
 }
 
 /// Appends validated batches of `table` under `vintage`, as `next` yields them, in extract
 /// order: SQLite gets multi-row prepared `INSERT`s, PostgreSQL one binary `COPY` (see
-/// [`copy_batches`]). Returns the rows written.
+/// [`copy_batches`]; with `frozen`, when [`delete_vintage`] emptied the table in this
+/// transaction, `COPY … FREEZE`). Returns the rows written.
 pub(crate) fn write_batches(
     conn: &mut Connection,
     table: SourceTable,
     vintage: Vintage,
+    frozen: bool,
     next: &mut dyn FnMut() -> Option<RecordBatch>,
 ) -> Result<u64, StorageError> {
     match conn {
@@ -56,7 +90,7 @@ pub(crate) fn write_batches(
             }
             Ok(written)
         }
-        Connection::Postgres(c) => copy_batches(c, table, vintage, next),
+        Connection::Postgres(c) => copy_batches(c, table, vintage, frozen, next),
     }
 }
 
@@ -284,11 +318,14 @@ const PG_COPY_BUFFER: usize = 1 << 20;
 
 /// Streams every batch `next` yields into `table` under `vintage` with a single binary
 /// `COPY … FROM STDIN`, so that the server stores rows while the next batches are read and
-/// validated. `_row` numbers the rows from 0 in the order given. Returns the rows written.
+/// validated. `_row` numbers the rows from 0 in the order given. With `frozen` (the table was
+/// created or emptied in the current transaction) the rows are written frozen (`FREEZE`).
+/// Returns the rows written.
 pub(crate) fn copy_batches(
     conn: &mut PgConnection,
     table: SourceTable,
     vintage: Vintage,
+    frozen: bool,
     next: &mut dyn FnMut() -> Option<RecordBatch>,
 ) -> Result<u64, StorageError> {
     let next = std::cell::RefCell::new(next);
@@ -320,7 +357,7 @@ pub(crate) fn copy_batches(
         buf.extend_from_slice(PG_COPY_TRAILER);
         w.write_all(&buf).map_err(io)
     };
-    super::schema::copy_into(conn, table, diesel::pg::CopyFormat::Binary, &write)
+    super::schema::copy_into(conn, table, diesel::pg::CopyFormat::Binary, frozen, &write)
         .map_err(StorageError::query(format!("copying into {table}")))?;
     Ok(written.get())
 }
