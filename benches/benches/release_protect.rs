@@ -144,7 +144,7 @@ fn main() {
     let start = Instant::now();
     let audit = audit_release_with(&tables, &options).expect("audit");
     println!(
-        "audit: {:.1} s; passed {}, {} values, {} secret, {} checked, {} settled by bounds, {} components (largest {}), {} LPs, {} approximate, {} failures",
+        "audit: {:.1} s; passed {}, {} values, {} secret, {} checked, {} settled by bounds, {} components (largest {}), {} LPs, {} checked in chunks, {} failures",
         start.elapsed().as_secs_f64(),
         audit.passed,
         audit.values,
@@ -154,7 +154,7 @@ fn main() {
         audit.components,
         audit.largest_component,
         audit.lps,
-        audit.approximate,
+        audit.chunked,
         audit.failures.len()
     );
     for f in audit.failures.iter().take(10) {

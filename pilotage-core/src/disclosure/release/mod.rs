@@ -92,10 +92,10 @@ pub struct ProtectOptions {
     /// Largest component of secret cells solved whole, as one linear system (default 4000:
     /// on a scale-0.02 release, components of 3,400–3,600 cells take 30–48 s whole and fail a
     /// fifth to a seventh as many values as in chunks; components of 4,700 took more than 6
-    /// minutes). Larger components are cut into chunks of 1,000 neighbouring cells: the
-    /// protection fixes the cells outside a chunk at their true values (narrower intervals:
-    /// sound), the audit leaves out the relations that hold them (wider intervals: an
-    /// approximation, counted in [`ReleaseAudit::approximate`]).
+    /// minutes). Larger components are cut into chunks of 1,000 neighbouring cells, the cells
+    /// outside a chunk held at a feasible point (narrower intervals: sound, stricter): their
+    /// true values in the protection; in the audit, which does not know them, a solution of the
+    /// component's relations (counted in [`ReleaseAudit::chunked`]).
     pub max_component: usize,
     /// Whether the protection runs the box pass (default true): before any linear program,
     /// each small count gets the cheapest box of neighbouring cells hidden around it so that
@@ -294,9 +294,10 @@ pub struct ReleaseAudit {
     /// Linear programs solved.
     pub lps: u64,
     /// Secret values checked on a chunk of a component larger than
-    /// [`ProtectOptions::max_component`], with the relations reaching outside the chunk left
-    /// out: their intervals may be wider than the attacker's.
-    pub approximate: u64,
+    /// [`ProtectOptions::max_component`], the cells outside the chunk held at one feasible
+    /// point of the component: a stricter check than the whole component's (a value may fail
+    /// there and pass whole), never a looser one.
+    pub chunked: u64,
     /// Every failing cell.
     pub failures: Vec<CellReport>,
 }

@@ -331,6 +331,42 @@ pub fn audit_release_with(
         .filter(|&c| unknown[c as usize] && not_small(c))
         .count() as u64;
     let solve_one = |comp: &Vec<u32>| {
+        // A component too large to be solved whole is checked in chunks, the cells outside each
+        // chunk held at one feasible point of the component: every point a chunk finds is then
+        // a point of the release (sound proofs that a value reaches 0 and 11), and a value
+        // passing by staying at 11 or more or at 0 must also pass with the relations reaching
+        // outside its chunk left out. Stricter than the whole check, never looser.
+        let point = if comp.len() > options.max_component {
+            match solve::feasible_point(
+                comp,
+                &unknown,
+                &system.value,
+                &system.relations,
+                &relations_of,
+            ) {
+                Ok(Some(point)) => Some(point),
+                Ok(None) => {
+                    let failed = solve::Bounds {
+                        lo: f64::NAN,
+                        hi: f64::NAN,
+                        passed: false,
+                    };
+                    return Ok((vec![failed; comp.len()], 1, true));
+                }
+                Err(message) => {
+                    return Err(DisclosureError::Solver {
+                        key: format!("component of {} cells", comp.len()),
+                        message,
+                    });
+                }
+            }
+        } else {
+            None
+        };
+        let outside = match &point {
+            Some(z) => solve::Outside::Fixed(z),
+            None => solve::Outside::Relaxed,
+        };
         solve::solve_component(
             comp,
             &unknown,
@@ -340,7 +376,7 @@ pub fn audit_release_with(
             &need,
             &req,
             options.max_component,
-            &solve::Outside::Relaxed,
+            &outside,
             &not_small,
         )
         .map_err(|message| DisclosureError::Solver {
@@ -356,7 +392,7 @@ pub fn audit_release_with(
         out.lps += lps as u64;
         out.checked += comp.len() as u64;
         if comp.len() > options.max_component {
-            out.approximate += comp.iter().filter(|&&c| !not_small(c)).count() as u64;
+            out.chunked += comp.iter().filter(|&&c| !not_small(c)).count() as u64;
         }
         for (&c, b) in comp.iter().zip(bounds) {
             if !b.passed {

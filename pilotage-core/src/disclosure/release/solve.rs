@@ -113,8 +113,9 @@ pub(crate) enum Outside<'a> {
     /// Constants at a feasible point of the release (the true values, on the protection
     /// side): the chunk's feasible points are then feasible points of the release.
     Fixed(&'a [f64]),
-    /// Free: relations holding them are left out (audit side, which does not know them): the
-    /// chunk's intervals are wider than the release's, an approximation.
+    /// Unknown: relations holding them would be left out, so a chunk's intervals would be wider
+    /// than the release's. Only whole components are solved this way (where nothing lies
+    /// outside): [`solve_component`] refuses to cut a component into chunks without a point.
     Relaxed,
 }
 
@@ -285,6 +286,51 @@ pub(crate) struct OuterBounds {
 /// Unknowns of one chunk of a component too large to be solved whole.
 pub(crate) const CHUNK: usize = 1000;
 
+/// A feasible point of one whole component: `value` with every cell of `cells` replaced by a
+/// solution of the component's relations (published cells as constants, `x ≥ 0`), found by
+/// one linear program with no objective. `None` when the solver proves there is none (the
+/// published values contradict the relations); an error when it cannot tell.
+///
+/// Why: the audit does not know the true values, yet chunks of a large component need the
+/// cells outside each chunk held at *some* feasible point of the release for the chunk's
+/// feasible points to be the release's (see [`Outside::Fixed`]).
+pub(crate) fn feasible_point(
+    cells: &[u32],
+    secret: &[bool],
+    value: &[f64],
+    relations: &[Rel],
+    relations_of: &dyn Fn(u32) -> Vec<u32>,
+) -> Result<Option<Vec<f64>>, String> {
+    let local: std::collections::HashMap<u32, usize> =
+        cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    let mut rel_ids: Vec<u32> = cells.iter().flat_map(|&c| relations_of(c)).collect();
+    rel_ids.sort_unstable();
+    rel_ids.dedup();
+    let (constraints, _) = constraints_of(
+        &local,
+        secret,
+        value,
+        relations,
+        &rel_ids,
+        &Outside::Relaxed,
+        false,
+    );
+    let reach = tally::time(0, || Reach::new(cells.len(), &constraints));
+    if reach.infeasible() {
+        return Ok(None);
+    }
+    let n = cells.len();
+    let first: Vec<f64> = (0..n)
+        .map(|i| reach.first_value(i))
+        .collect::<Option<Vec<f64>>>()
+        .ok_or_else(|| format!("no feasible point found for a component of {n} cells"))?;
+    let mut point = value.to_vec();
+    for (i, &c) in cells.iter().enumerate() {
+        point[c as usize] = first[i];
+    }
+    Ok(Some(point))
+}
+
 /// Solves the attacker's bounds of every cell of one component, cutting components larger
 /// than `whole` cells into chunks of [`CHUNK`] neighbouring cells (breadth-first order).
 /// Returns the bounds per cell (in `cells` order), the number of LPs solved, and whether the
@@ -303,6 +349,13 @@ pub(crate) fn solve_component(
     pre: &dyn Fn(u32) -> bool,
 ) -> Result<(Vec<Bounds>, usize, bool), String> {
     let chunk = CHUNK.min(whole.max(1));
+    if cells.len() > whole && matches!(outside, Outside::Relaxed) {
+        return Err(format!(
+            "a component of {} cells cannot be cut into chunks without a feasible point to hold \
+             the cells outside each chunk at",
+            cells.len()
+        ));
+    }
     if cells.len() <= whole {
         return solve_set(
             cells,
@@ -694,8 +747,7 @@ fn constraints_of(
 ///   above 11 or at 0. A cell whose chunk interval passes only that way is checked again with
 ///   the outside relations left out (bounds containing the attacker's): it passes only if
 ///   those wider bounds pass too;
-/// - with `Outside::Relaxed`, the bounds contain the attacker's and the check is an
-///   approximation (the caller counts it).
+/// - `Outside::Relaxed` is for whole components only (see [`solve_component`]).
 #[allow(clippy::too_many_arguments)]
 fn solve_set(
     cells: &[u32],
