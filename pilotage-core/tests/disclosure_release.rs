@@ -543,3 +543,105 @@ fn no_secret(cubes: &[Cube]) -> Vec<Vec<Vec<bool>>> {
         .map(|c| c.measures.iter().map(|_| vec![false; c.len()]).collect())
         .collect()
 }
+
+/// `beneficiaires` breaks persons down by sensitive attributes (RSA, ASS, AAH, RQTH): where a
+/// breakdown's total is from 1 to 10, every value of it is hidden, zeros and total included
+/// (a published zero would tell everyone's status), and the audit passes: every hidden zero
+/// among them can be 1 or more for all an attacker knows.
+#[test]
+fn small_sensitive_breakdowns_are_hidden_whole() {
+    let mut defs = load_dir(&root().join("datasets")).expect("definitions");
+    defs.retain(|d| d.id == "beneficiaires");
+    // Only the crossings by a sensitive attribute (a much smaller cube, quicker to protect).
+    defs[0].crossings.retain(|c| {
+        ["rsa", "ass", "aah", "rqth"]
+            .iter()
+            .any(|a| c.contains_key(*a))
+    });
+    let config = GeneratorConfig {
+        scale: 0.001,
+        first_year: 2025,
+        last_year: 2025,
+        ..GeneratorConfig::default()
+    };
+    let mut sources = Sources::new();
+    generate_batches(&config, &mut |table, batch| {
+        sources.push(table, batch);
+        Ok(())
+    })
+    .expect("generate");
+    let context = Context {
+        geography: Geography::from_reference_dir(&root().join("datasets/reference"))
+            .expect("geography"),
+        as_of: days_from_civil(2025, 12, 31),
+    };
+    let cubes = compute_all(&defs, &sources, &context).expect("cubes");
+    let p = protect_release(&cubes, &defs, &ProtectOptions::default()).expect("protection");
+    let cube = &cubes[0];
+    let mi = cube
+        .measures
+        .iter()
+        .position(|m| m.id == "beneficiaires")
+        .expect("persons");
+    let hidden = &p.secret[0][mi];
+    let (mut rows, mut zeros) = (0, 0);
+    for attribute in ["rsa", "ass", "aah", "rqth"] {
+        let d = cube
+            .dimensions
+            .iter()
+            .position(|d| d.id == attribute)
+            .expect("sensitive dimension");
+        let dim = &cube.dimensions[d];
+        let members: Vec<&str> = dim.codes.iter().skip(1).map(String::as_str).collect();
+        for row in 0..cube.len() {
+            if dim.code(row) != "_T" {
+                continue;
+            }
+            let at = |code: &str| -> Option<usize> {
+                let coords: Vec<(&str, &str)> = cube
+                    .dimensions
+                    .iter()
+                    .enumerate()
+                    .map(|(k, x)| (x.id.as_str(), if k == d { code } else { x.code(row) }))
+                    .collect();
+                cube.find(&coords)
+            };
+            let present: Vec<Option<usize>> = members.iter().map(|m| at(m)).collect();
+            if present.iter().all(Option::is_none) {
+                continue; // not broken down by this attribute
+            }
+            // Dense: every member has a cell, zeros included.
+            assert!(
+                present.iter().all(Option::is_some),
+                "{attribute}: a breakdown with missing members: {present:?}"
+            );
+            let total = cube.value("beneficiaires", row).unwrap_or(0.0);
+            if !(1.0..=10.0).contains(&total) {
+                continue;
+            }
+            assert!(hidden[row], "{attribute}: a small total {total} published");
+            for r in present.into_iter().flatten() {
+                rows += 1;
+                assert!(
+                    hidden[r],
+                    "{attribute}: a value of a breakdown whose total is {total} published"
+                );
+                if cube.value("beneficiaires", r) == Some(0.0) {
+                    zeros += 1;
+                }
+            }
+        }
+    }
+    assert!(rows > 0, "the small country has small sensitive breakdowns");
+    assert!(zeros > 0, "with zeros in them");
+    let tables = published_cubes(&defs, &cubes, &p.secret);
+    let audit = audit_release(&tables).expect("audit");
+    assert!(
+        audit.passed,
+        "{:?}",
+        &audit.failures[..audit.failures.len().min(3)]
+    );
+    eprintln!(
+        "beneficiaires at scale 0.001: {rows} values in small sensitive breakdowns, {zeros} zeros"
+    );
+}

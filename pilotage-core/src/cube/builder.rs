@@ -495,6 +495,73 @@ impl CubeBuilder {
         }
     }
 
+    /// Adds the absent cells of breakdowns by a sensitive attribute: for every row whose
+    /// sensitive dimension is at its total, a row for each member of that dimension at every
+    /// level a projection breaks the row down by (national-only members at national level
+    /// only). Their counts are zero.
+    ///
+    /// Why: an absent cell means zero. In a breakdown by RSA whose total is 3, the absence of
+    /// the "RSA recipient" cell would tell that none of those 3 persons receives it, whatever
+    /// the disclosure control hides; as a cell, the zero can be hidden with the rest of the row.
+    fn densify_sensitive(
+        &self,
+        row_index: &mut HashMap<Vec<u32>, u32>,
+        row_members: &mut Vec<u32>,
+    ) {
+        let dims = self.dims.len();
+        let sensitive: Vec<usize> = (0..dims).filter(|&d| self.dims[d].sensitive).collect();
+        if sensitive.is_empty() {
+            return;
+        }
+        let projections: std::collections::HashSet<&[u8]> = self
+            .crossings
+            .iter()
+            .flat_map(|c| {
+                c.projections
+                    .iter()
+                    .map(|&p| self.projections[p].as_slice())
+            })
+            .collect();
+        let existing = row_index.len();
+        let mut key = vec![0u32; dims];
+        let mut levels = vec![0u8; dims];
+        for r in 0..existing {
+            key.copy_from_slice(&row_members[r * dims..(r + 1) * dims]);
+            for (e, level) in levels.iter_mut().enumerate() {
+                *level = self.dims[e].level[key[e] as usize];
+            }
+            for &d in &sensitive {
+                let dim = &self.dims[d];
+                let total = dim.total();
+                if key[d] != total {
+                    continue;
+                }
+                for m in 0..dim.codes.len() as u32 {
+                    let level = dim.level[m as usize];
+                    if level == 0 {
+                        continue;
+                    }
+                    levels[d] = level;
+                    let produced = projections.contains(levels.as_slice());
+                    levels[d] = dim.level[total as usize];
+                    if !produced
+                        || (dim.national_only[m as usize]
+                            && self.territory.is_some_and(|t| levels[t] > 0))
+                    {
+                        continue;
+                    }
+                    key[d] = m;
+                    if !row_index.contains_key(key.as_slice()) {
+                        let row = row_index.len() as u32;
+                        row_index.insert(key.clone(), row);
+                        row_members.extend_from_slice(&key);
+                    }
+                }
+                key[d] = total;
+            }
+        }
+    }
+
     /// Rolls every crossing up to its projections and returns the cube, rows sorted by their
     /// coordinates (members in publication order, dimension by dimension).
     pub fn finish(mut self) -> Cube {
@@ -553,6 +620,7 @@ impl CubeBuilder {
             }
             ancestors.push(per_rule);
         }
+        self.densify_sensitive(&mut row_index, &mut row_members);
         let n_rows = row_index.len();
         drop(row_index);
 

@@ -102,6 +102,9 @@ pub(crate) struct CompiledDim {
     pub finest_index: HashMap<String, u32>,
     /// Members that only appear at national level.
     pub national_only: Vec<bool>,
+    /// A sensitive attribute: its breakdowns are produced dense (see
+    /// [`crate::dataset::Dimension::sensitive`]).
+    pub sensitive: bool,
     /// Bits needed to hold a member id + 1.
     pub bits: u32,
 }
@@ -253,6 +256,7 @@ impl CompiledDim {
             finest,
             finest_index,
             national_only,
+            sensitive: dim.is_sensitive(),
             bits,
         })
     }

@@ -145,6 +145,17 @@ fn write_page(s: &mut String, def: &Definition) -> std::fmt::Result {
             }
         }
         writeln!(s)?;
+        if d.is_sensitive() {
+            writeln!(
+                s,
+                "Attribut sensible: une ventilation dont le total compte de 1 à 10 personnes est \
+                 entièrement secrète, zéros compris, et chaque ventilation est publiée complète \
+                 (une ligne par modalité, zéros compris). *Sensitive attribute: a breakdown whose \
+                 total counts 1 to 10 persons is secret entirely, zeros included, and every \
+                 breakdown is published complete (one row per member, zeros included).*"
+            )?;
+            writeln!(s)?;
+        }
         if !d.national_only.is_empty() {
             let codes: Vec<String> = d.national_only.iter().map(|c| format!("`{c}`")).collect();
             writeln!(

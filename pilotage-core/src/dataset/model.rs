@@ -139,6 +139,24 @@ pub struct Dimension {
     /// below it their cells are not produced at all.
     #[serde(default)]
     pub national_only: Vec<String>,
+    /// A sensitive attribute (RSA, ASS, AAH, RQTH, …; those four are sensitive whether marked
+    /// or not, see [`SENSITIVE_ATTRIBUTES`]). Its breakdowns are produced dense: every member
+    /// of a breakdown whose total has a cell gets a cell too, zeros included, so that a zero
+    /// is a value the disclosure control can hide (a breakdown whose total is from 1 to 10 is
+    /// hidden whole) instead of a row whose absence would tell it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+}
+
+/// Dimension ids that are sensitive attributes in every dataset, marked or not.
+pub const SENSITIVE_ATTRIBUTES: [&str; 4] = ["rsa", "ass", "aah", "rqth"];
+
+impl Dimension {
+    /// Whether the dimension is a sensitive attribute: marked `sensitive` in its definition,
+    /// or one of [`SENSITIVE_ATTRIBUTES`].
+    pub fn is_sensitive(&self) -> bool {
+        self.sensitive || SENSITIVE_ATTRIBUTES.contains(&self.id.as_str())
+    }
 }
 
 /// One level of a categorical hierarchy.

@@ -43,8 +43,9 @@ pub use protect::protect_release;
 pub use read::{audit_release, audit_release_with};
 
 /// Dimensions that break persons down by a sensitive attribute, by default: a row of them whose
-/// total is from 1 to 10 is secret entirely, zeros included.
-pub const SENSITIVE_DIMENSIONS: [&str; 4] = ["rsa", "ass", "aah", "rqth"];
+/// total is from 1 to 10 is secret entirely, zeros included. A dimension marked `sensitive` in
+/// its definition is sensitive too (see [`crate::dataset::Dimension::is_sensitive`]).
+pub const SENSITIVE_DIMENSIONS: [&str; 4] = crate::dataset::SENSITIVE_ATTRIBUTES;
 
 /// The département → région table of the territory referential the release is built on
 /// (`datasets/reference/departements.csv`), compiled in so that the audit needs only the

@@ -55,7 +55,11 @@ fn tables_of(
                 &level_names,
                 d.rows.clone(),
                 geography,
-                options.sensitive_dimensions.contains(&d.id),
+                options.sensitive_dimensions.contains(&d.id)
+                    || def
+                        .dimensions
+                        .iter()
+                        .any(|x| x.id == d.id && x.is_sensitive()),
             )?);
         }
         let ids: Vec<String> = cube.measures.iter().map(|m| m.id.clone()).collect();

@@ -131,7 +131,11 @@ fn read_table(
             &level_names,
             member_rows,
             geography,
-            options.sensitive_dimensions.contains(&d.id),
+            options.sensitive_dimensions.contains(&d.id)
+                || def
+                    .dimensions
+                    .iter()
+                    .any(|x| x.id == d.id && x.is_sensitive()),
         )?);
     }
     let ids: Vec<String> = def.measures.iter().map(|m| m.id.clone()).collect();
