@@ -90,10 +90,10 @@ pub struct ProtectOptions {
     /// Most rounds of the interval pass (each round solves the changed components and widens
     /// every failing cell once). Default 50.
     pub max_rounds: usize,
-    /// Largest component of secret cells solved whole, as one linear system (default 4000:
-    /// on a scale-0.02 release, components of 3,400–3,600 cells take 30–48 s whole and fail a
-    /// fifth to a seventh as many values as in chunks; components of 4,700 took more than 6
-    /// minutes). Larger components are cut into chunks of 1,000 neighbouring cells, the cells
+    /// Largest component of secret cells solved whole, as one linear system (default 10,000:
+    /// on a scale-0.002 release, components of 3,900 cells take 21–27 s whole and fail 16–36
+    /// values, components of 4,100–4,300 cells in chunks 270 s and fail 3,340–3,360; whole
+    /// components of 4,900–5,400 cells took 62–140 s). Larger components are cut into chunks of 1,000 neighbouring cells, the cells
     /// outside a chunk held at a feasible point (narrower intervals: sound, stricter): their
     /// true values in the protection; in the audit, which does not know them, a solution of the
     /// component's relations (counted in [`ReleaseAudit::chunked`]).
@@ -116,7 +116,7 @@ impl Default for ProtectOptions {
             sensitive_dimensions: SENSITIVE_DIMENSIONS.iter().map(|s| s.to_string()).collect(),
             geography: None,
             max_rounds: 50,
-            max_component: 4000,
+            max_component: 10_000,
             boxes: true,
             previous: None,
         }
