@@ -22,8 +22,13 @@ fn root() -> PathBuf {
 
 /// The sources of a small synthetic country: scale 0.002, 2025 only.
 fn sources_2025() -> Sources {
+    sources_2025_at(0.002)
+}
+
+/// The sources of a synthetic country of `scale`, 2025 only.
+fn sources_2025_at(scale: f64) -> Sources {
     let config = GeneratorConfig {
-        scale: 0.002,
+        scale,
         first_year: 2025,
         last_year: 2025,
         ..GeneratorConfig::default()
@@ -558,18 +563,7 @@ fn small_sensitive_breakdowns_are_hidden_whole() {
             .iter()
             .any(|a| c.contains_key(*a))
     });
-    let config = GeneratorConfig {
-        scale: 0.001,
-        first_year: 2025,
-        last_year: 2025,
-        ..GeneratorConfig::default()
-    };
-    let mut sources = Sources::new();
-    generate_batches(&config, &mut |table, batch| {
-        sources.push(table, batch);
-        Ok(())
-    })
-    .expect("generate");
+    let sources = sources_2025_at(0.001);
     let context = Context {
         geography: Geography::from_reference_dir(&root().join("datasets/reference"))
             .expect("geography"),

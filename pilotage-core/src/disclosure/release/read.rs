@@ -369,7 +369,7 @@ pub fn audit_release_with(
         };
         let outside = match &point {
             Some(z) => solve::Outside::Fixed(z),
-            None => solve::Outside::Relaxed,
+            None => solve::Outside::Unknown,
         };
         solve::solve_component(
             comp,

@@ -116,7 +116,7 @@ pub(crate) enum Outside<'a> {
     /// Unknown: relations holding them would be left out, so a chunk's intervals would be wider
     /// than the release's. Only whole components are solved this way (where nothing lies
     /// outside): [`solve_component`] refuses to cut a component into chunks without a point.
-    Relaxed,
+    Unknown,
 }
 
 /// Outer bounds of every cell by propagation over the relations (the shuttle method): each
@@ -312,7 +312,7 @@ pub(crate) fn feasible_point(
         value,
         relations,
         &rel_ids,
-        &Outside::Relaxed,
+        &Outside::Unknown,
         false,
     );
     let reach = tally::time(0, || Reach::new(cells.len(), &constraints));
@@ -349,7 +349,7 @@ pub(crate) fn solve_component(
     pre: &dyn Fn(u32) -> bool,
 ) -> Result<(Vec<Bounds>, usize, bool), String> {
     let chunk = CHUNK.min(whole.max(1));
-    if cells.len() > whole && matches!(outside, Outside::Relaxed) {
+    if cells.len() > whole && matches!(outside, Outside::Unknown) {
         return Err(format!(
             "a component of {} cells cannot be cut into chunks without a feasible point to hold \
              the cells outside each chunk at",
@@ -661,7 +661,7 @@ fn neighbourhood(
 }
 
 /// Builds the constraints of a set of secret cells. With `Outside::Fixed(z)`, secrets outside
-/// the set are constants at `z`; with `Outside::Relaxed`
+/// the set are constants at `z`; with `Outside::Unknown`
 /// (or `relax`), the relations holding them are left out. Returns the constraints and whether
 /// any relation of the set holds a secret outside it (the set is then not exact).
 fn constraints_of(
@@ -747,7 +747,7 @@ fn constraints_of(
 ///   above 11 or at 0. A cell whose chunk interval passes only that way is checked again with
 ///   the outside relations left out (bounds containing the attacker's): it passes only if
 ///   those wider bounds pass too;
-/// - `Outside::Relaxed` is for whole components only (see [`solve_component`]).
+/// - `Outside::Unknown` is for whole components only (see [`solve_component`]).
 #[allow(clippy::too_many_arguments)]
 fn solve_set(
     cells: &[u32],
@@ -797,7 +797,7 @@ fn solve_set(
     // true values when outside cells are held at them.
     let start: Option<Vec<f64>> = match outside {
         Outside::Fixed(z) => Some(cells.iter().map(|&c| z[c as usize]).collect()),
-        Outside::Relaxed => None,
+        Outside::Unknown => None,
     };
     // One model, solved once and edited in place, answers the questions below (points with a
     // value held at 0 or 11) for every value not proved yet. Its first solve also tells
@@ -866,7 +866,7 @@ fn solve_set(
         if let Some(r) = reach.as_mut().filter(|_| !infeasible && !proved[i]) {
             let reference = match outside {
                 Outside::Fixed(z) => Some(z[cells[i] as usize]),
-                Outside::Relaxed => r.first_value(i),
+                Outside::Unknown => r.first_value(i),
             };
             if let Some(v) = reference {
                 let (lo_i, hi_i) = (lo[i], hi[i]);
@@ -1072,8 +1072,8 @@ mod tests {
         let value = system().1;
         // The audit side reports the exact interval of a failing cell; the protection side
         // only needs to know that it fails.
-        for outside in [Outside::Relaxed, Outside::Fixed(&value)] {
-            let exact = matches!(outside, Outside::Relaxed);
+        for outside in [Outside::Unknown, Outside::Fixed(&value)] {
+            let exact = matches!(outside, Outside::Unknown);
             let b = solve(10, outside);
             assert!(!b[0].passed);
             if exact {
