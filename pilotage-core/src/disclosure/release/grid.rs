@@ -190,7 +190,9 @@ pub(crate) fn measures_of(def: &Definition, ids: &[String]) -> Result<Vec<Meas>,
 }
 
 /// Builds a dimension from its member codes and level names (as the cube or the published
-/// table holds them), with the hierarchy the definition and the geography give.
+/// table holds them), with the hierarchy the definition and the geography give. It is a
+/// sensitive attribute when `sensitive` (the options' list names it) or its definition marks
+/// it so ([`crate::dataset::Dimension::is_sensitive`]).
 pub(crate) fn dim_of(
     def: &Definition,
     id: &str,
@@ -275,7 +277,7 @@ pub(crate) fn dim_of(
         depth,
         parent,
         rows,
-        sensitive,
+        sensitive: sensitive || d.is_sensitive(),
         finest,
     })
 }

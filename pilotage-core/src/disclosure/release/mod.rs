@@ -93,10 +93,11 @@ pub struct ProtectOptions {
     /// Largest component of secret cells solved whole, as one linear system (default 10,000:
     /// on a scale-0.002 release, components of 3,900 cells take 21–27 s whole and fail 16–36
     /// values, components of 4,100–4,300 cells in chunks 270 s and fail 3,340–3,360; whole
-    /// components of 4,900–5,400 cells took 62–140 s). Larger components are cut into chunks of 1,000 neighbouring cells, the cells
-    /// outside a chunk held at a feasible point (narrower intervals: sound, stricter): their
-    /// true values in the protection; in the audit, which does not know them, a solution of the
-    /// component's relations (counted in [`ReleaseAudit::chunked`]).
+    /// components of 4,900–5,400 cells took 62–140 s). Larger components are cut into chunks
+    /// of 1,000 neighbouring cells, the cells outside a chunk held at a feasible point
+    /// (narrower intervals: sound, stricter): their true values in the protection; in the
+    /// audit, which does not know them, a solution of the component's relations (counted in
+    /// [`ReleaseAudit::chunked`]).
     pub max_component: usize,
     /// Whether the protection runs the box pass (default true): before any linear program,
     /// each small count gets the cheapest box of neighbouring cells hidden around it so that

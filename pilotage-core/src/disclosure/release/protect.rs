@@ -55,11 +55,7 @@ fn tables_of(
                 &level_names,
                 d.rows.clone(),
                 geography,
-                options.sensitive_dimensions.contains(&d.id)
-                    || def
-                        .dimensions
-                        .iter()
-                        .any(|x| x.id == d.id && x.is_sensitive()),
+                options.sensitive_dimensions.contains(&d.id),
             )?);
         }
         let ids: Vec<String> = cube.measures.iter().map(|m| m.id.clone()).collect();

@@ -131,11 +131,7 @@ fn read_table(
             &level_names,
             member_rows,
             geography,
-            options.sensitive_dimensions.contains(&d.id)
-                || def
-                    .dimensions
-                    .iter()
-                    .any(|x| x.id == d.id && x.is_sensitive()),
+            options.sensitive_dimensions.contains(&d.id),
         )?);
     }
     let ids: Vec<String> = def.measures.iter().map(|m| m.id.clone()).collect();
