@@ -22,7 +22,8 @@ mod validate;
 
 pub use methodology::render_methodology;
 pub use model::{
-    Definition, Dimension, DimensionType, Level, Measure, MeasureKind, Member, Methodology,
+    Definition, Dimension, DimensionType, Level, Measure, MeasureKind, MeasureRelation, Member,
+    Methodology, RelationOp,
     PERIOD_LEVELS, SENSITIVE_ATTRIBUTES, TERRITORY_LEVELS, TERRITORY_TOTAL, TOTAL, TOTAL_LEVEL,
     Text, TimeRule,
 };

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use crate::cube::Geography;
 use crate::dataset::{
-    Definition, DimensionType, MeasureKind, PERIOD_LEVELS, TERRITORY_LEVELS, TOTAL_LEVEL, TimeRule,
+    Definition, DimensionType, MeasureKind, PERIOD_LEVELS, RelationOp, TERRITORY_LEVELS, TOTAL_LEVEL,
+    TimeRule,
 };
 
 use super::super::DisclosureError;
@@ -69,6 +70,41 @@ pub(crate) struct Table {
     pub rows: usize,
     pub dims: Vec<Dim>,
     pub measures: Vec<Meas>,
+    /// Declared relations between the measures of a row, by measure index.
+    pub relations: Vec<MeasRel>,
+}
+
+/// A declared relation between measures of one row: `left op Σ right` (measure indices).
+#[derive(Debug, Clone)]
+pub(crate) struct MeasRel {
+    pub left: usize,
+    pub op: RelationOp,
+    pub right: Vec<usize>,
+}
+
+/// The declared relations of a definition, by index in the given measure columns.
+pub(crate) fn measure_relations(
+    def: &Definition,
+    ids: &[String],
+) -> Result<Vec<MeasRel>, DisclosureError> {
+    let index = |id: &String| {
+        ids.iter()
+            .position(|x| x == id)
+            .ok_or_else(|| DisclosureError::Release {
+                dataset: def.id.clone(),
+                message: format!("relation names measure {id:?}, not in the table"),
+            })
+    };
+    def.relations
+        .iter()
+        .map(|r| {
+            Ok(MeasRel {
+                left: index(&r.left)?,
+                op: r.op,
+                right: r.right.iter().map(index).collect::<Result<_, _>>()?,
+            })
+        })
+        .collect()
 }
 
 impl Table {
@@ -385,6 +421,8 @@ pub(crate) enum RelKind {
     Sum(f64),
     /// `max(parts) ≤ total ≤ Σ parts` (margins of distinct counts).
     Distinct,
+    /// `total ≥ Σ parts` (a declared relation between the measures of a row).
+    AtLeast,
 }
 
 /// One relation: a total and its parts (global cell indices), with a rounding tolerance.
@@ -507,10 +545,11 @@ pub(crate) fn build_system(
                 if group.is_empty() {
                     continue;
                 }
-                // Keep the relations only if every one the builder can check holds: persons
-                // counted once per margin fall back to distinct-count bounds, others (an
-                // average over an incomplete period) are left out.
-                let holds = group.iter().all(|rel| {
+                // Keep each relation that the builder can check to hold: persons counted once
+                // per margin fall back to distinct-count bounds where their sum does not add up,
+                // other relations that do not hold (an average over an incomplete period) are
+                // left out. Decided relation by relation, as the checker does.
+                let holds = |rel: &Rel| {
                     let RelKind::Sum(k) = rel.kind else {
                         return true;
                     };
@@ -520,27 +559,79 @@ pub(crate) fn build_system(
                         return true;
                     }
                     (k * t - s).abs() <= rel.tol + 1e-7 * (1.0 + (k * t).abs())
-                });
-                let decision = if holds {
-                    if stock {
-                        "equal (stock at period end)"
-                    } else if average {
-                        "sum (average over sub-periods)"
-                    } else {
-                        "sum"
-                    }
-                } else if m.kind == MeasureKind::Persons {
-                    for rel in &mut group {
+                };
+                let before = group.len();
+                let mut distinct = 0usize;
+                group.retain_mut(|rel| {
+                    if holds(rel) {
+                        true
+                    } else if m.kind == MeasureKind::Persons {
                         rel.kind = RelKind::Distinct;
+                        distinct += 1;
+                        true
+                    } else {
+                        false
                     }
-                    "distinct (largest part ≤ total ≤ sum of parts)"
+                });
+                let decision = if distinct > 0 {
+                    "distinct (largest part ≤ total ≤ sum of parts) where the sum does not hold"
+                } else if group.len() < before {
+                    "sum where it holds (some relations do not add up)"
+                } else if stock {
+                    "equal (stock at period end)"
+                } else if average {
+                    "sum (average over sub-periods)"
                 } else {
-                    group.clear();
-                    "none (does not add up)"
+                    "sum"
                 };
                 decisions.push((t.dataset.clone(), m.id.clone(), d.id.clone(), decision));
                 relations.extend(group);
             }
+        }
+    }
+    for (ti, t) in tables.iter().enumerate() {
+        for rel in &t.relations {
+            let kind = match rel.op {
+                RelationOp::Equal => RelKind::Sum(1.0),
+                RelationOp::AtLeast => RelKind::AtLeast,
+            };
+            let tol = t.measures[rel.left].half_unit
+                + rel
+                    .right
+                    .iter()
+                    .map(|&m| t.measures[m].half_unit)
+                    .sum::<f64>();
+            for r in 0..t.rows {
+                let cell = |m: usize| base[ti][m] + r;
+                if !presence[cell(rel.left)] {
+                    continue;
+                }
+                let parts: Vec<u32> = rel
+                    .right
+                    .iter()
+                    .map(|&m| cell(m))
+                    .filter(|&c| presence[c])
+                    .map(|c| c as u32)
+                    .collect();
+                if parts.is_empty() {
+                    continue;
+                }
+                relations.push(Rel {
+                    kind,
+                    total: cell(rel.left) as u32,
+                    parts,
+                    tol,
+                });
+            }
+            decisions.push((
+                t.dataset.clone(),
+                t.measures[rel.left].id.clone(),
+                "(measures)".to_owned(),
+                match rel.op {
+                    RelationOp::Equal => "equal (declared relation between measures)",
+                    RelationOp::AtLeast => "at least (declared relation between measures)",
+                },
+            ));
         }
     }
     equalities_between_tables(
@@ -752,6 +843,7 @@ mod tests {
                 ),
             ],
             measures: vec![events("refusees")],
+            relations: Vec::new(),
         };
         let b = Table {
             dataset: "b".to_owned(),
@@ -767,6 +859,7 @@ mod tests {
                 ),
             ],
             measures: vec![events("refusees"), events("autre")],
+            relations: Vec::new(),
         };
         vec![a, b]
     }

@@ -1,8 +1,7 @@
-//! Disclosure control of a whole release of cubes: protection ([`protect_release`]) and the
-//! audit of published tables ([`audit_release`]).
+//! Disclosure control of a whole release of cubes: the protection ([`protect_release`]).
 //!
 //! The release is one linear system over every value of every dataset: per measure, one
-//! relation per parent cell and dimension of every hierarchy (territory France → région →
+//! relation per parent row and dimension of every hierarchy (territory France → région →
 //! département, period year → quarter → month, every categorical hierarchy), with
 //!
 //! - sums for events and magnitudes over every dimension, flows over time included;
@@ -10,37 +9,34 @@
 //! - averages over time (ETP): `k × total = Σ sub-periods` (k = 3 months or 4 quarters);
 //! - persons (distinct counts): sums where the margin adds up exactly in the data, otherwise
 //!   the distinct-count bounds `max(parts) ≤ total ≤ Σ parts`;
+//! - the relations between the measures of a row that the definitions declare;
+//! - equalities between datasets that publish the same figure;
 //! - counts of structures, job descriptions and prescriber organisations: public constants.
 //!
-//! Published cells are constants; secret cells are unknowns linked by the relations that hold
-//! them, so the system falls apart into connected components, each solved on its own.
+//! Each relation is kept where it holds on the true values. Published values are constants.
 //!
-//! **Requirement (value-free).** The audit reads only published tables, so it does not know a
-//! secret's true value; it checks a rule that implies DESIGN.md §5's for every value the
-//! secret could have. With `[min, max]` the attacker's interval (counts rounded inward):
-//! a secret count passes when `min ≥ 11` (it cannot be a small count), or `min = 0` and
-//! `max ≥ 11` (every small count stays unprovable), or `min = max = 0` outside a sensitive
-//! breakdown (a known zero); a secret magnitude passes when `max − min ≥ 10 % × (max + min)`
-//! (±10 % around the interval's middle), or it is a known zero outside a sensitive breakdown.
-//! The protection enforces the same rule.
+//! **Claims.** Every confidential value must be consistent with a value on the far side of
+//! its threshold: a count from 1 to 10 with 0 and with 11 or more, a zero of a small sensitive
+//! breakdown with 1 or more, a confidential magnitude x with x − m and x + m (m the largest
+//! margin of the rules that fire), against every structure too. Each claim is proved by a
+//! witness point: a sparse change of hidden values from the true values that satisfies the
+//! whole system ([`witness`]). The protection hides the values each point moves, so the
+//! points hold in the published release by construction; the certificate lists them, and the
+//! independent checker (`pilotage-checker`) verifies them with arithmetic alone.
 
 mod grid;
-mod moves;
 mod previous;
 mod protect;
-mod read;
-mod solve;
+mod witness;
 
 use serde::{Deserialize, Serialize};
 
 use crate::cube::Geography;
-use crate::release::AuditSummary;
 
 use super::rules::PrimaryRules;
 
 pub use previous::PreviousRelease;
 pub use protect::protect_release;
-pub use read::{audit_release, audit_release_with};
 
 /// Dimensions that break persons down by a sensitive attribute, by default: a row of them whose
 /// total is from 1 to 10 is secret entirely, zeros included. A dimension marked `sensitive` in
@@ -77,36 +73,19 @@ pub fn reference_geography() -> Result<Geography, super::DisclosureError> {
     Ok(Geography::from_pairs(pairs))
 }
 
-/// Options of [`protect_release`] and [`audit_release_with`].
+/// Options of [`protect_release`].
 #[derive(Debug, Clone)]
 pub struct ProtectOptions {
-    /// The primary rules (defaults of DESIGN.md §5). The audit uses `min_count` and
-    /// `frequency_margin` (the relative margin of magnitudes).
+    /// The primary rules (defaults of the methodology: counts 1–10, magnitudes with fewer
+    /// than 3 structures, a top structure above 85 %, 1–10 persons behind them).
     pub rules: PrimaryRules,
     /// Dimension ids that are sensitive attributes (default [`SENSITIVE_DIMENSIONS`]).
     pub sensitive_dimensions: Vec<String>,
     /// The départements and their régions; `None` uses [`reference_geography`].
     pub geography: Option<Geography>,
-    /// Most rounds of the interval pass (each round solves the changed components and widens
-    /// every failing cell once). Default 50.
-    pub max_rounds: usize,
-    /// Largest component of secret cells solved whole, as one linear system (default 10,000:
-    /// on a scale-0.002 release, components of 3,900 cells take 21–27 s whole and fail 16–36
-    /// values, components of 4,100–4,300 cells in chunks 270 s and fail 3,340–3,360; whole
-    /// components of 4,900–5,400 cells took 62–140 s). Larger components are cut into chunks
-    /// of 1,000 neighbouring cells, the cells outside a chunk held at a feasible point
-    /// (narrower intervals: sound, stricter): their true values in the protection; in the
-    /// audit, which does not know them, a solution of the component's relations (counted in
-    /// [`ReleaseAudit::chunked`]).
-    pub max_component: usize,
-    /// Whether the protection runs the box pass (default true): before any linear program,
-    /// each small count gets the cheapest box of neighbouring cells hidden around it so that
-    /// a move along the box proves it. Fewer linear programs on large releases, at the price
-    /// of some extra suppression.
-    pub boxes: bool,
     /// What the previous release published, if there is one (default none): its unchanged
-    /// published values are known to everyone and never chosen as secondary cells, its secret
-    /// values are preferred as secondary cells, and the share of its mask kept is reported.
+    /// published values are known to everyone and never moved by a point, its secret values
+    /// are preferred, and the share of its mask kept is reported.
     pub previous: Option<PreviousRelease>,
 }
 
@@ -116,9 +95,6 @@ impl Default for ProtectOptions {
             rules: PrimaryRules::default(),
             sensitive_dimensions: SENSITIVE_DIMENSIONS.iter().map(|s| s.to_string()).collect(),
             geography: None,
-            max_rounds: 50,
-            max_component: 10_000,
-            boxes: true,
             previous: None,
         }
     }
@@ -207,31 +183,26 @@ pub struct ProtectStats {
     pub values: u64,
     /// Relations of the linear system.
     pub relations: u64,
-    /// Hidden additive values after the fast pass (before the interval pass).
-    pub hidden_after_fast_pass: u64,
-    /// Rounds of the interval pass.
-    pub rounds: u64,
-    /// Components solved (over all rounds).
-    pub components_solved: u64,
-    /// Largest component met (secret cells).
-    pub largest_component: u64,
-    /// Linear programs solved.
-    pub lps: u64,
-    /// Cell checks settled by moves from the true values, without a linear program (over all
-    /// rounds; a cell checked in several rounds counts once per round).
-    pub certified_by_moves: u64,
-    /// Cell checks settled by outer bounds (propagation over the relations): counts the
-    /// attacker can prove to be 11 or more, without a linear program (per round, as above).
-    pub certified_by_bounds: u64,
-    /// Rounds of the bounds pass (widening where outer bounds alone prove a count fails).
-    pub bounds_passes: u64,
-    /// Boxes hidden by the box pass (one per small count not proved by a move before).
-    pub boxes: u64,
-    /// How each (dataset, measure, dimension) was tied: sum, equal, distinct or none.
+    /// Confidential values (with at least one claim).
+    pub confidential: u64,
+    /// Claims to prove.
+    pub claims: u64,
+    /// Witness points of the certificate.
+    pub points: u64,
+    /// Value changes over all points.
+    pub point_changes: u64,
+    /// Claims proved by a point built for another claim.
+    pub claims_shared: u64,
+    /// Claims left without a point (the release is refused when not 0).
+    pub unproved: u64,
+    /// Wall time of the protection, in seconds.
+    pub seconds: f64,
+    /// How each (dataset, measure, dimension) was tied: sum, equal, distinct, declared
+    /// relation or equality between datasets.
     pub relation_kinds: Vec<(String, String, String, String)>,
 }
 
-/// One cell of a report: where it is and the attacker's interval.
+/// A value the protection reports: where it is, its true value and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CellReport {
     /// Dataset id.
@@ -240,11 +211,9 @@ pub struct CellReport {
     pub coordinates: Vec<(String, String)>,
     /// Measure id.
     pub measure: String,
-    /// Attacker's lower bound (NaN when not computed).
-    pub min: f64,
-    /// Attacker's upper bound (+∞ when unbounded, NaN when not computed).
-    pub max: f64,
-    /// Why it fails.
+    /// The true value (private: for the operator's eyes, never published).
+    pub value: f64,
+    /// Why it is reported.
     pub reason: String,
 }
 
@@ -263,8 +232,8 @@ pub struct ReleaseProtection {
     pub datasets: Vec<DatasetLoss>,
     /// Release-wide, per territorial level.
     pub by_territorial_level: Vec<(String, LossCounts)>,
-    /// Cells the interval pass could not protect (empty when it succeeded): the audit will
-    /// fail on them.
+    /// Claims no point could prove, and confidential values the previous release published
+    /// (empty when the protection succeeded; otherwise the release must not be published).
     pub unresolved: Vec<CellReport>,
     /// Figures of the run.
     pub stats: ProtectStats,
@@ -272,59 +241,9 @@ pub struct ReleaseProtection {
     /// same way (same mask, same published values, no value more or less): publishing it
     /// again is not a new release.
     pub same_as_previous: bool,
-}
-
-/// Result of [`audit_release`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ReleaseAudit {
-    /// True when every secret value keeps its protection interval and no published value
-    /// breaks a rule.
-    pub passed: bool,
-    /// Non-null values read.
-    pub values: u64,
-    /// Secret values.
-    pub secret: u64,
-    /// Secret values checked by linear programming (counts and magnitudes).
-    pub checked: u64,
-    /// Components of secret cells.
-    pub components: u64,
-    /// Largest component (secret cells).
-    pub largest_component: u64,
-    /// Secret counts proved to be 11 or more by outer bounds (propagation over the
-    /// relations), without a linear program.
-    pub settled_by_bounds: u64,
-    /// Linear programs solved.
-    pub lps: u64,
-    /// Secret values checked on a chunk of a component larger than
-    /// [`ProtectOptions::max_component`], the cells outside the chunk held at one feasible
-    /// point of the component: a stricter check than the whole component's (a value may fail
-    /// there and pass whole), never a looser one.
-    pub chunked: u64,
-    /// Every failing cell.
-    pub failures: Vec<CellReport>,
-}
-
-impl ReleaseAudit {
-    /// The manifest's summary.
-    pub fn summary(&self) -> AuditSummary {
-        AuditSummary {
-            passed: self.passed,
-            checked: self.checked,
-            failures: self.failures.len() as u64,
-            method: "min and max of every secret value by linear programming (good_lp with \
-                     microlp) per connected component of secret cells, over every hierarchy of \
-                     every dataset rebuilt from the published tables and the definitions; \
-                     value-free requirement (docs/disclosure.md)"
-                .to_owned(),
-        }
-    }
-}
-
-pub(crate) fn requirement(rules: &PrimaryRules) -> solve::Requirement {
-    solve::Requirement {
-        min_count: rules.min_count as f64,
-        margin: rules.frequency_margin,
-    }
+    /// The witness points and the claims they prove: private, stored with the confidential
+    /// data, checked by the independent checker.
+    pub certificate: crate::certificate::Certificate,
 }
 
 pub(crate) fn summarise(

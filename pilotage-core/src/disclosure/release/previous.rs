@@ -10,14 +10,16 @@
 
 use std::collections::HashMap;
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
 
 use crate::dataset::Definition;
 use crate::release::{STATUS_PUBLISHED, STATUS_SECRET, STATUS_SUFFIX};
 
 use super::super::DisclosureError;
 use super::grid::{System, Table};
-use super::read::{numbers, strings};
 
 /// Divides the cost of hiding a value the previous release hid too.
 pub(crate) const REUSE_DISCOUNT: f64 = 4.0;
@@ -152,4 +154,70 @@ impl Kept {
             100.0 * self.kept as f64 / self.before as f64
         }
     }
+}
+
+fn strings(
+    batch: &RecordBatch,
+    dataset: &str,
+    name: &str,
+) -> Result<Vec<Option<String>>, DisclosureError> {
+    let bad = |message: String| DisclosureError::Release {
+        dataset: dataset.to_owned(),
+        message,
+    };
+    let col = batch
+        .column_by_name(name)
+        .ok_or_else(|| bad(format!("no column {name:?}")))?;
+    let out = match col.data_type() {
+        DataType::Utf8 => col
+            .as_string::<i32>()
+            .iter()
+            .map(|s| s.map(str::to_owned))
+            .collect(),
+        DataType::LargeUtf8 => col
+            .as_string::<i64>()
+            .iter()
+            .map(|s| s.map(str::to_owned))
+            .collect(),
+        DataType::Utf8View => col
+            .as_string_view()
+            .iter()
+            .map(|s| s.map(str::to_owned))
+            .collect(),
+        other => return Err(bad(format!("column {name:?} has type {other}, not text"))),
+    };
+    Ok(out)
+}
+
+fn numbers(
+    batch: &RecordBatch,
+    dataset: &str,
+    name: &str,
+) -> Result<Vec<Option<f64>>, DisclosureError> {
+    let bad = |message: String| DisclosureError::Release {
+        dataset: dataset.to_owned(),
+        message,
+    };
+    let col = batch
+        .column_by_name(name)
+        .ok_or_else(|| bad(format!("no column {name:?}")))?;
+    let out = match col.data_type() {
+        DataType::UInt64 => col
+            .as_primitive::<UInt64Type>()
+            .iter()
+            .map(|v| v.map(|x| x as f64))
+            .collect(),
+        DataType::Int64 => col
+            .as_primitive::<Int64Type>()
+            .iter()
+            .map(|v| v.map(|x| x as f64))
+            .collect(),
+        DataType::Float64 => col.as_primitive::<Float64Type>().iter().collect(),
+        other => {
+            return Err(bad(format!(
+                "column {name:?} has type {other}, not a number"
+            )));
+        }
+    };
+    Ok(out)
 }

@@ -1,36 +1,27 @@
-//! Protection of a release of cubes: primary rules, a fast cost-ordered pass over every
-//! relation, then an interval pass per connected component of secret cells.
+//! Protection of a release of cubes, in passes: the linear system of the release, the primary
+//! rules and the claims of every confidential value, the witness pass (a point per claim,
+//! hiding the values it moves), the derived values, then the figures and the certificate.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::time::Instant;
 
-use crate::cube::{Cube, MeasureValues};
-use crate::dataset::{Definition, MeasureKind};
+use crate::certificate::{self, CellRef, Certificate, Claim, ClaimKind, Point};
+use crate::cube::{Cube, Geography, MeasureValues};
+use crate::dataset::{Definition, MeasureKind, RelationOp};
 
 use super::super::DisclosureError;
-use super::grid::{self, Class, Rel, RelKind, System, Table};
-use super::moves::{self, Mover};
+use super::super::rules::PrimaryRules;
+use super::grid::{self, Class, System, Table};
 use super::previous::{self, Before, Kept};
-use super::solve::{self, Need, Requirement};
+use super::witness::{Goal, Mask, Space};
 use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection};
-
-/// Size class of a value in the traces of failing values: `0`, `small` (below the count
-/// threshold) or `large`.
-fn value_class(v: f64, min_count: f64) -> &'static str {
-    if v <= 0.0 {
-        "0"
-    } else if v < min_count {
-        "small"
-    } else {
-        "large"
-    }
-}
 
 /// Builds the tables of the release from the cubes (coordinates only).
 fn tables_of(
     cubes: &[Cube],
     definitions: &[Definition],
     options: &ProtectOptions,
-    geography: &crate::cube::Geography,
+    geography: &Geography,
 ) -> Result<Vec<Table>, DisclosureError> {
     let mut tables = Vec::with_capacity(cubes.len());
     for cube in cubes {
@@ -64,6 +55,7 @@ fn tables_of(
             rows: cube.len(),
             dims,
             measures: grid::measures_of(def, &ids)?,
+            relations: grid::measure_relations(def, &ids)?,
         });
     }
     Ok(tables)
@@ -84,11 +76,6 @@ fn true_value(cube: &Cube, m: usize, row: usize) -> Option<f64> {
     }
 }
 
-/// Relation visits of the outer-bound propagation, per relation of the release.
-const OUTER_VISITS: usize = 40;
-/// Most rounds of the bounds pass.
-const BOUNDS_PASSES: usize = 30;
-
 /// The value a cube shows (rounded for magnitudes), or `None` when null.
 fn shown_value(cube: &Cube, m: usize, row: usize) -> Option<f64> {
     match &cube.measures[m].values {
@@ -97,229 +84,173 @@ fn shown_value(cube: &Cube, m: usize, row: usize) -> Option<f64> {
     }
 }
 
-/// State of the suppression.
-struct State<'a> {
-    tables: &'a [Table],
-    system: &'a System,
-    class: Vec<Class>,
-    sensitive: Vec<bool>,
-    cost: Vec<f64>,
-    hidden: Vec<bool>,
-    /// Published unchanged by the previous release: known to everyone, never hidden to
-    /// protect another value.
-    known: Vec<bool>,
-    rel_start: Vec<u32>,
-    rel_flat: Vec<u32>,
-    req: Requirement,
-}
-
-impl State<'_> {
-    fn relations_of(&self, c: u32) -> &[u32] {
-        &self.rel_flat[self.rel_start[c as usize] as usize..self.rel_start[c as usize + 1] as usize]
-    }
-
-    /// Outer bounds of every value under the current mask (see [`solve::outer_bounds`]).
-    fn outer_bounds(&self, integer: &[bool]) -> solve::OuterBounds {
-        solve::outer_bounds(
-            &self.hidden,
-            &self.system.value,
-            integer,
-            &self.system.relations,
-            &self.rel_start,
-            &self.rel_flat,
-            OUTER_VISITS * self.system.relations.len(),
-        )
-    }
-
-    fn need(&self, c: u32) -> Need {
-        let sensitive = self.sensitive[c as usize];
-        match self.class[c as usize] {
-            Class::Magnitude => Need::Magnitude { sensitive },
-            _ => Need::Count { sensitive },
-        }
-    }
-
-    fn eligible(&self, c: u32) -> bool {
-        let c = c as usize;
-        !self.hidden[c]
-            && !self.known[c]
-            && self.system.present[c]
-            && matches!(self.class[c], Class::Count | Class::Magnitude)
-    }
-
-    /// The cheapest eligible cell of a relation (positive values only when `positive`).
-    fn cheapest(&self, rel: &Rel, positive: bool) -> Option<u32> {
-        rel.cells()
-            .filter(|&c| self.eligible(c) && (!positive || self.system.value[c as usize] > 0.0))
-            .min_by(|&a, &b| {
-                self.cost[a as usize]
-                    .total_cmp(&self.cost[b as usize])
-                    .then(a.cmp(&b))
-            })
-    }
-
-    /// The cell to hide so that the relation no longer discloses a secret of it, if any is
-    /// needed (`Some(None)` when one is needed but none is available).
-    fn settle(&self, rel: &Rel) -> Option<Option<u32>> {
-        let hidden: Vec<u32> = rel.cells().filter(|&c| self.hidden[c as usize]).collect();
-        if hidden.is_empty() {
-            return None;
-        }
-        let value = |c: u32| self.system.value[c as usize];
-        match rel.kind {
-            RelKind::Sum(k) => {
-                if hidden.len() == 1 {
-                    return Some(self.cheapest(rel, false));
-                }
-                if self.hidden[rel.total as usize] {
-                    return None;
-                }
-                let mass: f64 = k * value(rel.total)
-                    - rel
-                        .parts
-                        .iter()
-                        .filter(|&&p| !self.hidden[p as usize])
-                        .map(|&p| value(p))
-                        .sum::<f64>();
-                let mass = mass.max(0.0);
-                let fails = hidden.iter().any(|&c| {
-                    let hi = if self.class[c as usize] == Class::Count {
-                        (mass + 1e-6).floor()
-                    } else {
-                        mass
-                    };
-                    !self.req.passes(self.need(c), 0.0, hi)
-                });
-                fails.then(|| {
-                    self.cheapest(rel, true)
-                        .or_else(|| self.cheapest(rel, false))
-                })
-            }
-            RelKind::Distinct => {
-                if hidden.len() != 1 {
-                    return None;
-                }
-                let c = hidden[0];
-                let (lo, hi) = if c == rel.total {
-                    let parts = rel.parts.iter().map(|&p| value(p));
-                    (parts.clone().fold(0.0, f64::max), parts.sum::<f64>())
-                } else {
-                    let others: f64 = rel
-                        .parts
-                        .iter()
-                        .filter(|&&p| p != c)
-                        .map(|&p| value(p))
-                        .sum();
-                    ((value(rel.total) - others).max(0.0), value(rel.total))
-                };
-                (!self.req.passes(self.need(c), lo, hi)).then(|| self.cheapest(rel, false))
-            }
-        }
-    }
-
-    /// Runs the fast pass from the given relations until no relation needs more; returns the
-    /// cells hidden.
-    fn fast_pass(&mut self, start: Vec<u32>) -> Vec<u32> {
-        let mut queued = vec![false; self.system.relations.len()];
-        let mut queue: VecDeque<u32> = VecDeque::new();
-        for r in start {
-            if !queued[r as usize] {
-                queued[r as usize] = true;
-                queue.push_back(r);
-            }
-        }
-        let mut added = Vec::new();
-        while let Some(r) = queue.pop_front() {
-            queued[r as usize] = false;
-            let rel = &self.system.relations[r as usize];
-            if let Some(Some(c)) = self.settle(rel) {
-                self.hidden[c as usize] = true;
-                added.push(c);
-                let again: Vec<u32> = std::iter::once(r)
-                    .chain(self.relations_of(c).iter().copied())
-                    .collect();
-                for q in again {
-                    if !queued[q as usize] {
-                        queued[q as usize] = true;
-                        queue.push_back(q);
-                    }
-                }
-            }
-        }
-        added
-    }
-
-    /// The cheapest published cell near a failing cell: in its relations, else through the
-    /// hidden cells of its relations (breadth first, up to three steps).
-    fn widen_from(&self, cell: u32) -> Option<u32> {
-        let mut frontier = vec![cell];
-        let mut seen: HashMap<u32, ()> = HashMap::new();
-        seen.insert(cell, ());
-        for _ in 0..4 {
-            let mut best: Option<u32> = None;
-            let mut next = Vec::new();
-            for &f in &frontier {
-                for &r in self.relations_of(f) {
-                    for c in self.system.relations[r as usize].cells() {
-                        if self.eligible(c) {
-                            let better = match best {
-                                None => true,
-                                Some(b) => self.cost[c as usize]
-                                    .total_cmp(&self.cost[b as usize])
-                                    .then(c.cmp(&b))
-                                    .is_lt(),
-                            };
-                            if better {
-                                best = Some(c);
-                            }
-                        } else if self.hidden[c as usize] && seen.insert(c, ()).is_none() {
-                            next.push(c);
-                        }
-                    }
-                }
-            }
-            if best.is_some() {
-                return best;
-            }
-            next.sort_unstable();
-            frontier = next;
-            if frontier.is_empty() {
-                break;
-            }
-        }
-        None
-    }
-}
-
-/// Protects a release: decides, for every value of every cube, whether it is published or
-/// `secret`, so that no primary secret can be recovered or bounded too closely through any
-/// relation of the release (see the module documentation for the relations and the
-/// requirement). Deterministic: same cubes, definitions and options give the same answer.
-pub fn protect_release(
+/// Refuses a definition whose declared relation between measures does not hold on the true
+/// values: the attacker would be given a relation that is false, and the points would be
+/// built on it.
+fn check_declared_relations(
+    tables: &[Table],
+    system: &System,
     cubes: &[Cube],
-    definitions: &[Definition],
-    options: &ProtectOptions,
-) -> Result<ReleaseProtection, DisclosureError> {
-    options.rules.validate()?;
-    let geography = match &options.geography {
-        Some(g) => g.clone(),
-        None => super::reference_geography()?,
-    };
-    let tables = tables_of(cubes, definitions, options, &geography)?;
-    let system = grid::build_system(
-        &tables,
-        &|t, m, r| true_value(&cubes[t], m, r),
-        &|t, m, r| match &cubes[t].measures[m].values {
-            MeasureValues::Counts(v) => v[r].is_some(),
-            MeasureValues::Values(v) => v[r].is_some(),
+) -> Result<(), DisclosureError> {
+    for (ti, t) in tables.iter().enumerate() {
+        for rel in &t.relations {
+            for r in 0..t.rows {
+                let at = |m: usize| {
+                    let c = system.base[ti][m] + r;
+                    if system.present[c] {
+                        system.value[c]
+                    } else {
+                        0.0
+                    }
+                };
+                if !system.present[system.base[ti][rel.left] + r] {
+                    continue;
+                }
+                let left = at(rel.left);
+                let right: f64 = rel.right.iter().map(|&m| at(m)).sum();
+                let slack = 1e-7 * (1.0 + left.abs() + right.abs());
+                let holds = match rel.op {
+                    RelationOp::Equal => (left - right).abs() <= slack,
+                    RelationOp::AtLeast => left + slack >= right,
+                };
+                if !holds {
+                    let coords: Vec<String> = t
+                        .coordinates(r)
+                        .iter()
+                        .map(|(d, c)| format!("{d}={c}"))
+                        .collect();
+                    let names: Vec<&str> = rel
+                        .right
+                        .iter()
+                        .map(|&m| cubes[ti].measures[m].id.as_str())
+                        .collect();
+                    return Err(DisclosureError::Release {
+                        dataset: t.dataset.clone(),
+                        message: format!(
+                            "the declared relation {} {} {} does not hold at [{}]: {left} against \
+                             {right}; fix the definition or the computation",
+                            cubes[ti].measures[rel.left].id,
+                            rel.op.symbol(),
+                            names.join(" + "),
+                            coords.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One claim to prove, with what the point must reach.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    kind: ClaimKind,
+    goal: Goal,
+    /// Magnitude claims hold against every structure: the point moves no value one structure
+    /// alone makes.
+    magnitude: bool,
+}
+
+/// What the primary rules decide, value by value.
+struct Primary {
+    class: Vec<Class>,
+    /// Secret by a primary rule (derived values included once decided).
+    primary: Vec<bool>,
+    /// Magnitudes one structure alone makes.
+    single: Vec<bool>,
+    /// The claims, by value, in value order.
+    claims: Vec<(u32, Vec<Pending>)>,
+}
+
+/// The margin of a confidential magnitude (the largest among the rules that fire), or `None`
+/// when no rule fires.
+fn magnitude_margin(
+    rules: &PrimaryRules,
+    v: f64,
+    structures: u64,
+    top1: f64,
+    top2: f64,
+    persons: u64,
+) -> Option<f64> {
+    if v <= 0.0 {
+        return None;
+    }
+    let mut margin: Option<f64> = None;
+    let mut fire = |m: f64| margin = Some(margin.map_or(m, |x: f64| x.max(m)));
+    if structures < rules.min_contributors || (persons > 0 && persons < rules.min_persons) {
+        fire(rules.frequency_margin * v);
+    }
+    if top1 > rules.dominance * v {
+        fire(top1 / rules.dominance - v);
+    }
+    if let Some(p) = rules.p_rule
+        && v - top1 - top2 < p * top1
+    {
+        fire(p * top1 - (v - top1 - top2));
+    }
+    margin.map(|m| m.max(1e-6 * v.max(1.0)))
+}
+
+fn count_claims(cell: u32, v: f64, min_count: f64) -> Vec<Pending> {
+    vec![
+        Pending {
+            kind: ClaimKind::Zero,
+            goal: Goal {
+                cell,
+                target: 0.0,
+                down: true,
+            },
+            magnitude: false,
         },
-    )?;
+        Pending {
+            kind: ClaimKind::AtLeastMinCount,
+            goal: Goal {
+                cell,
+                target: min_count.max(v),
+                down: false,
+            },
+            magnitude: false,
+        },
+    ]
+}
+
+fn magnitude_claims(cell: u32, v: f64, margin: f64) -> Vec<Pending> {
+    vec![
+        Pending {
+            kind: ClaimKind::Below,
+            goal: Goal {
+                cell,
+                target: (v - margin).max(0.0),
+                down: true,
+            },
+            magnitude: true,
+        },
+        Pending {
+            kind: ClaimKind::Above,
+            goal: Goal {
+                cell,
+                target: v + margin,
+                down: false,
+            },
+            magnitude: true,
+        },
+    ]
+}
+
+/// Evaluates the primary rules on the true values and lists every claim.
+fn primary_pass(
+    tables: &[Table],
+    system: &System,
+    cubes: &[Cube],
+    rules: &PrimaryRules,
+) -> Result<Primary, DisclosureError> {
     let n = system.value.len();
-    let rules = &options.rules;
+    let min_count = rules.min_count as f64;
     let mut class = vec![Class::Derived; n];
-    let mut sensitive = vec![false; n];
-    let mut cost = vec![0.0; n];
     let mut primary = vec![false; n];
+    let mut single = vec![false; n];
+    let mut claims: HashMap<u32, Vec<Pending>> = HashMap::new();
     for (ti, t) in tables.iter().enumerate() {
         let cube = &cubes[ti];
         for (mi, m) in t.measures.iter().enumerate() {
@@ -330,32 +261,35 @@ pub fn protect_release(
                 if !system.present[c] {
                     continue;
                 }
-                sensitive[c] = t.in_sensitive_row(r);
                 let v = system.value[c];
-                let level = f64::from(t.level(r));
-                cost[c] = (1.0 + v.max(0.0))
-                    * (1.0 + level).powi(2)
-                    * if t.headline(r) { 50.0 } else { 1.0 };
-                primary[c] = match m.class {
-                    Class::Count => rules.count_is_sensitive(v),
-                    Class::Magnitude => match companion {
-                        Some(co) if v > 0.0 => {
-                            let structures = u64::from(co.structures[r]);
-                            let (top1, top2) = (co.top1[r], co.top2[r]);
-                            let persons = co.persons[r];
-                            structures < rules.min_contributors
-                                || top1 > rules.dominance * v
-                                || (persons > 0 && persons < rules.min_persons)
-                                || rules.p_rule.is_some_and(|p| v - top1 - top2 < p * top1)
+                match m.class {
+                    Class::Count if rules.count_is_sensitive(v) => {
+                        primary[c] = true;
+                        claims.insert(c as u32, count_claims(c as u32, v, min_count));
+                    }
+                    Class::Magnitude => {
+                        if let Some(co) = companion {
+                            single[c] = co.structures[r] == 1;
+                            if let Some(margin) = magnitude_margin(
+                                rules,
+                                v,
+                                u64::from(co.structures[r]),
+                                co.top1[r],
+                                co.top2[r],
+                                co.persons[r],
+                            ) {
+                                primary[c] = true;
+                                claims.insert(c as u32, magnitude_claims(c as u32, v, margin));
+                            }
                         }
-                        _ => false,
-                    },
-                    Class::Public | Class::Derived => false,
-                };
+                    }
+                    _ => {}
+                }
             }
         }
     }
-    // Sensitive rows: a breakdown whose total is from 1 to 10 is secret entirely.
+    // Sensitive rows: a breakdown whose total is from 1 to 10 is secret entirely, its zeros
+    // included (each must be able to be 1 or more).
     for (ti, t) in tables.iter().enumerate() {
         let sensitive_dims: Vec<usize> =
             (0..t.dims.len()).filter(|&d| t.dims[d].sensitive).collect();
@@ -382,33 +316,253 @@ pub fn protect_release(
                 if dim.depth[dim.rows[top as usize] as usize] != 0 {
                     continue;
                 }
-                // The row total: persons (or the first count) at the top member.
                 let trigger = t
                     .measures
                     .iter()
                     .enumerate()
                     .filter(|(_, m)| m.class == Class::Count)
                     .any(|(mi, _)| {
-                        rules.count_is_sensitive(system.value[system.base[ti][mi] + top as usize])
+                        let c = system.base[ti][mi] + top as usize;
+                        system.present[c] && rules.count_is_sensitive(system.value[c])
                     });
-                if trigger {
-                    for (mi, m) in t.measures.iter().enumerate() {
-                        if matches!(m.class, Class::Count | Class::Magnitude) {
-                            for row in [r, top] {
-                                let c = system.base[ti][mi] + row as usize;
-                                if system.present[c] {
-                                    primary[c] = true;
-                                }
+                if !trigger {
+                    continue;
+                }
+                for (mi, m) in t.measures.iter().enumerate() {
+                    if !matches!(m.class, Class::Count | Class::Magnitude) {
+                        continue;
+                    }
+                    for row in [r, top] {
+                        let c = system.base[ti][mi] + row as usize;
+                        if !system.present[c] {
+                            continue;
+                        }
+                        primary[c] = true;
+                        let v = system.value[c];
+                        let cu = c as u32;
+                        if claims.contains_key(&cu) {
+                            continue;
+                        }
+                        let list = match m.class {
+                            Class::Count if v <= 0.0 => vec![Pending {
+                                kind: ClaimKind::Positive,
+                                goal: Goal {
+                                    cell: cu,
+                                    target: 1.0,
+                                    down: false,
+                                },
+                                magnitude: false,
+                            }],
+                            Class::Count if v < min_count => count_claims(cu, v, min_count),
+                            Class::Magnitude if v > 0.0 => {
+                                magnitude_claims(cu, v, rules.frequency_margin * v)
                             }
+                            _ => Vec::new(),
+                        };
+                        if !list.is_empty() {
+                            claims.insert(cu, list);
                         }
                     }
                 }
             }
         }
     }
+    let mut claims: Vec<(u32, Vec<Pending>)> = claims.into_iter().collect();
+    claims.sort_unstable_by_key(|x| x.0);
+    Ok(Primary {
+        class,
+        primary,
+        single,
+        claims,
+    })
+}
+
+/// Whether the value at a point meets a claim.
+fn meets(p: &Pending, at: f64) -> bool {
+    let tol = 1e-9 * (1.0 + p.goal.target.abs());
+    if p.goal.down {
+        at <= p.goal.target + tol
+    } else {
+        at >= p.goal.target - tol
+    }
+}
+
+/// What the witness pass found.
+struct Witnessed {
+    hidden: Vec<bool>,
+    points: Vec<(Vec<(u32, f64)>, Vec<(u32, ClaimKind)>)>,
+    unproved: Vec<(u32, ClaimKind)>,
+    shared: u64,
+}
+
+/// The witness pass: for every claim not proved yet, a point reaching it; the values the point
+/// moves are hidden. A point proves every pending claim it meets, whichever value it was
+/// built for.
+fn witness_pass(
+    space: &Space,
+    system: &System,
+    p: &Primary,
+    blocked: &[bool],
+    cost: &[f64],
+) -> Witnessed {
+    let mut hidden = p.primary.clone();
+    let mut points = Vec::new();
+    let mut unproved = Vec::new();
+    let mut shared = 0u64;
+    let index: HashMap<u32, usize> = p
+        .claims
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| (*c, i))
+        .collect();
+    let mut done: Vec<Vec<bool>> = p.claims.iter().map(|(_, l)| vec![false; l.len()]).collect();
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    let mut dbg_count = 0;
+    for (i, (cell, list)) in p.claims.iter().enumerate() {
+        if done[i].iter().all(|&d| d) {
+            continue;
+        }
+        if last_report.elapsed().as_secs() >= 10 {
+            last_report = Instant::now();
+            tracing::info!(
+                "witness pass: {i} of {} confidential values, {} points, {:.0} s",
+                p.claims.len(),
+                points.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        let mask = Mask {
+            hidden: &hidden,
+            blocked,
+            cost,
+        };
+        let want = std::env::var("PILOTAGE_DBG").ok();
+        let on = want.as_deref().is_some_and(|w| { let (t, m, _) = system.locate(*cell as usize); let _ = t; w == format!("{}", m) } ) && dbg_count < 3;
+        super::witness::DBG.with(|d| d.set(on));
+        let candidates = space.candidates(*cell, &mask);
+        if on { dbg_count += 1; let (t, m, r) = system.locate(*cell as usize); eprintln!("cell t{t} m{m} r{r} v={} candidates {}", system.value[*cell as usize], candidates.len()); for c in candidates.iter().take(6) { eprintln!("   cand {} cells grain {}: {:?}", c.cells.len(), c.grain, c.cells.iter().map(|&(x, a)| (system.value[x as usize], a, hidden[x as usize])).collect::<Vec<_>>()); } }
+        for (k, claim) in list.iter().enumerate() {
+            if done[i][k] {
+                continue;
+            }
+            let mask = Mask {
+                hidden: &hidden,
+                blocked,
+                cost,
+            };
+            let avoid = claim.magnitude.then_some(p.single.as_slice());
+            let Some(changes) = space.reach(claim.goal, &candidates, &mask, avoid) else {
+                unproved.push((*cell, claim.kind));
+                done[i][k] = true;
+                continue;
+            };
+            for &(c, _) in &changes {
+                hidden[c as usize] = true;
+            }
+            // Every pending claim this point meets.
+            let mut proves = Vec::new();
+            let moved_single = |own: u32| {
+                changes
+                    .iter()
+                    .any(|&(c, _)| c != own && p.single[c as usize])
+            };
+            for &(c, d) in &changes {
+                let Some(&j) = index.get(&c) else { continue };
+                let at = system.value[c as usize] + d;
+                for (kk, other) in p.claims[j].1.iter().enumerate() {
+                    if done[j][kk] || !meets(other, at) || (other.magnitude && moved_single(c)) {
+                        continue;
+                    }
+                    done[j][kk] = true;
+                    if c != *cell || kk != k {
+                        shared += 1;
+                    }
+                    proves.push((c, other.kind));
+                }
+            }
+            if !done[i][k] {
+                // The point was built for this claim: it meets it by construction, unless
+                // rounding the counts moved it back; then it proves nothing for it.
+                unproved.push((*cell, claim.kind));
+                done[i][k] = true;
+            }
+            if !proves.is_empty() {
+                points.push((changes, proves));
+            }
+        }
+    }
+    tracing::info!(
+        "witness pass: {} confidential values, {} points, {} claims unproved, {:.1} s",
+        p.claims.len(),
+        points.len(),
+        unproved.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Witnessed {
+        hidden,
+        points,
+        unproved,
+        shared,
+    }
+}
+
+/// Protects a release: decides, for every value of every cube, whether it is published or
+/// `secret`, and proves with a witness point every claim of every confidential value (see the
+/// module documentation). Deterministic: same cubes, definitions and options give the same
+/// mask and the same certificate.
+pub fn protect_release(
+    cubes: &[Cube],
+    definitions: &[Definition],
+    options: &ProtectOptions,
+) -> Result<ReleaseProtection, DisclosureError> {
+    options.rules.validate()?;
+    let started = Instant::now();
+    let geography = match &options.geography {
+        Some(g) => g.clone(),
+        None => super::reference_geography()?,
+    };
+    let tables = tables_of(cubes, definitions, options, &geography)?;
+    let system = grid::build_system(
+        &tables,
+        &|t, m, r| true_value(&cubes[t], m, r),
+        &|t, m, r| match &cubes[t].measures[m].values {
+            MeasureValues::Counts(v) => v[r].is_some(),
+            MeasureValues::Values(v) => v[r].is_some(),
+        },
+    )?;
+    check_declared_relations(&tables, &system, cubes)?;
+    let n = system.value.len();
+    let rules = &options.rules;
+    let mut p = primary_pass(&tables, &system, cubes, rules)?;
+    tracing::info!(
+        "release system: {} values, {} relations, {} confidential, {:.1} s",
+        system.present.iter().filter(|&&x| x).count(),
+        system.relations.len(),
+        p.claims.len(),
+        started.elapsed().as_secs_f64()
+    );
+
+    // Costs, and what may never move.
+    let mut cost = vec![0.0; n];
+    let mut blocked = vec![false; n];
+    for (ti, t) in tables.iter().enumerate() {
+        for mi in 0..t.measures.len() {
+            for r in 0..t.rows {
+                let c = system.base[ti][mi] + r;
+                blocked[c] = !system.present[c]
+                    || !matches!(p.class[c], Class::Count | Class::Magnitude);
+                let v = system.value[c];
+                let level = f64::from(t.level(r));
+                cost[c] = (1.0 + v.max(0.0))
+                    * (1.0 + level).powi(2)
+                    * if t.headline(r) { 50.0 } else { 1.0 };
+            }
+        }
+    }
     // The previous release: its unchanged published values are known, its secrets preferred.
     let before = match &options.previous {
-        Some(p) => previous::match_previous(p, &tables, &system)?,
+        Some(prev) => previous::match_previous(prev, &tables, &system)?,
         None => vec![Before::Absent; n],
     };
     let mut known = vec![false; n];
@@ -423,7 +577,8 @@ pub fn protect_release(
                         let now = shown_value(&cubes[ti], mi, r);
                         if now.is_some_and(|x| (x - v).abs() <= 1e-9 * x.abs().max(1.0)) {
                             known[c] = true;
-                            if primary[c] {
+                            blocked[c] = true;
+                            if p.primary[c] {
                                 already_known.push(c as u32);
                             }
                         }
@@ -433,377 +588,14 @@ pub fn protect_release(
             }
         }
     }
+
+    // Witness pass.
     let (rel_start, rel_flat) = grid::incidence(n, &system.relations);
-    let mut state = State {
-        tables: &tables,
-        system: &system,
-        class,
-        sensitive,
-        cost,
-        hidden: primary.clone(),
-        known: known.clone(),
-        rel_start,
-        rel_flat,
-        req: super::requirement(rules),
-    };
-    // Fast pass from every relation holding a primary cell.
-    let mut start: Vec<u32> = (0..n as u32)
-        .filter(|&c| state.hidden[c as usize])
-        .flat_map(|c| state.relations_of(c).to_vec())
-        .collect();
-    start.sort_unstable();
-    start.dedup();
-    state.fast_pass(start);
-    let mut stats = ProtectStats {
-        values: system.present.iter().filter(|&&p| p).count() as u64,
-        relations: system.relations.len() as u64,
-        hidden_after_fast_pass: state.hidden.iter().filter(|&&h| h).count() as u64,
-        relation_kinds: system
-            .decisions
-            .iter()
-            .map(|(a, b, c, d)| (a.clone(), b.clone(), c.clone(), (*d).to_owned()))
-            .collect(),
-        ..ProtectStats::default()
-    };
-    // Interval pass per component.
-    let trace = std::env::var_os("PILOTAGE_DISCLOSURE_TRACE").is_some();
-    let started = std::time::Instant::now();
-    if trace {
-        eprintln!(
-            "release system: {} cells, {} relations, {} primary, {} hidden after the fast pass",
-            n,
-            system.relations.len(),
-            primary.iter().filter(|&&p| p).count(),
-            stats.hidden_after_fast_pass
-        );
-    }
-    let integer: Vec<bool> = state.class.iter().map(|&k| k == Class::Count).collect();
-    let min_count = state.req.min_count;
-    let row_index = moves::row_indexes(&tables);
-    // Box pass: every small count not yet proved by a move gets the cheapest box of cells
-    // around it hidden, so that one move proves it (the hypercube method).
-    if options.boxes {
-        let small: Vec<u32> = (0..n as u32)
-            .filter(|&c| {
-                let c = c as usize;
-                state.hidden[c]
-                    && integer[c]
-                    && system.present[c]
-                    && (system.value[c] > 0.0 || state.sensitive[c])
-                    && system.value[c] < min_count
-            })
-            .collect();
-        for c in small {
-            let plan = {
-                let mover = Mover::new(
-                    &tables,
-                    &system,
-                    &state.rel_start,
-                    &state.rel_flat,
-                    &state.hidden,
-                    &row_index,
-                );
-                if mover.certifies(c, state.need(c), &state.req) {
-                    continue;
-                }
-                mover.cheapest_box(c, &state.req, &state.cost)
-            };
-            stats.boxes += u64::from(plan.is_some());
-            for w in plan.unwrap_or_default() {
-                if !state.hidden[w as usize] {
-                    state.hidden[w as usize] = true;
-                    let rels = state.relations_of(w).to_vec();
-                    state.fast_pass(rels);
-                }
-            }
-        }
-        if trace {
-            eprintln!(
-                "box pass ({:.1} s): {} boxes, {} hidden",
-                started.elapsed().as_secs_f64(),
-                stats.boxes,
-                state.hidden.iter().filter(|&&h| h).count()
-            );
-        }
-    }
-    // Bounds pass: where the outer bounds alone prove that a count fails, hide the cheapest
-    // cell of the relation that narrowed it, until none does (no linear program).
-    // Outer bounds of the current mask, kept while no cell is hidden after them.
-    let mut current: Option<solve::OuterBounds> = None;
-    for _ in 0..BOUNDS_PASSES {
-        let bounds = state.outer_bounds(&integer);
-        let mut widened_rel = vec![false; system.relations.len()];
-        let mut failing = 0usize;
-        let mut added = 0usize;
-        for (c, &whole) in integer.iter().enumerate() {
-            if !state.hidden[c] || !whole || !system.present[c] {
-                continue;
-            }
-            let x = system.value[c];
-            let why = if bounds.hi[c] < min_count && (x > 0.0 || state.sensitive[c]) {
-                bounds.why_hi[c]
-            } else if x < min_count && bounds.lo[c] >= 1.0 {
-                bounds.why_lo[c]
-            } else {
-                continue;
-            };
-            failing += 1;
-            if why == u32::MAX || widened_rel[why as usize] {
-                continue;
-            }
-            widened_rel[why as usize] = true;
-            let rel = &system.relations[why as usize];
-            let pick = state
-                .cheapest(rel, true)
-                .or_else(|| state.cheapest(rel, false))
-                .or_else(|| state.widen_from(c as u32));
-            if let Some(w) = pick {
-                state.hidden[w as usize] = true;
-                added += 1;
-                let rels = state.relations_of(w).to_vec();
-                added += state.fast_pass(rels).len();
-            }
-        }
-        stats.bounds_passes += 1;
-        if trace {
-            eprintln!(
-                "bounds pass {} ({:.1} s): {failing} counts proved failing, {added} cells hidden",
-                stats.bounds_passes,
-                started.elapsed().as_secs_f64()
-            );
-        }
-        if added == 0 {
-            current = Some(bounds);
-            break;
-        }
-    }
-    let mut dirty = state.hidden.clone();
-    let mut unresolved: Vec<(u32, solve::Bounds)> = Vec::new();
-    for _ in 0..options.max_rounds {
-        stats.rounds += 1;
-        let components = solve::components(n, &state.hidden, &system.relations);
-        let mut failing: Vec<(u32, solve::Bounds)> = Vec::new();
-        let mover = Mover::new(
-            &tables,
-            &system,
-            &state.rel_start,
-            &state.rel_flat,
-            &state.hidden,
-            &row_index,
-        );
-        let work: Vec<&Vec<u32>> = components
-            .iter()
-            .filter(|c| c.iter().any(|&x| dirty[x as usize]))
-            .collect();
-        if trace {
-            let mut buckets = [(0usize, 0usize); 6];
-            for c in &work {
-                let b = match c.len() {
-                    0..=10 => 0,
-                    11..=100 => 1,
-                    101..=1000 => 2,
-                    1001..=10_000 => 3,
-                    10_001..=100_000 => 4,
-                    _ => 5,
-                };
-                buckets[b].0 += 1;
-                buckets[b].1 += c.len();
-            }
-            eprintln!(
-                "round {}: components to check (count, cells) by size ≤10, ≤100, ≤1k, ≤10k, ≤100k, more: {buckets:?}",
-                stats.rounds
-            );
-        }
-        // Outer bounds of the whole release: a count the attacker can prove to be 11 or more
-        // passes, and one whose outer upper bound is below 11 while its value is not 0 fails,
-        // both without a linear program.
-        let bounds = match current.take() {
-            Some(b) => b,
-            None => state.outer_bounds(&integer),
-        };
-        let (outer_lo, outer_hi) = (&bounds.lo, &bounds.hi);
-        if trace {
-            let hidden: Vec<usize> = (0..n).filter(|&c| state.hidden[c]).collect();
-            let high = hidden
-                .iter()
-                .filter(|&&c| integer[c] && outer_lo[c] >= min_count - 1e-9)
-                .count();
-            let low = hidden
-                .iter()
-                .filter(|&&c| integer[c] && outer_hi[c] < min_count && system.value[c] > 0.0)
-                .count();
-            eprintln!(
-                "round {}: outer bounds after {:.1} s: {} hidden, {high} proved 11 or more, {low} proved failing",
-                stats.rounds,
-                started.elapsed().as_secs_f64(),
-                hidden.len()
-            );
-        }
-        let check = |comp: &&Vec<u32>| -> Result<Checked, DisclosureError> {
-            let mut out = Checked::default();
-            let mut proved: std::collections::HashSet<u32> = std::collections::HashSet::new();
-            let mut settled_fail: Vec<(u32, solve::Bounds)> = Vec::new();
-            for &c in comp.iter() {
-                let (lo, hi) = (outer_lo[c as usize], outer_hi[c as usize]);
-                if integer[c as usize] && lo >= min_count - 1e-9 {
-                    proved.insert(c);
-                    out.by_bounds += 1;
-                } else if integer[c as usize] && hi < min_count && system.value[c as usize] > 0.0 {
-                    settled_fail.push((
-                        c,
-                        solve::Bounds {
-                            lo,
-                            hi,
-                            passed: false,
-                        },
-                    ));
-                } else if mover.certifies(c, state.need(c), &state.req) {
-                    // Proved by moves from the true values.
-                    proved.insert(c);
-                    out.by_moves += 1;
-                }
-            }
-            let failed: std::collections::HashSet<u32> = settled_fail.iter().map(|f| f.0).collect();
-            out.failing = settled_fail;
-            let rest: Vec<u32> = comp
-                .iter()
-                .copied()
-                .filter(|c| !proved.contains(c) && !failed.contains(c))
-                .collect();
-            if rest.is_empty() {
-                return Ok(out);
-            }
-            out.solved = 1;
-            let timer = std::time::Instant::now();
-            // Every secret cell of the component is an unknown, those settled already
-            // included (they are asked nothing): in the chunks of a large component they give
-            // the room that holding them at their true values would take away (a third of the
-            // chunk failures on the first components of a scale-0.02 release).
-            let (bounds, lps, _) = solve::solve_component(
-                comp,
-                &state.hidden,
-                &system.value,
-                &system.relations,
-                &|c| state.relations_of(c).to_vec(),
-                &|c| state.need(c),
-                &state.req,
-                options.max_component,
-                &solve::Outside::Fixed(&system.value),
-                &|c| proved.contains(&c) || failed.contains(&c),
-            )
-            .map_err(|message| DisclosureError::Solver {
-                key: format!("component of {} cells", comp.len()),
-                message,
-            })?;
-            out.lps = lps as u64;
-            if trace && solve::tally::due(started.elapsed().as_secs()) {
-                eprintln!(
-                    "  ({:.0} s) programs: {}",
-                    started.elapsed().as_secs_f64(),
-                    solve::tally::line()
-                );
-            }
-            out.failing.extend(
-                comp.iter()
-                    .zip(bounds)
-                    .filter(|(c, b)| !b.passed && !failed.contains(c))
-                    .map(|(&c, b)| (c, b)),
-            );
-            if trace && timer.elapsed().as_secs_f64() > 20.0 {
-                // What the component is made of, and the values of what fails in it.
-                let mut made: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
-                for &c in comp.iter() {
-                    let (t, m, _) = system.locate(c as usize);
-                    *made
-                        .entry((&tables[t].dataset, &tables[t].measures[m].id))
-                        .or_default() += 1;
-                }
-                let mut classes: std::collections::BTreeMap<&str, usize> = Default::default();
-                for &(c, _) in &out.failing {
-                    *classes
-                        .entry(value_class(system.value[c as usize], state.req.min_count))
-                        .or_default() += 1;
-                }
-                eprintln!(
-                    "  component of {} cells ({} open, failing {classes:?}): {:.1} s, {lps} LPs; {made:?}; {}",
-                    comp.len(),
-                    rest.len(),
-                    timer.elapsed().as_secs_f64(),
-                    solve::tally::line()
-                );
-            }
-            Ok(out)
-        };
-        for result in parallel_map(&work, &check) {
-            let r = result?;
-            stats.certified_by_moves += r.by_moves;
-            stats.certified_by_bounds += r.by_bounds;
-            stats.components_solved += r.solved;
-            stats.lps += r.lps;
-            failing.extend(r.failing);
-        }
-        for comp in &work {
-            stats.largest_component = stats.largest_component.max(comp.len() as u64);
-        }
-        if trace {
-            eprintln!(
-                "round {} ({:.1} s): {} components, {} failing, {} hidden, {} LPs so far, {} by moves, {} by bounds, largest {}",
-                stats.rounds,
-                started.elapsed().as_secs_f64(),
-                components.len(),
-                failing.len(),
-                state.hidden.iter().filter(|&&h| h).count(),
-                stats.lps,
-                stats.certified_by_moves,
-                stats.certified_by_bounds,
-                stats.largest_component
-            );
-        }
-        if trace {
-            eprintln!("  programs: {}", solve::tally::line());
-            let mut by: std::collections::BTreeMap<(String, String, &str), usize> =
-                Default::default();
-            for &(c, _) in &failing {
-                let (t, m, _) = system.locate(c as usize);
-                *by.entry((
-                    tables[t].dataset.clone(),
-                    tables[t].measures[m].id.clone(),
-                    value_class(system.value[c as usize], min_count),
-                ))
-                .or_default() += 1;
-            }
-            eprintln!("  failing by dataset, measure, value: {by:?}");
-            for &(c, b) in failing.iter().take(5) {
-                eprintln!(
-                    "  failing: {:?}",
-                    report(&tables, &system, c as usize, b, "round")
-                );
-            }
-        }
-        dirty.iter_mut().for_each(|d| *d = false);
-        if failing.is_empty() {
-            unresolved.clear();
-            break;
-        }
-        let mut widened = false;
-        for &(c, _) in &failing {
-            if let Some(w) = state.widen_from(c) {
-                state.hidden[w as usize] = true;
-                dirty[w as usize] = true;
-                widened = true;
-                let rels = state.relations_of(w).to_vec();
-                for x in state.fast_pass(rels) {
-                    dirty[x as usize] = true;
-                }
-            }
-        }
-        unresolved = failing;
-        if !widened {
-            break;
-        }
-    }
+    let space = Space::new(&tables, &system, &rel_start, &rel_flat);
+    let witnessed = witness_pass(&space, &system, &p, &blocked, &cost);
+    let mut hidden = witnessed.hidden;
+
     // Derived values: hidden over a hidden part; medians over too few observations.
-    let mut hidden = state.hidden.clone();
     for (ti, t) in tables.iter().enumerate() {
         for (mi, m) in t.measures.iter().enumerate() {
             let Some((a, b)) = m.parts else { continue };
@@ -815,8 +607,8 @@ pub fn protect_release(
                 let (ca, cb) = (system.base[ti][a] + r, system.base[ti][b] + r);
                 let few = m.kind == MeasureKind::Median
                     && system.value[ca] < rules.min_median_observations as f64;
-                if few || primary[ca] || primary[cb] {
-                    primary[c] = true;
+                if few || p.primary[ca] || p.primary[cb] {
+                    p.primary[c] = true;
                     hidden[c] = true;
                 } else if hidden[ca] || hidden[cb] {
                     hidden[c] = true;
@@ -840,30 +632,83 @@ pub fn protect_release(
                 .collect()
         })
         .collect();
-    let (datasets, overall, by_level) = super::summarise(&tables, &system, &primary, &hidden);
+    let (datasets, overall, by_level) = super::summarise(&tables, &system, &p.primary, &hidden);
     let kept = Kept::of(&before, &system.present, &hidden);
-    let mut unresolved: Vec<CellReport> = unresolved
-        .into_iter()
-        .map(|(c, b)| report(&tables, &system, c as usize, b, "interval too narrow"))
+
+    // What could not be proved.
+    let mut unresolved: Vec<CellReport> = witnessed
+        .unproved
+        .iter()
+        .map(|&(c, kind)| {
+            report(
+                &tables,
+                &system,
+                c as usize,
+                &format!("no witness point found: {}", kind.describe()),
+            )
+        })
         .collect();
     for c in already_known {
-        let v = system.value[c as usize];
-        let b = solve::Bounds {
-            lo: v,
-            hi: v,
-            passed: false,
-        };
         unresolved.push(report(
             &tables,
             &system,
             c as usize,
-            b,
             "secret by a primary rule, but published unchanged by the previous release",
         ));
     }
+
+    // The certificate.
+    let cell_ref = |c: u32| {
+        let (t, m, r) = system.locate(c as usize);
+        CellRef {
+            dataset: t as u16,
+            row: r as u32,
+            measure: m as u16,
+        }
+    };
+    let certificate = Certificate {
+        release: String::new(),
+        datasets: tables.iter().map(|t| t.dataset.clone()).collect(),
+        measures: tables
+            .iter()
+            .map(|t| t.measures.iter().map(|m| m.id.clone()).collect())
+            .collect(),
+        fingerprint: certificate::fingerprint(cubes),
+        points: witnessed
+            .points
+            .iter()
+            .map(|(changes, proves)| Point {
+                changes: changes.iter().map(|&(c, d)| (cell_ref(c), d)).collect(),
+                claims: proves
+                    .iter()
+                    .map(|&(c, kind)| Claim {
+                        cell: cell_ref(c),
+                        kind,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+
+    let stats = ProtectStats {
+        values: system.present.iter().filter(|&&x| x).count() as u64,
+        relations: system.relations.len() as u64,
+        confidential: p.claims.len() as u64,
+        claims: p.claims.iter().map(|(_, l)| l.len() as u64).sum(),
+        points: certificate.points.len() as u64,
+        point_changes: certificate.changes() as u64,
+        claims_shared: witnessed.shared,
+        unproved: witnessed.unproved.len() as u64,
+        seconds: started.elapsed().as_secs_f64(),
+        relation_kinds: system
+            .decisions
+            .iter()
+            .map(|(a, b, c, d)| (a.clone(), b.clone(), c.clone(), (*d).to_owned()))
+            .collect(),
+    };
     let mut loss = overall.to_manifest();
     let mut same_as_previous = false;
-    if let Some(p) = &options.previous {
+    if let Some(prev) = &options.previous {
         loss.previous_mask_kept_pct = Some(kept.pct());
         // The same values shown the same way as by the previous release, and nothing more.
         let mut shown = 0u64;
@@ -877,9 +722,8 @@ pub fn protect_release(
                 Before::Published(_) => known[c] && !hidden[c],
                 Before::Absent => false,
             }
-        }) && shown == previous::values_of(p);
+        }) && shown == previous::values_of(prev);
     }
-    let _ = state.tables;
     Ok(ReleaseProtection {
         secret,
         loss,
@@ -889,66 +733,18 @@ pub fn protect_release(
         unresolved,
         stats,
         same_as_previous,
+        certificate,
     })
 }
 
-/// What checking one component found.
-#[derive(Default)]
-struct Checked {
-    by_moves: u64,
-    by_bounds: u64,
-    solved: u64,
-    lps: u64,
-    failing: Vec<(u32, solve::Bounds)>,
-}
-
-/// Applies `f` to every item on the machine's cores (scoped threads, items dealt in turn),
-/// returning the results in the items' order: the outcome does not depend on the threads.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: &(dyn Fn(&T) -> R + Sync)) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
-    if threads <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let mut parts: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|k| {
-                scope.spawn(move || {
-                    items
-                        .iter()
-                        .enumerate()
-                        .skip(k)
-                        .step_by(threads)
-                        .map(|(i, x)| (i, f(x)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    let mut all: Vec<(usize, R)> = parts.drain(..).flatten().collect();
-    all.sort_by_key(|x| x.0);
-    all.into_iter().map(|x| x.1).collect()
-}
-
-pub(crate) fn report(
-    tables: &[Table],
-    system: &System,
-    cell: usize,
-    b: solve::Bounds,
-    reason: &str,
-) -> CellReport {
+/// One line of a report: where the value is and why it is reported.
+fn report(tables: &[Table], system: &System, cell: usize, reason: &str) -> CellReport {
     let (t, m, r) = system.locate(cell);
     CellReport {
         dataset: tables[t].dataset.clone(),
         coordinates: tables[t].coordinates(r),
         measure: tables[t].measures[m].id.clone(),
-        min: b.lo,
-        max: b.hi,
+        value: system.value[cell],
         reason: reason.to_owned(),
     }
 }

@@ -1,0 +1,842 @@
+//! Witness points: sparse changes of the true values that keep every relation of the release.
+//!
+//! A claim about a confidential value (it can be 0, it can be 11 or more, …) holds when some
+//! point of the attacker's system satisfies it. Starting from the true values (a point of the
+//! system by construction), a *direction* that leaves the balance of every equality unchanged
+//! gives a line of points; a step along it that keeps every value non-negative and every
+//! inequality (distinct-count bounds, declared relations `a ≥ b + c`) true is again a point.
+//!
+//! Directions are tensor products of one vector per dimension of a table: in each dimension
+//! the value's member against a sibling member (+1 / −1, their common parent unchanged), or
+//! the member alone where it has no parent; each carried down the finer levels the table
+//! breaks down (one child for sums, every child for averages over time, the last child for
+//! stocks at period end). A direction moves one measure, or several at once where the
+//! definition declares relations between measures (the measures above it by one, or the whole
+//! row in proportion); where it reaches a figure another dataset publishes too, the same
+//! direction is carried into that dataset. Every candidate is checked against the relations it
+//! touches before use: what this module returns is a point because the check says so, whatever
+//! the construction.
+
+use std::collections::HashMap;
+
+use crate::dataset::{DimensionType, RelationOp, TimeRule};
+
+use super::grid::{Class, NONE, RelKind, System, Table};
+
+/// Most tensor products tried per value.
+const MAX_PRODUCTS: usize = 24;
+/// Most siblings tried per dimension.
+const MAX_SIBLINGS: usize = 4;
+/// Most moves summed into one point.
+const MAX_MOVES: usize = 8;
+/// Most cells of one direction.
+const MAX_CELLS: usize = 4096;
+
+/// Row lookup of one table: members of every dimension → row.
+pub(crate) struct RowIndex {
+    radix: Vec<u128>,
+    index: HashMap<u128, u32>,
+    /// Per dimension, the child members of every member.
+    children: Vec<Vec<Vec<u32>>>,
+    /// Per dimension, member code → member.
+    by_code: Vec<HashMap<String, u32>>,
+}
+
+impl RowIndex {
+    fn new(table: &Table) -> Option<RowIndex> {
+        let radix: Vec<u128> = table
+            .dims
+            .iter()
+            .map(|d| d.codes.len() as u128 + 1)
+            .collect();
+        let mut capacity: u128 = 1;
+        for &r in &radix {
+            capacity = capacity.checked_mul(r)?;
+        }
+        let mut index = HashMap::with_capacity(table.rows);
+        for r in 0..table.rows {
+            let key = table
+                .dims
+                .iter()
+                .zip(&radix)
+                .fold(0u128, |k, (d, &x)| k * x + u128::from(d.rows[r]));
+            index.insert(key, r as u32);
+        }
+        let children = table
+            .dims
+            .iter()
+            .map(|d| {
+                let mut ch = vec![Vec::new(); d.codes.len()];
+                for (m, &p) in d.parent.iter().enumerate() {
+                    if p != NONE {
+                        ch[p as usize].push(m as u32);
+                    }
+                }
+                ch
+            })
+            .collect();
+        let by_code = table
+            .dims
+            .iter()
+            .map(|d| {
+                d.codes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (c.clone(), i as u32))
+                    .collect()
+            })
+            .collect();
+        Some(RowIndex {
+            radix,
+            index,
+            children,
+            by_code,
+        })
+    }
+
+    fn row(&self, members: &[u32]) -> Option<u32> {
+        let key = members
+            .iter()
+            .zip(&self.radix)
+            .fold(0u128, |k, (&m, &x)| k * x + u128::from(m));
+        self.index.get(&key).copied()
+    }
+}
+
+/// A direction (cells and coefficients, sorted by cell, the claimed value at +1) and the
+/// smallest step it may take: 1 for counts moved by whole units, the value itself for a row
+/// moved in proportion, 0 for magnitudes.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub cells: Vec<(u32, f64)>,
+    pub grain: f64,
+}
+
+/// What a point must reach for a value: at most `target` (downwards) or at least `target`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Goal {
+    pub cell: u32,
+    pub target: f64,
+    pub down: bool,
+}
+
+/// The state the search reads: which values are hidden, which may never move, what hiding
+/// costs.
+pub(crate) struct Mask<'a> {
+    pub hidden: &'a [bool],
+    /// Values that may never move: published unchanged by the previous release, public
+    /// counts, derived values.
+    pub blocked: &'a [bool],
+    pub cost: &'a [f64],
+}
+
+/// The directions of a release.
+pub(crate) struct Space<'a> {
+    tables: &'a [Table],
+    system: &'a System,
+    rel_start: &'a [u32],
+    rel_flat: &'a [u32],
+    rows: Vec<Option<RowIndex>>,
+    /// Per table and measure, the measures that move with it, one option per entry:
+    /// `(measure, coefficient)`; a coefficient of NaN stands for "in proportion to the row".
+    moving: Vec<Vec<Vec<Vec<(usize, f64)>>>>,
+}
+
+impl<'a> Space<'a> {
+    pub fn new(
+        tables: &'a [Table],
+        system: &'a System,
+        rel_start: &'a [u32],
+        rel_flat: &'a [u32],
+    ) -> Space<'a> {
+        let rows = tables.iter().map(RowIndex::new).collect();
+        let moving = tables
+            .iter()
+            .map(|t| (0..t.measures.len()).map(|m| moving_options(t, m)).collect())
+            .collect();
+        Space {
+            tables,
+            system,
+            rel_start,
+            rel_flat,
+            rows,
+            moving,
+        }
+    }
+
+    fn relations_of(&self, c: u32) -> &[u32] {
+        &self.rel_flat[self.rel_start[c as usize] as usize..self.rel_start[c as usize + 1] as usize]
+    }
+
+    fn value(&self, c: u32) -> f64 {
+        self.system.value[c as usize]
+    }
+
+    /// The cell of table `t`, measure `m` at `members`, if it exists, is present and may move.
+    fn usable(&self, t: usize, m: usize, members: &[u32], mask: &Mask) -> Option<u32> {
+        let row = self.rows[t].as_ref()?.row(members)?;
+        let c = (self.system.base[t][m] + row as usize) as u32;
+        (self.system.present[c as usize] && !mask.blocked[c as usize]).then_some(c)
+    }
+
+    /// Preference of a cell as a corner: hidden first, then the largest value.
+    fn rank(&self, c: u32, mask: &Mask) -> (bool, f64) {
+        (mask.hidden[c as usize], self.value(c))
+    }
+
+    /// The member `a` of dimension `k` carried down the finer levels, with coefficient `sign`.
+    #[allow(clippy::too_many_arguments)]
+    fn down(
+        &self,
+        t: usize,
+        m: usize,
+        k: usize,
+        members: &mut [u32],
+        a: u32,
+        sign: f64,
+        mask: &Mask,
+        out: &mut Vec<(u32, f64)>,
+    ) {
+        out.push((a, sign));
+        let table = &self.tables[t];
+        let dim = &table.dims[k];
+        let Some(index) = self.rows[t].as_ref() else {
+            return;
+        };
+        let rule = if dim.kind == DimensionType::Period {
+            table.measures[m].time
+        } else {
+            None
+        };
+        let saved = members[k];
+        let present: Vec<u32> = index.children[k][a as usize]
+            .iter()
+            .copied()
+            .filter(|&b| {
+                members[k] = b;
+                index.row(members).is_some()
+            })
+            .collect();
+        members[k] = saved;
+        if present.is_empty() {
+            return;
+        }
+        match rule {
+            Some(TimeRule::Average) => {
+                for b in present {
+                    members[k] = b;
+                    self.down(t, m, k, members, b, sign, mask, out);
+                }
+                members[k] = saved;
+            }
+            Some(TimeRule::Stock) => {
+                if let Some(&b) = present.last() {
+                    members[k] = b;
+                    self.down(t, m, k, members, b, sign, mask, out);
+                    members[k] = saved;
+                }
+            }
+            _ => {
+                // The hidden child with the largest value (room to give on either side).
+                let best = present
+                    .iter()
+                    .copied()
+                    .filter_map(|b| {
+                        members[k] = b;
+                        let c = self.usable(t, m, members, mask);
+                        members[k] = saved;
+                        c.map(|c| (b, self.rank(c, mask)))
+                    })
+                    .max_by(|x, y| {
+                        (x.1.0.cmp(&y.1.0))
+                            .then(x.1.1.total_cmp(&y.1.1))
+                            .then(y.0.cmp(&x.0))
+                    });
+                if let Some((b, _)) = best {
+                    members[k] = b;
+                    self.down(t, m, k, members, b, sign, mask, out);
+                    members[k] = saved;
+                }
+            }
+        }
+    }
+
+    /// Per dimension of the value's table, the vectors over members tried, cheapest first:
+    /// the member against a sibling; the member with its parent (its ancestors) against a
+    /// sibling of the parent (of the ancestor), so that the balance is taken where values are
+    /// larger; the member with every ancestor up to the top.
+    fn vectors(&self, t: usize, m: usize, own: &[u32], mask: &Mask) -> Vec<Vec<Vec<(u32, f64)>>> {
+        let table = &self.tables[t];
+        let mut per_dim = Vec::with_capacity(own.len());
+        for (k, dim) in table.dims.iter().enumerate() {
+            let a = own[k];
+            let mut members = own.to_vec();
+            let mut options: Vec<Vec<(u32, f64)>> = Vec::new();
+            let mut base = Vec::new();
+            self.down(t, m, k, &mut members, a, 1.0, mask, &mut base);
+            // The path up: (member, coefficient) of each ancestor the value's change reaches.
+            let rule = if dim.kind == DimensionType::Period {
+                table.measures[m].time
+            } else {
+                None
+            };
+            let mut path: Vec<(u32, f64)> = Vec::new();
+            let mut cur = a;
+            let mut coef = 1.0;
+            let index = self.rows[t].as_ref().map(|i| &i.children[k]);
+            for level in 0..4 {
+                let p = dim.parent[cur as usize];
+                let budget = [MAX_SIBLINGS, 3, 2, 1][level];
+                if p != NONE {
+                    members[k] = cur;
+                    let mut siblings: Vec<(u32, (bool, f64))> = index
+                        .map(|ch| ch[p as usize].as_slice())
+                        .unwrap_or(&[])
+                        .iter()
+                        .copied()
+                        .filter(|&s| s != cur)
+                        .filter_map(|s| {
+                            members[k] = s;
+                            let c = self.usable(t, m, &members, mask);
+                            members[k] = a;
+                            c.map(|c| (s, self.rank(c, mask)))
+                        })
+                        .collect();
+                    members[k] = a;
+                    siblings.sort_by(|x, y| {
+                        (y.1.0.cmp(&x.1.0))
+                            .then(y.1.1.total_cmp(&x.1.1))
+                            .then(x.0.cmp(&y.0))
+                    });
+                    for &(s, _) in siblings.iter().take(budget) {
+                        let mut v = base.clone();
+                        v.extend(path.iter().copied());
+                        members[k] = s;
+                        self.down(t, m, k, &mut members, s, -coef, mask, &mut v);
+                        members[k] = a;
+                        options.push(v);
+                    }
+                }
+                if p == NONE {
+                    break;
+                }
+                // Carry the change one level up.
+                let step = match rule {
+                    Some(TimeRule::Average) => {
+                        let code = &dim.codes[p as usize];
+                        if code.contains('T') { 1.0 / 3.0 } else { 1.0 / 4.0 }
+                    }
+                    Some(TimeRule::Stock) => {
+                        let last = index
+                            .map(|ch| ch[p as usize].iter().copied().max())
+                            .flatten();
+                        if last != Some(cur) {
+                            break;
+                        }
+                        1.0
+                    }
+                    _ => 1.0,
+                };
+                coef *= step;
+                path.push((p, coef));
+                cur = p;
+            }
+            // The member with every ancestor (no balance in this dimension).
+            let mut v = base.clone();
+            v.extend(path.iter().copied());
+            options.push(v);
+            per_dim.push(options);
+        }
+        per_dim
+    }
+
+    /// The cells and coefficients of one tensor product for measure `m`, if every cell exists
+    /// and may move.
+    fn product(
+        &self,
+        t: usize,
+        m: usize,
+        vectors: &[&Vec<(u32, f64)>],
+        mask: &Mask,
+        out: &mut Vec<(u32, f64)>,
+        factor: f64,
+    ) -> Option<()> {
+        let mut idx = vec![0usize; vectors.len()];
+        let mut members = vec![0u32; vectors.len()];
+        if vectors.iter().any(|v| v.is_empty()) {
+            return None;
+        }
+        loop {
+            let mut coef = factor;
+            for (i, v) in vectors.iter().enumerate() {
+                members[i] = v[idx[i]].0;
+                coef *= v[idx[i]].1;
+            }
+            // A row the table does not hold is in no relation: the direction skips it (the
+            // balance check below catches a zero it should have moved).
+            if let Some(row) = self.rows[t].as_ref()?.row(&members) {
+                let c = (self.system.base[t][m] + row as usize) as u32;
+                if !self.system.present[c as usize] || mask.blocked[c as usize] {
+                    return None;
+                }
+                out.push((c, coef));
+                if out.len() > MAX_CELLS {
+                    return None;
+                }
+            }
+            let mut i = vectors.len();
+            loop {
+                if i == 0 {
+                    return Some(());
+                }
+                i -= 1;
+                idx[i] += 1;
+                if idx[i] < vectors[i].len() {
+                    break;
+                }
+                idx[i] = 0;
+            }
+        }
+    }
+
+    /// Candidate directions for a value (coefficient +1 on it), each checked to keep every
+    /// equality it touches.
+    pub fn candidates(&self, cell: u32, mask: &Mask) -> Vec<Candidate> {
+        let (t, m, row) = self.system.locate(cell as usize);
+        let table = &self.tables[t];
+        if self.rows[t].is_none() || !matches!(table.measures[m].class, Class::Count | Class::Magnitude)
+        {
+            return Vec::new();
+        }
+        let own: Vec<u32> = table.dims.iter().map(|d| d.rows[row]).collect();
+        let per_dim = self.vectors(t, m, &own, mask);
+        if dbg() { for (k, o) in per_dim.iter().enumerate() { eprintln!("  dim {k}: {} options: {:?}", o.len(), o.iter().map(|v| v.len()).collect::<Vec<_>>()); } }
+        let count = table.measures[m].class == Class::Count;
+        let x = self.value(cell);
+        let mut out = Vec::new();
+        // Products in order of the sum of the options' ranks: cheap options of every
+        // dimension before expensive options of one.
+        let max_rank: usize = per_dim.iter().map(|o| o.len() - 1).sum();
+        let mut tried = 0usize;
+        'ranks: for total in 0..=max_rank {
+            let mut choices = Vec::new();
+            choices_of_rank(&per_dim, total, &mut vec![0; per_dim.len()], 0, &mut choices, 64);
+            for choice in choices {
+                if dbg() { eprintln!("   choice {choice:?}"); }
+                tried += 1;
+                if tried > MAX_PRODUCTS * 4 || out.len() >= MAX_PRODUCTS * 2 {
+                    break 'ranks;
+                }
+                let vectors: Vec<&Vec<(u32, f64)>> = per_dim
+                    .iter()
+                    .zip(&choice)
+                    .map(|(options, &i)| &options[i])
+                    .collect();
+                for option in &self.moving[t][m] {
+                    let proportional = option.iter().any(|(_, a)| a.is_nan());
+                    if proportional && !(x > 0.0) {
+                        continue;
+                    }
+                    let mut d: Vec<(u32, f64)> = Vec::new();
+                    let mut ok = true;
+                    for &(mm, a) in option {
+                        let factor = if a.is_nan() {
+                            let v = self.value((self.system.base[t][mm] + row) as u32);
+                            if !v.is_finite() {
+                                ok = false;
+                                break;
+                            }
+                            v / x
+                        } else {
+                            a
+                        };
+                        if factor == 0.0 {
+                            continue;
+                        }
+                        if self.product(t, mm, &vectors, mask, &mut d, factor).is_none() {
+                            ok = false;
+                            break;
+                        }
+                    }
+                    if !ok {
+                        if dbg() { eprintln!("    product none"); }
+                        continue;
+                    }
+                    let Some(d) = self.with_twins(t, &vectors, d, mask) else {
+                        if dbg() { eprintln!("    twins none"); }
+                        continue;
+                    };
+                    if dbg() && !self.balanced(&d) { eprintln!("    unbalanced {} cells: {:?}", d.len(), self.unbalanced(&d)); }
+                    if self.balanced(&d) {
+                        let grain = if !count {
+                            0.0
+                        } else if proportional {
+                            x
+                        } else {
+                            1.0
+                        };
+                        out.push(Candidate { cells: d, grain });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Carries a direction into the other datasets that publish the same figures: where a
+    /// cell of `d` is tied to a cell of another table by an equality between datasets, the
+    /// other table gets the same vectors on the dimensions it shares, each other dimension
+    /// carried down from its total, scaled to match. Sorted and merged; `None` when a carried
+    /// cell does not exist or may not move.
+    fn with_twins(
+        &self,
+        t: usize,
+        vectors: &[&Vec<(u32, f64)>],
+        mut d: Vec<(u32, f64)>,
+        mask: &Mask,
+    ) -> Option<Vec<(u32, f64)>> {
+        let mut done: Vec<(usize, usize)> = Vec::new();
+        for _ in 0..4 {
+            merge(&mut d);
+            let coef: HashMap<u32, f64> = d.iter().copied().collect();
+            let mut todo: Vec<(u32, f64, u32)> = Vec::new();
+            for &(c, a) in &d {
+                for &r in self.relations_of(c) {
+                    let rel = &self.system.relations[r as usize];
+                    if rel.parts.len() != 1 || rel.kind != RelKind::Sum(1.0) {
+                        continue;
+                    }
+                    let other = if rel.total == c { rel.parts[0] } else { rel.total };
+                    let (to, _, _) = self.system.locate(other as usize);
+                    let (from, _, _) = self.system.locate(c as usize);
+                    if to == from {
+                        continue;
+                    }
+                    let have = coef.get(&other).copied().unwrap_or(0.0);
+                    if (have - a).abs() > 1e-9 {
+                        todo.push((c, a, other));
+                    }
+                }
+            }
+            if todo.is_empty() {
+                return Some(d);
+            }
+            let (_, a, other) = todo[0];
+            let (t2, m2, row2) = self.system.locate(other as usize);
+            if done.contains(&(t2, m2)) {
+                return None;
+            }
+            done.push((t2, m2));
+            let source = &self.tables[t];
+            let target = &self.tables[t2];
+            let index2 = self.rows[t2].as_ref()?;
+            let mut members2: Vec<u32> = target.dims.iter().map(|dd| dd.rows[row2 as usize]).collect();
+            let mut mapped: Vec<Vec<(u32, f64)>> = Vec::with_capacity(target.dims.len());
+            for (k2, dim2) in target.dims.iter().enumerate() {
+                let shared = source
+                    .dims
+                    .iter()
+                    .position(|x| x.id == dim2.id && x.kind == dim2.kind);
+                match shared {
+                    Some(k) => {
+                        let mut v = Vec::with_capacity(vectors[k].len());
+                        for &(mem, coef) in vectors[k].iter() {
+                            let code = &source.dims[k].codes[mem as usize];
+                            v.push((*index2.by_code[k2].get(code)?, coef));
+                        }
+                        mapped.push(v);
+                    }
+                    None => {
+                        let mut v = Vec::new();
+                        let a2 = members2[k2];
+                        self.down(t2, m2, k2, &mut members2, a2, 1.0, mask, &mut v);
+                        mapped.push(v);
+                    }
+                }
+            }
+            let refs: Vec<&Vec<(u32, f64)>> = mapped.iter().collect();
+            let mut e = Vec::new();
+            self.product(t2, m2, &refs, mask, &mut e, 1.0)?;
+            let at = e.iter().find(|x| x.0 == other).map(|x| x.1)?;
+            if at == 0.0 {
+                return None;
+            }
+            let scale = a / at;
+            d.extend(e.into_iter().map(|(c, x)| (c, x * scale)));
+        }
+        None
+    }
+
+    fn unbalanced(&self, d: &[(u32, f64)]) -> Vec<String> {
+        let coef: HashMap<u32, f64> = d.iter().copied().collect();
+        let mut seen: Vec<u32> = d.iter().flat_map(|&(c, _)| self.relations_of(c).iter().copied()).collect();
+        seen.sort_unstable(); seen.dedup();
+        let mut out = Vec::new();
+        for &r in &seen {
+            let rel = &self.system.relations[r as usize];
+            if let RelKind::Sum(k) = rel.kind {
+                let get = |c: u32| coef.get(&c).copied().unwrap_or(0.0);
+                let s: f64 = rel.parts.iter().map(|&p| get(p)).sum();
+                if (k * get(rel.total) - s).abs() >= 1e-9 * (1.0 + s.abs()) {
+                    let desc = |c: u32| { let (t, m, r) = self.system.locate(c as usize); format!("{}:{}:{:?}={}", self.tables[t].dataset, self.tables[t].measures[m].id, self.tables[t].coordinates(r).iter().map(|x| x.1.clone()).collect::<Vec<_>>(), get(c)) };
+                    out.push(format!("k{} {} = {:?}", k, desc(rel.total), rel.parts.iter().map(|&p| desc(p)).collect::<Vec<_>>()));
+                    if out.len() > 2 { break; }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the direction keeps the balance of every equality it touches.
+    fn balanced(&self, d: &[(u32, f64)]) -> bool {
+        let coef: HashMap<u32, f64> = d.iter().copied().collect();
+        let mut seen: Vec<u32> = d
+            .iter()
+            .flat_map(|&(c, _)| self.relations_of(c).iter().copied())
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.iter().all(|&r| {
+            let rel = &self.system.relations[r as usize];
+            match rel.kind {
+                RelKind::Sum(k) => {
+                    let get = |c: u32| coef.get(&c).copied().unwrap_or(0.0);
+                    let s: f64 = rel.parts.iter().map(|&p| get(p)).sum();
+                    (k * get(rel.total) - s).abs() < 1e-9 * (1.0 + s.abs())
+                }
+                RelKind::Distinct | RelKind::AtLeast => true,
+            }
+        })
+    }
+
+    /// Whether every inequality touched by `cells` holds at the point `value + over`.
+    fn inequalities_hold(&self, cells: &[(u32, f64)], over: &HashMap<u32, f64>) -> bool {
+        let mut rels: Vec<u32> = cells
+            .iter()
+            .flat_map(|&(c, _)| self.relations_of(c).iter().copied())
+            .collect();
+        rels.sort_unstable();
+        rels.dedup();
+        let at = |c: u32| self.value(c) + over.get(&c).copied().unwrap_or(0.0);
+        rels.iter().all(|&r| {
+            let rel = &self.system.relations[r as usize];
+            let slack = rel.tol + 1e-9 * (1.0 + self.value(rel.total).abs());
+            match rel.kind {
+                RelKind::Sum(_) => true,
+                RelKind::Distinct => {
+                    let total = at(rel.total);
+                    let sum: f64 = rel.parts.iter().map(|&p| at(p)).sum();
+                    rel.parts.iter().all(|&p| at(p) <= total + slack) && total <= sum + slack
+                }
+                RelKind::AtLeast => {
+                    let sum: f64 = rel.parts.iter().map(|&p| at(p)).sum();
+                    at(rel.total) + slack >= sum
+                }
+            }
+        })
+    }
+
+    /// A point reaching the goal: the sum of at most [`MAX_MOVES`] steps along the
+    /// candidates, each to a point of the system, the cheapest first (the cost of the values
+    /// not hidden yet that a step moves, per unit of progress). `avoid` marks values the point
+    /// must not move (besides the goal's own). Returns the changes, sorted by cell.
+    pub fn reach(
+        &self,
+        goal: Goal,
+        candidates: &[Candidate],
+        mask: &Mask,
+        avoid: Option<&[bool]>,
+    ) -> Option<Vec<(u32, f64)>> {
+        let sign = if goal.down { -1.0 } else { 1.0 };
+        let mut over: HashMap<u32, f64> = HashMap::new();
+        let x0 = self.value(goal.cell);
+        let mut fresh: HashMap<u32, ()> = HashMap::new();
+        let usable: Vec<&Candidate> = candidates
+            .iter()
+            .filter(|c| {
+                avoid.is_none_or(|avoid| {
+                    c.cells
+                        .iter()
+                        .all(|&(x, _)| x == goal.cell || !avoid[x as usize])
+                })
+            })
+            .collect();
+        for _ in 0..MAX_MOVES {
+            let now = x0 + over.get(&goal.cell).copied().unwrap_or(0.0);
+            let need = (goal.target - now) * sign;
+            if need <= 1e-9 * (1.0 + goal.target.abs()) {
+                break;
+            }
+            let at = |c: u32| self.value(c) + over.get(&c).copied().unwrap_or(0.0);
+            let mut best: Option<(f64, f64, usize)> = None;
+            for (i, cand) in usable.iter().enumerate() {
+                let mut room = need;
+                if cand.grain > 0.0 {
+                    room = (room / cand.grain).ceil() * cand.grain;
+                }
+                for &(c, coef) in &cand.cells {
+                    let step = sign * coef;
+                    if step < 0.0 {
+                        room = room.min(at(c).max(0.0) / -step);
+                    }
+                }
+                if cand.grain > 0.0 {
+                    room = ((room + 1e-9) / cand.grain).floor() * cand.grain;
+                }
+                if room <= 1e-12 {
+                    continue;
+                }
+                let price: f64 = cand
+                    .cells
+                    .iter()
+                    .filter(|&&(c, _)| !mask.hidden[c as usize] && !fresh.contains_key(&c))
+                    .map(|&(c, _)| mask.cost[c as usize])
+                    .sum();
+                let score = price * need / room.min(need);
+                if best.is_some_and(|(s, r, _)| s < score || (s == score && r >= room)) {
+                    continue;
+                }
+                let mut trial = over.clone();
+                for &(c, coef) in &cand.cells {
+                    *trial.entry(c).or_insert(0.0) += sign * room * coef;
+                }
+                if self.inequalities_hold(&cand.cells, &trial) {
+                    best = Some((score, room, i));
+                }
+            }
+            let (_, room, i) = best?;
+            for &(c, coef) in &usable[i].cells {
+                *over.entry(c).or_insert(0.0) += sign * room * coef;
+                fresh.insert(c, ());
+            }
+        }
+        let now = x0 + over.get(&goal.cell).copied().unwrap_or(0.0);
+        let reached = if goal.down {
+            now <= goal.target + 1e-9 * (1.0 + goal.target.abs())
+        } else {
+            now >= goal.target - 1e-9 * (1.0 + goal.target.abs())
+        };
+        if !reached {
+            return None;
+        }
+        let mut changes: Vec<(u32, f64)> = over
+            .into_iter()
+            .filter(|(_, d)| d.abs() > 1e-12)
+            .collect();
+        changes.sort_unstable_by_key(|x| x.0);
+        // Counts move by whole units: round away the float noise of the steps.
+        for (c, d) in changes.iter_mut() {
+            let (t, m, _) = self.system.locate(*c as usize);
+            if self.tables[t].measures[m].class == Class::Count {
+                *d = d.round();
+            }
+        }
+        changes.retain(|(_, d)| *d != 0.0);
+        Some(changes)
+    }
+}
+
+/// Every choice of one option per dimension whose ranks add up to `total` (at most `cap`).
+fn choices_of_rank(
+    per_dim: &[Vec<Vec<(u32, f64)>>],
+    total: usize,
+    current: &mut Vec<usize>,
+    k: usize,
+    out: &mut Vec<Vec<usize>>,
+    cap: usize,
+) {
+    if out.len() >= cap {
+        return;
+    }
+    if k == per_dim.len() {
+        if total == 0 {
+            out.push(current.clone());
+        }
+        return;
+    }
+    let rest: usize = per_dim[k + 1..].iter().map(|o| o.len() - 1).sum();
+    for i in 0..per_dim[k].len().min(total + 1) {
+        if total - i > rest {
+            continue;
+        }
+        current[k] = i;
+        choices_of_rank(per_dim, total - i, current, k + 1, out, cap);
+    }
+    current[k] = 0;
+}
+
+pub(crate) fn dbg() -> bool { DBG.with(|d| d.get()) }
+thread_local! { pub(crate) static DBG: std::cell::Cell<bool> = const { std::cell::Cell::new(false) }; }
+
+/// Sorts a direction by cell and adds the coefficients of a cell met twice.
+fn merge(d: &mut Vec<(u32, f64)>) {
+    d.sort_unstable_by_key(|x| x.0);
+    let mut out: Vec<(u32, f64)> = Vec::with_capacity(d.len());
+    for &(c, a) in d.iter() {
+        match out.last_mut() {
+            Some(last) if last.0 == c => last.1 += a,
+            _ => out.push((c, a)),
+        }
+    }
+    out.retain(|x| x.1.abs() > 1e-12);
+    *d = out;
+}
+
+/// The ways measure `m` of a table moves: alone when no declared relation names it; else with
+/// every measure the relations put above it (the total of an equality it is part of, the left
+/// side of an inequality it is on the right of), and the whole row in proportion (coefficient
+/// NaN: the row's values divided by the value's own).
+fn moving_options(t: &Table, m: usize) -> Vec<Vec<(usize, f64)>> {
+    let named: Vec<usize> = t
+        .relations
+        .iter()
+        .flat_map(|r| std::iter::once(r.left).chain(r.right.iter().copied()))
+        .collect();
+    if !named.contains(&m) {
+        return vec![vec![(m, 1.0)]];
+    }
+    // Measures above m, closed upwards.
+    let mut up = vec![m];
+    let mut i = 0;
+    while i < up.len() {
+        let cur = up[i];
+        for r in &t.relations {
+            if r.right.contains(&cur) && !up.contains(&r.left) {
+                up.push(r.left);
+            }
+        }
+        i += 1;
+    }
+    // The measures tied to m by relations, transitively: the row moved in proportion.
+    let mut linked = vec![m];
+    let mut i = 0;
+    while i < linked.len() {
+        let cur = linked[i];
+        for r in &t.relations {
+            let members: Vec<usize> = std::iter::once(r.left).chain(r.right.iter().copied()).collect();
+            if members.contains(&cur) {
+                for x in members {
+                    if !linked.contains(&x) {
+                        linked.push(x);
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    // Where m is the total of an equality, moving it alone breaks it: the upward option also
+    // moves one part of it (the first), keeping the equality.
+    let mut up_opt: Vec<(usize, f64)> = up.iter().map(|&x| (x, 1.0)).collect();
+    for r in &t.relations {
+        if r.op == RelationOp::Equal && r.left == m {
+            if let Some(&p) = r.right.first() {
+                up_opt.push((p, 1.0));
+            }
+        }
+    }
+    up_opt.sort_unstable_by_key(|x| x.0);
+    up_opt.dedup_by_key(|x| x.0);
+    let mut row: Vec<(usize, f64)> = linked.iter().map(|&x| (x, f64::NAN)).collect();
+    row.sort_unstable_by_key(|x| x.0);
+    vec![up_opt, row]
+}
