@@ -350,12 +350,13 @@ fn relations_hold(ctx: &Context, index: usize, out: &mut Outcome, s: &mut Scratc
     let changes = &s.changes;
     let mut ok = true;
     for rel in &s.relations {
+        let describe = out.failures.wants(Check::RelationBroken);
         let (broken, (d, m, r)) = match *rel {
             Relation::Family { d, m, k, parent } => {
                 let (d, m, k, p) = (d as usize, m as usize, k as usize, parent as usize);
                 let value = |row: usize| term(ctx, changes, d, m, row);
                 (
-                    check_family(&ctx.tables[d], m, k, p, &value, Mode::Point),
+                    check_family(&ctx.tables[d], m, k, p, &value, Mode::Point, describe),
                     (d, m, p),
                 )
             }
@@ -364,7 +365,7 @@ fn relations_hold(ctx: &Context, index: usize, out: &mut Outcome, s: &mut Scratc
                 let rel = &ctx.declared[d][usize::from(index)];
                 let value = |m: usize| term(ctx, changes, d, m, r);
                 (
-                    check_declared(&ctx.tables[d], rel, &value, Mode::Point),
+                    check_declared(&ctx.tables[d], rel, &value, Mode::Point, describe),
                     (d, rel.left, r),
                 )
             }
@@ -374,7 +375,7 @@ fn relations_hold(ctx: &Context, index: usize, out: &mut Outcome, s: &mut Scratc
                 let ta = term(ctx, changes, da, ma, ra);
                 let tb = term(ctx, changes, db, mb, rb);
                 (
-                    check_equal(ta, tb, || describe_cell(ctx.tables, b)),
+                    check_equal(ta, tb, describe, || describe_cell(ctx.tables, b)),
                     (da, ma, ra),
                 )
             }

@@ -142,7 +142,15 @@ pub(crate) fn check_public(
                         continue;
                     }
                     let value = |r: usize| term(m, r);
-                    if let Some(text) = check_family(t, m, k, p, &value, Mode::Published) {
+                    if let Some(text) = check_family(
+                        t,
+                        m,
+                        k,
+                        p,
+                        &value,
+                        Mode::Published,
+                        sink.wants(Check::PublishedRelationBroken),
+                    ) {
                         sink.push_with(Check::PublishedRelationBroken, || {
                             cell_failure(
                                 t,
@@ -159,7 +167,13 @@ pub(crate) fn check_public(
         for rel in declared(t) {
             for r in 0..t.rows {
                 let value = |m: usize| term(m, r);
-                if let Some(text) = check_declared(t, &rel, &value, Mode::Published) {
+                if let Some(text) = check_declared(
+                    t,
+                    &rel,
+                    &value,
+                    Mode::Published,
+                    sink.wants(Check::PublishedRelationBroken),
+                ) {
                     sink.push_with(Check::PublishedRelationBroken, || {
                         cell_failure(
                             t,

@@ -184,18 +184,95 @@ impl<'a> Space<'a> {
         (mask.hidden[c as usize], self.value(c))
     }
 
-    /// The member `a` of dimension `k` carried down the finer levels, with coefficient `sign`.
+    /// Whether the row of `members` with dimension `k` at `b` exists and may move for every
+    /// combination of the other dimensions' members in `ctx` whose row with `k` at `a`
+    /// exists (checked on at most 256 combinations).
+    #[allow(clippy::too_many_arguments)]
+    fn fits(&self, t: usize, m: usize, k: usize, ctx: &[Vec<u32>], a: u32, b: u32, mask: &Mask) -> bool {
+        let Some(index) = self.rows[t].as_ref() else {
+            return false;
+        };
+        let combos: usize = ctx
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != k)
+            .map(|(_, v)| v.len().max(1))
+            .product();
+        if combos > 256 {
+            return true;
+        }
+        let mut idx = vec![0usize; ctx.len()];
+        let mut members: Vec<u32> = ctx.iter().map(|v| v.first().copied().unwrap_or(0)).collect();
+        loop {
+            for (j, v) in ctx.iter().enumerate() {
+                if j != k {
+                    members[j] = v[idx[j]];
+                }
+            }
+            members[k] = a;
+            if index.row(&members).is_some() {
+                members[k] = b;
+                match index.row(&members) {
+                    Some(row) => {
+                        let c = self.system.base[t][m] + row as usize;
+                        if !self.system.present[c] || mask.blocked[c] {
+                            return false;
+                        }
+                    }
+                    None => return false,
+                }
+            }
+            let mut j = ctx.len();
+            loop {
+                if j == 0 {
+                    return true;
+                }
+                j -= 1;
+                if j == k {
+                    continue;
+                }
+                idx[j] += 1;
+                if idx[j] < ctx[j].len() {
+                    break;
+                }
+                idx[j] = 0;
+            }
+        }
+    }
+
+    /// The member `a` of dimension `k` carried down the finer levels, with coefficient `sign`:
+    /// one child for sums (the hidden child with the largest value among those whose rows
+    /// exist wherever the direction reaches, `ctx` giving the members of the other
+    /// dimensions), every child for averages over time, the last child for stocks.
     #[allow(clippy::too_many_arguments)]
     fn down(
         &self,
         t: usize,
         m: usize,
         k: usize,
-        members: &mut [u32],
+        ctx: &[Vec<u32>],
         a: u32,
         sign: f64,
         mask: &Mask,
         out: &mut Vec<(u32, f64)>,
+    ) {
+        self.down_nth(t, m, k, ctx, a, sign, mask, out, 0);
+    }
+
+    /// [`Space::down`] taking, at the first level of a sum, the `nth` best child instead of
+    /// the best (the next candidates reach the value's other children).
+    #[allow(clippy::too_many_arguments)]
+    fn down_nth(
+        &self,
+        t: usize,
+        m: usize,
+        k: usize,
+        ctx: &[Vec<u32>],
+        a: u32,
+        sign: f64,
+        mask: &Mask,
+        out: &mut Vec<(u32, f64)>,
+        nth: usize,
     ) {
         out.push((a, sign));
         let table = &self.tables[t];
@@ -208,128 +285,114 @@ impl<'a> Space<'a> {
         } else {
             None
         };
-        let saved = members[k];
+        let mut members: Vec<u32> = ctx.iter().map(|v| v.first().copied().unwrap_or(0)).collect();
         let present: Vec<u32> = index.children[k][a as usize]
             .iter()
             .copied()
             .filter(|&b| {
                 members[k] = b;
-                index.row(members).is_some()
+                index.row(&members).is_some()
             })
             .collect();
-        members[k] = saved;
         if present.is_empty() {
             return;
         }
         match rule {
             Some(TimeRule::Average) => {
                 for b in present {
-                    members[k] = b;
-                    self.down(t, m, k, members, b, sign, mask, out);
+                    self.down(t, m, k, ctx, b, sign, mask, out);
                 }
-                members[k] = saved;
             }
             Some(TimeRule::Stock) => {
                 if let Some(&b) = present.last() {
-                    members[k] = b;
-                    self.down(t, m, k, members, b, sign, mask, out);
-                    members[k] = saved;
+                    self.down(t, m, k, ctx, b, sign, mask, out);
                 }
             }
             _ => {
-                // The hidden child with the largest value (room to give on either side).
-                let best = present
+                let mut ranked: Vec<(u32, (bool, (bool, f64)))> = present
                     .iter()
                     .copied()
                     .filter_map(|b| {
                         members[k] = b;
-                        let c = self.usable(t, m, members, mask);
-                        members[k] = saved;
-                        c.map(|c| (b, self.rank(c, mask)))
+                        let c = self.usable(t, m, &members, mask)?;
+                        let fits = self.fits(t, m, k, ctx, a, b, mask);
+                        Some((b, (fits, self.rank(c, mask))))
                     })
-                    .max_by(|x, y| {
-                        (x.1.0.cmp(&y.1.0))
-                            .then(x.1.1.total_cmp(&y.1.1))
-                            .then(y.0.cmp(&x.0))
-                    });
-                if let Some((b, _)) = best {
-                    members[k] = b;
-                    self.down(t, m, k, members, b, sign, mask, out);
-                    members[k] = saved;
+                    .collect();
+                ranked.sort_by(|y, x| {
+                    (x.1.0.cmp(&y.1.0))
+                        .then(x.1.1.0.cmp(&y.1.1.0))
+                        .then(x.1.1.1.total_cmp(&y.1.1.1))
+                        .then(y.0.cmp(&x.0))
+                });
+                if let Some(&(b, _)) = ranked.get(nth) {
+                    self.down(t, m, k, ctx, b, sign, mask, out);
                 }
             }
         }
     }
 
-    /// Per dimension of the value's table, the vectors over members tried, cheapest first:
-    /// the member against a sibling; the member with its parent (its ancestors) against a
-    /// sibling of the parent (of the ancestor), so that the balance is taken where values are
-    /// larger; the member with every ancestor up to the top.
-    fn vectors(&self, t: usize, m: usize, own: &[u32], mask: &Mask) -> Vec<Vec<Vec<(u32, f64)>>> {
+    /// Per dimension of the value's table, the top of the vectors tried, cheapest first (each
+    /// entry: member, coefficient, whether it is carried down the finer levels): the member
+    /// against a sibling; the member with its parent (its ancestors) against a sibling of the
+    /// parent (of the ancestor), so that the balance is taken where values are larger; the
+    /// member with every ancestor up to the top.
+    fn tops(&self, t: usize, m: usize, own: &[u32], mask: &Mask) -> Vec<Vec<Vec<(u32, f64, u8)>>> {
         let table = &self.tables[t];
         let mut per_dim = Vec::with_capacity(own.len());
         for (k, dim) in table.dims.iter().enumerate() {
             let a = own[k];
             let mut members = own.to_vec();
-            let mut options: Vec<Vec<(u32, f64)>> = Vec::new();
-            let mut base = Vec::new();
-            self.down(t, m, k, &mut members, a, 1.0, mask, &mut base);
-            // The path up: (member, coefficient) of each ancestor the value's change reaches.
+            let mut options: Vec<Vec<(u32, f64, u8)>> = Vec::new();
             let rule = if dim.kind == DimensionType::Period {
                 table.measures[m].time
             } else {
                 None
             };
-            let mut path: Vec<(u32, f64)> = Vec::new();
+            let mut path: Vec<(u32, f64, u8)> = vec![(a, 1.0, 1)];
             let mut cur = a;
             let mut coef = 1.0;
             let index = self.rows[t].as_ref().map(|i| &i.children[k]);
             for level in 0..4 {
                 let p = dim.parent[cur as usize];
-                let budget = [MAX_SIBLINGS, 3, 2, 1][level];
-                if p != NONE {
-                    members[k] = cur;
-                    let mut siblings: Vec<(u32, (bool, f64))> = index
-                        .map(|ch| ch[p as usize].as_slice())
-                        .unwrap_or(&[])
-                        .iter()
-                        .copied()
-                        .filter(|&s| s != cur)
-                        .filter_map(|s| {
-                            members[k] = s;
-                            let c = self.usable(t, m, &members, mask);
-                            members[k] = a;
-                            c.map(|c| (s, self.rank(c, mask)))
-                        })
-                        .collect();
-                    members[k] = a;
-                    siblings.sort_by(|x, y| {
-                        (y.1.0.cmp(&x.1.0))
-                            .then(y.1.1.total_cmp(&x.1.1))
-                            .then(x.0.cmp(&y.0))
-                    });
-                    for &(s, _) in siblings.iter().take(budget) {
-                        let mut v = base.clone();
-                        v.extend(path.iter().copied());
-                        members[k] = s;
-                        self.down(t, m, k, &mut members, s, -coef, mask, &mut v);
-                        members[k] = a;
-                        options.push(v);
-                    }
-                }
                 if p == NONE {
                     break;
+                }
+                let budget = [MAX_SIBLINGS, 3, 2, 1][level];
+                let mut siblings: Vec<(u32, (bool, f64))> = index
+                    .map(|ch| ch[p as usize].as_slice())
+                    .unwrap_or(&[])
+                    .iter()
+                    .copied()
+                    .filter(|&s| s != cur)
+                    .filter_map(|s| {
+                        members[k] = s;
+                        let c = self.usable(t, m, &members, mask);
+                        members[k] = a;
+                        c.map(|c| (s, self.rank(c, mask)))
+                    })
+                    .collect();
+                siblings.sort_by(|x, y| {
+                    (y.1.0.cmp(&x.1.0))
+                        .then(y.1.1.total_cmp(&x.1.1))
+                        .then(x.0.cmp(&y.0))
+                });
+                for &(s, _) in siblings.iter().take(budget) {
+                    let mut v = path.clone();
+                    v.push((s, -coef, 1));
+                    options.push(v);
                 }
                 // Carry the change one level up.
                 let step = match rule {
                     Some(TimeRule::Average) => {
-                        let code = &dim.codes[p as usize];
-                        if code.contains('T') { 1.0 / 3.0 } else { 1.0 / 4.0 }
+                        if dim.codes[p as usize].contains('T') {
+                            1.0 / 3.0
+                        } else {
+                            1.0 / 4.0
+                        }
                     }
                     Some(TimeRule::Stock) => {
-                        let last = index
-                            .map(|ch| ch[p as usize].iter().copied().max())
-                            .flatten();
+                        let last = index.and_then(|ch| ch[p as usize].iter().copied().max());
                         if last != Some(cur) {
                             break;
                         }
@@ -338,16 +401,56 @@ impl<'a> Space<'a> {
                     _ => 1.0,
                 };
                 coef *= step;
-                path.push((p, coef));
+                path.push((p, coef, 0));
                 cur = p;
             }
             // The member with every ancestor (no balance in this dimension).
-            let mut v = base.clone();
-            v.extend(path.iter().copied());
-            options.push(v);
+            options.push(path);
+            // The same with the value's own change carried down another child (2nd, 3rd).
+            let has_children = index.is_some_and(|ch| ch[a as usize].len() > 1);
+            if has_children {
+                for nth in 2..=3u8 {
+                    for o in options.clone().iter().filter(|o| o.iter().all(|x| x.2 <= 1)) {
+                        let mut v = o.clone();
+                        v[0].2 = nth;
+                        options.push(v);
+                    }
+                }
+            }
             per_dim.push(options);
         }
         per_dim
+    }
+
+    /// The full vectors of one choice of tops: each carried down, every dimension's children
+    /// chosen so that their rows exist across the other dimensions' members.
+    fn expand(
+        &self,
+        t: usize,
+        m: usize,
+        tops: &[&Vec<(u32, f64, u8)>],
+        mask: &Mask,
+    ) -> Vec<Vec<(u32, f64)>> {
+        let mut ctx: Vec<Vec<u32>> = tops
+            .iter()
+            .map(|v| v.iter().map(|x| x.0).collect())
+            .collect();
+        let mut out = Vec::with_capacity(tops.len());
+        for (k, top) in tops.iter().enumerate() {
+            let mut v = Vec::new();
+            for &(member, coef, carry) in top.iter() {
+                if carry > 0 {
+                    let mut local = ctx.clone();
+                    local[k] = vec![member];
+                    self.down_nth(t, m, k, &local, member, coef, mask, &mut v, carry as usize - 1);
+                } else {
+                    v.push((member, coef));
+                }
+            }
+            ctx[k] = v.iter().map(|x| x.0).collect();
+            out.push(v);
+        }
+        out
     }
 
     /// The cells and coefficients of one tensor product for measure `m`, if every cell exists
@@ -409,7 +512,7 @@ impl<'a> Space<'a> {
             return Vec::new();
         }
         let own: Vec<u32> = table.dims.iter().map(|d| d.rows[row]).collect();
-        let per_dim = self.vectors(t, m, &own, mask);
+        let per_dim = self.tops(t, m, &own, mask);
         if dbg() { for (k, o) in per_dim.iter().enumerate() { eprintln!("  dim {k}: {} options: {:?}", o.len(), o.iter().map(|v| v.len()).collect::<Vec<_>>()); } }
         let count = table.measures[m].class == Class::Count;
         let x = self.value(cell);
@@ -427,11 +530,13 @@ impl<'a> Space<'a> {
                 if tried > MAX_PRODUCTS * 4 || out.len() >= MAX_PRODUCTS * 2 {
                     break 'ranks;
                 }
-                let vectors: Vec<&Vec<(u32, f64)>> = per_dim
+                let chosen: Vec<&Vec<(u32, f64, u8)>> = per_dim
                     .iter()
                     .zip(&choice)
                     .map(|(options, &i)| &options[i])
                     .collect();
+                let full = self.expand(t, m, &chosen, mask);
+                let vectors: Vec<&Vec<(u32, f64)>> = full.iter().collect();
                 for option in &self.moving[t][m] {
                     let proportional = option.iter().any(|(_, a)| a.is_nan());
                     if proportional && !(x > 0.0) {
@@ -530,7 +635,7 @@ impl<'a> Space<'a> {
             let source = &self.tables[t];
             let target = &self.tables[t2];
             let index2 = self.rows[t2].as_ref()?;
-            let mut members2: Vec<u32> = target.dims.iter().map(|dd| dd.rows[row2 as usize]).collect();
+            let members2: Vec<u32> = target.dims.iter().map(|dd| dd.rows[row2 as usize]).collect();
             let mut mapped: Vec<Vec<(u32, f64)>> = Vec::with_capacity(target.dims.len());
             for (k2, dim2) in target.dims.iter().enumerate() {
                 let shared = source
@@ -549,7 +654,8 @@ impl<'a> Space<'a> {
                     None => {
                         let mut v = Vec::new();
                         let a2 = members2[k2];
-                        self.down(t2, m2, k2, &mut members2, a2, 1.0, mask, &mut v);
+                        let ctx: Vec<Vec<u32>> = members2.iter().map(|&x| vec![x]).collect();
+                        self.down(t2, m2, k2, &ctx, a2, 1.0, mask, &mut v);
                         mapped.push(v);
                     }
                 }
@@ -737,8 +843,8 @@ impl<'a> Space<'a> {
 }
 
 /// Every choice of one option per dimension whose ranks add up to `total` (at most `cap`).
-fn choices_of_rank(
-    per_dim: &[Vec<Vec<(u32, f64)>>],
+fn choices_of_rank<T>(
+    per_dim: &[Vec<T>],
     total: usize,
     current: &mut Vec<usize>,
     k: usize,
