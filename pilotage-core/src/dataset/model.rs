@@ -94,7 +94,12 @@ pub struct MeasureRelation {
 impl MeasureRelation {
     /// `left ≥ a + b` as text.
     pub fn describe(&self) -> String {
-        format!("{} {} {}", self.left, self.op.symbol(), self.right.join(" + "))
+        format!(
+            "{} {} {}",
+            self.left,
+            self.op.symbol(),
+            self.right.join(" + ")
+        )
     }
 }
 

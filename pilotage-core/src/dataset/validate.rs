@@ -371,7 +371,10 @@ pub(super) fn validate(def: &mut Definition, file: &Path) -> Result<(), Definiti
     for (i, rel) in def.relations.iter().enumerate() {
         let field = format!("relations[{i}]");
         if rel.right.is_empty() {
-            return Err(err(field, "a relation needs at least one measure on the right".into()));
+            return Err(err(
+                field,
+                "a relation needs at least one measure on the right".into(),
+            ));
         }
         let mut kinds = Vec::new();
         for id in std::iter::once(&rel.left).chain(&rel.right) {

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 
 use crate::cube::Geography;
 use crate::dataset::{
-    Definition, DimensionType, MeasureKind, PERIOD_LEVELS, RelationOp, TERRITORY_LEVELS, TOTAL_LEVEL,
-    TimeRule,
+    Definition, DimensionType, MeasureKind, PERIOD_LEVELS, RelationOp, TERRITORY_LEVELS,
+    TOTAL_LEVEL, TimeRule,
 };
 
 use super::super::DisclosureError;

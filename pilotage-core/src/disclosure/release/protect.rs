@@ -418,7 +418,6 @@ fn witness_pass(
     let mut done: Vec<Vec<bool>> = p.claims.iter().map(|(_, l)| vec![false; l.len()]).collect();
     let started = Instant::now();
     let mut last_report = Instant::now();
-    let mut dbg_count = 0;
     for (i, (cell, list)) in p.claims.iter().enumerate() {
         if done[i].iter().all(|&d| d) {
             continue;
@@ -437,11 +436,7 @@ fn witness_pass(
             blocked,
             cost,
         };
-        let want = std::env::var("PILOTAGE_DBG").ok();
-        let on = want.as_deref().is_some_and(|w| { let (t, m, _) = system.locate(*cell as usize); let _ = t; w == format!("{}", m) } ) && dbg_count < 3;
-        super::witness::DBG.with(|d| d.set(on));
         let candidates = space.candidates(*cell, &mask);
-        if on { dbg_count += 1; let (t, m, r) = system.locate(*cell as usize); eprintln!("cell t{t} m{m} r{r} v={} candidates {}", system.value[*cell as usize], candidates.len()); for c in candidates.iter().take(6) { eprintln!("   cand {} cells grain {}: {:?}", c.cells.len(), c.grain, c.cells.iter().map(|&(x, a)| (system.value[x as usize], a, hidden[x as usize])).collect::<Vec<_>>()); } }
         for (k, claim) in list.iter().enumerate() {
             if done[i][k] {
                 continue;
@@ -550,8 +545,8 @@ pub fn protect_release(
         for mi in 0..t.measures.len() {
             for r in 0..t.rows {
                 let c = system.base[ti][mi] + r;
-                blocked[c] = !system.present[c]
-                    || !matches!(p.class[c], Class::Count | Class::Magnitude);
+                blocked[c] =
+                    !system.present[c] || !matches!(p.class[c], Class::Count | Class::Magnitude);
                 let v = system.value[c];
                 let level = f64::from(t.level(r));
                 cost[c] = (1.0 + v.max(0.0))

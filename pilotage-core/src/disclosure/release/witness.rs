@@ -152,7 +152,11 @@ impl<'a> Space<'a> {
         let rows = tables.iter().map(RowIndex::new).collect();
         let moving = tables
             .iter()
-            .map(|t| (0..t.measures.len()).map(|m| moving_options(t, m)).collect())
+            .map(|t| {
+                (0..t.measures.len())
+                    .map(|m| moving_options(t, m))
+                    .collect()
+            })
             .collect();
         Space {
             tables,
@@ -188,7 +192,16 @@ impl<'a> Space<'a> {
     /// combination of the other dimensions' members in `ctx` whose row with `k` at `a`
     /// exists (checked on at most 256 combinations).
     #[allow(clippy::too_many_arguments)]
-    fn fits(&self, t: usize, m: usize, k: usize, ctx: &[Vec<u32>], a: u32, b: u32, mask: &Mask) -> bool {
+    fn fits(
+        &self,
+        t: usize,
+        m: usize,
+        k: usize,
+        ctx: &[Vec<u32>],
+        a: u32,
+        b: u32,
+        mask: &Mask,
+    ) -> bool {
         let Some(index) = self.rows[t].as_ref() else {
             return false;
         };
@@ -202,7 +215,10 @@ impl<'a> Space<'a> {
             return true;
         }
         let mut idx = vec![0usize; ctx.len()];
-        let mut members: Vec<u32> = ctx.iter().map(|v| v.first().copied().unwrap_or(0)).collect();
+        let mut members: Vec<u32> = ctx
+            .iter()
+            .map(|v| v.first().copied().unwrap_or(0))
+            .collect();
         loop {
             for (j, v) in ctx.iter().enumerate() {
                 if j != k {
@@ -285,7 +301,10 @@ impl<'a> Space<'a> {
         } else {
             None
         };
-        let mut members: Vec<u32> = ctx.iter().map(|v| v.first().copied().unwrap_or(0)).collect();
+        let mut members: Vec<u32> = ctx
+            .iter()
+            .map(|v| v.first().copied().unwrap_or(0))
+            .collect();
         let present: Vec<u32> = index.children[k][a as usize]
             .iter()
             .copied()
@@ -410,7 +429,11 @@ impl<'a> Space<'a> {
             let has_children = index.is_some_and(|ch| ch[a as usize].len() > 1);
             if has_children {
                 for nth in 2..=3u8 {
-                    for o in options.clone().iter().filter(|o| o.iter().all(|x| x.2 <= 1)) {
+                    for o in options
+                        .clone()
+                        .iter()
+                        .filter(|o| o.iter().all(|x| x.2 <= 1))
+                    {
                         let mut v = o.clone();
                         v[0].2 = nth;
                         options.push(v);
@@ -442,7 +465,17 @@ impl<'a> Space<'a> {
                 if carry > 0 {
                     let mut local = ctx.clone();
                     local[k] = vec![member];
-                    self.down_nth(t, m, k, &local, member, coef, mask, &mut v, carry as usize - 1);
+                    self.down_nth(
+                        t,
+                        m,
+                        k,
+                        &local,
+                        member,
+                        coef,
+                        mask,
+                        &mut v,
+                        carry as usize - 1,
+                    );
                 } else {
                     v.push((member, coef));
                 }
@@ -507,13 +540,13 @@ impl<'a> Space<'a> {
     pub fn candidates(&self, cell: u32, mask: &Mask) -> Vec<Candidate> {
         let (t, m, row) = self.system.locate(cell as usize);
         let table = &self.tables[t];
-        if self.rows[t].is_none() || !matches!(table.measures[m].class, Class::Count | Class::Magnitude)
+        if self.rows[t].is_none()
+            || !matches!(table.measures[m].class, Class::Count | Class::Magnitude)
         {
             return Vec::new();
         }
         let own: Vec<u32> = table.dims.iter().map(|d| d.rows[row]).collect();
         let per_dim = self.tops(t, m, &own, mask);
-        if dbg() { for (k, o) in per_dim.iter().enumerate() { eprintln!("  dim {k}: {} options: {:?}", o.len(), o.iter().map(|v| v.len()).collect::<Vec<_>>()); } }
         let count = table.measures[m].class == Class::Count;
         let x = self.value(cell);
         let mut out = Vec::new();
@@ -523,9 +556,15 @@ impl<'a> Space<'a> {
         let mut tried = 0usize;
         'ranks: for total in 0..=max_rank {
             let mut choices = Vec::new();
-            choices_of_rank(&per_dim, total, &mut vec![0; per_dim.len()], 0, &mut choices, 64);
+            choices_of_rank(
+                &per_dim,
+                total,
+                &mut vec![0; per_dim.len()],
+                0,
+                &mut choices,
+                64,
+            );
             for choice in choices {
-                if dbg() { eprintln!("   choice {choice:?}"); }
                 tried += 1;
                 if tried > MAX_PRODUCTS * 4 || out.len() >= MAX_PRODUCTS * 2 {
                     break 'ranks;
@@ -558,20 +597,20 @@ impl<'a> Space<'a> {
                         if factor == 0.0 {
                             continue;
                         }
-                        if self.product(t, mm, &vectors, mask, &mut d, factor).is_none() {
+                        if self
+                            .product(t, mm, &vectors, mask, &mut d, factor)
+                            .is_none()
+                        {
                             ok = false;
                             break;
                         }
                     }
                     if !ok {
-                        if dbg() { eprintln!("    product none"); }
                         continue;
                     }
                     let Some(d) = self.with_twins(t, &vectors, d, mask) else {
-                        if dbg() { eprintln!("    twins none"); }
                         continue;
                     };
-                    if dbg() && !self.balanced(&d) { eprintln!("    unbalanced {} cells: {:?}", d.len(), self.unbalanced(&d)); }
                     if self.balanced(&d) {
                         let grain = if !count {
                             0.0
@@ -611,7 +650,11 @@ impl<'a> Space<'a> {
                     if rel.parts.len() != 1 || rel.kind != RelKind::Sum(1.0) {
                         continue;
                     }
-                    let other = if rel.total == c { rel.parts[0] } else { rel.total };
+                    let other = if rel.total == c {
+                        rel.parts[0]
+                    } else {
+                        rel.total
+                    };
                     let (to, _, _) = self.system.locate(other as usize);
                     let (from, _, _) = self.system.locate(c as usize);
                     if to == from {
@@ -635,7 +678,11 @@ impl<'a> Space<'a> {
             let source = &self.tables[t];
             let target = &self.tables[t2];
             let index2 = self.rows[t2].as_ref()?;
-            let members2: Vec<u32> = target.dims.iter().map(|dd| dd.rows[row2 as usize]).collect();
+            let members2: Vec<u32> = target
+                .dims
+                .iter()
+                .map(|dd| dd.rows[row2 as usize])
+                .collect();
             let mut mapped: Vec<Vec<(u32, f64)>> = Vec::with_capacity(target.dims.len());
             for (k2, dim2) in target.dims.iter().enumerate() {
                 let shared = source
@@ -671,26 +718,6 @@ impl<'a> Space<'a> {
             d.extend(e.into_iter().map(|(c, x)| (c, x * scale)));
         }
         None
-    }
-
-    fn unbalanced(&self, d: &[(u32, f64)]) -> Vec<String> {
-        let coef: HashMap<u32, f64> = d.iter().copied().collect();
-        let mut seen: Vec<u32> = d.iter().flat_map(|&(c, _)| self.relations_of(c).iter().copied()).collect();
-        seen.sort_unstable(); seen.dedup();
-        let mut out = Vec::new();
-        for &r in &seen {
-            let rel = &self.system.relations[r as usize];
-            if let RelKind::Sum(k) = rel.kind {
-                let get = |c: u32| coef.get(&c).copied().unwrap_or(0.0);
-                let s: f64 = rel.parts.iter().map(|&p| get(p)).sum();
-                if (k * get(rel.total) - s).abs() >= 1e-9 * (1.0 + s.abs()) {
-                    let desc = |c: u32| { let (t, m, r) = self.system.locate(c as usize); format!("{}:{}:{:?}={}", self.tables[t].dataset, self.tables[t].measures[m].id, self.tables[t].coordinates(r).iter().map(|x| x.1.clone()).collect::<Vec<_>>(), get(c)) };
-                    out.push(format!("k{} {} = {:?}", k, desc(rel.total), rel.parts.iter().map(|&p| desc(p)).collect::<Vec<_>>()));
-                    if out.len() > 2 { break; }
-                }
-            }
-        }
-        out
     }
 
     /// Whether the direction keeps the balance of every equality it touches.
@@ -825,10 +852,8 @@ impl<'a> Space<'a> {
         if !reached {
             return None;
         }
-        let mut changes: Vec<(u32, f64)> = over
-            .into_iter()
-            .filter(|(_, d)| d.abs() > 1e-12)
-            .collect();
+        let mut changes: Vec<(u32, f64)> =
+            over.into_iter().filter(|(_, d)| d.abs() > 1e-12).collect();
         changes.sort_unstable_by_key(|x| x.0);
         // Counts move by whole units: round away the float noise of the steps.
         for (c, d) in changes.iter_mut() {
@@ -870,9 +895,6 @@ fn choices_of_rank<T>(
     }
     current[k] = 0;
 }
-
-pub(crate) fn dbg() -> bool { DBG.with(|d| d.get()) }
-thread_local! { pub(crate) static DBG: std::cell::Cell<bool> = const { std::cell::Cell::new(false) }; }
 
 /// Sorts a direction by cell and adds the coefficients of a cell met twice.
 fn merge(d: &mut Vec<(u32, f64)>) {
@@ -919,7 +941,9 @@ fn moving_options(t: &Table, m: usize) -> Vec<Vec<(usize, f64)>> {
     while i < linked.len() {
         let cur = linked[i];
         for r in &t.relations {
-            let members: Vec<usize> = std::iter::once(r.left).chain(r.right.iter().copied()).collect();
+            let members: Vec<usize> = std::iter::once(r.left)
+                .chain(r.right.iter().copied())
+                .collect();
             if members.contains(&cur) {
                 for x in members {
                     if !linked.contains(&x) {
