@@ -24,6 +24,7 @@
 //! - [`release`]: the layout and manifest of published releases.
 //! - [`wire`]: the JSON bodies of the open-data API, shared by the server and the client.
 
+pub mod certificate;
 pub mod cube;
 pub mod dataset;
 pub mod disclosure;

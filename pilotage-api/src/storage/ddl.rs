@@ -26,8 +26,12 @@ pub struct GeneratedFile {
 pub const BOOKKEEPING_MIGRATION: &str = "2026-11-01-000001_bookkeeping";
 /// Version (folder prefix) of the migration creating the source tables.
 pub const SOURCES_MIGRATION: &str = "2026-11-01-000002_sources";
+/// Version (folder prefix) of the migration creating `disclosure_certificates`, the private
+/// table of the disclosure certificate of each published release. A store created before it
+/// gets the table the next time it is opened (pending migrations run at every opening).
+pub const CERTIFICATES_MIGRATION: &str = "2026-12-06-000003_certificates";
 
-/// Every generated file: both migrations for both backends, and the diesel schema.
+/// Every generated file: the three migrations for both backends, and the diesel schema.
 pub fn render_file_set() -> Vec<GeneratedFile> {
     let mut files = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
@@ -48,6 +52,14 @@ pub fn render_file_set() -> Vec<GeneratedFile> {
         files.push(GeneratedFile {
             path: format!("{dir}/{SOURCES_MIGRATION}/down.sql"),
             content: sources_down(),
+        });
+        files.push(GeneratedFile {
+            path: format!("{dir}/{CERTIFICATES_MIGRATION}/up.sql"),
+            content: certificates_up(backend),
+        });
+        files.push(GeneratedFile {
+            path: format!("{dir}/{CERTIFICATES_MIGRATION}/down.sql"),
+            content: header("--") + "DROP TABLE disclosure_certificates;\n",
         });
     }
     files.push(GeneratedFile {
@@ -129,6 +141,28 @@ CREATE TABLE source_vintages (
     run_id {big} NOT NULL REFERENCES ingestion_runs (id),
     row_count {big} NOT NULL,
     PRIMARY KEY (table_name, vintage)
+);
+",
+        header("--")
+    )
+}
+
+fn certificates_up(backend: Backend) -> String {
+    let bytes = match backend {
+        Backend::Sqlite => "BLOB",
+        Backend::Postgres => "BYTEA",
+    };
+    format!(
+        "{}\
+-- The disclosure certificate of each published release: the serialized proof that every secret
+-- value is protected, with its SHA-256 (lowercase hexadecimal) and the time it was stored (UTC,
+-- RFC 3339). PRIVATE: it describes the true values around the secret ones, so it is kept only
+-- here, never written into a release folder nor served.
+CREATE TABLE disclosure_certificates (
+    release_version TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    body {bytes} NOT NULL
 );
 ",
         header("--")
@@ -220,6 +254,9 @@ fn schema_rs() -> String {
     );
     out.push_str(
         "diesel::table! {\n    /// The extractions held for each source table.\n    source_vintages (table_name, vintage) {\n        table_name -> Text,\n        vintage -> Date,\n        run_id -> BigInt,\n        row_count -> BigInt,\n    }\n}\n",
+    );
+    out.push_str(
+        "\ndiesel::table! {\n    /// The private disclosure certificate of each published release (never served).\n    disclosure_certificates (release_version) {\n        release_version -> Text,\n        sha256 -> Text,\n        created_at -> Text,\n        body -> Binary,\n    }\n}\n",
     );
     for &table in SourceTable::ALL {
         out.push_str(&format!(

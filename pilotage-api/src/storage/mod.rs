@@ -29,6 +29,7 @@ macro_rules! copy_into {
     }};
 }
 
+mod certificates;
 pub mod columns;
 pub mod date;
 pub mod ddl;
@@ -48,6 +49,9 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use pilotage_core::source::SourceTable;
 
+pub use certificates::{
+    StoredCertificate, certificate_versions, load_certificate, save_certificate,
+};
 pub use date::Vintage;
 pub use read::{DEFAULT_BATCH_ROWS, TableBatches, load_table, load_table_rows};
 

@@ -43,6 +43,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The private disclosure certificate of each published release (never served).
+    disclosure_certificates (release_version) {
+        release_version -> Text,
+        sha256 -> Text,
+        created_at -> Text,
+        body -> Binary,
+    }
+}
+
+diesel::table! {
     /// Employer structures of the inclusion field (SIAE, GEIQ, EA, EATT, OPCS) and their antennes.
     structures (_row) {
         _row -> BigInt,

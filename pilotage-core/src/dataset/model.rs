@@ -49,6 +49,58 @@ pub struct Definition {
     /// Dimensions a crossing does not name are at their total. The cube holds every
     /// combination of levels at or above the named ones, for every crossing.
     pub crossings: Vec<BTreeMap<String, String>>,
+    /// Relations between the measures of one row that hold by construction (`sorties ≥
+    /// sorties_examinees`, `etp_conventionnes = etat + departement`): what anyone reading the
+    /// methodology can derive, so disclosure control keeps them in the attacker's system, and
+    /// `publish` refuses a definition whose relation does not hold on the true values.
+    #[serde(default)]
+    pub relations: Vec<MeasureRelation>,
+}
+
+/// How the two sides of a [`MeasureRelation`] compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RelationOp {
+    /// `left = Σ right`.
+    #[serde(rename = "=")]
+    Equal,
+    /// `left ≥ Σ right`.
+    #[serde(rename = ">=")]
+    AtLeast,
+}
+
+impl RelationOp {
+    /// The symbol used in definitions and documentation (`=` or `≥`).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Self::Equal => "=",
+            Self::AtLeast => "≥",
+        }
+    }
+}
+
+/// A linear relation between the count or magnitude measures of every row of a dataset:
+/// `left op Σ right`, in the measures' own units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureRelation {
+    /// The measure on the left (a total or an upper bound).
+    pub left: String,
+    /// `=` or `>=`.
+    pub op: RelationOp,
+    /// The measures summed on the right.
+    pub right: Vec<String>,
+}
+
+impl MeasureRelation {
+    /// `left ≥ a + b` as text.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.left,
+            self.op.symbol(),
+            self.right.join(" + ")
+        )
+    }
 }
 
 impl Definition {

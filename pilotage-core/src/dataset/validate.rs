@@ -367,6 +367,46 @@ pub(super) fn validate(def: &mut Definition, file: &Path) -> Result<(), Definiti
         ));
     }
 
+    // --- Relations between measures -----------------------------------------------------------
+    for (i, rel) in def.relations.iter().enumerate() {
+        let field = format!("relations[{i}]");
+        if rel.right.is_empty() {
+            return Err(err(
+                field,
+                "a relation needs at least one measure on the right".into(),
+            ));
+        }
+        let mut kinds = Vec::new();
+        for id in std::iter::once(&rel.left).chain(&rel.right) {
+            let Some(m) = def.measure(id) else {
+                return Err(err(field, format!("unknown measure {id:?}")));
+            };
+            let counted = match m.kind {
+                super::MeasureKind::Persons | super::MeasureKind::Events => true,
+                super::MeasureKind::Magnitude => false,
+                _ => {
+                    return Err(err(
+                        field,
+                        format!("measure {id:?} is derived: relations tie counts or magnitudes"),
+                    ));
+                }
+            };
+            kinds.push(counted);
+        }
+        if kinds.iter().any(|&k| k != kinds[0]) {
+            return Err(err(
+                field,
+                "a relation ties counts with counts or magnitudes with magnitudes".into(),
+            ));
+        }
+        let mut names: Vec<&String> = rel.right.iter().collect();
+        names.push(&rel.left);
+        names.sort();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            return Err(err(field, "a measure appears twice in the relation".into()));
+        }
+    }
+
     // --- Crossings ----------------------------------------------------------------------------
     if def.crossings.is_empty() {
         return Err(err(

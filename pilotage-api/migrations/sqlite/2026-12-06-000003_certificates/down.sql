@@ -1,0 +1,3 @@
+-- Generated from pilotage_core::source by pilotage_api::storage::ddl: do not edit.
+-- Regenerate with `PILOTAGE_BLESS=1 cargo test -p pilotage-api --test storage schema`.
+DROP TABLE disclosure_certificates;
