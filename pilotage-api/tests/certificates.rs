@@ -9,7 +9,7 @@ use common::databases;
 use pilotage_api::storage::{
     StorageError, certificate_versions, ddl, load_certificate, save_certificate,
 };
-use sha2::{Digest, Sha256};
+use pilotage_core::certificate::sha256_hex;
 
 /// `len` pseudo-random bytes from `seed` (SplitMix64): incompressible, so the store really
 /// holds megabytes.
@@ -25,10 +25,6 @@ fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     }
     out.truncate(len);
     out
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 const BODY_BYTES: usize = 3 * 1024 * 1024;

@@ -12,10 +12,6 @@ use pilotage_core::dataset::{Definition, DimensionType, MeasureKind, TimeRule};
 /// "No row" / "no member".
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// Units of persons/events measures that count public things (structures, job offers,
-/// organisations): never confidential, never moved by a point.
-pub(crate) const PUBLIC_UNITS: [&str; 3] = ["structures", "fiches de poste", "organisations"];
-
 /// Status of a value in a published table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Status {
@@ -397,9 +393,7 @@ impl<'a> Table<'a> {
                 .measure(id)
                 .ok_or_else(|| format!("column {id:?} is no measure of the definition"))?;
             let class = match m.kind {
-                MeasureKind::Persons | MeasureKind::Events
-                    if PUBLIC_UNITS.contains(&m.unit.as_str()) =>
-                {
+                MeasureKind::Persons | MeasureKind::Events if m.counts_public_things() => {
                     Class::Public
                 }
                 MeasureKind::Persons | MeasureKind::Events => Class::Count,

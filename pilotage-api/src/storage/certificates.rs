@@ -9,7 +9,7 @@
 
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use sha2::{Digest, Sha256};
+use pilotage_core::certificate::sha256_hex;
 
 use super::schema::disclosure_certificates;
 use super::{Connection, StorageError, Store, date};
@@ -110,7 +110,7 @@ pub fn load_certificate(
     })
     .map_err(StorageError::query(context))?;
     if let Some(certificate) = &found {
-        let actual = hex::encode(Sha256::digest(&certificate.body));
+        let actual = sha256_hex(&certificate.body);
         if !actual.eq_ignore_ascii_case(&certificate.sha256) {
             return Err(StorageError::Decode {
                 table: "disclosure_certificates",

@@ -23,7 +23,7 @@ mod validate;
 pub use methodology::render_methodology;
 pub use model::{
     Definition, Dimension, DimensionType, Level, Measure, MeasureKind, MeasureRelation, Member,
-    Methodology, PERIOD_LEVELS, RelationOp, SENSITIVE_ATTRIBUTES, TERRITORY_LEVELS,
+    Methodology, PERIOD_LEVELS, PUBLIC_UNITS, RelationOp, SENSITIVE_ATTRIBUTES, TERRITORY_LEVELS,
     TERRITORY_TOTAL, TOTAL, TOTAL_LEVEL, Text, TimeRule,
 };
 pub use size::{DeclaredSize, declared_size};

@@ -330,7 +330,18 @@ pub struct Measure {
     pub dimensions: Option<Vec<String>>,
 }
 
+/// Units of count measures that count public things (structures, job descriptions, prescriber
+/// organisations) rather than persons or events: such counts are never confidential.
+pub const PUBLIC_UNITS: [&str; 3] = ["structures", "fiches de poste", "organisations"];
+
 impl Measure {
+    /// True for a count of public things (a persons or events measure whose unit is one of
+    /// [`PUBLIC_UNITS`]): never confidential, never hidden to protect another value.
+    pub fn counts_public_things(&self) -> bool {
+        matches!(self.kind, MeasureKind::Persons | MeasureKind::Events)
+            && PUBLIC_UNITS.contains(&self.unit.as_str())
+    }
+
     /// True if the measure varies along the dimension `dim`.
     pub fn varies_along(&self, dim: &str) -> bool {
         self.dimensions

@@ -154,10 +154,6 @@ impl Table {
     }
 }
 
-/// Units of measures that count public facts (structures, job descriptions, prescriber
-/// organisations): never secret.
-pub(crate) const PUBLIC_UNITS: [&str; 3] = ["structures", "fiches de poste", "organisations"];
-
 /// The classes, time rules and parts of a definition's measures, in the given column order.
 pub(crate) fn measures_of(def: &Definition, ids: &[String]) -> Result<Vec<Meas>, DisclosureError> {
     let position = |id: &str| ids.iter().position(|x| x == id);
@@ -170,7 +166,7 @@ pub(crate) fn measures_of(def: &Definition, ids: &[String]) -> Result<Vec<Meas>,
         })?;
         let class = match m.kind {
             MeasureKind::Persons | MeasureKind::Events => {
-                if PUBLIC_UNITS.contains(&m.unit.as_str()) {
+                if m.counts_public_things() {
                     Class::Public
                 } else {
                     count_ids.push(i);
