@@ -387,6 +387,9 @@ fn meets(p: &Pending, at: f64) -> bool {
     }
 }
 
+/// Most values of the neighbourhood program tried when no direction reaches a claim.
+const PROGRAM_SIZE: usize = 300;
+
 /// What the witness pass found.
 struct Witnessed {
     hidden: Vec<bool>,
@@ -447,7 +450,10 @@ fn witness_pass(
                 cost,
             };
             let avoid = claim.magnitude.then_some(p.single.as_slice());
-            let Some(changes) = space.reach(claim.goal, &candidates, &mask, avoid) else {
+            let found = space
+                .reach(claim.goal, &candidates, &mask, avoid)
+                .or_else(|| space.program(claim.goal, &mask, avoid, PROGRAM_SIZE));
+            let Some(changes) = found else {
                 unproved.push((*cell, claim.kind));
                 done[i][k] = true;
                 continue;

@@ -31,6 +31,10 @@ const MAX_SIBLINGS: usize = 4;
 const MAX_MOVES: usize = 8;
 /// Most cells of one direction.
 const MAX_CELLS: usize = 4096;
+/// Time limit of one neighbourhood program, in milliseconds.
+const PROGRAM_MILLIS: u64 = 200;
+/// Node limit of one neighbourhood program's branch and bound.
+const PROGRAM_NODES: u64 = 200;
 
 /// Row lookup of one table: members of every dimension → row.
 pub(crate) struct RowIndex {
@@ -865,6 +869,173 @@ impl<'a> Space<'a> {
         changes.retain(|(_, d)| *d != 0.0);
         Some(changes)
     }
+    /// A point reaching the goal by a small program over a neighbourhood of the value (at most
+    /// `size` values reached through the relations, breadth first), every other value held at
+    /// its true value: the cheapest change (hiding cost of the values not hidden yet, per unit
+    /// moved) that keeps every relation touching the neighbourhood, non-negative, integral for
+    /// counts. Sound by construction (the rest of the release does not move); the point is
+    /// checked again before it is returned. `None` when the program has no solution within its
+    /// limits.
+    pub fn program(
+        &self,
+        goal: Goal,
+        mask: &Mask,
+        avoid: Option<&[bool]>,
+        size: usize,
+    ) -> Option<Vec<(u32, f64)>> {
+        let may_move = |c: u32| {
+            let cu = c as usize;
+            self.system.present[cu]
+                && !mask.blocked[cu]
+                && (c == goal.cell || avoid.is_none_or(|a| !a[cu]))
+        };
+        if !may_move(goal.cell) {
+            return None;
+        }
+        // The neighbourhood, breadth first.
+        let mut var: HashMap<u32, usize> = HashMap::new();
+        let mut cells: Vec<u32> = vec![goal.cell];
+        var.insert(goal.cell, 0);
+        let mut head = 0;
+        while head < cells.len() && cells.len() < size {
+            let c = cells[head];
+            head += 1;
+            for &r in self.relations_of(c) {
+                for x in self.system.relations[r as usize].cells() {
+                    if cells.len() >= size {
+                        break;
+                    }
+                    if !var.contains_key(&x) && may_move(x) {
+                        var.insert(x, cells.len());
+                        cells.push(x);
+                    }
+                }
+            }
+        }
+        let mut problem = microlp::Problem::new(microlp::OptimizationDirection::Minimize);
+        let mut up = Vec::with_capacity(cells.len());
+        let mut dn = Vec::with_capacity(cells.len());
+        for &c in &cells {
+            let (t, m, _) = self.system.locate(c as usize);
+            let v = self.value(c).max(0.0);
+            let price = if mask.hidden[c as usize] {
+                1e-3
+            } else {
+                mask.cost[c as usize] / (1.0 + v)
+            };
+            if self.tables[t].measures[m].class == Class::Count {
+                let cap = v.min(f64::from(i32::MAX)) as i32;
+                up.push(problem.add_integer_var(price, (0, i32::MAX)));
+                dn.push(problem.add_integer_var(price, (0, cap)));
+            } else {
+                up.push(problem.add_var(price, (0.0, f64::INFINITY)));
+                dn.push(problem.add_var(price, (0.0, v)));
+            }
+        }
+        // Every relation touching the neighbourhood, the values outside held.
+        let mut rels: Vec<u32> = cells
+            .iter()
+            .flat_map(|&c| self.relations_of(c).iter().copied())
+            .collect();
+        rels.sort_unstable();
+        rels.dedup();
+        let term = |e: &mut microlp::LinearExpr, c: u32, a: f64| {
+            if let Some(&i) = var.get(&c) {
+                e.add(up[i], a);
+                e.add(dn[i], -a);
+            }
+        };
+        for &r in &rels {
+            let rel = &self.system.relations[r as usize];
+            let v = |c: u32| self.value(c);
+            match rel.kind {
+                RelKind::Sum(k) => {
+                    let mut e = microlp::LinearExpr::empty();
+                    term(&mut e, rel.total, k);
+                    for &p in &rel.parts {
+                        term(&mut e, p, -1.0);
+                    }
+                    problem.add_constraint(e, microlp::ComparisonOp::Eq, 0.0);
+                }
+                RelKind::AtLeast => {
+                    let mut e = microlp::LinearExpr::empty();
+                    for &p in &rel.parts {
+                        term(&mut e, p, 1.0);
+                    }
+                    term(&mut e, rel.total, -1.0);
+                    let slack = v(rel.total) - rel.parts.iter().map(|&p| v(p)).sum::<f64>();
+                    problem.add_constraint(e, microlp::ComparisonOp::Le, slack.max(0.0));
+                }
+                RelKind::Distinct => {
+                    for &p in &rel.parts {
+                        if !var.contains_key(&p) && !var.contains_key(&rel.total) {
+                            continue;
+                        }
+                        let mut e = microlp::LinearExpr::empty();
+                        term(&mut e, p, 1.0);
+                        term(&mut e, rel.total, -1.0);
+                        problem.add_constraint(
+                            e,
+                            microlp::ComparisonOp::Le,
+                            (v(rel.total) - v(p)).max(0.0),
+                        );
+                    }
+                    let mut e = microlp::LinearExpr::empty();
+                    term(&mut e, rel.total, 1.0);
+                    for &p in &rel.parts {
+                        term(&mut e, p, -1.0);
+                    }
+                    let slack = rel.parts.iter().map(|&p| v(p)).sum::<f64>() - v(rel.total);
+                    problem.add_constraint(e, microlp::ComparisonOp::Le, slack.max(0.0));
+                }
+            }
+        }
+        let mut e = microlp::LinearExpr::empty();
+        term(&mut e, goal.cell, 1.0);
+        let need = goal.target - self.value(goal.cell);
+        let op = if goal.down {
+            microlp::ComparisonOp::Le
+        } else {
+            microlp::ComparisonOp::Ge
+        };
+        problem.add_constraint(e, op, need);
+        let mut options = microlp::SolveOptions::default();
+        options.time_limit = Some(std::time::Duration::from_millis(PROGRAM_MILLIS));
+        options.node_limit = Some(PROGRAM_NODES);
+        let microlp::SolveOutcome::Solution(solution) = problem.solve_with(options).ok()? else {
+            return None;
+        };
+        let mut changes: Vec<(u32, f64)> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let d = solution.var_value(up[i]) - solution.var_value(dn[i]);
+                let (t, m, _) = self.system.locate(c as usize);
+                let d = if self.tables[t].measures[m].class == Class::Count {
+                    d.round()
+                } else {
+                    d
+                };
+                (c, d)
+            })
+            .filter(|x| x.1.abs() > 1e-9)
+            .collect();
+        changes.sort_unstable_by_key(|x| x.0);
+        // The same checks as any direction: balance, inequalities, non-negative, the goal.
+        let over: HashMap<u32, f64> = changes.iter().copied().collect();
+        let at = |c: u32| self.value(c) + over.get(&c).copied().unwrap_or(0.0);
+        let reached = if goal.down {
+            at(goal.cell) <= goal.target + 1e-9 * (1.0 + goal.target.abs())
+        } else {
+            at(goal.cell) >= goal.target - 1e-9 * (1.0 + goal.target.abs())
+        };
+        let ok = reached
+            && changes.iter().all(|&(c, _)| at(c) >= -1e-9)
+            && self.balanced(&changes)
+            && self.inequalities_hold(&changes, &over);
+        ok.then_some(changes)
+    }
+
 }
 
 /// Every choice of one option per dimension whose ranks add up to `total` (at most `cap`).
