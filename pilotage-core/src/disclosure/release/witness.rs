@@ -1035,7 +1035,6 @@ impl<'a> Space<'a> {
             && self.inequalities_hold(&changes, &over);
         ok.then_some(changes)
     }
-
 }
 
 /// Every choice of one option per dimension whose ranks add up to `total` (at most `cap`).
