@@ -235,6 +235,20 @@ pub fn check(input: &Input) -> Report {
         let (d, m, r) = unpack(cell);
         proved[d][m][r] |= b;
     }
+    // A magnitude claim reached only by points some structures see through holds when no
+    // structure sees through all of them.
+    let mut partly = outcome.partly;
+    partly.sort();
+    for group in partly.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+        let mut common: Vec<u32> = group[0].2.clone();
+        for (_, _, knowing) in &group[1..] {
+            common.retain(|s| knowing.binary_search(s).is_ok());
+        }
+        if common.is_empty() {
+            let (d, m, r) = unpack(group[0].0);
+            proved[d][m][r] |= group[0].1;
+        }
+    }
     for (cell, b) in outcome.listed {
         let (d, m, r) = unpack(cell);
         listed[d][m][r] |= b;

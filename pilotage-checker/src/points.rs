@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow_array::RecordBatch;
 use pilotage_core::certificate::{ClaimKind, Point};
+use pilotage_core::cube::NO_STRUCTURE;
 
 use crate::Rules;
 use crate::model::{
@@ -104,6 +105,11 @@ pub(crate) struct Outcome {
     pub proved: Vec<(u64, u8)>,
     /// Claims listed for a confidential value, proved or not.
     pub listed: Vec<(u64, u8)>,
+    /// Magnitude claims a valid point reaches while moving values that structures alone make
+    /// (other than the claimed value's own maker): `(packed cell, claim bit, those
+    /// structures)`. The claim holds against every structure when no structure is in the
+    /// set of every point reaching it.
+    pub partly: Vec<(u64, u8, Vec<u32>)>,
     /// Claims listed for a value or kind the rules do not need.
     pub ignored: u64,
 }
@@ -152,6 +158,7 @@ pub(crate) fn verify(ctx: &Context, points: &[Point], threads: usize) -> Outcome
         all.failures.append(out.failures);
         all.proved.extend(out.proved);
         all.listed.extend(out.listed);
+        all.partly.extend(out.partly);
         all.ignored += out.ignored;
     }
     all
@@ -286,7 +293,12 @@ fn verify_point(ctx: &Context, index: usize, point: &Point, out: &mut Outcome, s
         let cell = pack(d, m, r);
         out.listed.push((cell, b));
         if valid && proves(ctx, s, cell, claim.kind) {
-            out.proved.push((cell, b));
+            let knowing = knowing_structures(ctx, s, cell, claim.kind);
+            if knowing.is_empty() {
+                out.proved.push((cell, b));
+            } else {
+                out.partly.push((cell, b, knowing));
+            }
         }
     }
 }
@@ -398,6 +410,30 @@ fn relations_hold(ctx: &Context, index: usize, out: &mut Outcome, s: &mut Scratc
     ok
 }
 
+/// For a magnitude claim, the structures that alone make a value the point moves (the claimed
+/// value aside) and so know the point is not the truth: sorted, without the structure that
+/// alone makes the claimed value (it knows the value itself). Empty for other claims.
+fn knowing_structures(ctx: &Context, s: &Scratch, cell: u64, kind: ClaimKind) -> Vec<u32> {
+    if !matches!(kind, ClaimKind::Below | ClaimKind::Above) {
+        return Vec::new();
+    }
+    let sole = |c: u64| {
+        let (d, m, r) = unpack(c);
+        ctx.truth[d][m].sole.get(r).copied().unwrap_or(NO_STRUCTURE)
+    };
+    let own = sole(cell);
+    let mut out: Vec<u32> = s
+        .changes
+        .iter()
+        .map(|&(c, _)| (c, sole(c)))
+        .filter(|&(c, st)| c != cell && st != NO_STRUCTURE && st != own)
+        .map(|(_, st)| st)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Whether a valid point meets a claim of a confidential cell.
 fn proves(ctx: &Context, s: &Scratch, cell: u64, kind: ClaimKind) -> bool {
     let (d, m, r) = unpack(cell);
@@ -417,13 +453,7 @@ fn proves(ctx: &Context, s: &Scratch, cell: u64, kind: ClaimKind) -> bool {
             } else {
                 v >= x + margin - tol
             };
-            // A value one structure makes alone is known to that structure: the point must
-            // not move it (besides the claimed value).
             reached
-                && s.changes.iter().all(|&(c, _)| {
-                    let (cd, cm, cr) = unpack(c);
-                    c == cell || !ctx.truth[cd][cm].single.get(cr).copied().unwrap_or(false)
-                })
         }
     }
 }

@@ -2,7 +2,7 @@
 //! each must be shown able to be (its claims).
 
 use pilotage_core::certificate::ClaimKind;
-use pilotage_core::cube::{Cube, MeasureValues};
+use pilotage_core::cube::{Cube, MeasureValues, NO_STRUCTURE};
 
 use crate::Rules;
 use crate::model::{Class, NONE, Table};
@@ -19,8 +19,9 @@ pub(crate) struct TrueMeasure {
     pub value: Vec<f64>,
     /// The value the release would show (rounded like the published one), NaN where null.
     pub shown: Vec<f64>,
-    /// Magnitudes: exactly one structure contributes to the value.
-    pub single: Vec<bool>,
+    /// Magnitudes: the one structure that alone makes the value (and knows it exactly), or
+    /// [`NO_STRUCTURE`] when none or several contribute. Empty for counts.
+    pub sole: Vec<u32>,
 }
 
 /// The true values of a release, per dataset and measure (in the tables' order).
@@ -39,22 +40,22 @@ pub(crate) fn true_values(cubes: &[Cube]) -> Vec<Vec<TrueMeasure>> {
                             v.iter().map(|x| x.unwrap_or(f64::NAN)).collect()
                         }
                     };
-                    let (value, single) = match &m.companion {
+                    let (value, sole) = match &m.companion {
                         Some(c) if c.raw.len() == shown.len() => (
                             shown
                                 .iter()
                                 .zip(&c.raw)
                                 .map(|(s, r)| if s.is_nan() { f64::NAN } else { *r })
                                 .collect(),
-                            c.structures.iter().map(|&s| s == 1).collect(),
+                            c.structures
+                                .iter()
+                                .zip(&c.top_structure)
+                                .map(|(&n, &s)| if n == 1 { s } else { NO_STRUCTURE })
+                                .collect(),
                         ),
                         _ => (shown.clone(), Vec::new()),
                     };
-                    TrueMeasure {
-                        value,
-                        shown,
-                        single,
-                    }
+                    TrueMeasure { value, shown, sole }
                 })
                 .collect()
         })

@@ -47,8 +47,11 @@ pub enum ClaimKind {
     /// A zero of a sensitive breakdown whose total is 1–10 can be 1 or more.
     Positive,
     /// A confidential magnitude x can be x − m or less (m: the largest margin among the rules
-    /// that fire), against the outsider and against every structure: the point moves no value
-    /// that one structure alone makes, besides the claimed value itself.
+    /// that fire), against the outsider and against every structure. A structure that alone
+    /// makes some value knows it: the claim is listed under one or more points, and every
+    /// structure must have among them a point that moves none of the values it alone makes
+    /// (the claimed value aside; the structure that alone makes the claimed value knows it
+    /// anyway and is left out).
     Below,
     /// A confidential magnitude x can be x + m or more (as [`ClaimKind::Below`]).
     Above,

@@ -663,6 +663,7 @@ impl CubeBuilder {
                         structures: vec![0; n_rows],
                         top1: vec![0.0; n_rows],
                         top2: vec![0.0; n_rows],
+                        top_structure: vec![super::NO_STRUCTURE; n_rows],
                         persons: vec![0; n_rows],
                     };
                     for (k, crossing) in self.crossings.iter_mut().enumerate() {
@@ -707,9 +708,12 @@ impl CubeBuilder {
                                     }
                                     let r = r as usize;
                                     c.structures[r] += 1;
-                                    if total > c.top1[r] {
+                                    if total > c.top1[r]
+                                        || c.top_structure[r] == super::NO_STRUCTURE
+                                    {
                                         c.top2[r] = c.top1[r];
                                         c.top1[r] = total;
+                                        c.top_structure[r] = structure as u32;
                                     } else if total > c.top2[r] {
                                         c.top2[r] = total;
                                     }
@@ -869,6 +873,7 @@ impl CubeBuilder {
                 structures: order.iter().map(|&r| c.structures[r as usize]).collect(),
                 top1: permute_f64(&c.top1),
                 top2: permute_f64(&c.top2),
+                top_structure: order.iter().map(|&r| c.top_structure[r as usize]).collect(),
                 persons: permute_u64(&c.persons),
             });
             out_measures.push(CubeMeasure {

@@ -88,6 +88,9 @@ pub enum MeasureValues {
     Values(Vec<Option<f64>>),
 }
 
+/// [`Companion::top_structure`] of a value no structure contributes to.
+pub const NO_STRUCTURE: u32 = u32::MAX;
+
 /// What the disclosure rules need about a magnitude, per row. Never published.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Companion {
@@ -99,6 +102,10 @@ pub struct Companion {
     pub top1: Vec<f64>,
     /// The second largest contribution of one structure (0 with fewer than two).
     pub top2: Vec<f64>,
+    /// The structure making the largest contribution, by its index in the computation's
+    /// register of structures ([`NO_STRUCTURE`] without contribution): with `structures` at 1,
+    /// the one structure that alone makes the value and knows it exactly.
+    pub top_structure: Vec<u32>,
     /// Number of distinct persons behind the value (0 when the magnitude is not person-based,
     /// such as ETP conventionnés).
     pub persons: Vec<u64>,

@@ -2,18 +2,18 @@
 //! rules and the claims of every confidential value, the witness pass (a point per claim,
 //! hiding the values it moves), the derived values, then the figures and the certificate.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use crate::certificate::{self, CellRef, Certificate, Claim, ClaimKind, Point};
-use crate::cube::{Cube, Geography, MeasureValues};
+use crate::cube::{Cube, Geography, MeasureValues, NO_STRUCTURE};
 use crate::dataset::{Definition, MeasureKind, RelationOp};
 
 use super::super::DisclosureError;
 use super::super::rules::PrimaryRules;
 use super::grid::{self, Class, System, Table};
 use super::previous::{self, Before, Kept};
-use super::witness::{Goal, Mask, Space};
+use super::witness::{Avoid, Goal, Mask, Space};
 use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection};
 
 /// Builds the tables of the release from the cubes (coordinates only).
@@ -157,8 +157,8 @@ struct Primary {
     class: Vec<Class>,
     /// Secret by a primary rule (derived values included once decided).
     primary: Vec<bool>,
-    /// Magnitudes one structure alone makes.
-    single: Vec<bool>,
+    /// The structure that alone makes a magnitude ([`NO_STRUCTURE`] for every other value).
+    sole: Vec<u32>,
     /// The claims, by value, in value order.
     claims: Vec<(u32, Vec<Pending>)>,
 }
@@ -249,7 +249,7 @@ fn primary_pass(
     let min_count = rules.min_count as f64;
     let mut class = vec![Class::Derived; n];
     let mut primary = vec![false; n];
-    let mut single = vec![false; n];
+    let mut sole = vec![NO_STRUCTURE; n];
     let mut claims: HashMap<u32, Vec<Pending>> = HashMap::new();
     for (ti, t) in tables.iter().enumerate() {
         let cube = &cubes[ti];
@@ -269,7 +269,9 @@ fn primary_pass(
                     }
                     Class::Magnitude => {
                         if let Some(co) = companion {
-                            single[c] = co.structures[r] == 1;
+                            if co.structures[r] == 1 {
+                                sole[c] = co.top_structure[r];
+                            }
                             if let Some(margin) = magnitude_margin(
                                 rules,
                                 v,
@@ -372,7 +374,7 @@ fn primary_pass(
     Ok(Primary {
         class,
         primary,
-        single,
+        sole,
         claims,
     })
 }
@@ -385,6 +387,48 @@ fn meets(p: &Pending, at: f64) -> bool {
     } else {
         at >= p.goal.target - tol
     }
+}
+
+/// Most points one magnitude claim may take, against as many groups of structures.
+const MAX_POINTS_PER_MAGNITUDE: usize = 16;
+
+/// The points proving a magnitude claim against the outsider and against every structure:
+/// one point that moves no value a structure alone makes (the structure that alone makes the
+/// claimed value, if any, knows it and is left out), or else a first point and then, as
+/// long as some structure alone makes a value every point so far moves, a point that holds
+/// that structure's values. `None` when a structure is left without a point.
+fn against_every_structure(
+    find: &dyn Fn(Avoid) -> Option<Vec<(u32, f64)>>,
+    cell: u32,
+    sole: &[u32],
+) -> Option<Vec<Vec<(u32, f64)>>> {
+    let own = sole[cell as usize];
+    if let Some(point) = find(Avoid::EverySole(sole, own)) {
+        return Some(vec![point]);
+    }
+    let touched = |changes: &[(u32, f64)]| -> BTreeSet<u32> {
+        changes
+            .iter()
+            .filter(|&&(c, _)| {
+                let s = sole[c as usize];
+                c != cell && s != NO_STRUCTURE && s != own
+            })
+            .map(|&(c, _)| sole[c as usize])
+            .collect()
+    };
+    let first = find(Avoid::Nothing)?;
+    let mut open = touched(&first);
+    let mut points = vec![first];
+    while let Some(&structure) = open.first() {
+        if points.len() >= MAX_POINTS_PER_MAGNITUDE {
+            return None;
+        }
+        let point = find(Avoid::SoleOf(sole, structure))?;
+        let now = touched(&point);
+        open.retain(|s| now.contains(s));
+        points.push(point);
+    }
+    Some(points)
 }
 
 /// Most values of the neighbourhood program tried when no direction reaches a claim.
@@ -449,48 +493,63 @@ fn witness_pass(
                 blocked,
                 cost,
             };
-            let avoid = claim.magnitude.then_some(p.single.as_slice());
-            let found = space
-                .reach(claim.goal, &candidates, &mask, avoid)
-                .or_else(|| space.program(claim.goal, &mask, avoid, PROGRAM_SIZE));
-            let Some(changes) = found else {
+            let find = |avoid: Avoid| {
+                space
+                    .reach(claim.goal, &candidates, &mask, avoid)
+                    .or_else(|| space.program(claim.goal, &mask, avoid, PROGRAM_SIZE))
+                    .or_else(|| space.closure(claim.goal, &mask, avoid))
+                    .filter(|changes| {
+                        let at = changes
+                            .binary_search_by_key(cell, |x| x.0)
+                            .map_or(0.0, |j| changes[j].1);
+                        meets(claim, system.value[*cell as usize] + at)
+                    })
+            };
+            let found = if claim.magnitude {
+                against_every_structure(&find, *cell, &p.sole)
+            } else {
+                find(Avoid::Nothing).map(|changes| vec![changes])
+            };
+            done[i][k] = true;
+            let Some(found) = found else {
                 unproved.push((*cell, claim.kind));
-                done[i][k] = true;
                 continue;
             };
-            for &(c, _) in &changes {
-                hidden[c as usize] = true;
+            for changes in &found {
+                for &(c, _) in changes {
+                    hidden[c as usize] = true;
+                }
             }
-            // Every pending claim this point meets.
-            let mut proves = Vec::new();
-            let moved_single = |own: u32| {
-                changes
-                    .iter()
-                    .any(|&(c, _)| c != own && p.single[c as usize])
+            let mut found = found.into_iter();
+            let changes = found.next().unwrap_or_default();
+            // Every pending claim the first point meets; a magnitude only where it moves no
+            // value one structure alone makes, besides the magnitude itself.
+            let mut proves = vec![(*cell, claim.kind)];
+            let moved_sole = |own: u32| {
+                let maker = p.sole[own as usize];
+                changes.iter().any(|&(c, _)| {
+                    let s = p.sole[c as usize];
+                    c != own && s != NO_STRUCTURE && s != maker
+                })
             };
             for &(c, d) in &changes {
                 let Some(&j) = index.get(&c) else { continue };
                 let at = system.value[c as usize] + d;
                 for (kk, other) in p.claims[j].1.iter().enumerate() {
-                    if done[j][kk] || !meets(other, at) || (other.magnitude && moved_single(c)) {
+                    if done[j][kk] || !meets(other, at) || (other.magnitude && moved_sole(c)) {
                         continue;
                     }
                     done[j][kk] = true;
-                    if c != *cell || kk != k {
-                        shared += 1;
-                    }
+                    shared += 1;
                     proves.push((c, other.kind));
                 }
             }
-            if !done[i][k] {
-                // The point was built for this claim: it meets it by construction, unless
-                // rounding the counts moved it back; then it proves nothing for it.
-                unproved.push((*cell, claim.kind));
-                done[i][k] = true;
+            // The other points of a magnitude: each against the structures the ones before
+            // could not hold.
+            for more in found {
+                points.push((more, vec![(*cell, claim.kind)]));
             }
-            if !proves.is_empty() {
-                points.push((changes, proves));
-            }
+            points.push((changes, proves));
         }
     }
     tracing::info!(

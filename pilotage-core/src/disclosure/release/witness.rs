@@ -17,6 +17,8 @@
 //! touches before use: what this module returns is a point because the check says so, whatever
 //! the construction.
 
+mod closure;
+
 use std::collections::HashMap;
 
 use crate::dataset::{DimensionType, RelationOp, TimeRule};
@@ -122,6 +124,35 @@ pub(crate) struct Goal {
     pub cell: u32,
     pub target: f64,
     pub down: bool,
+}
+
+/// Values a point must not move besides the claimed one: what a structure knows exactly
+/// because it alone makes them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Avoid<'a> {
+    /// Any value may move (the outsider's view).
+    Nothing,
+    /// No value one structure alone makes (`sole[c]` is that structure, or
+    /// [`crate::cube::NO_STRUCTURE`]), except those of the structure given (the one that alone
+    /// makes the claimed value and knows it anyway): the point holds against every structure
+    /// at once.
+    EverySole(&'a [u32], u32),
+    /// No value that structure alone makes: the point holds against that structure.
+    SoleOf(&'a [u32], u32),
+}
+
+impl Avoid<'_> {
+    /// Whether the point must not move `c`.
+    pub fn blocks(self, c: u32) -> bool {
+        match self {
+            Avoid::Nothing => false,
+            Avoid::EverySole(sole, own) => {
+                let s = sole[c as usize];
+                s != crate::cube::NO_STRUCTURE && s != own
+            }
+            Avoid::SoleOf(sole, s) => sole[c as usize] == s,
+        }
+    }
 }
 
 /// The state the search reads: which values are hidden, which may never move, what hiding
@@ -782,7 +813,7 @@ impl<'a> Space<'a> {
         goal: Goal,
         candidates: &[Candidate],
         mask: &Mask,
-        avoid: Option<&[bool]>,
+        avoid: Avoid,
     ) -> Option<Vec<(u32, f64)>> {
         let sign = if goal.down { -1.0 } else { 1.0 };
         let mut over: HashMap<u32, f64> = HashMap::new();
@@ -791,11 +822,9 @@ impl<'a> Space<'a> {
         let usable: Vec<&Candidate> = candidates
             .iter()
             .filter(|c| {
-                avoid.is_none_or(|avoid| {
-                    c.cells
-                        .iter()
-                        .all(|&(x, _)| x == goal.cell || !avoid[x as usize])
-                })
+                c.cells
+                    .iter()
+                    .all(|&(x, _)| x == goal.cell || !avoid.blocks(x))
             })
             .collect();
         for _ in 0..MAX_MOVES {
@@ -880,14 +909,12 @@ impl<'a> Space<'a> {
         &self,
         goal: Goal,
         mask: &Mask,
-        avoid: Option<&[bool]>,
+        avoid: Avoid,
         size: usize,
     ) -> Option<Vec<(u32, f64)>> {
         let may_move = |c: u32| {
             let cu = c as usize;
-            self.system.present[cu]
-                && !mask.blocked[cu]
-                && (c == goal.cell || avoid.is_none_or(|a| !a[cu]))
+            self.system.present[cu] && !mask.blocked[cu] && (c == goal.cell || !avoid.blocks(c))
         };
         if !may_move(goal.cell) {
             return None;
