@@ -28,7 +28,7 @@ mod rules;
 
 use arrow_array::RecordBatch;
 use pilotage_core::certificate::{Certificate, fingerprint};
-use pilotage_core::cube::{Cube, Geography};
+use pilotage_core::cube::{Cube, Geography, NO_STRUCTURE};
 use pilotage_core::dataset::Definition;
 
 pub use report::{Check, FAILURES_KEPT_PER_CHECK, Failure, Report};
@@ -235,18 +235,25 @@ pub fn check(input: &Input) -> Report {
         let (d, m, r) = unpack(cell);
         proved[d][m][r] |= b;
     }
-    // A magnitude claim reached only by points some structures see through holds when no
-    // structure sees through all of them.
+    // A magnitude claim whose points some structures see through holds when every structure
+    // has a point it does not see through: one reaching the target, or, for the structure
+    // making the largest contribution, one reaching that contribution.
     let mut partly = outcome.partly;
     partly.sort();
-    for group in partly.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
-        let mut common: Vec<u32> = group[0].2.clone();
-        for (_, _, knowing) in &group[1..] {
-            common.retain(|s| knowing.binary_search(s).is_ok());
+    for group in partly.chunk_by(|a, b| a.cell == b.cell && a.bit == b.bit) {
+        let (d, m, r) = unpack(group[0].cell);
+        let mut full = group.iter().filter(|p| p.full);
+        let Some(first) = full.next() else { continue };
+        let mut common = first.knowing.clone();
+        for p in full {
+            common.retain(|s| p.knowing.binary_search(s).is_ok());
         }
-        if common.is_empty() {
-            let (d, m, r) = unpack(group[0].0);
-            proved[d][m][r] |= group[0].1;
+        let top = truth[d][m].top.get(r).map_or(NO_STRUCTURE, |t| t.0);
+        let top_held = group
+            .iter()
+            .any(|p| !p.full && p.knowing.binary_search(&top).is_err());
+        if common.is_empty() || (common == [top] && top_held) {
+            proved[d][m][r] |= group[0].bit;
         }
     }
     for (cell, b) in outcome.listed {

@@ -105,13 +105,26 @@ pub(crate) struct Outcome {
     pub proved: Vec<(u64, u8)>,
     /// Claims listed for a confidential value, proved or not.
     pub listed: Vec<(u64, u8)>,
-    /// Magnitude claims a valid point reaches while moving values that structures alone make
-    /// (other than the claimed value's own maker): `(packed cell, claim bit, those
-    /// structures)`. The claim holds against every structure when no structure is in the
-    /// set of every point reaching it.
-    pub partly: Vec<(u64, u8, Vec<u32>)>,
+    /// Magnitude claims reached by a valid point that some structures see through, or
+    /// reached only down to the largest contribution (see [`Partly`]).
+    pub partly: Vec<Partly>,
     /// Claims listed for a value or kind the rules do not need.
     pub ignored: u64,
+}
+
+/// A magnitude claim a valid point reaches only in part.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Partly {
+    /// The claimed value (packed cell).
+    pub cell: u64,
+    /// The claim's bit.
+    pub bit: u8,
+    /// True when the point reaches the claim's target; false when it reaches only the
+    /// largest contribution of one structure (enough against that structure alone).
+    pub full: bool,
+    /// The structures that alone make a value the point moves (the claimed value and its own
+    /// maker aside), sorted: they know the point is not the truth.
+    pub knowing: Vec<u32>,
 }
 
 #[derive(Default)]
@@ -292,13 +305,28 @@ fn verify_point(ctx: &Context, index: usize, point: &Point, out: &mut Outcome, s
         }
         let cell = pack(d, m, r);
         out.listed.push((cell, b));
-        if valid && proves(ctx, s, cell, claim.kind) {
+        if !valid {
+            continue;
+        }
+        if proves(ctx, s, cell, claim.kind) {
             let knowing = knowing_structures(ctx, s, cell, claim.kind);
             if knowing.is_empty() {
                 out.proved.push((cell, b));
             } else {
-                out.partly.push((cell, b, knowing));
+                out.partly.push(Partly {
+                    cell,
+                    bit: b,
+                    full: true,
+                    knowing,
+                });
             }
+        } else if reaches_top_share(ctx, s, cell, claim.kind) {
+            out.partly.push(Partly {
+                cell,
+                bit: b,
+                full: false,
+                knowing: knowing_structures(ctx, s, cell, claim.kind),
+            });
         }
     }
 }
@@ -448,12 +476,25 @@ fn proves(ctx: &Context, s: &Scratch, cell: u64, kind: ClaimKind) -> bool {
         ClaimKind::Positive => v >= 1.0 - tol,
         ClaimKind::Below | ClaimKind::Above => {
             let margin = ctx.confidential.margin[d][m].get(r).copied().unwrap_or(0.0);
-            let reached = if kind == ClaimKind::Below {
+            if kind == ClaimKind::Below {
                 v <= (x - margin).max(0.0) + tol
             } else {
                 v >= x + margin - tol
-            };
-            reached
+            }
         }
     }
+}
+
+/// Whether a valid point takes a confidential magnitude down to the largest contribution of
+/// one structure: all that can be asked against that structure, which knows its own share.
+fn reaches_top_share(ctx: &Context, s: &Scratch, cell: u64, kind: ClaimKind) -> bool {
+    if kind != ClaimKind::Below {
+        return false;
+    }
+    let (d, m, r) = unpack(cell);
+    let Term::Value(x, v) = term(ctx, &s.changes, d, m, r) else {
+        return false;
+    };
+    let top = ctx.truth[d][m].top.get(r).map_or(0.0, |t| t.1);
+    v <= top + 1e-9 * x.abs().max(1.0)
 }

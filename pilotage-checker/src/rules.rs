@@ -22,6 +22,9 @@ pub(crate) struct TrueMeasure {
     /// Magnitudes: the one structure that alone makes the value (and knows it exactly), or
     /// [`NO_STRUCTURE`] when none or several contribute. Empty for counts.
     pub sole: Vec<u32>,
+    /// Magnitudes: the structure making the largest contribution and that contribution (in
+    /// the measure's unit), or ([`NO_STRUCTURE`], 0). Empty for counts.
+    pub top: Vec<(u32, f64)>,
 }
 
 /// The true values of a release, per dataset and measure (in the tables' order).
@@ -40,6 +43,13 @@ pub(crate) fn true_values(cubes: &[Cube]) -> Vec<Vec<TrueMeasure>> {
                             v.iter().map(|x| x.unwrap_or(f64::NAN)).collect()
                         }
                     };
+                    let top: Vec<(u32, f64)> = m.companion.as_ref().map_or(Vec::new(), |c| {
+                        c.top_structure
+                            .iter()
+                            .copied()
+                            .zip(c.top1.iter().copied())
+                            .collect()
+                    });
                     let (value, sole) = match &m.companion {
                         Some(c) if c.raw.len() == shown.len() => (
                             shown
@@ -55,7 +65,12 @@ pub(crate) fn true_values(cubes: &[Cube]) -> Vec<Vec<TrueMeasure>> {
                         ),
                         _ => (shown.clone(), Vec::new()),
                     };
-                    TrueMeasure { value, shown, sole }
+                    TrueMeasure {
+                        value,
+                        shown,
+                        sole,
+                        top,
+                    }
                 })
                 .collect()
         })

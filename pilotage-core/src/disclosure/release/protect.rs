@@ -150,6 +150,10 @@ struct Pending {
     /// Magnitude claims hold against every structure: the point moves no value one structure
     /// alone makes.
     magnitude: bool,
+    /// Magnitudes: the structure making the largest contribution ([`NO_STRUCTURE`] otherwise)
+    /// and that contribution, in the measure's unit: that structure knows the value cannot be
+    /// below its own share, so against it a claim downwards asks for no less.
+    top: (u32, f64),
 }
 
 /// What the primary rules decide, value by value.
@@ -202,6 +206,7 @@ fn count_claims(cell: u32, v: f64, min_count: f64) -> Vec<Pending> {
                 down: true,
             },
             magnitude: false,
+            top: (NO_STRUCTURE, 0.0),
         },
         Pending {
             kind: ClaimKind::AtLeastMinCount,
@@ -211,11 +216,12 @@ fn count_claims(cell: u32, v: f64, min_count: f64) -> Vec<Pending> {
                 down: false,
             },
             magnitude: false,
+            top: (NO_STRUCTURE, 0.0),
         },
     ]
 }
 
-fn magnitude_claims(cell: u32, v: f64, margin: f64) -> Vec<Pending> {
+fn magnitude_claims(cell: u32, v: f64, margin: f64, top: (u32, f64)) -> Vec<Pending> {
     vec![
         Pending {
             kind: ClaimKind::Below,
@@ -225,6 +231,7 @@ fn magnitude_claims(cell: u32, v: f64, margin: f64) -> Vec<Pending> {
                 down: true,
             },
             magnitude: true,
+            top,
         },
         Pending {
             kind: ClaimKind::Above,
@@ -234,6 +241,7 @@ fn magnitude_claims(cell: u32, v: f64, margin: f64) -> Vec<Pending> {
                 down: false,
             },
             magnitude: true,
+            top,
         },
     ]
 }
@@ -281,7 +289,15 @@ fn primary_pass(
                                 co.persons[r],
                             ) {
                                 primary[c] = true;
-                                claims.insert(c as u32, magnitude_claims(c as u32, v, margin));
+                                claims.insert(
+                                    c as u32,
+                                    magnitude_claims(
+                                        c as u32,
+                                        v,
+                                        margin,
+                                        (co.top_structure[r], co.top1[r]),
+                                    ),
+                                );
                             }
                         }
                     }
@@ -354,11 +370,15 @@ fn primary_pass(
                                     down: false,
                                 },
                                 magnitude: false,
+                                top: (NO_STRUCTURE, 0.0),
                             }],
                             Class::Count if v < min_count => count_claims(cu, v, min_count),
-                            Class::Magnitude if v > 0.0 => {
-                                magnitude_claims(cu, v, rules.frequency_margin * v)
-                            }
+                            Class::Magnitude if v > 0.0 => magnitude_claims(
+                                cu,
+                                v,
+                                rules.frequency_margin * v,
+                                (NO_STRUCTURE, 0.0),
+                            ),
                             _ => Vec::new(),
                         };
                         if !list.is_empty() {
@@ -381,12 +401,7 @@ fn primary_pass(
 
 /// Whether the value at a point meets a claim.
 fn meets(p: &Pending, at: f64) -> bool {
-    let tol = 1e-9 * (1.0 + p.goal.target.abs());
-    if p.goal.down {
-        at <= p.goal.target + tol
-    } else {
-        at >= p.goal.target - tol
-    }
+    p.goal.meets(at)
 }
 
 /// Most points one magnitude claim may take, against as many groups of structures.
@@ -394,16 +409,19 @@ const MAX_POINTS_PER_MAGNITUDE: usize = 16;
 
 /// The points proving a magnitude claim against the outsider and against every structure:
 /// one point that moves no value a structure alone makes (the structure that alone makes the
-/// claimed value, if any, knows it and is left out), or else a first point and then, as
-/// long as some structure alone makes a value every point so far moves, a point that holds
-/// that structure's values. `None` when a structure is left without a point.
+/// claimed value, if any, knows it and is left out), or else a first point and then, as long
+/// as some structure alone makes a value every point so far moves, a point that holds that
+/// structure's values. Against the structure making the largest contribution, a claim
+/// downwards asks for no less than that contribution (it knows its share). `None` when a
+/// structure is left without a point.
 fn against_every_structure(
-    find: &dyn Fn(Avoid) -> Option<Vec<(u32, f64)>>,
-    cell: u32,
+    find: &dyn Fn(Avoid, Goal) -> Option<Vec<(u32, f64)>>,
+    claim: &Pending,
     sole: &[u32],
 ) -> Option<Vec<Vec<(u32, f64)>>> {
+    let cell = claim.goal.cell;
     let own = sole[cell as usize];
-    if let Some(point) = find(Avoid::EverySole(sole, own)) {
+    if let Some(point) = find(Avoid::EverySole(sole, own), claim.goal) {
         return Some(vec![point]);
     }
     let touched = |changes: &[(u32, f64)]| -> BTreeSet<u32> {
@@ -416,17 +434,29 @@ fn against_every_structure(
             .map(|&(c, _)| sole[c as usize])
             .collect()
     };
-    let first = find(Avoid::Nothing)?;
+    let first = find(Avoid::Nothing, claim.goal)?;
     let mut open = touched(&first);
     let mut points = vec![first];
     while let Some(&structure) = open.first() {
         if points.len() >= MAX_POINTS_PER_MAGNITUDE {
             return None;
         }
-        let point = find(Avoid::SoleOf(sole, structure))?;
-        let now = touched(&point);
-        open.retain(|s| now.contains(s));
-        points.push(point);
+        let avoid = Avoid::SoleOf(sole, structure);
+        if let Some(point) = find(avoid, claim.goal) {
+            let now = touched(&point);
+            open.retain(|s| now.contains(s));
+            points.push(point);
+            continue;
+        }
+        if structure != claim.top.0 || !claim.goal.down || claim.top.1 <= claim.goal.target {
+            return None;
+        }
+        let floor = Goal {
+            target: claim.top.1,
+            ..claim.goal
+        };
+        points.push(find(avoid, floor)?);
+        open.remove(&structure);
     }
     Some(points)
 }
@@ -493,22 +523,22 @@ fn witness_pass(
                 blocked,
                 cost,
             };
-            let find = |avoid: Avoid| {
+            let find = |avoid: Avoid, goal: Goal| {
                 space
-                    .reach(claim.goal, &candidates, &mask, avoid)
-                    .or_else(|| space.program(claim.goal, &mask, avoid, PROGRAM_SIZE))
-                    .or_else(|| space.closure(claim.goal, &mask, avoid))
+                    .reach(goal, &candidates, &mask, avoid)
+                    .or_else(|| space.program(goal, &mask, avoid, PROGRAM_SIZE))
+                    .or_else(|| space.closure(goal, &mask, avoid))
                     .filter(|changes| {
                         let at = changes
                             .binary_search_by_key(cell, |x| x.0)
                             .map_or(0.0, |j| changes[j].1);
-                        meets(claim, system.value[*cell as usize] + at)
+                        goal.meets(system.value[*cell as usize] + at)
                     })
             };
             let found = if claim.magnitude {
-                against_every_structure(&find, *cell, &p.sole)
+                against_every_structure(&find, claim, &p.sole)
             } else {
-                find(Avoid::Nothing).map(|changes| vec![changes])
+                find(Avoid::Nothing, claim.goal).map(|changes| vec![changes])
             };
             done[i][k] = true;
             let Some(found) = found else {

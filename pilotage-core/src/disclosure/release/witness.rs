@@ -126,6 +126,18 @@ pub(crate) struct Goal {
     pub down: bool,
 }
 
+impl Goal {
+    /// Whether a value `at` of the goal's cell meets it (within a relative 10⁻⁹).
+    pub fn meets(self, at: f64) -> bool {
+        let tol = 1e-9 * (1.0 + self.target.abs());
+        if self.down {
+            at <= self.target + tol
+        } else {
+            at >= self.target - tol
+        }
+    }
+}
+
 /// Values a point must not move besides the claimed one: what a structure knows exactly
 /// because it alone makes them.
 #[derive(Debug, Clone, Copy)]
