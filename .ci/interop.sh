@@ -33,5 +33,6 @@ done
 "$bin" generate --scale 0.001 --seed 1 --years 2025-2025 --out "$work/sources" >/dev/null
 "$bin" ingest "$work/sources" --database-url "$work/pilotage.sqlite" --source-vintage 2025-12-31 >/dev/null
 "$bin" publish --database-url "$work/pilotage.sqlite" --releases "$work/releases" --datasets "$work/datasets"
-"$bin" audit "$work/releases/current"
+"$bin" audit "$work/releases/current" --database-url "$work/pilotage.sqlite"
+"$bin" audit "$work/releases/current" --public
 "$venv/bin/python" .ci/interop.py "$work/releases/current"

@@ -4,7 +4,8 @@
 //!
 //! - [`storage`]: the private store of pseudonymized sources (diesel: SQLite or PostgreSQL).
 //! - [`ingest`]: validating source extracts and loading them into the store in one transaction.
-//! - [`publish`]: from the store to a protected, audited, atomically written release.
+//! - [`publish`]: from the store to a protected, independently checked, atomically written
+//!   release whose disclosure certificate stays in the store.
 //! - [`server`]: the open-data HTTP API (`pilotage serve`).
 
 pub mod cli;

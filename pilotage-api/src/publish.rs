@@ -1,28 +1,42 @@
-//! Publishing: from the store to a protected, audited release folder (DESIGN.md §6).
+//! Publishing: from the store to a protected, checked release folder (DESIGN.md §6).
 //!
-//! `load → compute → protect → audit → write`: every source table's latest extraction is read
-//! back from the store, every dataset's cube is computed, disclosure control hides what must
-//! be hidden over the whole release, the independent audit re-checks the published tables,
-//! and only then the release is written atomically and `current` switched.
+//! `load → compute → protect → check → certify → write`: every source table's latest
+//! extraction is read back from the store, every dataset's cube is computed, disclosure
+//! control hides what must be hidden over the whole release and proves it with a certificate
+//! of witness points, the independent checker (`pilotage-checker`) verifies that certificate
+//! against the published tables and the true values, the certificate is filed privately in the
+//! store under the release's version, and only then the release is written atomically and
+//! `current` switched. The certificate never goes into the releases folder: the manifest
+//! records its SHA-256 and the check's figures.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use pilotage_core::cube::Geography;
+use arrow_array::RecordBatch;
+use pilotage_checker::{Input, Report, Rules};
+use pilotage_core::certificate::{Certificate, sha256_hex};
+use pilotage_core::cube::{Cube, Geography};
 use pilotage_core::dataset::{self, Definition};
 use pilotage_core::disclosure::release::{
-    CellReport, PreviousRelease, ProtectOptions, audit_release, protect_release,
+    CellReport, PreviousRelease, ProtectOptions, protect_release,
 };
 use pilotage_core::indicator::{self, Context, Sources};
 use pilotage_core::release::{
-    self, CatalogOptions, PublishedDataset, ReleaseInput, WrittenRelease,
+    self, AuditRules, AuditSummary, CatalogOptions, Manifest, PublishedDataset, ReleaseInput,
+    WrittenRelease,
 };
 use pilotage_core::source::SourceTable;
 use pilotage_core::territory::Referential;
 
 use crate::storage::{self, Store, Vintage};
+
+/// How the manifest describes the check of a release ([`AuditSummary::method`]).
+pub const METHOD: &str = "witness points checked by pilotage-checker";
+
+/// Unresolved values named in the error that refuses a release (the others are counted).
+const UNRESOLVED_SHOWN: usize = 3;
 
 /// What to publish and where.
 #[derive(Debug, Clone)]
@@ -64,13 +78,28 @@ pub enum Stage {
         primary: u64,
         /// Values hidden to protect them.
         secondary: u64,
+        /// Witness points of the certificate.
+        points: u64,
         /// Time taken.
         elapsed: Duration,
     },
-    /// The audit re-checked every secret value.
+    /// The independent checker verified the certificate against the published tables.
     Audited {
-        /// Secret values checked.
-        checked: u64,
+        /// Confidential values found by the checker, every claim of each proved.
+        confidential: u64,
+        /// Claims proved.
+        claims: u64,
+        /// Witness points verified.
+        points: u64,
+        /// Time taken.
+        elapsed: Duration,
+    },
+    /// The certificate is filed in the store under the release's version.
+    Certified {
+        /// The release version it certifies.
+        version: String,
+        /// Size of the stored certificate, in bytes.
+        bytes: u64,
         /// Time taken.
         elapsed: Duration,
     },
@@ -79,6 +108,30 @@ pub enum Stage {
         /// Time taken.
         elapsed: Duration,
     },
+}
+
+/// Which extraction of each source table the true values are computed from.
+#[derive(Debug, Clone, Copy)]
+pub enum Extractions<'a> {
+    /// The latest extraction of every source table (a new publication).
+    Latest,
+    /// The vintage of each table by table name, as a release's manifest records them
+    /// ([`Manifest::source_vintages`]): to recompute a published release.
+    Recorded(&'a BTreeMap<String, String>),
+}
+
+/// The true values of a release, computed from the store: what disclosure control protects
+/// and what the checker verifies the certificate against. Confidential.
+#[derive(Debug, Clone)]
+pub struct TrueValues {
+    /// One cube per definition, in the definitions' order.
+    pub cubes: Vec<Cube>,
+    /// The release's vintage: the latest of the extractions read.
+    pub vintage: Vintage,
+    /// The extraction read of each source table.
+    pub vintages: BTreeMap<SourceTable, Vintage>,
+    /// The départements and their régions the cubes were computed with.
+    pub geography: Geography,
 }
 
 /// Runs the whole publication; on any error nothing is published and `current` is untouched.
@@ -93,32 +146,247 @@ pub fn publish(
         )
     })?;
 
-    // 1. Load every source table's latest extraction.
+    // 1–2. Load and compute.
+    let truth = true_values(
+        &options.database_url,
+        &definitions,
+        Extractions::Latest,
+        on_stage,
+    )?;
+    let cubes = &truth.cubes;
+
+    // 3. Protect.
     let started = Instant::now();
-    let mut store = Store::open(&options.database_url)?;
-    let mut vintages = BTreeMap::new();
-    let mut missing = Vec::new();
-    for table in SourceTable::ALL {
-        match store.latest_vintage(*table)? {
-            Some(v) => {
-                vintages.insert(*table, v);
-            }
-            None => missing.push(table.name()),
+    let previous = previous_release(&options.releases)?;
+    let protect_options = ProtectOptions {
+        previous: previous.as_ref().map(|p| PreviousRelease {
+            tables: p.tables.clone(),
+        }),
+        geography: Some(truth.geography.clone()),
+        ..ProtectOptions::default()
+    };
+    let protection =
+        protect_release(cubes, &definitions, &protect_options).context("disclosure control")?;
+    let mut loss = protection.loss.clone();
+    let mut previous_version = previous.as_ref().map(|p| p.version.clone());
+    if protection.same_as_previous
+        && let Some(before) = &previous
+    {
+        // Publishing the same release again: its report stays the previous one's.
+        loss.previous_mask_kept_pct = before.manifest.information_loss.previous_mask_kept_pct;
+        previous_version.clone_from(&before.manifest.previous);
+    }
+    on_stage(&Stage::Protected {
+        primary: loss.primary,
+        secondary: loss.secondary,
+        points: protection.stats.points,
+        elapsed: started.elapsed(),
+    });
+    if !protection.unresolved.is_empty() {
+        bail!(
+            "disclosure control could not protect {} values; nothing was published: {}",
+            protection.unresolved.len(),
+            first_unresolved(&protection.unresolved)
+        );
+    }
+    let mut datasets = Vec::with_capacity(cubes.len());
+    for ((definition, cube), mask) in definitions.iter().zip(cubes).zip(&protection.secret) {
+        let (table, counts) = release::published_batch(cube, mask)?;
+        datasets.push(PublishedDataset {
+            definition,
+            cube,
+            table,
+            counts,
+        });
+    }
+    let mut certificate = protection.certificate;
+    if protection.same_as_previous
+        && let Some(before) = &previous
+        && let Some(kept) = stored_certificate(&options.database_url, &before.version)?
+        && same_data(&kept, &certificate)
+    {
+        // The same release again keeps the certificate it was published with.
+        certificate = kept;
+    }
+
+    // 4. Check, independently: the published tables against the true values and the points.
+    let started = Instant::now();
+    let rules = checker_rules(&protect_options);
+    let published: Vec<RecordBatch> = datasets.iter().map(|d| d.table.clone()).collect();
+    let previous_tables: Vec<(String, RecordBatch)> = previous
+        .as_ref()
+        .map(|p| {
+            p.tables
+                .iter()
+                .map(|(d, t)| (d.id.clone(), t.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let report = pilotage_checker::check(&Input {
+        definitions: &definitions,
+        published: &published,
+        truth: cubes,
+        geography: &truth.geography,
+        previous: &previous_tables,
+        certificate: &certificate,
+        rules: &rules,
+    });
+    drop(published);
+    if !report.passed {
+        bail!(
+            "the independent check of the disclosure certificate found {} failures; nothing was \
+             published. First: {}",
+            failure_count(&report),
+            report
+                .failures
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        );
+    }
+    on_stage(&Stage::Audited {
+        confidential: report.confidential,
+        claims: report.claims,
+        points: report.points,
+        elapsed: started.elapsed(),
+    });
+
+    // 5. Certify: the version, then the certificate filed under it in the store.
+    let started = Instant::now();
+    let mut input = ReleaseInput {
+        datasets,
+        vintage: truth.vintage.to_string(),
+        source_vintages: truth
+            .vintages
+            .iter()
+            .map(|(t, v)| (t.name().to_string(), v.to_string()))
+            .collect(),
+        information_loss: loss,
+        previous: previous_version,
+        audit: audit_summary(&report, &rules),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        catalog: CatalogOptions {
+            base_url: options.base_url.clone(),
+            publisher: "pilotage".to_string(),
+            publisher_url: options
+                .base_url
+                .split("/v1/")
+                .next()
+                .unwrap_or(&options.base_url)
+                .to_string(),
+        },
+    };
+    let prepared = release::prepare_release(&input).context("preparing the release")?;
+    let version = prepared.version().to_owned();
+    certificate.release.clone_from(&version);
+    let bytes = certificate
+        .to_bytes()
+        .with_context(|| format!("encoding the disclosure certificate of release {version}"))?;
+    let sha256 = sha256_hex(&bytes);
+    let existing = options.releases.join(&version);
+    if existing.join(release::MANIFEST_FILE).is_file() {
+        // The same version already published: its certificate is kept unless it is this one.
+        let published = release::read_manifest(&existing)?;
+        if published.audit.certificate_sha256 != sha256 {
+            bail!(
+                "{} already exists with another disclosure certificate (SHA-256 {:?}, this one \
+                 {sha256}); refusing to replace the certificate of a published release",
+                existing.display(),
+                published.audit.certificate_sha256
+            );
         }
     }
-    if vintages.is_empty() {
-        bail!(
-            "the store {} is empty: run `pilotage ingest` before publishing",
-            storage::redact_url(&options.database_url)
-        );
-    }
-    if !missing.is_empty() {
-        bail!(
-            "the store {} has no extraction of {}: every source table is needed to compute the \
-             datasets; ingest them with `pilotage ingest`",
-            storage::redact_url(&options.database_url),
-            missing.join(", ")
-        );
+    let mut store = Store::open(&options.database_url)?;
+    storage::save_certificate(&mut store, &version, &sha256, &bytes)?;
+    drop(store);
+    input.audit.certificate_sha256 = sha256;
+    on_stage(&Stage::Certified {
+        version,
+        bytes: bytes.len() as u64,
+        elapsed: started.elapsed(),
+    });
+    drop(bytes);
+
+    // 6. Write.
+    let started = Instant::now();
+    let written = release::write_prepared(&options.releases, &input, prepared, options.keep)
+        .with_context(|| format!("writing the release into {}", options.releases.display()))?;
+    on_stage(&Stage::Written {
+        elapsed: started.elapsed(),
+    });
+    Ok(written)
+}
+
+/// Reads the sources back from the store and computes every dataset of `definitions`: the
+/// true values of a release. Reports [`Stage::Loaded`] and [`Stage::Computed`].
+///
+/// With [`Extractions::Latest`], every source table must have an extraction; with
+/// [`Extractions::Recorded`], every recorded extraction must still be in the store (the same
+/// store and vintages give the same values, which a certificate's fingerprint checks).
+pub fn true_values(
+    database_url: &str,
+    definitions: &[Definition],
+    extractions: Extractions<'_>,
+    on_stage: &mut dyn FnMut(&Stage),
+) -> anyhow::Result<TrueValues> {
+    let started = Instant::now();
+    let mut store = Store::open(database_url)?;
+    let store_name = storage::redact_url(database_url);
+    let mut vintages = BTreeMap::new();
+    match extractions {
+        Extractions::Latest => {
+            let mut missing = Vec::new();
+            for table in SourceTable::ALL {
+                match store.latest_vintage(*table)? {
+                    Some(v) => {
+                        vintages.insert(*table, v);
+                    }
+                    None => missing.push(table.name()),
+                }
+            }
+            if vintages.is_empty() {
+                bail!("the store {store_name} is empty: run `pilotage ingest` before publishing");
+            }
+            if !missing.is_empty() {
+                bail!(
+                    "the store {store_name} has no extraction of {}: every source table is \
+                     needed to compute the datasets; ingest them with `pilotage ingest`",
+                    missing.join(", ")
+                );
+            }
+        }
+        Extractions::Recorded(recorded) => {
+            for (name, text) in recorded {
+                let table = SourceTable::from_name(name)
+                    .with_context(|| format!("no source table is named {name:?}"))?;
+                let vintage: Vintage = text
+                    .parse()
+                    .with_context(|| format!("the vintage {text:?} of {name}"))?;
+                if !store
+                    .vintages(table)?
+                    .iter()
+                    .any(|stored| stored.vintage == vintage)
+                {
+                    bail!(
+                        "the store {store_name} has no extraction of {name} dated {vintage}, \
+                         which the release was computed from"
+                    );
+                }
+                vintages.insert(table, vintage);
+            }
+            let missing: Vec<&str> = SourceTable::ALL
+                .iter()
+                .filter(|t| !vintages.contains_key(*t))
+                .map(|t| t.name())
+                .collect();
+            if !missing.is_empty() {
+                bail!(
+                    "the release records no extraction of {}: every source table is needed to \
+                     compute the datasets",
+                    missing.join(", ")
+                );
+            }
+        }
     }
     let vintage = vintages
         .values()
@@ -141,7 +409,6 @@ pub fn publish(
         elapsed: started.elapsed(),
     });
 
-    // 2. Compute.
     let started = Instant::now();
     let referential = Referential::official();
     let context = Context {
@@ -153,124 +420,144 @@ pub fn publish(
         ),
         as_of: vintage.days(),
     };
-    let cubes = indicator::compute_all(&definitions, &sources, &context)
+    let cubes = indicator::compute_all(definitions, &sources, &context)
         .context("computing the datasets")?;
     drop(sources);
     on_stage(&Stage::Computed {
         cells: cubes.iter().map(|c| c.cell_count() as u64).sum(),
         elapsed: started.elapsed(),
     });
-
-    // 3. Protect.
-    let started = Instant::now();
-    let previous = previous_release(&options.releases)?;
-    let previous_loss = previous.as_ref().map(|(_, loss)| loss.clone());
-    let protect_options = ProtectOptions {
-        previous: previous.map(|(tables, _)| tables),
-        ..ProtectOptions::default()
-    };
-    let protection =
-        protect_release(&cubes, &definitions, &protect_options).context("disclosure control")?;
-    let mut loss = protection.loss.clone();
-    if protection.same_as_previous
-        && let Some(before) = previous_loss
-    {
-        // Publishing the same release again: its report stays the previous one's.
-        loss.previous_mask_kept_pct = before.previous_mask_kept_pct;
-    }
-    on_stage(&Stage::Protected {
-        primary: loss.primary,
-        secondary: loss.secondary,
-        elapsed: started.elapsed(),
-    });
-    let mut datasets = Vec::with_capacity(cubes.len());
-    for ((definition, cube), mask) in definitions.iter().zip(&cubes).zip(&protection.secret) {
-        let (table, counts) = release::published_batch(cube, mask)?;
-        datasets.push(PublishedDataset {
-            definition,
-            cube,
-            table,
-            counts,
-        });
-    }
-
-    // 4. Audit, from the published tables and the definitions only.
-    let started = Instant::now();
-    let tables: Vec<(Definition, arrow_array::RecordBatch)> = datasets
-        .iter()
-        .map(|d| (d.definition.clone(), d.table.clone()))
-        .collect();
-    let audit = audit_release(&tables).context("auditing the protected release")?;
-    let summary = audit.summary();
-    if !summary.passed {
-        bail!(
-            "the audit found {} insufficiently protected values; nothing was published. \
-             First: {}",
-            summary.failures,
-            audit.failures.first().map(describe).unwrap_or_default()
-        );
-    }
-    on_stage(&Stage::Audited {
-        checked: summary.checked,
-        elapsed: started.elapsed(),
-    });
-
-    // 5. Write.
-    let started = Instant::now();
-    let input = ReleaseInput {
-        datasets,
-        vintage: vintage.to_string(),
-        source_vintages: vintages
-            .iter()
-            .map(|(t, v)| (t.name().to_string(), v.to_string()))
-            .collect(),
-        information_loss: loss,
-        audit: summary,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        catalog: CatalogOptions {
-            base_url: options.base_url.clone(),
-            publisher: "pilotage".to_string(),
-            publisher_url: options
-                .base_url
-                .split("/v1/")
-                .next()
-                .unwrap_or(&options.base_url)
-                .to_string(),
-        },
-    };
-    let written = release::write_release(&options.releases, &input, options.keep)
-        .with_context(|| format!("writing the release into {}", options.releases.display()))?;
-    on_stage(&Stage::Written {
-        elapsed: started.elapsed(),
-    });
-    Ok(written)
+    Ok(TrueValues {
+        cubes,
+        vintage,
+        vintages,
+        geography: context.geography,
+    })
 }
 
-/// The published tables of the current release in `releases`, if there is one: what the new
-/// release must treat as known, and the mask it prefers to keep.
-fn previous_release(
-    releases: &std::path::Path,
-) -> anyhow::Result<Option<(PreviousRelease, release::InformationLoss)>> {
+/// The checker's rules for a protection's: the same primary rules and sensitive dimensions,
+/// so that the checker evaluates what the protection was asked to protect.
+pub fn checker_rules(options: &ProtectOptions) -> Rules {
+    let r = &options.rules;
+    Rules {
+        min_count: r.min_count,
+        min_contributors: r.min_contributors,
+        dominance: r.dominance,
+        p_rule: r.p_rule,
+        min_persons: r.min_persons,
+        min_median_observations: r.min_median_observations,
+        frequency_margin: r.frequency_margin,
+        sensitive_dimensions: options.sensitive_dimensions.clone(),
+    }
+}
+
+/// The rules as the manifest records them.
+pub fn manifest_rules(rules: &Rules) -> AuditRules {
+    AuditRules {
+        min_count: rules.min_count,
+        min_contributors: rules.min_contributors,
+        dominance: rules.dominance,
+        p_rule: rules.p_rule,
+        min_persons: rules.min_persons,
+        min_median_observations: rules.min_median_observations,
+        frequency_margin: rules.frequency_margin,
+        sensitive_dimensions: rules.sensitive_dimensions.clone(),
+    }
+}
+
+/// The manifest's summary of a check (its certificate digest still empty).
+fn audit_summary(report: &Report, rules: &Rules) -> AuditSummary {
+    AuditSummary {
+        passed: report.passed,
+        checked: report.confidential,
+        failures: failure_count(report),
+        method: METHOD.to_owned(),
+        rules: Some(manifest_rules(rules)),
+        values: report.values,
+        secret: report.secret,
+        confidential: report.confidential,
+        claims: report.claims,
+        points: report.points,
+        certificate_sha256: String::new(),
+    }
+}
+
+/// Failures of a report, listed or only counted.
+pub fn failure_count(report: &Report) -> u64 {
+    report.failures.len() as u64 + report.failures_not_listed
+}
+
+/// The release current in a releases folder: what the new release must treat as known.
+struct Previous {
+    /// Its version.
+    version: String,
+    /// Its manifest.
+    manifest: Manifest,
+    /// Its definitions and published tables, in manifest (id) order.
+    tables: Vec<(Definition, RecordBatch)>,
+}
+
+/// The current release of `releases`, if there is one.
+fn previous_release(releases: &Path) -> anyhow::Result<Option<Previous>> {
     let Some(version) = release::current_version(releases)? else {
         return Ok(None);
     };
     let dir = releases.join(&version);
-    let manifest = release::read_manifest(&dir)
+    let (manifest, tables) = read_release(&dir)
         .with_context(|| format!("reading the previous release {}", dir.display()))?;
+    Ok(Some(Previous {
+        version,
+        manifest,
+        tables,
+    }))
+}
+
+/// The manifest, definitions and published tables of a release folder, in manifest (id)
+/// order.
+pub fn read_release(dir: &Path) -> anyhow::Result<(Manifest, Vec<(Definition, RecordBatch)>)> {
+    let manifest = release::read_manifest(dir)?;
     let mut tables = Vec::with_capacity(manifest.datasets.len());
     for d in &manifest.datasets {
         tables.push(
-            release::read_dataset(&dir, &d.id)
-                .with_context(|| format!("reading {} of the previous release {version}", d.id))?,
+            release::read_dataset(dir, &d.id)
+                .with_context(|| format!("reading {} of release {}", d.id, manifest.version))?,
         );
     }
-    Ok(Some((
-        PreviousRelease { tables },
-        manifest.information_loss,
-    )))
+    Ok((manifest, tables))
 }
 
-/// One line naming a cell of a disclosure report: dataset, coordinates, measure, interval, why.
+/// The certificate the store keeps for `version`, decoded, if any.
+fn stored_certificate(database_url: &str, version: &str) -> anyhow::Result<Option<Certificate>> {
+    let mut store = Store::open(database_url)?;
+    let Some(stored) = storage::load_certificate(&mut store, version)? else {
+        return Ok(None);
+    };
+    let certificate = Certificate::from_bytes(&stored.body)
+        .with_context(|| format!("decoding the disclosure certificate of release {version}"))?;
+    Ok(Some(certificate))
+}
+
+/// True when two certificates start from the same true values of the same datasets and
+/// measures.
+fn same_data(a: &Certificate, b: &Certificate) -> bool {
+    a.fingerprint == b.fingerprint && a.datasets == b.datasets && a.measures == b.measures
+}
+
+/// The first unresolved values, one clause each, and how many more there are.
+fn first_unresolved(unresolved: &[CellReport]) -> String {
+    let mut text: Vec<String> = unresolved
+        .iter()
+        .take(UNRESOLVED_SHOWN)
+        .map(describe)
+        .collect();
+    if unresolved.len() > UNRESOLVED_SHOWN {
+        text.push(format!("and {} more", unresolved.len() - UNRESOLVED_SHOWN));
+    }
+    text.join("; ")
+}
+
+/// One line naming a value a disclosure report lists: dataset, coordinates, measure, why (not
+/// its true value, which is confidential).
 pub fn describe(cell: &CellReport) -> String {
     let coordinates: Vec<String> = cell
         .coordinates
@@ -278,12 +565,10 @@ pub fn describe(cell: &CellReport) -> String {
         .map(|(d, c)| format!("{d}={c}"))
         .collect();
     format!(
-        "{} [{}] {}: attacker's interval [{}, {}]: {}",
+        "{} [{}] {}: {}",
         cell.dataset,
         coordinates.join(", "),
         cell.measure,
-        cell.min,
-        cell.max,
         cell.reason
     )
 }

@@ -79,11 +79,13 @@ fn publish(dir: &Path) -> String {
             secondary_per_primary: 0.0,
             previous_mask_kept_pct: None,
         },
+        previous: None,
         audit: AuditSummary {
             passed: true,
             checked: 0,
             failures: 0,
             method: "test".into(),
+            ..AuditSummary::default()
         },
         tool_version: "0.0.0-test".into(),
         catalog: CatalogOptions {

@@ -1,11 +1,16 @@
 //! `pilotage publish` and `pilotage audit` as a user runs them, on small seeded data in a real
 //! SQLite store (and PostgreSQL when `PILOTAGE_TEST_DATABASE_URL` is set): a reproducible,
-//! audited release, and every refusal leaving `current` untouched with no partial folder.
+//! checked release whose disclosure certificate stays in the store, audits that pass on it and
+//! fail on a tampered copy, and every refusal leaving `current` untouched with no partial
+//! folder.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
+use pilotage_api::storage::{self, Store};
+use pilotage_core::certificate::{Certificate, sha256_hex};
 use pilotage_core::release;
 
 fn pilotage(args: &[&str]) -> Output {
@@ -163,31 +168,277 @@ fn publish_writes_an_audited_reproducible_release() {
         let ma = release::read_manifest(&a.join(&va)).expect("manifest a");
         let mb = release::read_manifest(&b.join(&vb)).expect("manifest b");
         assert_eq!(ma.files, mb.files, "identical checksums");
+        assert_eq!(ma.audit, mb.audit, "the same certificate");
         assert!(ma.audit.passed);
         assert!(ma.information_loss.values > 0);
         assert_eq!(ma.datasets.len(), PUBLISHED.len());
 
-        // The independent audit, from the published files alone, agrees.
-        let audit = pilotage(&["audit", arg(&a.join("current"))]);
+        // The independent checker, run again on the published release, agrees.
+        let audit = pilotage(&["audit", arg(&a.join("current")), "--database-url", &url]);
         assert_ok(&audit, "audit");
         assert!(
-            text(&audit.stdout).contains("protected"),
+            text(&audit.stdout).contains("check passed"),
             "{}",
             text(&audit.stdout)
         );
 
-        // Publishing the same store again keeps the same release.
+        std::fs::remove_dir_all(&a).expect("clean a");
+        std::fs::remove_dir_all(&b).expect("clean b");
+    }
+}
+
+/// Publishing the same store again, its release current, keeps that release: the protection,
+/// given its own release as the previous one, shows the same values the same way, and the
+/// release keeps its report and its certificate.
+#[test]
+fn publishing_the_same_store_again_keeps_the_release() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for url in stores(tmp.path(), "again") {
+        ingest(&url, &[sources().to_path_buf()]);
+        let a = tmp.path().join("a");
+        assert_ok(&publish(&url, &a), "publish");
+        let version = release::current_version(&a)
+            .expect("current")
+            .expect("a current");
         let again = publish(&url, &a);
-        assert_ok(&again, "publish a third time");
+        assert_ok(&again, "publish again");
         assert!(
             text(&again.stderr).contains("unchanged"),
             "{}",
             text(&again.stderr)
         );
-        assert_eq!(names(&a), vec![va.clone(), "current".to_string()]);
+        assert_eq!(names(&a), vec![version.clone(), "current".to_string()]);
         std::fs::remove_dir_all(&a).expect("clean a");
-        std::fs::remove_dir_all(&b).expect("clean b");
     }
+}
+
+/// The certificate is filed in the store under the release's version, nowhere in the releases
+/// folder; the manifest records its SHA-256 and the check's figures; both audits pass.
+#[test]
+fn the_certificate_stays_in_the_store_and_both_audits_pass() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for url in stores(tmp.path(), "certificate") {
+        ingest(&url, &[sources().to_path_buf()]);
+        let releases = tmp.path().join("releases");
+        assert_ok(&publish(&url, &releases), "publish");
+        let version = release::current_version(&releases)
+            .expect("current")
+            .expect("a current release");
+        let manifest = release::read_manifest(&releases.join(&version)).expect("manifest");
+        let audit = &manifest.audit;
+        assert!(audit.passed);
+        assert_eq!(audit.failures, 0);
+        assert_eq!(audit.method, pilotage_api::publish::METHOD);
+        let rules = audit.rules.as_ref().expect("the rules are recorded");
+        assert_eq!((rules.min_count, rules.min_contributors), (11, 3));
+        assert_eq!(rules.dominance, 0.85);
+        assert_eq!(audit.values, manifest.information_loss.values);
+        assert_eq!(
+            audit.secret,
+            manifest.datasets.iter().map(|d| d.secret).sum::<u64>()
+        );
+        assert!(audit.confidential > 0 && audit.confidential <= audit.secret);
+        assert_eq!(audit.checked, audit.confidential);
+        assert!(audit.claims >= audit.confidential);
+        assert!(audit.points > 0);
+        assert_eq!(manifest.previous, None, "a first release");
+
+        let mut store = Store::open(&url).expect("store");
+        assert_eq!(
+            storage::certificate_versions(&mut store).expect("versions"),
+            std::slice::from_ref(&version)
+        );
+        let stored = storage::load_certificate(&mut store, &version)
+            .expect("load")
+            .expect("the certificate of the release");
+        drop(store);
+        assert_eq!(audit.certificate_sha256, stored.sha256);
+        assert_eq!(audit.certificate_sha256, sha256_hex(&stored.body));
+        let certificate = Certificate::from_bytes(&stored.body).expect("a certificate");
+        assert_eq!(certificate.release, version);
+        assert_eq!(certificate.points.len() as u64, audit.points);
+
+        // Nothing of the certificate under the releases folder.
+        for file in files_under(&releases) {
+            let name = file
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .to_lowercase();
+            assert!(!name.contains("certificate"), "{}", file.display());
+            let bytes = std::fs::read(&file).expect("readable file");
+            assert!(
+                bytes != stored.body,
+                "{} is the certificate",
+                file.display()
+            );
+        }
+        assert!(
+            manifest
+                .files
+                .iter()
+                .all(|f| !f.name.contains("certificate")),
+            "{:?}",
+            manifest.files
+        );
+
+        let current = releases.join("current");
+        let full = pilotage(&["audit", arg(&current), "--database-url", &url]);
+        assert_ok(&full, "audit");
+        let out = text(&full.stdout);
+        assert!(out.contains("check passed"), "{out}");
+        assert!(out.contains(&audit.certificate_sha256), "{out}");
+        let public = pilotage(&["audit", arg(&current), "--public"]);
+        assert_ok(&public, "audit --public");
+        assert!(
+            text(&public.stdout).contains("public check passed"),
+            "{}",
+            text(&public.stdout)
+        );
+
+        // Another store holds no certificate for this version: a clear error naming it.
+        let other = tmp.path().join("other.sqlite").display().to_string();
+        drop(Store::open(&other).expect("an empty store"));
+        let out = pilotage(&["audit", arg(&current), "--database-url", &other]);
+        assert_error(
+            &out,
+            &format!("no disclosure certificate for release {version}"),
+        );
+        let out = pilotage(&[
+            "audit",
+            arg(&current),
+            "--database-url",
+            arg(&tmp.path().join("absent.sqlite")),
+        ]);
+        assert_error(&out, "absent.sqlite");
+        assert!(!tmp.path().join("absent.sqlite").exists());
+        std::fs::remove_dir_all(&releases).expect("clean");
+        std::fs::remove_file(tmp.path().join("other.sqlite")).expect("clean");
+    }
+}
+
+/// A copy of a release where one secret count is published (as 3): both audits fail, naming
+/// the dataset.
+#[test]
+fn a_secret_value_published_fails_both_audits() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let url = tmp.path().join("pilotage.sqlite").display().to_string();
+    ingest(&url, &[sources().to_path_buf()]);
+    let releases = tmp.path().join("releases");
+    assert_ok(&publish(&url, &releases), "publish");
+    let version = release::current_version(&releases)
+        .expect("current")
+        .expect("a current release");
+    let copy = tmp.path().join("copy").join(&version);
+    copy_dir(&releases.join(&version), &copy).expect("copy the release");
+    let manifest = release::read_manifest(&copy).expect("manifest");
+    let dataset = manifest
+        .datasets
+        .iter()
+        .find_map(|d| {
+            let (_, table) = release::read_dataset(&copy, &d.id).expect("dataset");
+            let tampered = publish_one_secret_count(&table, 3)?;
+            write_parquet(&copy.join(format!("{}.parquet", d.id)), &tampered);
+            Some(d.id.clone())
+        })
+        .expect("a secret count to publish");
+
+    let public = pilotage(&["audit", arg(&copy), "--public"]);
+    assert_error(&public, &dataset);
+    assert!(
+        text(&public.stdout).contains(&format!(": {dataset} [")),
+        "{}",
+        text(&public.stdout)
+    );
+    let full = pilotage(&["audit", arg(&copy), "--database-url", &url]);
+    assert_error(&full, &dataset);
+    assert!(
+        text(&full.stdout).contains(&format!(": {dataset} [")),
+        "{}",
+        text(&full.stdout)
+    );
+    // The release itself still passes.
+    assert_ok(
+        &pilotage(&[
+            "audit",
+            arg(&releases.join(&version)),
+            "--database-url",
+            &url,
+        ]),
+        "audit of the untouched release",
+    );
+}
+
+/// The table with its first secret value of a count measure published as `value`, if it has
+/// one.
+fn publish_one_secret_count(table: &RecordBatch, value: u64) -> Option<RecordBatch> {
+    let schema = table.schema();
+    for (i, field) in schema.fields().iter().enumerate() {
+        let Some(counts) = table.column(i).as_any().downcast_ref::<UInt64Array>() else {
+            continue;
+        };
+        let status_name = format!("{}{}", field.name(), release::STATUS_SUFFIX);
+        let (s, _) = schema.column_with_name(&status_name)?;
+        let status = table
+            .column(s)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("a status column");
+        let Some(row) = (0..table.num_rows())
+            .find(|&r| status.is_valid(r) && status.value(r) == release::STATUS_SECRET)
+        else {
+            continue;
+        };
+        let counts: UInt64Array = (0..counts.len())
+            .map(|r| {
+                if r == row {
+                    Some(value)
+                } else {
+                    counts.is_valid(r).then(|| counts.value(r))
+                }
+            })
+            .collect();
+        let status: StringArray = (0..status.len())
+            .map(|r| {
+                if r == row {
+                    Some(release::STATUS_PUBLISHED)
+                } else {
+                    status.is_valid(r).then(|| status.value(r))
+                }
+            })
+            .collect();
+        let mut columns: Vec<ArrayRef> = table.columns().to_vec();
+        columns[i] = Arc::new(counts);
+        columns[s] = Arc::new(status);
+        return Some(RecordBatch::try_new(schema.clone(), columns).expect("same schema"));
+    }
+    None
+}
+
+fn write_parquet(path: &Path, table: &RecordBatch) {
+    let file = std::fs::File::create(path).expect("parquet file");
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(file, table.schema(), None).expect("writer");
+    writer.write(table).expect("write");
+    writer.close().expect("close");
+}
+
+/// Every file under a folder, following no symbolic link.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).expect("readable folder") {
+            let entry = entry.expect("entry");
+            let kind = entry.file_type().expect("file type");
+            if kind.is_dir() {
+                todo.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    files
 }
 
 #[test]

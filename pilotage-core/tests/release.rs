@@ -91,11 +91,13 @@ fn input<'a>(defs: &'a [Definition], cubes: &'a [Cube], passed: bool) -> Release
             secondary_per_primary: 1.2,
             previous_mask_kept_pct: None,
         },
+        previous: None,
         audit: AuditSummary {
             passed,
             checked: 22,
             failures: if passed { 0 } else { 3 },
             method: "test".into(),
+            ..AuditSummary::default()
         },
         tool_version: "0.0.0-test".into(),
         catalog: CatalogOptions {

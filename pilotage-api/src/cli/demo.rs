@@ -44,7 +44,7 @@ const LAST_YEAR: i32 = 2025;
 pub const DEMO_DATASETS: [&str; 4] = ["etp", "offre", "pass_iae", "sorties"];
 
 /// Runs `pilotage demo`: generates seeded sources, ingests them into an embedded SQLite store,
-/// publishes a protected and audited release from the store, and serves it until ctrl-c.
+/// publishes a protected and checked release from the store, and serves it until ctrl-c.
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("creating the demo folder {}", args.dir.display()))?;
@@ -97,7 +97,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         report.vintage
     );
 
-    // 3. Publish: compute, protect, audit, write the release.
+    // 3. Publish: compute, protect, check, write the release.
     let definitions = args.dir.join("datasets");
     remove_if_present(&definitions)?;
     std::fs::create_dir_all(&definitions)
@@ -124,7 +124,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let secret: u64 = written.manifest.datasets.iter().map(|d| d.secret).sum();
     let values: u64 = written.manifest.datasets.iter().map(|d| d.values).sum();
     println!(
-        "              release {} in {}: {} datasets, {values} values of which {secret} secret, audit passed",
+        "              release {} in {}: {} datasets, {values} values of which {secret} secret, disclosure control checked",
         written.version,
         written.dir.display(),
         written.manifest.datasets.len()

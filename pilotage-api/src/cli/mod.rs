@@ -31,9 +31,10 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Validate source extracts and load them into the store, all or nothing.
     Ingest(ingest::IngestArgs),
-    /// Compute, protect, audit and write a release from the store; switch `current` to it.
+    /// Compute, protect, check and write a release from the store; switch `current` to it.
     Publish(publish::PublishArgs),
-    /// Re-check that every secret value of a published release is protected.
+    /// Check a published release's disclosure control again: in full from the store, or
+    /// `--public` from the published files alone.
     Audit(audit::AuditArgs),
     /// Run the whole pipeline on small seeded data: the first command to try.
     Demo(demo::DemoArgs),

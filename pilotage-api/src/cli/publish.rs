@@ -1,4 +1,4 @@
-//! `pilotage publish`: compute, protect, audit and write a release from the store.
+//! `pilotage publish`: compute, protect, check, certify and write a release from the store.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -80,18 +80,38 @@ pub fn run_with_progress(
             Stage::Protected {
                 primary,
                 secondary,
+                points,
                 elapsed,
             } => {
-                bar.set_message("auditing");
+                bar.set_message("checking the certificate");
                 format!(
-                    "protect  {primary} primary and {secondary} secondary secret values ({:.1} s)",
+                    "protect  {primary} primary and {secondary} secondary secret values, \
+                     {points} witness points ({:.1} s)",
                     elapsed.as_secs_f64()
                 )
             }
-            Stage::Audited { checked, elapsed } => {
+            Stage::Audited {
+                confidential,
+                claims,
+                points,
+                elapsed,
+            } => {
+                bar.set_message("filing the certificate in the store");
+                format!(
+                    "check    {confidential} confidential values: {claims} claims proved by \
+                     {points} witness points ({:.1} s)",
+                    elapsed.as_secs_f64()
+                )
+            }
+            Stage::Certified {
+                version,
+                bytes,
+                elapsed,
+            } => {
                 bar.set_message("writing the release");
                 format!(
-                    "audit    {checked} secret values checked, all protected ({:.1} s)",
+                    "certify  certificate of {version} ({bytes} bytes) saved in the store \
+                     ({:.1} s)",
                     elapsed.as_secs_f64()
                 )
             }

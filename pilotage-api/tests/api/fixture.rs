@@ -200,11 +200,13 @@ pub fn write_release(root: &Path, variant: i64) -> String {
             secondary_per_primary: 0.0,
             previous_mask_kept_pct: None,
         },
+        previous: None,
         audit: AuditSummary {
             passed: true,
             checked: 0,
             failures: 0,
             method: "fixture".into(),
+            ..AuditSummary::default()
         },
     };
     std::fs::write(

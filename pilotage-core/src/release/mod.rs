@@ -28,11 +28,14 @@ mod write;
 use std::path::{Path, PathBuf};
 
 pub use files::CatalogOptions;
-pub use manifest::{AuditSummary, InformationLoss, Manifest, ManifestDataset, ManifestFile};
+pub use manifest::{
+    AuditRules, AuditSummary, InformationLoss, Manifest, ManifestDataset, ManifestFile,
+};
 pub use table::{TableCounts, published_batch};
 pub use write::{
-    PublishedDataset, ReleaseInput, VERSION_PLACEHOLDER, WrittenRelease, current_version,
-    list_releases, read_dataset, read_manifest, write_release,
+    PreparedRelease, PublishedDataset, ReleaseInput, VERSION_PLACEHOLDER, WrittenRelease,
+    current_version, list_releases, prepare_release, read_dataset, read_manifest, write_prepared,
+    write_release,
 };
 
 /// Why a release could not be written or read. Nothing is left half-written when one occurs.
@@ -63,6 +66,15 @@ pub enum ReleaseError {
     /// There is nothing to publish.
     #[error("no dataset to publish")]
     Empty,
+    /// The input given to [`write_prepared`] is not the one its version was computed from
+    /// (beyond the certificate's digest, which the version does not cover).
+    #[error("the release input changed after its version {version} was computed: {detail}")]
+    Changed {
+        /// The version computed by [`prepare_release`].
+        version: String,
+        /// What differs.
+        detail: String,
+    },
     /// `keep` must keep at least the new release.
     #[error("--keep must be at least 1 (the new release is always kept)")]
     Keep,

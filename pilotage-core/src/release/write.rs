@@ -44,7 +44,13 @@ pub struct ReleaseInput<'a> {
     pub source_vintages: BTreeMap<String, String>,
     /// Information loss of the disclosure control.
     pub information_loss: InformationLoss,
-    /// The audit's summary; a release whose audit did not pass is refused.
+    /// The version of the release that was current when this one was protected, if any
+    /// (recorded in the manifest as [`Manifest::previous`]).
+    pub previous: Option<String>,
+    /// The audit's summary; a release whose audit did not pass is refused. Its
+    /// `certificate_sha256` is the one part of the input the version does not cover (the
+    /// certificate names the version it certifies), so it may be filled between
+    /// [`prepare_release`] and [`write_prepared`].
     pub audit: AuditSummary,
     /// Version of the tool (part of the content hash: another tool may write other bytes).
     pub tool_version: String,
@@ -67,35 +73,39 @@ pub struct WrittenRelease {
     pub pruned: Vec<String>,
 }
 
-/// Writes `input` as `releases/<version>/` and points `releases/current` at it.
-///
-/// The version is `<vintage>-<12 hex digits>` of a SHA-256 over the tool version, the
-/// vintages, the disclosure figures and every dataset's CSV, definition and schema bytes: the
-/// same input gives the same version and the same bytes. Files are written to a hidden
-/// temporary folder, flushed to disk, and renamed into place; `current` is switched by renaming
-/// a new symbolic link over it. A failure at any step removes the temporary folder and leaves
-/// the previous release whole and current. With `keep = Some(n)`, only the `n` most recent
-/// releases are kept (never the current one removed).
-pub fn write_release(
-    releases: &Path,
-    input: &ReleaseInput<'_>,
-    keep: Option<usize>,
-) -> Result<WrittenRelease, ReleaseError> {
-    if !input.audit.passed {
-        return Err(ReleaseError::AuditFailed {
-            failures: input.audit.failures,
-        });
+/// A release whose version is known and whose version-bearing files are encoded, not yet
+/// written: made by [`prepare_release`], written by [`write_prepared`]. It lets the caller
+/// learn the version first (to file the release's private certificate under it) without
+/// encoding the tables twice.
+#[derive(Debug, Clone)]
+pub struct PreparedRelease {
+    /// The release version.
+    version: String,
+    /// Hex SHA-256 of everything the version covers besides the dataset files, to check that
+    /// the input given to [`write_prepared`] is the one the version was computed from.
+    stamp: String,
+    /// Dataset ids, in write (id) order.
+    datasets: Vec<String>,
+    /// CSV, definition and Table Schema bytes of every dataset, as hashed into the version.
+    contents: Vec<(String, Vec<u8>)>,
+}
+
+impl PreparedRelease {
+    /// The version the release will be written under: `<vintage>-<12 hex digits>`.
+    pub fn version(&self) -> &str {
+        &self.version
     }
+}
+
+/// Computes the version of `input` and encodes the files it covers (see [`write_release`]
+/// for what the version is made of), without writing anything.
+pub fn prepare_release(input: &ReleaseInput<'_>) -> Result<PreparedRelease, ReleaseError> {
     if input.datasets.is_empty() {
         return Err(ReleaseError::Empty);
-    }
-    if keep == Some(0) {
-        return Err(ReleaseError::Keep);
     }
     let mut datasets: Vec<&PublishedDataset<'_>> = input.datasets.iter().collect();
     datasets.sort_by(|a, b| a.definition.id.cmp(&b.definition.id));
 
-    // Content that does not depend on the version, and the version from it.
     let mut hasher = Sha256::new();
     let mut feed = |label: &str, bytes: &[u8]| {
         hasher.update((label.len() as u64).to_le_bytes());
@@ -103,11 +113,10 @@ pub fn write_release(
         hasher.update((bytes.len() as u64).to_le_bytes());
         hasher.update(bytes);
     };
-    feed("tool", input.tool_version.as_bytes());
-    feed("vintage", input.vintage.as_bytes());
-    feed("sources", &json(&input.source_vintages)?);
-    feed("loss", &json(&input.information_loss)?);
-    feed("audit", &json(&input.audit)?);
+    let metadata = metadata(input)?;
+    for (label, bytes) in &metadata {
+        feed(label, bytes);
+    }
     let mut contents: Vec<(String, Vec<u8>)> = Vec::new();
     for d in &datasets {
         let id = &d.definition.id;
@@ -124,7 +133,111 @@ pub fn write_release(
         }
     }
     let digest = hex::encode(hasher.finalize());
-    let version = format!("{}-{}", input.vintage, &digest[..12]);
+    Ok(PreparedRelease {
+        version: format!("{}-{}", input.vintage, &digest[..12]),
+        stamp: stamp(&metadata),
+        datasets: datasets.iter().map(|d| d.definition.id.clone()).collect(),
+        contents,
+    })
+}
+
+/// What the version covers besides the dataset files, as `(label, bytes)` in hashing order:
+/// tool version, vintages, disclosure figures, the audit summary without the certificate's
+/// digest, and the previous release when there is one.
+fn metadata(input: &ReleaseInput<'_>) -> Result<Vec<(&'static str, Vec<u8>)>, ReleaseError> {
+    let audit = AuditSummary {
+        certificate_sha256: String::new(),
+        ..input.audit.clone()
+    };
+    let mut metadata = vec![
+        ("tool", input.tool_version.as_bytes().to_vec()),
+        ("vintage", input.vintage.as_bytes().to_vec()),
+        ("sources", json(&input.source_vintages)?),
+        ("loss", json(&input.information_loss)?),
+        ("audit", json(&audit)?),
+    ];
+    if let Some(previous) = &input.previous {
+        metadata.push(("previous", previous.as_bytes().to_vec()));
+    }
+    Ok(metadata)
+}
+
+fn stamp(metadata: &[(&'static str, Vec<u8>)]) -> String {
+    let mut hasher = Sha256::new();
+    for (label, bytes) in metadata {
+        hasher.update((label.len() as u64).to_le_bytes());
+        hasher.update(label.as_bytes());
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Writes `input` as `releases/<version>/` and points `releases/current` at it.
+///
+/// The version is `<vintage>-<12 hex digits>` of a SHA-256 over the tool version, the
+/// vintages, the disclosure figures, the audit summary (but the certificate's digest), the
+/// previous release's version and every dataset's CSV, definition and schema bytes: the same
+/// input gives the same version and the same bytes. Files are written to a hidden temporary
+/// folder, flushed to disk, and renamed into place; `current` is switched by renaming a new
+/// symbolic link over it. A failure at any step removes the temporary folder and leaves the
+/// previous release whole and current. With `keep = Some(n)`, only the `n` most recent
+/// releases are kept (never the current one removed).
+pub fn write_release(
+    releases: &Path,
+    input: &ReleaseInput<'_>,
+    keep: Option<usize>,
+) -> Result<WrittenRelease, ReleaseError> {
+    if !input.audit.passed {
+        return Err(ReleaseError::AuditFailed {
+            failures: input.audit.failures,
+        });
+    }
+    if keep == Some(0) {
+        return Err(ReleaseError::Keep);
+    }
+    let prepared = prepare_release(input)?;
+    write_prepared(releases, input, prepared, keep)
+}
+
+/// Writes a release prepared by [`prepare_release`] from the same `input`, as
+/// [`write_release`] does. Only the audit's `certificate_sha256` may have changed since: any
+/// other difference is refused ([`ReleaseError::Changed`]), as is an audit that did not pass.
+pub fn write_prepared(
+    releases: &Path,
+    input: &ReleaseInput<'_>,
+    prepared: PreparedRelease,
+    keep: Option<usize>,
+) -> Result<WrittenRelease, ReleaseError> {
+    if !input.audit.passed {
+        return Err(ReleaseError::AuditFailed {
+            failures: input.audit.failures,
+        });
+    }
+    if keep == Some(0) {
+        return Err(ReleaseError::Keep);
+    }
+    let PreparedRelease {
+        version,
+        stamp: prepared_stamp,
+        datasets: prepared_ids,
+        mut contents,
+    } = prepared;
+    let mut datasets: Vec<&PublishedDataset<'_>> = input.datasets.iter().collect();
+    datasets.sort_by(|a, b| a.definition.id.cmp(&b.definition.id));
+    let ids: Vec<String> = datasets.iter().map(|d| d.definition.id.clone()).collect();
+    if ids != prepared_ids {
+        return Err(ReleaseError::Changed {
+            version,
+            detail: format!("datasets {ids:?}, prepared with {prepared_ids:?}"),
+        });
+    }
+    if stamp(&metadata(input)?) != prepared_stamp {
+        return Err(ReleaseError::Changed {
+            version,
+            detail: "its vintages, figures, audit or previous release differ".to_owned(),
+        });
+    }
 
     for d in &datasets {
         let bytes = files::parquet_bytes(&d.table, &version, d.definition)?;
@@ -172,6 +285,7 @@ pub fn write_release(
             .collect(),
         files: manifest_files,
         information_loss: input.information_loss.clone(),
+        previous: input.previous.clone(),
         audit: input.audit.clone(),
     };
     let manifest_bytes = files::json_bytes(

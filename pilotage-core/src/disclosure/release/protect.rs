@@ -473,16 +473,17 @@ struct Witnessed {
 }
 
 /// The witness pass: for every claim not proved yet, a point reaching it; the values the point
-/// moves are hidden. A point proves every pending claim it meets, whichever value it was
+/// moves are hidden, on top of `hidden` (the primary values, and those the previous release
+/// kept secret). A point proves every pending claim it meets, whichever value it was
 /// built for.
 fn witness_pass(
     space: &Space,
     system: &System,
     p: &Primary,
+    mut hidden: Vec<bool>,
     blocked: &[bool],
     cost: &[f64],
 ) -> Witnessed {
-    let mut hidden = p.primary.clone();
     let mut points = Vec::new();
     let mut unproved = Vec::new();
     let mut shared = 0u64;
@@ -682,7 +683,15 @@ pub fn protect_release(
     // Witness pass.
     let (rel_start, rel_flat) = grid::incidence(n, &system.relations);
     let space = Space::new(&tables, &system, &rel_start, &rel_flat);
-    let witnessed = witness_pass(&space, &system, &p, &blocked, &cost);
+    // What the previous release kept secret stays secret: its points remain available, and
+    // publishing the same store again gives the same mask.
+    let mut start = p.primary.clone();
+    for c in 0..n {
+        if before[c] == Before::Secret && system.present[c] {
+            start[c] = true;
+        }
+    }
+    let witnessed = witness_pass(&space, &system, &p, start, &blocked, &cost);
     let mut hidden = witnessed.hidden;
 
     // Derived values: hidden over a hidden part; medians over too few observations.

@@ -25,6 +25,10 @@ use crate::disclosure::release::grid::{Class, NONE, RelKind};
 /// Most repairs of one closure before it gives up.
 const MAX_REPAIRS: usize = 200_000;
 
+/// Most any value may move in a closure, in multiples of the claimed value's move (plus one
+/// unit).
+const MAX_STRETCH: f64 = 4.0;
+
 /// Most rows looked up for the units added upwards.
 const MAX_INSERTION: usize = 1 << 18;
 
@@ -51,6 +55,7 @@ impl Space<'_> {
             avoid,
             goal: goal.cell,
             sign,
+            most: MAX_STRETCH * (need.abs() + 1.0),
             moved: HashMap::new(),
             forced: Vec::new(),
             chosen: BTreeSet::new(),
@@ -228,6 +233,9 @@ struct Closure<'s, 'a> {
     goal: u32,
     /// −1 downwards, +1 upwards.
     sign: f64,
+    /// Most any value may move: repairs that would take one further are going round in
+    /// circles (units counted again and again) and the closure gives up.
+    most: f64,
     moved: HashMap<u32, f64>,
     /// Relations to look at again, in no particular order.
     forced: Vec<u32>,
@@ -269,7 +277,7 @@ impl Closure<'_, '_> {
         if by <= 1e-12 {
             return Some(());
         }
-        if by > self.room(c) + 1e-9 {
+        if by > self.room(c) + 1e-9 || self.moved(c) + by > self.most {
             return None;
         }
         *self.moved.entry(c).or_insert(0.0) += by;
@@ -293,8 +301,8 @@ impl Closure<'_, '_> {
                 .all(|(d, mark)| mark[d.rows[row] as usize])
     }
 
-    /// Parts of a relation in the order a choice takes them: on the chain of the finest cell
-    /// (upwards), moved already, hidden, largest.
+    /// Parts of a relation in the order a choice takes them: moved already, on the chain of
+    /// the finest cell (upwards), hidden, largest.
     fn preferred(&self, parts: &[u32]) -> Vec<u32> {
         let mut order: Vec<u32> = parts
             .iter()
@@ -304,8 +312,8 @@ impl Closure<'_, '_> {
         order.sort_by(|&a, &b| {
             let key = |c: u32| {
                 (
-                    self.on_chain(c),
                     self.moved(c) > 0.0,
+                    self.on_chain(c),
                     self.mask.hidden[c as usize],
                     self.space.value(c),
                 )
