@@ -69,6 +69,48 @@ fn methodology_pages_match_the_definitions() {
     }
 }
 
+#[test]
+fn methodology_pages_state_the_declared_relations() {
+    for def in definitions() {
+        let page = render_methodology(&def);
+        assert!(
+            page.contains("## Relations entre mesures — relations between measures"),
+            "{}",
+            def.id
+        );
+        if def.relations.is_empty() {
+            assert!(
+                page.contains("Aucune relation entre les mesures"),
+                "{}",
+                def.id
+            );
+        }
+        for rel in &def.relations {
+            let text = rel.labelled(&def);
+            let line = format!("- `{}` — {}. *{}.*", rel.describe(), text.fr, text.en);
+            assert!(page.contains(&line), "{}: {line:?} missing", def.id);
+        }
+    }
+    let sorties = definitions()
+        .into_iter()
+        .find(|d| d.id == "sorties")
+        .expect("sorties");
+    let page = render_methodology(&sorties);
+    assert!(page.contains(
+        "- `sorties ≥ sorties_examinees` — Sorties ≥ Sorties examinées. *Exits ≥ Examined exits.*"
+    ));
+    assert!(page.contains(
+        "- `sorties_dynamiques = sorties_emploi_durable + sorties_emploi_transition + \
+         sorties_positives` — Sorties dynamiques = Sorties vers l'emploi durable + Sorties vers \
+         l'emploi de transition + Sorties positives. *Dynamic exits = Exits to lasting \
+         employment + Exits to transition employment + Positive exits.*"
+    ));
+    // Before the crossings, after the measures.
+    let at = |s: &str| page.find(s).expect(s);
+    assert!(at("## Mesures — measures") < at("## Relations entre mesures"));
+    assert!(at("## Relations entre mesures") < at("## Croisements publiés"));
+}
+
 /// The committed `candidatures.toml` with one substitution applied.
 fn candidatures_with(from: &str, to: &str) -> Result<Definition, DefinitionError> {
     let text = std::fs::read_to_string(root().join("datasets/candidatures.toml")).expect("read");

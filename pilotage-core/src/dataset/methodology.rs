@@ -206,6 +206,30 @@ fn write_page(s: &mut String, def: &Definition) -> std::fmt::Result {
     }
     writeln!(s)?;
 
+    writeln!(s, "## Relations entre mesures — relations between measures")?;
+    writeln!(s)?;
+    if def.relations.is_empty() {
+        writeln!(
+            s,
+            "Aucune relation entre les mesures d'une ligne n'est vraie par construction. *No \
+             relation between the measures of a row holds by construction.*"
+        )?;
+    } else {
+        writeln!(
+            s,
+            "Vraies sur chaque ligne par construction du calcul (valeurs exactes, avant arrondi); \
+             le contrôle du secret statistique en tient compte. *True on every row by \
+             construction of the computation (exact values, before rounding); disclosure \
+             control takes them into account.*"
+        )?;
+        writeln!(s)?;
+        for rel in &def.relations {
+            let text = rel.labelled(def);
+            writeln!(s, "- `{}` — {}. *{}.*", rel.describe(), text.fr, text.en)?;
+        }
+    }
+    writeln!(s)?;
+
     writeln!(s, "## Croisements publiés — published crossings")?;
     writeln!(s)?;
     writeln!(

@@ -101,6 +101,34 @@ impl MeasureRelation {
             self.right.join(" + ")
         )
     }
+
+    /// The relation with the labels of its measures, in French and English (`Sorties ≥ Sorties
+    /// examinées` / `Exits ≥ Examined exits`); a measure the definition does not have keeps its
+    /// id.
+    pub fn labelled(&self, def: &Definition) -> Text {
+        let side = |french: bool| {
+            let label = |id: &String| {
+                def.measure(id).map_or(id.clone(), |m| {
+                    if french {
+                        m.label.fr.clone()
+                    } else {
+                        m.label.en.clone()
+                    }
+                })
+            };
+            let right: Vec<String> = self.right.iter().map(label).collect();
+            format!(
+                "{} {} {}",
+                label(&self.left),
+                self.op.symbol(),
+                right.join(" + ")
+            )
+        };
+        Text {
+            fr: side(true),
+            en: side(false),
+        }
+    }
 }
 
 impl Definition {
