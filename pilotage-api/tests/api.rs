@@ -163,6 +163,27 @@ fn datasets_list_detail_and_schema() {
     let recues = &detail["measures"][0];
     assert_eq!(recues["unit"], "candidatures");
     assert!(detail["methodology"]["counted"]["fr"].as_str().is_some());
+    let relations = detail["methodology"]["relations"]
+        .as_array()
+        .expect("relations");
+    let answered = relations
+        .iter()
+        .find(|r| r["relation"] == "traitees ≥ acceptees + refusees")
+        .expect("traitees ≥ acceptees + refusees");
+    assert_eq!(answered["left"], "traitees");
+    assert_eq!(answered["op"], ">=");
+    assert_eq!(
+        answered["right"],
+        serde_json::json!(["acceptees", "refusees"])
+    );
+    assert_eq!(
+        answered["fr"],
+        "Candidatures traitées ≥ Candidatures acceptées + Candidatures refusées"
+    );
+    assert_eq!(
+        answered["en"],
+        "Applications answered ≥ Applications accepted + Applications refused"
+    );
     let files = detail["files"].as_array().expect("files");
     assert_eq!(files.len(), 4);
     assert!(files.iter().all(|f| {

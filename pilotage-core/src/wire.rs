@@ -148,7 +148,8 @@ pub struct DatasetDetail {
     pub release: String,
     /// Number of rows.
     pub rows: u64,
-    /// Methodology, in French and English (what is counted, period, filters, rounding, limits).
+    /// Methodology, in French and English (what is counted, period, filters, rounding, limits),
+    /// with the relations between the measures of a row that hold by construction.
     pub methodology: serde_json::Value,
     /// Dimensions, with their members.
     pub dimensions: Vec<DimensionInfo>,

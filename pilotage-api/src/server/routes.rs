@@ -420,7 +420,7 @@ fn dataset_detail(release: &Release, ds: &Dataset) -> DatasetDetail {
     detail.description = def.description.fr.clone();
     detail.license = def.license.clone();
     detail.frequency = def.frequency.fr.clone();
-    detail.methodology = serde_json::to_value(&def.methodology).unwrap_or_default();
+    detail.methodology = methodology_json(def);
     detail.dimensions = dimensions;
     detail.measures = def
         .measures
@@ -438,6 +438,32 @@ fn dataset_detail(release: &Release, ds: &Dataset) -> DatasetDetail {
         .collect();
     detail.files = files;
     detail
+}
+
+/// The methodology of a definition as the API shows it: its texts, and under `relations` the
+/// relations between the measures of a row that hold by construction (`left`, `op`, `right`,
+/// the relation by ids, and with the measures' labels in French and English).
+fn methodology_json(def: &pilotage_core::dataset::Definition) -> serde_json::Value {
+    let mut value = serde_json::to_value(&def.methodology).unwrap_or_default();
+    if let serde_json::Value::Object(fields) = &mut value {
+        let relations = def
+            .relations
+            .iter()
+            .map(|r| {
+                let text = r.labelled(def);
+                serde_json::json!({
+                    "left": r.left,
+                    "op": r.op,
+                    "right": r.right,
+                    "relation": r.describe(),
+                    "fr": text.fr,
+                    "en": text.en,
+                })
+            })
+            .collect();
+        fields.insert("relations".to_owned(), serde_json::Value::Array(relations));
+    }
+    value
 }
 
 /// Describe a dataset.
