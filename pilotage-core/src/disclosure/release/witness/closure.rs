@@ -60,12 +60,12 @@ impl Space<'_> {
             forced: Vec::new(),
             chosen: BTreeSet::new(),
             chain: if goal.down {
-                None
+                self.lineage(goal.cell)
             } else {
                 self.chain(goal.cell)
             },
         };
-        if let Some((t, marks)) = &state.chain {
+        if let (false, Some((t, marks))) = (goal.down, &state.chain) {
             // Upwards: the units added at the finest cell of the chain, in every total above.
             let (_, m, _) = self.system.locate(goal.cell as usize);
             let cells = self.marked_cells(*t, m, marks, MAX_INSERTION)?;
@@ -84,7 +84,7 @@ impl Space<'_> {
             }
             if let Some(r) = state.forced.pop() {
                 state.repair(r, false)?;
-            } else if let Some(r) = state.chosen.pop_first() {
+            } else if let Some((_, r)) = state.chosen.pop_first() {
                 state.repair(r, true)?;
             } else {
                 break;
@@ -113,63 +113,76 @@ impl Space<'_> {
     }
 
     /// The rows of one finest cell below `cell` and every total above it, as members marked
-    /// per dimension of `cell`'s table: in each dimension the value's member, its ancestors,
-    /// and the descent through the child whose row is the largest (the other dimensions at the
-    /// value's members, or at their totals where the table has no such row).
+    /// per dimension of `cell`'s table. The finest cell is reached from the value by steps
+    /// down one dimension at a time, each to the largest row below that holds something, so
+    /// that every row of the chain exists; the marks are the members of that cell and their
+    /// ancestors.
     fn chain(&self, cell: u32) -> Option<(usize, Vec<Vec<bool>>)> {
         let (t, m, row) = self.system.locate(cell as usize);
         let table = &self.tables[t];
         let index = self.rows[t].as_ref()?;
-        let own: Vec<u32> = table.dims.iter().map(|d| d.rows[row]).collect();
-        let tops: Vec<u32> = table
+        let mut members: Vec<u32> = table.dims.iter().map(|d| d.rows[row]).collect();
+        loop {
+            let mut best: Option<(f64, usize, u32)> = None;
+            for k in 0..members.len() {
+                let mut trial = members.clone();
+                for &child in &index.children[k][members[k] as usize] {
+                    trial[k] = child;
+                    let Some(r) = index.row(&trial) else { continue };
+                    let c = self.system.base[t][m] + r as usize;
+                    let v = self.system.value[c];
+                    if self.system.present[c] && v > 0.0 && best.is_none_or(|(bv, _, _)| v > bv) {
+                        best = Some((v, k, child));
+                    }
+                }
+            }
+            let Some((_, k, child)) = best else { break };
+            members[k] = child;
+        }
+        let marks = table
+            .dims
+            .iter()
+            .zip(&members)
+            .map(|(d, &leaf)| {
+                let mut mark = vec![false; d.codes.len()];
+                let mut up = leaf;
+                while up != NONE {
+                    mark[up as usize] = true;
+                    up = d.parent[up as usize];
+                }
+                mark
+            })
+            .collect();
+        Some((t, marks))
+    }
+
+    /// Downwards: per dimension of `cell`'s table, the members comparable with the value's
+    /// (itself, its ancestors, its descendants): the rows the units of the value can be in.
+    fn lineage(&self, cell: u32) -> Option<(usize, Vec<Vec<bool>>)> {
+        let (t, _, row) = self.system.locate(cell as usize);
+        let table = &self.tables[t];
+        let marks = table
             .dims
             .iter()
             .map(|d| {
+                let own = d.rows[row];
                 (0..d.codes.len() as u32)
-                    .find(|&x| d.depth[x as usize] == 0 && d.parent[x as usize] == NONE)
-                    .unwrap_or(0)
+                    .map(|x| {
+                        let reaches = |from: u32, to: u32| {
+                            let mut at = from;
+                            while at != NONE {
+                                if at == to {
+                                    return true;
+                                }
+                                at = d.parent[at as usize];
+                            }
+                            false
+                        };
+                        reaches(x, own) || reaches(own, x)
+                    })
+                    .collect()
             })
             .collect();
-        let value_at = |members: &[u32]| -> Option<f64> {
-            let r = index.row(members)?;
-            let c = self.system.base[t][m] + r as usize;
-            self.system.present[c].then(|| self.system.value[c])
-        };
-        let mut marks = Vec::with_capacity(table.dims.len());
-        for (k, d) in table.dims.iter().enumerate() {
-            let mut mark = vec![false; d.codes.len()];
-            let mut up = own[k];
-            while up != NONE {
-                mark[up as usize] = true;
-                up = d.parent[up as usize];
-            }
-            let mut at = own[k];
-            loop {
-                let children = &index.children[k][at as usize];
-                let pick = |base: &[u32]| {
-                    let mut members = base.to_vec();
-                    let mut best: Option<(f64, u32)> = None;
-                    for &child in children {
-                        members[k] = child;
-                        if let Some(v) = value_at(&members)
-                            && best.is_none_or(|(bv, _)| v > bv)
-                        {
-                            best = Some((v, child));
-                        }
-                    }
-                    best.map(|b| b.1)
-                };
-                let Some(child) = pick(&own)
-                    .or_else(|| pick(&tops))
-                    .or_else(|| children.first().copied())
-                else {
-                    break;
-                };
-                mark[child as usize] = true;
-                at = child;
-            }
-            marks.push(mark);
-        }
         Some((t, marks))
     }
 
@@ -239,10 +252,14 @@ struct Closure<'s, 'a> {
     moved: HashMap<u32, f64>,
     /// Relations to look at again, in no particular order.
     forced: Vec<u32>,
-    /// Relations whose repair is a choice, taken in relation order once nothing is forced.
-    chosen: BTreeSet<u32>,
-    /// Upwards: the table of the value and, per dimension, the members of the finest cell the
-    /// units are added at and of every total above it (see [`Space::chain`]).
+    /// Relations whose repair is a choice, taken once nothing is forced: the finest totals
+    /// first (so that the coarser ones find their parts moved already), then in relation
+    /// order. Keyed by (level of the total's row, relation).
+    chosen: BTreeSet<(u8, u32)>,
+    /// The table of the value and, per dimension, the members the units moved are in:
+    /// upwards, the finest cell they are added at and every total above it
+    /// ([`Space::chain`]); downwards, the members comparable with the value's
+    /// ([`Space::lineage`]).
     chain: Option<(usize, Vec<Vec<bool>>)>,
 }
 
@@ -287,7 +304,7 @@ impl Closure<'_, '_> {
         Some(())
     }
 
-    /// Whether `c` lies on the chain of the finest cell the units are added at.
+    /// Whether `c` is a row the units moved are in (see [`Closure::chain`]).
     fn on_chain(&self, c: u32) -> bool {
         let Some((t, marks)) = &self.chain else {
             return false;
@@ -301,28 +318,60 @@ impl Closure<'_, '_> {
                 .all(|(d, mark)| mark[d.rows[row] as usize])
     }
 
-    /// Parts of a relation in the order a choice takes them: moved already, on the chain of
-    /// the finest cell (upwards), hidden, largest.
-    fn preferred(&self, parts: &[u32]) -> Vec<u32> {
+    /// Whether some measure of the row of `c` has moved (the units moved are in that row).
+    fn row_moved(&self, c: u32) -> bool {
+        let (t, _, row) = self.space.system.locate(c as usize);
+        self.space.system.base[t]
+            .iter()
+            .any(|&b| self.moved((b + row) as u32) > 0.0)
+    }
+
+    /// Whether `c` is a part of a relation whose total has moved: the units moved are in
+    /// `c`'s measure at a coarser row.
+    fn total_moved(&self, c: u32) -> bool {
+        self.space.relations_of(c).iter().any(|&r| {
+            let rel = &self.space.system.relations[r as usize];
+            rel.total != c && self.moved(rel.total) > 0.0
+        })
+    }
+
+    /// Parts of a relation in the order a choice takes them: moved already, with room in
+    /// every measure for what moved at the relation's total row (downwards: the units can
+    /// be there), a total above moved already, in a row where something moved already, a row the units moved are in,
+    /// of the claimed value's measure, hidden, largest.
+    fn preferred(&self, parts: &[u32], total: u32) -> Vec<u32> {
+        let (_, goal_measure, _) = self.space.system.locate(self.goal as usize);
         let mut order: Vec<u32> = parts
             .iter()
             .copied()
             .filter(|&p| self.room(p) > 0.0)
             .collect();
+        let (tt, _, trow) = self.space.system.locate(total as usize);
+        let fits = |c: u32| {
+            let (t, _, row) = self.space.system.locate(c as usize);
+            t != tt
+                || self.space.system.base[t].iter().all(|&b| {
+                    let at_total = self.moved((b + trow) as u32);
+                    let here = (b + row) as u32;
+                    at_total <= 0.0 || self.room(here) + self.moved(here) >= at_total - 1e-9
+                })
+        };
+        let key = |c: u32| {
+            let (_, m, _) = self.space.system.locate(c as usize);
+            (
+                self.moved(c) > 0.0,
+                fits(c),
+                self.total_moved(c),
+                self.row_moved(c),
+                self.on_chain(c),
+                m == goal_measure,
+                self.mask.hidden[c as usize],
+            )
+        };
         order.sort_by(|&a, &b| {
-            let key = |c: u32| {
-                (
-                    self.moved(c) > 0.0,
-                    self.on_chain(c),
-                    self.mask.hidden[c as usize],
-                    self.space.value(c),
-                )
-            };
-            let (ka, kb) = (key(a), key(b));
-            kb.0.cmp(&ka.0)
-                .then(kb.1.cmp(&ka.1))
-                .then(kb.2.cmp(&ka.2))
-                .then(kb.3.total_cmp(&ka.3))
+            key(b)
+                .cmp(&key(a))
+                .then(self.space.value(b).total_cmp(&self.space.value(a)))
                 .then(a.cmp(&b))
         });
         order
@@ -330,9 +379,9 @@ impl Closure<'_, '_> {
 
     /// Moves parts by `by` in total: all of them up to their room when `by` takes all the
     /// room there is, else in the order of [`Closure::preferred`] (upwards: one part).
-    fn spread(&mut self, parts: &[u32], by: f64) -> Option<()> {
+    fn spread(&mut self, parts: &[u32], total: u32, by: f64) -> Option<()> {
         let mut left = by;
-        for p in self.preferred(parts) {
+        for p in self.preferred(parts, total) {
             if left <= 1e-12 {
                 break;
             }
@@ -344,6 +393,13 @@ impl Closure<'_, '_> {
             left -= step;
         }
         (left <= 1e-9).then_some(())
+    }
+
+    /// Puts off the repair of relation `r` until nothing forced is left.
+    fn defer(&mut self, r: u32) {
+        let total = self.space.system.relations[r as usize].total;
+        let (t, _, row) = self.space.system.locate(total as usize);
+        self.chosen.insert((self.space.tables[t].level(row), r));
     }
 
     /// Repairs relation `r` at the point being built. A repair that needs a choice is put off
@@ -362,9 +418,9 @@ impl Closure<'_, '_> {
                 } else if gap > 1e-9 {
                     let room: f64 = rel.parts.iter().map(|&p| self.room(p)).sum();
                     if choose || gap >= room - 1e-9 {
-                        self.spread(&rel.parts, gap)?;
+                        self.spread(&rel.parts, rel.total, gap)?;
                     } else {
-                        self.chosen.insert(r);
+                        self.defer(r);
                     }
                 }
             }
@@ -395,9 +451,9 @@ impl Closure<'_, '_> {
                     let sum: f64 = rel.parts.iter().map(|&p| self.at(p)).sum();
                     if total > sum + slack {
                         if choose {
-                            self.spread(&rel.parts, total - sum)?;
+                            self.spread(&rel.parts, rel.total, total - sum)?;
                         } else {
-                            self.chosen.insert(r);
+                            self.defer(r);
                         }
                     }
                 }
@@ -411,9 +467,9 @@ impl Closure<'_, '_> {
                     } else {
                         let room: f64 = rel.parts.iter().map(|&p| self.room(p)).sum();
                         if choose || sum - total >= room - 1e-9 {
-                            self.spread(&rel.parts, sum - total)?;
+                            self.spread(&rel.parts, rel.total, sum - total)?;
                         } else {
-                            self.chosen.insert(r);
+                            self.defer(r);
                         }
                     }
                 }
