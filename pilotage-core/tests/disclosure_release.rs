@@ -1,294 +1,228 @@
-//! Disclosure control of a whole release of cubes: protection of the cubes computed from a small
-//! synthetic country, then the independent audit of the published tables.
+//! Disclosure control of whole releases of generated countries: the protection
+//! (`protect_release`) proves every claim of every confidential value with witness points, and
+//! the independent checker (`pilotage-checker`) accepts the certificate on the published
+//! tables; the checker refuses a certificate or a release broken in each way it names; and on
+//! small releases, the exact linear programs over the attacker's system confirm every claim
+//! the checker accepts.
 
-use std::path::{Path, PathBuf};
+mod disclosure_support;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use arrow_array::RecordBatch;
-use pilotage_core::cube::calendar::days_from_civil;
-use pilotage_core::cube::{Cube, Geography};
-use pilotage_core::dataset::{Definition, load_dir};
-use pilotage_core::disclosure::release::{
-    PreviousRelease, ProtectOptions, ReleaseProtection, audit_release, audit_release_with,
-    protect_release,
+use disclosure_support::attacker::System;
+use disclosure_support::lp::{self, Cmp, Linear, Outcome};
+use disclosure_support::{
+    check, cubes, definitions, failed_checks, first_failures, geography, published, sources,
 };
-use pilotage_core::indicator::{Context, Sources, compute_all};
-use pilotage_core::release::published_batch;
-use pilotage_core::synth::{GeneratorConfig, generate_batches};
+use pilotage_checker::Check;
+use pilotage_core::certificate::{CellRef, Certificate, Claim, ClaimKind};
+use pilotage_core::cube::{Cube, MeasureValues};
+use pilotage_core::dataset::Definition;
+use pilotage_core::disclosure::release::{
+    PreviousRelease, ProtectOptions, ReleaseProtection, protect_release,
+};
+use pilotage_core::release::{
+    self, AuditSummary, CatalogOptions, PublishedDataset, ReleaseInput, published_batch,
+};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+/// The datasets every claim of which the protection proves.
+const PROVED: [&str; 4] = ["etp", "offre", "pass_iae", "sorties"];
 
-/// The sources of a small synthetic country: scale 0.002, 2025 only.
-fn sources_2025() -> Sources {
-    sources_2025_at(0.002)
-}
+/// The years generated: the last one only, so that a country protects in seconds.
+const YEARS: (i32, i32) = (2025, 2025);
 
-/// The sources of a synthetic country of `scale`, 2025 only.
-fn sources_2025_at(scale: f64) -> Sources {
-    let config = GeneratorConfig {
-        scale,
-        first_year: 2025,
-        last_year: 2025,
-        ..GeneratorConfig::default()
-    };
-    let mut sources = Sources::new();
-    generate_batches(&config, &mut |table, batch| {
-        sources.push(table, batch);
-        Ok(())
-    })
-    .expect("generate");
-    sources
-}
-
+/// A protected release of a generated country.
 struct Release {
     defs: Vec<Definition>,
     cubes: Vec<Cube>,
     protection: ReleaseProtection,
+    tables: Vec<RecordBatch>,
+    /// The check of the release as protected.
+    baseline: OnceLock<pilotage_checker::Report>,
 }
 
-/// The cubes of a small synthetic country (scale 0.003, 2024–2025) and their protection.
-fn release() -> &'static Release {
-    static RELEASE: OnceLock<Release> = OnceLock::new();
-    RELEASE.get_or_init(|| {
-        // Three datasets with every kind of relation: sums of events over every hierarchy,
-        // stocks at period end (PASS IAE), averages over time (ETP), rates and differences.
-        let mut defs = load_dir(&root().join("datasets")).expect("definitions");
-        defs.retain(|d| d.id == "sorties");
-        let sources = sources_2025();
-        let geography =
-            Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
-        let context = Context {
-            geography,
-            as_of: days_from_civil(2025, 12, 31),
-        };
-        let cubes = compute_all(&defs, &sources, &context).expect("cubes");
+impl Release {
+    fn new(defs: Vec<Definition>, scale: f64, seed: u64) -> Release {
+        let cubes = cubes(&defs, &sources(scale, seed, YEARS), YEARS.1);
         let protection =
             protect_release(&cubes, &defs, &ProtectOptions::default()).expect("protection");
+        let tables = published(&cubes, &protection.secret);
         Release {
             defs,
             cubes,
             protection,
-        }
-    })
-}
-
-fn published(r: &Release, secret: &[Vec<Vec<bool>>]) -> Vec<(Definition, RecordBatch)> {
-    published_cubes(&r.defs, &r.cubes, secret)
-}
-
-/// The published tables of `cubes` under the mask `secret`, with their definitions.
-fn published_cubes(
-    defs: &[Definition],
-    cubes: &[Cube],
-    secret: &[Vec<Vec<bool>>],
-) -> Vec<(Definition, RecordBatch)> {
-    cubes
-        .iter()
-        .zip(secret)
-        .map(|(cube, mask)| {
-            let def = defs
-                .iter()
-                .find(|d| d.id == cube.dataset)
-                .expect("definition")
-                .clone();
-            (def, published_batch(cube, mask).expect("batch").0)
-        })
-        .collect()
-}
-
-#[test]
-fn protected_release_passes_the_audit() {
-    let r = release();
-    let p = &r.protection;
-    assert!(
-        p.unresolved.is_empty(),
-        "unresolved: {:?}",
-        &p.unresolved[..p.unresolved.len().min(5)]
-    );
-    assert!(p.overall.primary > 0, "a small country has small counts");
-    assert!(p.overall.secondary > 0);
-    let audit = audit_release(&published(r, &p.secret)).expect("audit");
-    assert!(
-        audit.passed,
-        "{} failures, first: {:?}",
-        audit.failures.len(),
-        &audit.failures[..audit.failures.len().min(5)]
-    );
-    assert_eq!(audit.values, p.overall.values);
-    assert_eq!(audit.secret, p.overall.primary + p.overall.secondary);
-    assert!(audit.checked > 0);
-    let summary = audit.summary();
-    assert!(summary.passed && summary.failures == 0);
-    eprintln!(
-        "values {} primary {} secondary {} ratio {:.2}; audit: {} checked, {} components (largest {}), {} LPs",
-        p.overall.values,
-        p.overall.primary,
-        p.overall.secondary,
-        p.overall.secondary_per_primary(),
-        audit.checked,
-        audit.components,
-        audit.largest_component,
-        audit.lps
-    );
-}
-
-/// Components cut into chunks (cells outside a chunk held at their true values, settled cells
-/// kept as unknowns) give a mask that the exact audit, which solves every component whole,
-/// passes: chunks can only make the protection stricter.
-#[test]
-fn chunked_protection_passes_the_exact_audit() {
-    let r = release();
-    let options = ProtectOptions {
-        max_component: 60,
-        ..ProtectOptions::default()
-    };
-    let p = protect_release(&r.cubes, &r.defs, &options).expect("chunked protection");
-    let audit = audit_release(&published(r, &p.secret)).expect("audit");
-    assert!(
-        audit.largest_component > 60,
-        "some component is cut: largest {}",
-        audit.largest_component
-    );
-    assert_eq!(audit.chunked, 0, "the audit solves every component whole");
-    assert!(
-        audit.passed,
-        "{} failures, first: {:?}",
-        audit.failures.len(),
-        &audit.failures[..audit.failures.len().min(5)]
-    );
-    // What a chunk cannot prove may stay unresolved once nothing is left to hide around it;
-    // the exact audit still finds it protected.
-    eprintln!(
-        "chunks of 60: {} secondary (whole components: {}), {} unresolved, audit largest component {}",
-        p.overall.secondary,
-        r.protection.overall.secondary,
-        p.unresolved.len(),
-        audit.largest_component
-    );
-}
-
-/// The audit cuts components above `max_component` into chunks, the cells outside each chunk
-/// held at a feasible point it computes itself (it does not know the true values). That check
-/// may fail values that pass whole, but must never pass one that fails whole: on the protected
-/// mask, on a primary-only mask and on masks thinned by one secondary value, every value the
-/// whole audit fails also fails in chunks.
-#[test]
-fn the_audit_in_chunks_is_never_looser_than_whole() {
-    let r = release();
-    let chunked = ProtectOptions {
-        max_component: 60,
-        ..ProtectOptions::default()
-    };
-    let key = |f: &pilotage_core::disclosure::release::CellReport| {
-        (f.dataset.clone(), f.coordinates.clone(), f.measure.clone())
-    };
-    let mut masks = vec![("protected", r.protection.secret.clone())];
-    masks.push((
-        "primary only",
-        r.cubes
-            .iter()
-            .zip(&r.protection.secret)
-            .map(|(cube, secret)| {
-                cube.measures
-                    .iter()
-                    .zip(secret)
-                    .map(|(m, hidden)| {
-                        (0..cube.len())
-                            .map(|row| {
-                                hidden[row]
-                                    && cube
-                                        .value(&m.id, row)
-                                        .is_some_and(|v| (1.0..=10.0).contains(&v))
-                            })
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect(),
-    ));
-    // Thinned: one hidden count of 11 or more published back, in three places.
-    let mut thinned = 0;
-    'cubes: for (ci, cube) in r.cubes.iter().enumerate() {
-        for (mi, m) in cube.measures.iter().enumerate() {
-            if !matches!(m.values, pilotage_core::cube::MeasureValues::Counts(_)) {
-                continue;
-            }
-            for row in (0..cube.len()).step_by(7) {
-                if r.protection.secret[ci][mi][row]
-                    && cube.value(&m.id, row).is_some_and(|v| v > 10.0)
-                {
-                    let mut mask = r.protection.secret.clone();
-                    mask[ci][mi][row] = false;
-                    masks.push(("thinned", mask));
-                    thinned += 1;
-                    if thinned == 3 {
-                        break 'cubes;
-                    }
-                    break;
-                }
-            }
+            tables,
+            baseline: OnceLock::new(),
         }
     }
-    assert_eq!(thinned, 3);
-    for (name, mask) in &masks {
-        let tables = published(r, mask);
-        let whole = audit_release(&tables).expect("whole audit");
-        let cut = audit_release_with(&tables, &chunked).expect("audit in chunks");
-        assert_eq!(whole.chunked, 0);
-        assert!(cut.chunked > 0, "{name}: some component is cut");
-        let failing: std::collections::BTreeSet<_> = cut.failures.iter().map(key).collect();
-        for f in &whole.failures {
-            assert!(
-                failing.contains(&key(f)),
-                "{name}: fails whole, passes in chunks: {f:?}"
-            );
-        }
-        assert!(whole.passed || !cut.passed, "{name}");
+
+    fn check(&self, tables: &[RecordBatch], certificate: &Certificate) -> pilotage_checker::Report {
+        check(&self.defs, &self.cubes, tables, certificate, &[])
+    }
+
+    /// The check of a broken release or certificate, without the failures the release as
+    /// protected already has (claims it leaves unproved, if any): what the break adds.
+    fn refused(
+        &self,
+        tables: &[RecordBatch],
+        certificate: &Certificate,
+    ) -> pilotage_checker::Report {
+        let baseline = self
+            .baseline
+            .get_or_init(|| self.check(&self.tables, &self.protection.certificate));
+        assert_eq!(baseline.failures_not_listed, 0);
+        let mut report = self.check(tables, certificate);
+        assert!(!report.passed, "the checker accepts the broken release");
+        report.failures.retain(|f| !baseline.failures.contains(f));
+        report
+    }
+
+    /// The release published under another mask.
+    fn published_with(&self, secret: &[Vec<Vec<bool>>]) -> Vec<RecordBatch> {
+        published(&self.cubes, secret)
+    }
+
+    /// Whether the value of `cell` is a count of persons or events (not a magnitude).
+    fn is_count(&self, cell: CellRef) -> bool {
+        let m = &self.cubes[cell.dataset as usize].measures[cell.measure as usize];
+        matches!(m.values, MeasureValues::Counts(_))
+    }
+
+    /// The true value of `cell`.
+    fn value(&self, cell: CellRef) -> Option<f64> {
+        let cube = &self.cubes[cell.dataset as usize];
+        cube.value(&cube.measures[cell.measure as usize].id, cell.row as usize)
+    }
+
+    fn hidden(&self, cell: CellRef) -> bool {
+        self.protection.secret[cell.dataset as usize][cell.measure as usize][cell.row as usize]
+    }
+}
+
+/// The four proved datasets of a generated country (seed 1, scale 0.0005) and their
+/// protection, shared by the tests that break it.
+fn release() -> &'static Release {
+    static RELEASE: OnceLock<Release> = OnceLock::new();
+    RELEASE.get_or_init(|| Release::new(definitions(&PROVED), 0.0005, 1))
+}
+
+/// Protects the four proved datasets of a country per scale and checks the release; every
+/// scale is run before the failures, if any, are reported together.
+fn protect_and_check(seed: u64) {
+    let mut problems = Vec::new();
+    for scale in [0.0003, 0.0005, 0.001] {
+        let started = Instant::now();
+        let own;
+        let r = if (seed, scale) == (1, 0.0005) {
+            release()
+        } else {
+            own = Release::new(definitions(&PROVED), scale, seed);
+            &own
+        };
+        let protect_s = started.elapsed().as_secs_f64();
+        let p = &r.protection;
+        let started = Instant::now();
+        let report = r.check(&r.tables, &p.certificate);
+        let check_s = started.elapsed().as_secs_f64();
         eprintln!(
-            "{name}: whole {} failures, in chunks {} ({} values checked in chunks)",
-            whole.failures.len(),
-            cut.failures.len(),
-            cut.chunked
+            "seed {seed} scale {scale}: {} values, {} confidential, {} claims, {} points, {} \
+             unproved, {:.1} % hidden; protection {protect_s:.1} s, check {check_s:.2} s, \
+             passed {}",
+            p.stats.values,
+            p.stats.confidential,
+            p.stats.claims,
+            p.stats.points,
+            p.stats.unproved,
+            p.overall.secret_share_pct(),
+            report.passed
         );
+        if !p.unresolved.is_empty() {
+            problems.push(format!(
+                "seed {seed}, scale {scale}: {} claims unproved, first: {:?}",
+                p.unresolved.len(),
+                &p.unresolved[..p.unresolved.len().min(2)]
+            ));
+            continue;
+        }
+        if !(report.passed && report.failures.is_empty() && report.failures_not_listed == 0) {
+            problems.push(format!(
+                "seed {seed}, scale {scale}: the checker refuses the release:{}",
+                first_failures(&report)
+            ));
+            continue;
+        }
+        // The checker finds by itself what the protection proved.
+        assert!(
+            p.stats.confidential > 0,
+            "a small country has confidential values"
+        );
+        assert_eq!(p.stats.unproved, 0);
+        assert_eq!(report.confidential, p.stats.confidential);
+        assert_eq!(report.claims, p.stats.claims);
+        assert_eq!(report.points, p.certificate.points.len() as u64);
+        assert_eq!(report.values, p.overall.values);
+        assert_eq!(report.secret, p.overall.primary + p.overall.secondary);
+        assert_eq!(report.ignored_claims, 0);
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
-#[allow(clippy::needless_range_loop)]
-fn protection_is_deterministic_and_keeps_the_rules() {
+fn generated_countries_of_seed_1_are_protected_and_pass_the_checker() {
+    protect_and_check(1);
+}
+
+#[test]
+fn generated_countries_of_seed_2_are_protected_and_pass_the_checker() {
+    protect_and_check(2);
+}
+
+#[test]
+fn generated_countries_of_seed_3_are_protected_and_pass_the_checker() {
+    protect_and_check(3);
+}
+
+#[test]
+fn the_same_cubes_give_the_same_mask_and_certificate() {
     let r = release();
     let again = protect_release(&r.cubes, &r.defs, &ProtectOptions::default()).expect("again");
     assert_eq!(again.secret, r.protection.secret);
-    // Primary rules on the cubes: every count from 1 to 10 is hidden, public counts never,
-    // rates over hidden parts are hidden.
-    for (cube, mask) in r.cubes.iter().zip(&r.protection.secret) {
+    let bytes = r.protection.certificate.to_bytes().expect("bytes");
+    assert_eq!(again.certificate.to_bytes().expect("bytes"), bytes);
+    assert_eq!(
+        Certificate::from_bytes(&bytes).expect("decoded"),
+        r.protection.certificate
+    );
+    assert!(!r.protection.certificate.points.is_empty());
+}
+
+/// Primary rules on the cubes: every count from 1 to 10 is hidden, public counts and null
+/// values never are, rates and differences over a hidden part are hidden, and the
+/// protection's counts add up.
+#[test]
+#[allow(clippy::needless_range_loop)]
+fn the_primary_rules_hold_on_the_mask() {
+    let r = release();
+    let p = &r.protection;
+    let mut small = 0;
+    for (cube, mask) in r.cubes.iter().zip(&p.secret) {
+        let def = r.defs.iter().find(|d| d.id == cube.dataset).expect("def");
         for (mi, m) in cube.measures.iter().enumerate() {
+            let public = def.measure(&m.id).expect("measure").counts_public_things();
             for row in 0..cube.len() {
-                let v = cube.value(&m.id, row);
-                if v.is_none() {
+                let Some(v) = cube.value(&m.id, row) else {
                     assert!(!mask[mi][row], "null values are never secret");
                     continue;
-                }
-                let v = v.unwrap_or(0.0);
-                let public = [
-                    "structures",
-                    "fiches_ouvertes",
-                    "fiches_en_tension",
-                    "organisations",
-                ]
-                .contains(&m.id.as_str());
+                };
                 if public {
                     assert!(!mask[mi][row], "{}: {} is public", cube.dataset, m.id);
-                } else if matches!(m.values, pilotage_core::cube::MeasureValues::Counts(_))
-                    && (1.0..=10.0).contains(&v)
+                } else if matches!(m.values, MeasureValues::Counts(_)) && (1.0..=10.0).contains(&v)
                 {
-                    assert!(
-                        mask[mi][row],
-                        "{}: {} = {v} must be secret",
-                        cube.dataset, m.id
-                    );
+                    small += 1;
+                    assert!(mask[mi][row], "{}: {} = {v} published", cube.dataset, m.id);
                 }
                 if let Some((a, b)) = &m.parts {
                     let ia = cube.measures.iter().position(|x| &x.id == a).expect("part");
@@ -304,338 +238,501 @@ fn protection_is_deterministic_and_keeps_the_rules() {
             }
         }
     }
-}
-
-#[test]
-fn the_audit_catches_primary_only_and_thinned_patterns() {
-    let r = release();
-    // Primary only: counts from 1 to 10 hidden, nothing else.
-    let primary_only: Vec<Vec<Vec<bool>>> = r
-        .cubes
+    assert!(small > 0);
+    let hidden: u64 = p
+        .secret
         .iter()
-        .map(|cube| {
-            cube.measures
-                .iter()
-                .map(|m| {
-                    (0..cube.len())
-                        .map(|row| {
-                            matches!(m.values, pilotage_core::cube::MeasureValues::Counts(_))
-                                && cube
-                                    .value(&m.id, row)
-                                    .is_some_and(|v| (1.0..=10.0).contains(&v))
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect();
-    let audit = audit_release(&published(r, &primary_only)).expect("audit");
-    assert!(!audit.passed);
+        .flatten()
+        .map(|m| m.iter().filter(|&&h| h).count() as u64)
+        .sum();
+    assert_eq!(hidden, p.overall.primary + p.overall.secondary);
     assert!(
-        audit
-            .failures
-            .iter()
-            .any(|f| f.reason == "interval too narrow")
+        p.overall.secondary > 0,
+        "some values are hidden to protect others"
     );
-    // Publishing back one secret count that is not itself small: detected in most cases.
-    let mut candidates = Vec::new();
-    for (ci, cube) in r.cubes.iter().enumerate() {
-        for (mi, m) in cube.measures.iter().enumerate() {
-            if !matches!(m.values, pilotage_core::cube::MeasureValues::Counts(_)) {
-                continue;
-            }
-            for row in 0..cube.len() {
-                let v = cube.value(&m.id, row).unwrap_or(0.0);
-                if r.protection.secret[ci][mi][row] && (v == 0.0 || v > 10.0) {
-                    candidates.push((ci, mi, row));
-                }
-            }
-        }
-    }
-    assert!(!candidates.is_empty());
-    let step = (candidates.len() / 10).max(1);
-    let (mut tried, mut detected) = (0, 0);
-    for &(ci, mi, row) in candidates.iter().step_by(step).take(10) {
-        let mut mask = r.protection.secret.clone();
-        mask[ci][mi][row] = false;
-        // Derived values over it stay hidden: only the additive value is published back.
-        let audit = audit_release(&published(r, &mask)).expect("audit");
-        tried += 1;
-        if !audit.passed {
-            detected += 1;
-        }
-    }
-    eprintln!("published back one secondary count: {detected} of {tried} detected");
-    assert!(tried > 0);
+    assert_eq!(p.stats.points, p.certificate.points.len() as u64);
+    // Every claim is listed by a point, and the certificate lists no other.
+    let listed: BTreeSet<Claim> = p
+        .certificate
+        .points
+        .iter()
+        .flat_map(|pt| pt.claims.iter().copied())
+        .collect();
+    assert_eq!(listed.len() as u64 + p.stats.unproved, p.stats.claims);
 }
 
-/// Public status of every value of published tables: (dataset, codes, measure) → the value,
-/// or `None` when secret.
-fn statuses(
-    tables: &[(Definition, RecordBatch)],
-) -> std::collections::HashMap<(String, Vec<String>, String), Option<f64>> {
-    use arrow_array::cast::AsArray;
-    let mut out = std::collections::HashMap::new();
-    for (def, batch) in tables {
-        let text = |name: &str| -> Vec<String> {
-            let col = batch.column_by_name(name).expect("column");
-            match col.data_type() {
-                arrow_schema::DataType::Utf8View => col
-                    .as_string_view()
-                    .iter()
-                    .map(|s| s.unwrap_or_default().to_owned())
-                    .collect(),
-                _ => col
-                    .as_string::<i32>()
-                    .iter()
-                    .map(|s| s.unwrap_or_default().to_owned())
-                    .collect(),
-            }
-        };
-        let dims: Vec<Vec<String>> = def.dimensions.iter().map(|d| text(&d.id)).collect();
-        for m in &def.measures {
-            let status = text(&format!("{}_statut", m.id));
-            let col = batch.column_by_name(&m.id).expect("measure");
-            let values: Vec<f64> = match col.data_type() {
-                arrow_schema::DataType::UInt64 => col
-                    .as_primitive::<arrow_array::types::UInt64Type>()
-                    .iter()
-                    .map(|v| v.unwrap_or_default() as f64)
-                    .collect(),
-                arrow_schema::DataType::Int64 => col
-                    .as_primitive::<arrow_array::types::Int64Type>()
-                    .iter()
-                    .map(|v| v.unwrap_or_default() as f64)
-                    .collect(),
-                _ => col
-                    .as_primitive::<arrow_array::types::Float64Type>()
-                    .iter()
-                    .map(|v| v.unwrap_or_default())
-                    .collect(),
-            };
-            for r in 0..batch.num_rows() {
-                let codes: Vec<String> = dims.iter().map(|d| d[r].clone()).collect();
-                let shown = match status[r].as_str() {
-                    "secret" => None,
-                    "publie" => Some(values[r]),
-                    _ => continue,
-                };
-                out.insert((def.id.clone(), codes, m.id.clone()), shown);
-            }
-        }
+/// Writes a release of `r` into `dir` and reads it back as publication reads the previous
+/// release: the manifest, then every dataset's definition and published table in manifest
+/// order.
+fn write_and_read_back(r: &Release, dir: &std::path::Path) -> Vec<(Definition, RecordBatch)> {
+    let mut datasets = Vec::new();
+    for ((definition, cube), mask) in r.defs.iter().zip(&r.cubes).zip(&r.protection.secret) {
+        let (table, counts) = published_batch(cube, mask).expect("table");
+        datasets.push(PublishedDataset {
+            definition,
+            cube,
+            table,
+            counts,
+        });
     }
-    out
-}
-
-/// A year-end release after a release of the first three quarters protected more strictly
-/// (counts below 15 secret): values the previous
-/// release published unchanged are never hidden (hiding them would protect nothing), the new
-/// release keeps at least as much of the previous mask as a release protected without it, the
-/// share kept is reported, and the new release passes the audit.
-#[test]
-fn a_new_release_knows_the_previous_one_and_keeps_its_mask() {
-    let mut defs = load_dir(&root().join("datasets")).expect("definitions");
-    defs.retain(|d| d.id == "sorties");
-    let sources = sources_2025();
-    let geography =
-        Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
-    let cubes_at = |month: u32, day: u32| {
-        let context = Context {
-            geography: geography.clone(),
-            as_of: days_from_civil(2025, month, day),
-        };
-        compute_all(&defs, &sources, &context).expect("cubes")
+    let input = ReleaseInput {
+        datasets,
+        vintage: "2025-12-31".into(),
+        source_vintages: BTreeMap::new(),
+        information_loss: r.protection.loss.clone(),
+        previous: None,
+        audit: AuditSummary {
+            passed: true,
+            method: "witness points".into(),
+            ..AuditSummary::default()
+        },
+        tool_version: "0.0.0-test".into(),
+        catalog: CatalogOptions {
+            base_url: "http://127.0.0.1:8080/v1/releases/{version}/files/".into(),
+            publisher: "pilotage".into(),
+            publisher_url: "http://127.0.0.1:8080/".into(),
+        },
     };
-    let publish = |cubes: &[Cube], secret: &[Vec<Vec<bool>>]| published_cubes(&defs, cubes, secret);
-    // The previous release was protected with a stricter threshold (counts below 15 secret):
-    // the new one, left alone, would publish some of its secrets and hide other values.
-    let before_cubes = cubes_at(9, 30);
-    let mut stricter = ProtectOptions::default();
-    stricter.rules.min_count = 15;
-    let before = protect_release(&before_cubes, &defs, &stricter).expect("previous protection");
-    assert!(before.unresolved.is_empty());
-    assert_eq!(before.loss.previous_mask_kept_pct, None);
-    let previous = publish(&before_cubes, &before.secret);
+    let written = release::write_release(dir, &input, None).expect("write");
+    let version = release::current_version(dir)
+        .expect("current")
+        .expect("a current release");
+    assert_eq!(version, written.version);
+    let manifest = release::read_manifest(&dir.join(&version)).expect("manifest");
+    manifest
+        .datasets
+        .iter()
+        .map(|d| release::read_dataset(&dir.join(&version), &d.id).expect("dataset"))
+        .collect()
+}
 
-    let cubes = cubes_at(12, 31);
-    let alone = protect_release(&cubes, &defs, &ProtectOptions::default()).expect("alone");
+/// Protecting the same cubes again after their release keeps the mask and says so; the new
+/// certificate passes the checker, which knows the previous release.
+#[test]
+fn protecting_again_after_the_release_keeps_its_mask() {
+    let r = release();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let previous = write_and_read_back(r, dir.path());
+    assert_eq!(previous.len(), r.defs.len());
     let options = ProtectOptions {
         previous: Some(PreviousRelease {
             tables: previous.clone(),
         }),
         ..ProtectOptions::default()
     };
-    let after = protect_release(&cubes, &defs, &options).expect("with the previous release");
-    assert!(after.unresolved.is_empty(), "{:?}", after.unresolved);
-    let kept_pct = after
+    let again = protect_release(&r.cubes, &r.defs, &options).expect("with the previous release");
+    // Nothing the first protection proved is left unproved now.
+    assert_eq!(again.unresolved, r.protection.unresolved);
+    let kept = again
         .loss
         .previous_mask_kept_pct
         .expect("the share of the previous mask kept is reported");
-
-    // What both releases show, matched by coordinates.
-    let old = statuses(&previous);
-    let truth = statuses(&publish(&cubes, &no_secret(&cubes)));
-    let new = statuses(&publish(&cubes, &after.secret));
-    let alone_new = statuses(&publish(&cubes, &alone.secret));
-    let (mut hidden_before, mut kept, mut kept_alone, mut known_hidden) = (0, 0, 0, 0);
-    for (key, shown_before) in &old {
-        let Some(now) = new.get(key) else { continue };
-        match shown_before {
-            None => {
-                hidden_before += 1;
-                kept += usize::from(now.is_none());
-                kept_alone += usize::from(alone_new[key].is_none());
-            }
-            Some(v) => {
-                if now.is_none() && truth[key] == Some(*v) {
-                    known_hidden += 1;
-                }
+    let (mut before, mut both) = (0usize, 0usize);
+    for (a, b) in r.protection.secret.iter().zip(&again.secret) {
+        for (a, b) in a.iter().zip(b) {
+            for (&x, &y) in a.iter().zip(b) {
+                before += usize::from(x);
+                both += usize::from(x && y);
             }
         }
     }
-    let known_hidden_alone = old
+    let share = 100.0 * both as f64 / before as f64;
+    eprintln!("previous mask {before} values, {both} kept ({share:.2} %, reported {kept:.2} %)");
+    assert!(share >= 99.0, "{share:.2} % of the previous mask kept");
+    assert!(kept >= 99.0, "{kept:.2} % reported");
+    assert!(again.same_as_previous, "the same cubes after their release");
+
+    let tables = published(&r.cubes, &again.secret);
+    let known: Vec<(String, RecordBatch)> = previous
         .iter()
-        .filter(|(key, shown)| {
-            shown.is_some()
-                && alone_new.get(*key).is_some_and(|n| n.is_none())
-                && truth[*key] == **shown
+        .map(|(d, t)| (d.id.clone(), t.clone()))
+        .collect();
+    let report = check(&r.defs, &r.cubes, &tables, &again.certificate, &known);
+    // The checker knows what the previous release published: no point moves it, and nothing
+    // fails but the claims the protection reports unproved (none when it proves them all).
+    let unproved: HashSet<(&str, &[(String, String)], &str)> = again
+        .unresolved
+        .iter()
+        .map(|u| {
+            (
+                u.dataset.as_str(),
+                u.coordinates.as_slice(),
+                u.measure.as_str(),
+            )
         })
-        .count();
-    eprintln!(
-        "previous mask {hidden_before} values: kept {kept} ({kept_pct:.1} %), {kept_alone} without \
-         the previous release; known values hidden: {known_hidden}, {known_hidden_alone} without"
-    );
-    assert!(hidden_before > 0, "the previous release hid something");
-    assert!(
-        known_hidden_alone > 0 && kept_alone < hidden_before,
-        "the case does not tell the two protections apart"
-    );
+        .collect();
+    for f in &report.failures {
+        assert!(
+            f.check == Check::ClaimWithoutPoint
+                && unproved.contains(&(
+                    f.dataset.as_str(),
+                    f.coordinates.as_slice(),
+                    f.measure.as_str()
+                )),
+            "{f}"
+        );
+    }
     assert_eq!(
-        known_hidden, 0,
-        "a value published unchanged before is hidden now"
+        report.passed,
+        again.unresolved.is_empty(),
+        "{}",
+        first_failures(&report)
     );
-    let share = 100.0 * kept as f64 / hidden_before as f64;
-    assert!((share - kept_pct).abs() < 1e-9, "{share} vs {kept_pct}");
-    assert!(
-        kept >= kept_alone,
-        "kept {kept} < {kept_alone} without the previous release"
-    );
-
-    let audit = audit_release(&publish(&cubes, &after.secret)).expect("audit");
-    assert!(audit.passed, "{:?}", audit.failures.first());
-    assert!(!after.same_as_previous);
-
-    // Protecting the same cubes again after this release gives this release.
-    let again = protect_release(
-        &cubes,
-        &defs,
-        &ProtectOptions {
-            previous: Some(PreviousRelease {
-                tables: publish(&cubes, &after.secret),
-            }),
-            ..ProtectOptions::default()
-        },
-    )
-    .expect("again");
-    assert_eq!(again.secret, after.secret);
-    assert!(again.same_as_previous);
-    assert_eq!(again.loss.previous_mask_kept_pct, Some(100.0));
 }
 
-fn no_secret(cubes: &[Cube]) -> Vec<Vec<Vec<bool>>> {
-    cubes
+/// The cells a certificate names as claimed, by kind.
+fn claimed(certificate: &Certificate) -> HashSet<CellRef> {
+    certificate
+        .points
         .iter()
-        .map(|c| c.measures.iter().map(|_| vec![false; c.len()]).collect())
+        .flat_map(|p| p.claims.iter().map(|c| c.cell))
         .collect()
 }
 
-/// `beneficiaires` breaks persons down by sensitive attributes (RSA, ASS, AAH, RQTH): where a
-/// breakdown's total is from 1 to 10, every value of it is hidden, zeros and total included
-/// (a published zero would tell everyone's status), and the audit passes: every hidden zero
-/// among them can be 1 or more for all an attacker knows.
+/// A point of the real certificate with its claims changed at one secret count by one more
+/// unit: the relations of that count no longer hold.
 #[test]
-fn small_sensitive_breakdowns_are_hidden_whole() {
-    let mut defs = load_dir(&root().join("datasets")).expect("definitions");
-    defs.retain(|d| d.id == "beneficiaires");
-    // Only the crossings by a sensitive attribute (a much smaller cube, quicker to protect).
-    defs[0].crossings.retain(|c| {
-        ["rsa", "ass", "aah", "rqth"]
-            .iter()
-            .any(|a| c.contains_key(*a))
-    });
-    let sources = sources_2025_at(0.001);
-    let context = Context {
-        geography: Geography::from_reference_dir(&root().join("datasets/reference"))
-            .expect("geography"),
-        as_of: days_from_civil(2025, 12, 31),
-    };
-    let cubes = compute_all(&defs, &sources, &context).expect("cubes");
-    let p = protect_release(&cubes, &defs, &ProtectOptions::default()).expect("protection");
-    let cube = &cubes[0];
-    let mi = cube
-        .measures
+fn the_checker_refuses_a_point_that_breaks_a_relation() {
+    let r = release();
+    let mut certificate = r.protection.certificate.clone();
+    let (index, change) = certificate
+        .points
         .iter()
-        .position(|m| m.id == "beneficiaires")
-        .expect("persons");
-    let hidden = &p.secret[0][mi];
-    let (mut rows, mut zeros) = (0, 0);
-    for attribute in ["rsa", "ass", "aah", "rqth"] {
-        let d = cube
-            .dimensions
+        .enumerate()
+        .find_map(|(i, p)| {
+            p.changes
+                .iter()
+                .position(|(c, _)| r.is_count(*c))
+                .map(|k| (i, k))
+        })
+        .expect("a point moving a count");
+    certificate.points[index].changes[change].1 += 1.0;
+    let report = r.refused(&r.tables, &certificate);
+    assert_eq!(
+        failed_checks(&report)[0],
+        Check::RelationBroken,
+        "{}",
+        first_failures(&report)
+    );
+    let broken: Vec<_> = report
+        .failures
+        .iter()
+        .filter(|f| f.check == Check::RelationBroken)
+        .collect();
+    assert!(
+        broken
             .iter()
-            .position(|d| d.id == attribute)
-            .expect("sensitive dimension");
-        let dim = &cube.dimensions[d];
-        let members: Vec<&str> = dim.codes.iter().skip(1).map(String::as_str).collect();
-        for row in 0..cube.len() {
-            if dim.code(row) != "_T" {
-                continue;
-            }
-            let at = |code: &str| -> Option<usize> {
-                let coords: Vec<(&str, &str)> = cube
-                    .dimensions
-                    .iter()
-                    .enumerate()
-                    .map(|(k, x)| (x.id.as_str(), if k == d { code } else { x.code(row) }))
-                    .collect();
-                cube.find(&coords)
-            };
-            let present: Vec<Option<usize>> = members.iter().map(|m| at(m)).collect();
-            if present.iter().all(Option::is_none) {
-                continue; // not broken down by this attribute
-            }
-            // Dense: every member has a cell, zeros included.
+            .all(|f| f.message.starts_with(&format!("point {index} breaks"))),
+        "{}",
+        first_failures(&report)
+    );
+    // Only claims of that point can be left without a point.
+    assert!(
+        failed_checks(&report)
+            .iter()
+            .all(|c| matches!(c, Check::RelationBroken | Check::ClaimWithoutPoint)),
+        "{}",
+        first_failures(&report)
+    );
+}
+
+/// A point that also moves a published value is refused for it.
+#[test]
+fn the_checker_refuses_a_point_that_moves_a_published_value() {
+    let r = release();
+    let mut certificate = r.protection.certificate.clone();
+    let point = &certificate.points[0];
+    let moved: HashSet<CellRef> = point.changes.iter().map(|c| c.0).collect();
+    // A published count (not a public one) the point does not move.
+    let cell = r
+        .cubes
+        .iter()
+        .enumerate()
+        .flat_map(|(d, cube)| {
+            (0..cube.len() as u32).flat_map(move |row| {
+                (0..cube.measures.len() as u16).map(move |measure| CellRef {
+                    dataset: d as u16,
+                    row,
+                    measure,
+                })
+            })
+        })
+        .find(|&c| {
+            let d = c.dataset as usize;
+            r.is_count(c)
+                && !r.hidden(c)
+                && r.value(c).is_some_and(|v| v > 0.0)
+                && !moved.contains(&c)
+                && !r.defs[d]
+                    .measure(&r.cubes[d].measures[c.measure as usize].id)
+                    .expect("measure")
+                    .counts_public_things()
+        })
+        .expect("a published count");
+    let point = &mut certificate.points[0];
+    point.changes.push((cell, 1.0));
+    point.changes.sort_by_key(|c| c.0);
+    let report = r.refused(&r.tables, &certificate);
+    let moves: Vec<_> = report
+        .failures
+        .iter()
+        .filter(|f| f.check == Check::PointMovesPublished)
+        .collect();
+    assert_eq!(moves.len(), 1, "{}", first_failures(&report));
+    assert!(moves[0].message.starts_with("point 0:"), "{}", moves[0]);
+    let cube = &r.cubes[cell.dataset as usize];
+    assert_eq!(
+        (moves[0].dataset.as_str(), moves[0].measure.as_str()),
+        (
+            cube.dataset.as_str(),
+            cube.measures[cell.measure as usize].id.as_str()
+        )
+    );
+}
+
+/// Publishing back one secondary value (hidden to protect others, not confidential) that a
+/// point moves: the point no longer holds in the published release.
+#[test]
+fn the_checker_refuses_a_secondary_value_published_back() {
+    let r = release();
+    let certificate = &r.protection.certificate;
+    let confidential = claimed(certificate);
+    let (index, cell) = certificate
+        .points
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| {
+            p.changes
+                .iter()
+                .map(|c| c.0)
+                .find(|c| !confidential.contains(c) && r.hidden(*c) && r.is_count(*c))
+                .map(|c| (i, c))
+        })
+        .expect("a point moving a secondary count");
+    let mut mask = r.protection.secret.clone();
+    mask[cell.dataset as usize][cell.measure as usize][cell.row as usize] = false;
+    // Rates and differences over it stay hidden: only the count is published back.
+    let report = r.refused(&r.published_with(&mask), certificate);
+    let kinds = failed_checks(&report);
+    assert!(kinds.contains(&Check::PointMovesPublished), "{kinds:?}");
+    assert!(
+        !kinds.contains(&Check::ConfidentialPublished),
+        "a secondary value is not confidential: {kinds:?}"
+    );
+    assert!(
+        report
+            .failures
+            .iter()
+            .filter(|f| f.check == Check::PointMovesPublished)
+            .any(|f| f.message.starts_with(&format!("point {index}:"))),
+        "{}",
+        first_failures(&report)
+    );
+    // Every point moving it fails, and with them every claim only they proved.
+    let movers = certificate
+        .points
+        .iter()
+        .filter(|p| p.changes.iter().any(|c| c.0 == cell))
+        .count();
+    assert_eq!(report.count(Check::PointMovesPublished), movers);
+}
+
+/// A claim removed from every point listing it is left without a point, and named.
+#[test]
+fn the_checker_refuses_a_claim_left_without_a_point() {
+    let r = release();
+    let mut certificate = r.protection.certificate.clone();
+    let claim: Claim = certificate
+        .points
+        .iter()
+        .flat_map(|p| p.claims.iter().copied())
+        .find(|c| r.is_count(c.cell))
+        .expect("a claim of a count");
+    for p in &mut certificate.points {
+        p.claims.retain(|c| *c != claim);
+    }
+    let report = r.refused(&r.tables, &certificate);
+    assert_eq!(failed_checks(&report), [Check::ClaimWithoutPoint]);
+    assert_eq!(report.failures.len(), 1, "{}", first_failures(&report));
+    let f = &report.failures[0];
+    let cube = &r.cubes[claim.cell.dataset as usize];
+    assert_eq!(f.dataset, cube.dataset);
+    assert_eq!(f.measure, cube.measures[claim.cell.measure as usize].id);
+    assert_eq!(
+        f.claim.as_deref(),
+        Some(format!("{:?}", claim.kind).as_str())
+    );
+    let coordinates: Vec<(String, String)> = cube
+        .dimensions
+        .iter()
+        .map(|d| (d.id.clone(), d.code(claim.cell.row as usize).to_owned()))
+        .collect();
+    assert_eq!(f.coordinates, coordinates);
+    assert!(f.message.contains("no point lists it"), "{f}");
+}
+
+/// The reference itself: `x0 + x1 = 20`, `x1 + x2 = 15`, `x0 ≤ 18` give `x0 ∈ [5, 18]`,
+/// `x1 ∈ [2, 15]`, and `x2` unbounded above once the second equation is dropped.
+#[test]
+fn the_exact_reference_solves_small_programs() {
+    let eq = |terms: Vec<(usize, f64)>, rhs| Linear {
+        terms,
+        cmp: Cmp::Eq,
+        rhs,
+    };
+    let system = vec![
+        eq(vec![(0, 1.0), (1, 1.0)], 20.0),
+        eq(vec![(1, 1.0), (2, 1.0)], 15.0),
+        Linear {
+            terms: vec![(0, 1.0)],
+            cmp: Cmp::Le,
+            rhs: 18.0,
+        },
+    ];
+    let value = |v: usize, maximise: bool, constraints: &[Linear]| match lp::optimise(
+        3,
+        constraints,
+        &[(v, 1.0)],
+        maximise,
+    )
+    .expect("solved")
+    {
+        Outcome::Optimum(x, _) => x,
+        Outcome::Unbounded => f64::INFINITY,
+        Outcome::Infeasible => f64::NAN,
+    };
+    assert!((value(0, false, &system) - 5.0).abs() < 1e-9);
+    assert!((value(0, true, &system) - 18.0).abs() < 1e-9);
+    assert!((value(1, false, &system) - 2.0).abs() < 1e-9);
+    assert!((value(1, true, &system) - 15.0).abs() < 1e-9);
+    assert_eq!(value(2, true, &[system[0].clone()]), f64::INFINITY);
+    let mut infeasible = system.clone();
+    infeasible.push(eq(vec![(0, 1.0)], 19.0));
+    assert!(value(0, false, &infeasible).is_nan());
+}
+
+/// A dataset restricted to 2025 and one crossing (few rows), protected on its own.
+fn restricted(id: &str, crossing: &[(&str, &str)]) -> Release {
+    let mut defs = definitions(&[id]);
+    defs[0].first_year = YEARS.1;
+    defs[0].last_year = YEARS.1;
+    defs[0].crossings = vec![
+        crossing
+            .iter()
+            .map(|(d, l)| (d.to_string(), l.to_string()))
+            .collect(),
+    ];
+    Release::new(defs, 0.0003, 1)
+}
+
+/// Whether the attacker's system confirms a claim: the lowest value is at most the target of
+/// a downward claim, the highest at least that of an upward one.
+fn confirms(system: &System, claim: &Claim, value: f64) -> bool {
+    let (m, r) = (claim.cell.measure as usize, claim.cell.row as usize);
+    let b = system.bounds(m, r);
+    let tol = 1e-6 * value.max(1.0);
+    match claim.kind {
+        ClaimKind::Zero => b.min <= tol,
+        ClaimKind::AtLeastMinCount => b.max >= 11.0 - tol,
+        ClaimKind::Positive => b.max >= 1.0 - tol,
+        ClaimKind::Below | ClaimKind::Above => {
+            panic!("a magnitude claim in a dataset of counts: {claim:?}")
+        }
+    }
+}
+
+/// Small releases (one dataset each, 2025, one crossing, scale 0.0003): every claim the
+/// checker accepts is confirmed by the exact linear programs over the attacker's system,
+/// built from the definition and the published mask alone. With only the confidential values
+/// hidden, the same programs find claims that do not hold: the reference tells the two apart.
+#[test]
+fn every_claim_the_checker_accepts_holds_in_the_exact_reference() {
+    let cases = [
+        (
+            "sorties",
+            vec![
+                ("territoire", "region"),
+                ("periode", "trimestre"),
+                ("type_structure", "type"),
+            ],
+        ),
+        (
+            "pass_iae",
+            vec![
+                ("territoire", "region"),
+                ("periode", "trimestre"),
+                ("motif_prolongation", "motif"),
+            ],
+        ),
+    ];
+    let geography = geography();
+    for (id, crossing) in cases {
+        let started = Instant::now();
+        let r = restricted(id, &crossing);
+        let p = &r.protection;
+        assert!(p.unresolved.is_empty(), "{id}: {:?}", p.unresolved.first());
+        let report = r.check(&r.tables, &p.certificate);
+        assert!(report.passed, "{id}:{}", first_failures(&report));
+        assert_eq!(report.ignored_claims, 0);
+        let system = System::new(&r.defs[0], &r.cubes[0], &p.secret[0], &geography);
+        let claims: BTreeSet<Claim> = p
+            .certificate
+            .points
+            .iter()
+            .flat_map(|pt| pt.claims.iter().copied())
+            .collect();
+        assert_eq!(claims.len() as u64, report.claims, "{id}");
+        assert!(claims.len() >= 20, "{id}: {} claims", claims.len());
+        let mut largest = 0;
+        for claim in &claims {
+            let (m, row) = (claim.cell.measure as usize, claim.cell.row as usize);
+            assert!(system.is_unknown(m, row), "{id}: a claimed value is secret");
+            largest = largest.max(system.component_size(m, row));
+            let value = r.value(claim.cell).expect("value");
             assert!(
-                present.iter().all(Option::is_some),
-                "{attribute}: a breakdown with missing members: {present:?}"
+                confirms(&system, claim, value),
+                "{id}: the checker accepts {claim:?} (value {value}) but the attacker's bounds are {:?}",
+                system.bounds(m, row)
             );
-            let total = cube.value("beneficiaires", row).unwrap_or(0.0);
-            if !(1.0..=10.0).contains(&total) {
-                continue;
-            }
-            assert!(hidden[row], "{attribute}: a small total {total} published");
-            for r in present.into_iter().flatten() {
-                rows += 1;
-                assert!(
-                    hidden[r],
-                    "{attribute}: a value of a breakdown whose total is {total} published"
-                );
-                if cube.value("beneficiaires", r) == Some(0.0) {
-                    zeros += 1;
+        }
+
+        // Only the confidential values hidden: the reference finds claims that fail, and the
+        // checker refuses the points that move what is then published.
+        let confidential = claimed(&p.certificate);
+        let mut mask = p.secret[0].clone();
+        for (m, column) in mask.iter_mut().enumerate() {
+            let counts = matches!(r.cubes[0].measures[m].values, MeasureValues::Counts(_));
+            for (row, hidden) in column.iter_mut().enumerate() {
+                let cell = CellRef {
+                    dataset: 0,
+                    row: row as u32,
+                    measure: m as u16,
+                };
+                if counts && !confidential.contains(&cell) {
+                    *hidden = false;
                 }
             }
         }
+        let thin = System::new(&r.defs[0], &r.cubes[0], &mask, &geography);
+        let failing = claims
+            .iter()
+            .filter(|c| !confirms(&thin, c, r.value(c.cell).unwrap_or(0.0)))
+            .count();
+        assert!(
+            failing > 0,
+            "{id}: primary-only suppression cannot be safe here"
+        );
+        let refused = r.check(&r.published_with(&[mask]), &p.certificate);
+        assert!(!refused.passed);
+        assert!(failed_checks(&refused).contains(&Check::PointMovesPublished));
+        eprintln!(
+            "{id}: {} values, {} secret, {} claims confirmed by the exact reference (largest \
+             component {largest} unknowns, {} constraints); primary only: {failing} fail; {:.1} s",
+            p.stats.values,
+            system.unknowns.len(),
+            claims.len(),
+            system.constraints.len(),
+            started.elapsed().as_secs_f64()
+        );
     }
-    assert!(rows > 0, "the small country has small sensitive breakdowns");
-    assert!(zeros > 0, "with zeros in them");
-    let tables = published_cubes(&defs, &cubes, &p.secret);
-    let audit = audit_release(&tables).expect("audit");
-    assert!(
-        audit.passed,
-        "{:?}",
-        &audit.failures[..audit.failures.len().min(3)]
-    );
-    eprintln!(
-        "beneficiaires at scale 0.001: {rows} values in small sensitive breakdowns, {zeros} zeros"
-    );
 }

@@ -1,9 +1,10 @@
-//! Primary rules: which cells are secret by themselves.
+//! Primary rules: which values are secret by themselves, and how far a confidential value must
+//! be shown able to move ([`PrimaryRules`]). The protection
+//! ([`super::release::protect_release`]) applies them to every value of a release.
 
 use serde::{Deserialize, Serialize};
 
 use super::DisclosureError;
-use super::model::{CellKind, Problem, Statistic};
 
 /// Parameters of the primary rules, configurable per dataset; [`Default`] gives the values of
 /// the design (DESIGN.md §5).
@@ -72,105 +73,85 @@ impl PrimaryRules {
     }
 }
 
-/// Internal status of a cell in a suppression pattern. Only [`Status::is_secret`] is ever
-/// published: the kind of suppression stays internal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Status {
-    /// Published.
-    Published,
-    /// Secret by a primary rule (including derived cells whose inputs are primary).
-    Primary,
-    /// Secret to protect primary cells.
-    Secondary,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Status {
-    /// Whether the cell is hidden.
-    pub fn is_secret(self) -> bool {
-        self != Status::Published
+    #[test]
+    fn the_defaults_are_those_of_the_methodology() {
+        let rules = PrimaryRules::default();
+        assert!(rules.validate().is_ok());
+        assert_eq!(
+            (rules.min_count, rules.min_contributors, rules.min_persons),
+            (11, 3, 11)
+        );
+        assert_eq!(rules.min_median_observations, 11);
+        assert_eq!((rules.dominance, rules.frequency_margin), (0.85, 0.10));
+        assert_eq!(rules.p_rule, None);
     }
-}
 
-/// Why a magnitude is secret by itself, or `None`.
-pub(crate) fn magnitude_is_sensitive(
-    rules: &PrimaryRules,
-    value: f64,
-    c: &super::model::Contributions,
-) -> bool {
-    if c.contributors == 0 {
-        return false;
+    #[test]
+    fn counts_from_one_to_ten_are_sensitive() {
+        let rules = PrimaryRules::default();
+        let sensitive: Vec<u32> = (0..=20)
+            .filter(|&v| rules.count_is_sensitive(f64::from(v)))
+            .collect();
+        assert_eq!(sensitive, (1..=10).collect::<Vec<_>>());
+        let stricter = PrimaryRules {
+            min_count: 15,
+            ..PrimaryRules::default()
+        };
+        assert!(stricter.count_is_sensitive(14.0) && !stricter.count_is_sensitive(15.0));
     }
-    c.contributors < rules.min_contributors
-        || c.top1 > rules.dominance * value
-        || rules
-            .p_rule
-            .is_some_and(|p| value - c.top1 - c.top2 < p * c.top1)
-        || (c.persons >= 1 && c.persons < rules.min_persons)
-}
 
-/// Applies the primary rules to every cell: [`Status::Primary`] or [`Status::Published`].
-///
-/// Person and event counts from 1 to 10, magnitudes failing a contributor rule, every cell of a
-/// sensitive row whose total is from 1 to 10, medians over too few observations, and derived
-/// cells with a primary input are primary. Public counts never are.
-pub fn primary(problem: &Problem) -> Result<Vec<Status>, DisclosureError> {
-    problem.validate()?;
-    let rules = &problem.rules;
-    let mut status: Vec<Status> = problem
-        .cells
-        .iter()
-        .map(|cell| {
-            let secret = match &cell.kind {
-                CellKind::PersonCount | CellKind::EventCount => {
-                    rules.count_is_sensitive(cell.value)
-                }
-                CellKind::Magnitude => {
-                    magnitude_is_sensitive(rules, cell.value, &cell.contributions)
-                }
-                CellKind::PublicCount => false,
-                CellKind::Derived(d) => match d.statistic {
-                    Statistic::Median { observations } => {
-                        observations < rules.min_median_observations
-                    }
-                    Statistic::Ratio | Statistic::Mean => false,
-                },
-            };
-            if secret {
-                Status::Primary
-            } else {
-                Status::Published
-            }
-        })
-        .collect();
-    for row in &problem.sensitive_rows {
-        if rules.count_is_sensitive(problem.cells[row.total].value) {
-            for &c in row.cells.iter().chain(std::iter::once(&row.total)) {
-                if problem.cells[c].kind != CellKind::PublicCount {
-                    status[c] = Status::Primary;
-                }
-            }
+    #[test]
+    fn parameters_out_of_their_domain_are_refused() {
+        let refused = |rules: PrimaryRules| match rules.validate() {
+            Err(DisclosureError::InvalidRule { name, .. }) => name,
+            other => panic!("{other:?}"),
+        };
+        let base = PrimaryRules::default;
+        assert_eq!(
+            refused(PrimaryRules {
+                min_count: 0,
+                ..base()
+            }),
+            "min_count"
+        );
+        for dominance in [0.0, -0.5, 1.5, f64::NAN] {
+            assert_eq!(
+                refused(PrimaryRules {
+                    dominance,
+                    ..base()
+                }),
+                "dominance"
+            );
         }
-    }
-    propagate_derived(problem, &mut status, Status::Primary);
-    Ok(status)
-}
-
-/// Hides every derived cell whose numerator or denominator is hidden, with status `as_status`.
-pub(crate) fn propagate_derived(problem: &Problem, status: &mut [Status], as_status: Status) {
-    // Derived cells may feed other derived cells: iterate to a fixed point.
-    loop {
-        let mut changed = false;
-        for (i, cell) in problem.cells.iter().enumerate() {
-            if let CellKind::Derived(d) = &cell.kind
-                && !status[i].is_secret()
-                && (status[d.numerator].is_secret() || status[d.denominator].is_secret())
-            {
-                status[i] = as_status;
-                changed = true;
+        for p in [0.0, -0.1, f64::INFINITY] {
+            assert_eq!(
+                refused(PrimaryRules {
+                    p_rule: Some(p),
+                    ..base()
+                }),
+                "p_rule"
+            );
+        }
+        assert_eq!(
+            refused(PrimaryRules {
+                frequency_margin: -0.1,
+                ..base()
+            }),
+            "frequency_margin"
+        );
+        assert!(
+            PrimaryRules {
+                dominance: 1.0,
+                p_rule: Some(0.1),
+                frequency_margin: 0.0,
+                ..base()
             }
-        }
-        if !changed {
-            return;
-        }
+            .validate()
+            .is_ok()
+        );
     }
 }

@@ -1,130 +1,133 @@
-//! Small helpers shared by the disclosure tests: building problems by cell key.
+//! Shared by the disclosure tests: generated countries, their published tables, the
+//! independent checker, and the exact reference (linear programs over the attacker's system).
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+pub mod attacker;
+pub mod lp;
 
-use pilotage_core::disclosure::{Cell, CellKind, Contributions, Problem, Published, Relation};
+use std::path::{Path, PathBuf};
 
-/// Builds a problem cell by cell, remembering indices by key.
-#[derive(Default)]
-pub struct Builder {
-    pub problem: Problem,
-    index: BTreeMap<String, usize>,
+use arrow_array::RecordBatch;
+use pilotage_checker::{Check, Input, Report, Rules};
+use pilotage_core::certificate::Certificate;
+use pilotage_core::cube::calendar::days_from_civil;
+use pilotage_core::cube::{Cube, Geography};
+use pilotage_core::dataset::{Definition, load_dir};
+use pilotage_core::disclosure::release::ProtectOptions;
+use pilotage_core::indicator::{Context, Sources, compute_all};
+use pilotage_core::release::published_batch;
+use pilotage_core::synth::{GeneratorConfig, generate_batches};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-impl Builder {
-    /// Adds a cell and returns its index.
-    pub fn cell(&mut self, cell: Cell) -> usize {
-        let i = self.problem.cells.len();
-        assert!(
-            self.index.insert(cell.key.clone(), i).is_none(),
-            "duplicate key {}",
-            cell.key
-        );
-        self.problem.cells.push(cell);
-        i
-    }
+/// The départements and régions of the territory referential.
+pub fn geography() -> Geography {
+    Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography")
+}
 
-    /// Adds a person count of the given aggregation level.
-    pub fn count(&mut self, key: &str, value: f64, level: u8) -> usize {
-        self.cell(Cell::count(key, "t", CellKind::PersonCount, value).with_cost(level, false))
-    }
+/// The committed definitions of `ids`, in that order.
+pub fn definitions(ids: &[&str]) -> Vec<Definition> {
+    let all = load_dir(&root().join("datasets")).expect("definitions");
+    ids.iter()
+        .map(|id| {
+            all.iter()
+                .find(|d| d.id == *id)
+                .unwrap_or_else(|| panic!("no definition {id}"))
+                .clone()
+        })
+        .collect()
+}
 
-    /// Adds a magnitude with its contributor facts.
-    pub fn magnitude(
-        &mut self,
-        key: &str,
-        value: f64,
-        contributions: Contributions,
-        level: u8,
-    ) -> usize {
-        let mut cell = Cell::count(key, "m", CellKind::Magnitude, value).with_cost(level, false);
-        cell.contributions = contributions;
-        self.cell(cell)
-    }
+/// The sources of a generated country of `scale` and `seed`, the years `years` only.
+pub fn sources(scale: f64, seed: u64, years: (i32, i32)) -> Sources {
+    let config = GeneratorConfig {
+        scale,
+        seed,
+        first_year: years.0,
+        last_year: years.1,
+        ..GeneratorConfig::default()
+    };
+    let mut sources = Sources::new();
+    generate_batches(&config, &mut |table, batch| {
+        sources.push(table, batch);
+        Ok(())
+    })
+    .expect("generate");
+    sources
+}
 
-    /// Index of a key.
-    pub fn at(&self, key: &str) -> usize {
-        self.index[key]
-    }
+/// The cubes of `defs` computed from `sources` at the end of `years.1`.
+pub fn cubes(defs: &[Definition], sources: &Sources, last_year: i32) -> Vec<Cube> {
+    let context = Context {
+        geography: geography(),
+        as_of: days_from_civil(last_year, 12, 31),
+    };
+    compute_all(defs, sources, &context).expect("cubes")
+}
 
-    /// Adds `total = Σ parts` by keys.
-    pub fn sum(&mut self, total: &str, parts: &[&str]) {
-        let relation = Relation::Sum {
-            total: self.at(total),
-            parts: parts.iter().map(|p| self.at(p)).collect(),
-        };
-        self.problem.relations.push(relation);
-    }
+/// The published tables of `cubes` under `secret[cube][measure][row]`.
+pub fn published(cubes: &[Cube], secret: &[Vec<Vec<bool>>]) -> Vec<RecordBatch> {
+    cubes
+        .iter()
+        .zip(secret)
+        .map(|(cube, mask)| published_batch(cube, mask).expect("published table").0)
+        .collect()
+}
 
-    /// Publishes every cell but the listed keys.
-    pub fn publish_all_but(&self, secret: &[&str]) -> Vec<Published> {
-        let hidden: Vec<usize> = secret.iter().map(|k| self.at(k)).collect();
-        self.problem
-            .cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if hidden.contains(&i) {
-                    Published::Secret
-                } else {
-                    Published::Value(c.value)
-                }
-            })
-            .collect()
-    }
-
-    /// Keys of the hidden cells of a publication, sorted.
-    pub fn secret_keys(&self, published: &[Published]) -> Vec<String> {
-        let mut keys: Vec<String> = published
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| **p == Published::Secret)
-            .map(|(i, _)| self.problem.cells[i].key.clone())
-            .collect();
-        keys.sort();
-        keys
+/// The checker's rules for protection options, as publication builds them.
+pub fn checker_rules(options: &ProtectOptions) -> Rules {
+    let r = &options.rules;
+    Rules {
+        min_count: r.min_count,
+        min_contributors: r.min_contributors,
+        dominance: r.dominance,
+        p_rule: r.p_rule,
+        min_persons: r.min_persons,
+        min_median_observations: r.min_median_observations,
+        frequency_margin: r.frequency_margin,
+        sensitive_dimensions: options.sensitive_dimensions.clone(),
     }
 }
 
-/// A two-way table `rows × cols` with margins: cells `r{i}c{j}`, row totals `r{i}T`, column
-/// totals `Tc{j}` and grand total `TT`, from the inner values.
-pub fn two_way(b: &mut Builder, prefix: &str, inner: &[&[f64]]) {
-    let rows = inner.len();
-    let cols = inner[0].len();
-    for (i, row) in inner.iter().enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            b.count(&format!("{prefix}r{i}c{j}"), v, 0);
-        }
-        b.count(&format!("{prefix}r{i}T"), row.iter().sum(), 1);
-    }
-    for j in 0..cols {
-        b.count(
-            &format!("{prefix}Tc{j}"),
-            inner.iter().map(|r| r[j]).sum(),
-            1,
-        );
-    }
-    b.count(
-        &format!("{prefix}TT"),
-        inner.iter().flat_map(|r| r.iter()).sum(),
-        2,
-    );
-    for i in 0..rows {
-        let parts: Vec<String> = (0..cols).map(|j| format!("{prefix}r{i}c{j}")).collect();
-        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-        b.sum(&format!("{prefix}r{i}T"), &parts);
-    }
-    for j in 0..cols {
-        let parts: Vec<String> = (0..rows).map(|i| format!("{prefix}r{i}c{j}")).collect();
-        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-        b.sum(&format!("{prefix}Tc{j}"), &parts);
-    }
-    let parts: Vec<String> = (0..cols).map(|j| format!("{prefix}Tc{j}")).collect();
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    b.sum(&format!("{prefix}TT"), &parts);
-    let parts: Vec<String> = (0..rows).map(|i| format!("{prefix}r{i}T")).collect();
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    b.sum(&format!("{prefix}TT"), &parts);
+/// The full check of a release with the default rules.
+pub fn check(
+    defs: &[Definition],
+    cubes: &[Cube],
+    published: &[RecordBatch],
+    certificate: &Certificate,
+    previous: &[(String, RecordBatch)],
+) -> Report {
+    let rules = checker_rules(&ProtectOptions::default());
+    let geography = geography();
+    pilotage_checker::check(&Input {
+        definitions: defs,
+        published,
+        truth: cubes,
+        geography: &geography,
+        previous,
+        certificate,
+        rules: &rules,
+    })
+}
+
+/// The kinds of check that failed, sorted, each once.
+pub fn failed_checks(report: &Report) -> Vec<Check> {
+    let mut kinds: Vec<Check> = report.failures.iter().map(|f| f.check).collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+/// The first failures of a report, for messages.
+pub fn first_failures(report: &Report) -> String {
+    report
+        .failures
+        .iter()
+        .take(5)
+        .map(|f| format!("\n  {f}"))
+        .collect()
 }
