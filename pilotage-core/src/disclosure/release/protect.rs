@@ -525,16 +525,21 @@ fn witness_pass(
                 cost,
             };
             let find = |avoid: Avoid, goal: Goal| {
+                let reaches = |changes: &Vec<(u32, f64)>| {
+                    let at = changes
+                        .binary_search_by_key(cell, |x| x.0)
+                        .map_or(0.0, |j| changes[j].1);
+                    goal.meets(system.value[*cell as usize] + at)
+                };
                 space
                     .reach(goal, &candidates, &mask, avoid)
-                    .or_else(|| space.program(goal, &mask, avoid, PROGRAM_SIZE))
-                    .or_else(|| space.closure(goal, &mask, avoid))
-                    .filter(|changes| {
-                        let at = changes
-                            .binary_search_by_key(cell, |x| x.0)
-                            .map_or(0.0, |j| changes[j].1);
-                        goal.meets(system.value[*cell as usize] + at)
+                    .filter(reaches)
+                    .or_else(|| {
+                        space
+                            .program(goal, &mask, avoid, PROGRAM_SIZE)
+                            .filter(reaches)
                     })
+                    .or_else(|| space.closure(goal, &mask, avoid).filter(reaches))
             };
             let found = if claim.magnitude {
                 against_every_structure(&find, claim, &p.sole)

@@ -20,6 +20,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::{Avoid, Goal, Mask, Space};
+use crate::dataset::{DimensionType, TimeRule};
 use crate::disclosure::release::grid::{Class, NONE, RelKind};
 
 /// Most repairs of one closure before it gives up.
@@ -139,12 +140,28 @@ impl Space<'_> {
             let Some((_, k, child)) = best else { break };
             members[k] = child;
         }
+        // An average over time moves with every sub-period: the units are added in every
+        // period of the value's year, so that each period's average rises alike.
+        let average = table.measures[m].time == Some(TimeRule::Average);
         let marks = table
             .dims
             .iter()
             .zip(&members)
             .map(|(d, &leaf)| {
                 let mut mark = vec![false; d.codes.len()];
+                let top = |mut x: u32| {
+                    while d.parent[x as usize] != NONE {
+                        x = d.parent[x as usize];
+                    }
+                    x
+                };
+                if average && d.kind == DimensionType::Period {
+                    let year = top(leaf);
+                    for x in 0..d.codes.len() as u32 {
+                        mark[x as usize] = top(x) == year;
+                    }
+                    return mark;
+                }
                 let mut up = leaf;
                 while up != NONE {
                     mark[up as usize] = true;
