@@ -27,7 +27,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The datasets whose disclosure control completes quickly on small data (docs/disclosure.md).
 mkdir "$work/datasets"
-for id in ${PILOTAGE_INTEROP_DATASETS:-offre pass_iae sorties etp}; do
+for id in ${PILOTAGE_INTEROP_DATASETS:-offre pass_iae}; do
   cp "datasets/$id.toml" "$work/datasets/"
 done
 "$bin" generate --scale 0.001 --seed 1 --years 2025-2025 --out "$work/sources" >/dev/null

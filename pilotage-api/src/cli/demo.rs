@@ -38,10 +38,12 @@ pub struct DemoArgs {
 const FIRST_YEAR: i32 = 2025;
 const LAST_YEAR: i32 = 2025;
 
-/// The datasets the demo publishes: those whose disclosure control completes in seconds. The
-/// others (applications, delays, refusals, prescriptions, beneficiaries) need the scalable
-/// interval pass still being built (docs/disclosure.md); the demo says so rather than wait.
-pub const DEMO_DATASETS: [&str; 4] = ["etp", "offre", "pass_iae", "sorties"];
+/// The datasets the demo publishes: those for which the witness protection proves every claim
+/// of the small demo country under the relations their definitions declare. The others
+/// (applications, delays, refusals, prescriptions, beneficiaries, exits, ETP) still leave
+/// claims without a point there (docs/disclosure.md); the demo says so rather than publish
+/// them unproved.
+pub const DEMO_DATASETS: [&str; 2] = ["offre", "pass_iae"];
 
 /// Runs `pilotage demo`: generates seeded sources, ingests them into an embedded SQLite store,
 /// publishes a protected and checked release from the store, and serves it until ctrl-c.
@@ -108,8 +110,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             .with_context(|| format!("copying the definition {}", from.display()))?;
     }
     println!(
-        "3/4 publish   {} (candidatures, candidatures_delais, candidatures_refus, prescriptions and \
-         beneficiaires wait for disclosure control at their size)",
+        "3/4 publish   {} (candidatures, candidatures_delais, candidatures_refus, prescriptions, \
+         beneficiaires, sorties and etp wait for every claim of their confidential values to be \
+         proved)",
         DEMO_DATASETS.join(", ")
     );
     let releases = args.dir.join("releases");
