@@ -133,13 +133,6 @@ impl Table {
             .all(|d| d.depth[d.rows[row] as usize] == 0)
     }
 
-    /// True when the row breaks down a sensitive attribute (not at its total).
-    pub fn in_sensitive_row(&self, row: usize) -> bool {
-        self.dims
-            .iter()
-            .any(|d| d.sensitive && d.depth[d.rows[row] as usize] > 0)
-    }
-
     /// Territorial level name of a row (`france`, `region`, `departement`), or `-`.
     pub fn territorial_level(&self, row: usize) -> &'static str {
         self.dims

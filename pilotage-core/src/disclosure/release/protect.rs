@@ -404,6 +404,9 @@ fn meets(p: &Pending, at: f64) -> bool {
     p.goal.meets(at)
 }
 
+/// The changes of a point: (value, change), sorted by value.
+type Changes = Vec<(u32, f64)>;
+
 /// Most points one magnitude claim may take, against as many groups of structures.
 const MAX_POINTS_PER_MAGNITUDE: usize = 16;
 
@@ -415,7 +418,7 @@ const MAX_POINTS_PER_MAGNITUDE: usize = 16;
 /// downwards asks for no less than that contribution (it knows its share). `None` when a
 /// structure is left without a point.
 fn against_every_structure(
-    find: &dyn Fn(Avoid, Goal) -> Option<Vec<(u32, f64)>>,
+    find: &dyn Fn(Avoid, Goal) -> Option<Changes>,
     claim: &Pending,
     sole: &[u32],
 ) -> Option<Vec<Vec<(u32, f64)>>> {
@@ -467,7 +470,7 @@ const PROGRAM_SIZE: usize = 300;
 /// What the witness pass found.
 struct Witnessed {
     hidden: Vec<bool>,
-    points: Vec<(Vec<(u32, f64)>, Vec<(u32, ClaimKind)>)>,
+    points: Vec<(Changes, Vec<(u32, ClaimKind)>)>,
     unproved: Vec<(u32, ClaimKind)>,
     shared: u64,
 }

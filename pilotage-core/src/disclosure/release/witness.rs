@@ -177,6 +177,12 @@ pub(crate) struct Mask<'a> {
     pub cost: &'a [f64],
 }
 
+/// One way a measure moves with others: `(measure, coefficient)` pairs.
+type MeasureOption = Vec<(usize, f64)>;
+
+/// A child member ranked as a corner: whether its rows fit, then [`Space::rank`].
+type Ranked = (u32, (bool, (bool, f64)));
+
 /// The directions of a release.
 pub(crate) struct Space<'a> {
     tables: &'a [Table],
@@ -186,7 +192,7 @@ pub(crate) struct Space<'a> {
     rows: Vec<Option<RowIndex>>,
     /// Per table and measure, the measures that move with it, one option per entry:
     /// `(measure, coefficient)`; a coefficient of NaN stands for "in proportion to the row".
-    moving: Vec<Vec<Vec<Vec<(usize, f64)>>>>,
+    moving: Vec<Vec<Vec<MeasureOption>>>,
 }
 
 impl<'a> Space<'a> {
@@ -375,7 +381,7 @@ impl<'a> Space<'a> {
                 }
             }
             _ => {
-                let mut ranked: Vec<(u32, (bool, (bool, f64)))> = present
+                let mut ranked: Vec<Ranked> = present
                     .iter()
                     .copied()
                     .filter_map(|b| {
@@ -625,7 +631,7 @@ impl<'a> Space<'a> {
                 let vectors: Vec<&Vec<(u32, f64)>> = full.iter().collect();
                 for option in &self.moving[t][m] {
                     let proportional = option.iter().any(|(_, a)| a.is_nan());
-                    if proportional && !(x > 0.0) {
+                    if proportional && x.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                         continue;
                     }
                     let mut d: Vec<(u32, f64)> = Vec::new();
@@ -725,11 +731,7 @@ impl<'a> Space<'a> {
             let source = &self.tables[t];
             let target = &self.tables[t2];
             let index2 = self.rows[t2].as_ref()?;
-            let members2: Vec<u32> = target
-                .dims
-                .iter()
-                .map(|dd| dd.rows[row2 as usize])
-                .collect();
+            let members2: Vec<u32> = target.dims.iter().map(|dd| dd.rows[row2]).collect();
             let mut mapped: Vec<Vec<(u32, f64)>> = Vec::with_capacity(target.dims.len());
             for (k2, dim2) in target.dims.iter().enumerate() {
                 let shared = source
@@ -1167,10 +1169,11 @@ fn moving_options(t: &Table, m: usize) -> Vec<Vec<(usize, f64)>> {
     // moves one part of it (the first), keeping the equality.
     let mut up_opt: Vec<(usize, f64)> = up.iter().map(|&x| (x, 1.0)).collect();
     for r in &t.relations {
-        if r.op == RelationOp::Equal && r.left == m {
-            if let Some(&p) = r.right.first() {
-                up_opt.push((p, 1.0));
-            }
+        if r.op == RelationOp::Equal
+            && r.left == m
+            && let Some(&p) = r.right.first()
+        {
+            up_opt.push((p, 1.0));
         }
     }
     up_opt.sort_unstable_by_key(|x| x.0);
