@@ -1,5 +1,5 @@
-//! Disclosure control of a whole release: the cubes of the demonstration datasets (`etp`,
-//! `offre`, `pass_iae`, `sorties`) computed from a generated country, protected by
+//! Disclosure control of a whole release: the cubes of `etp`, `offre`, `pass_iae` and
+//! `sorties` computed from a generated country, protected by
 //! `disclosure::release::protect_release` (witness points), published, and checked by the
 //! independent checker (`pilotage-checker`). One timed pass (no criterion samples).
 //!
@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use pilotage_benches::{
-    DEMO_DATASETS, cubes, datasets_from_env, definitions, env_or, generated_sources,
+    BENCH_DATASETS, cubes, datasets_from_env, definitions, env_or, generated_sources,
     protect_and_check,
 };
 use pilotage_core::disclosure::release::LossCounts;
@@ -37,7 +37,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let ids = datasets_from_env(Some(&DEMO_DATASETS));
+    let ids = datasets_from_env(Some(&BENCH_DATASETS));
     let defs = definitions(ids.as_deref());
     let started = Instant::now();
     let sources = match std::env::var_os("PILOTAGE_SOURCES_DIR") {

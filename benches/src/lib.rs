@@ -15,8 +15,8 @@ use pilotage_core::indicator::{Context, Sources, compute_all};
 use pilotage_core::release::published_batch;
 use pilotage_core::synth::{GeneratorConfig, generate_batches};
 
-/// The four datasets of the demonstration release.
-pub const DEMO_DATASETS: [&str; 4] = ["etp", "offre", "pass_iae", "sorties"];
+/// The datasets `release_protect` protects by default (`PILOTAGE_DATASETS` chooses others).
+pub const BENCH_DATASETS: [&str; 4] = ["etp", "offre", "pass_iae", "sorties"];
 
 /// The repository root.
 pub fn repo() -> PathBuf {
