@@ -102,14 +102,14 @@ impl Release {
     }
 }
 
-/// The four proved datasets of a generated country (seed 1, scale 0.0005) and their
+/// The proved datasets of a generated country (seed 1, scale 0.0005) and their
 /// protection, shared by the tests that break it.
 fn release() -> &'static Release {
     static RELEASE: OnceLock<Release> = OnceLock::new();
     RELEASE.get_or_init(|| Release::new(definitions(&PROVED), 0.0005, 1))
 }
 
-/// Protects the four proved datasets of a country per scale and checks the release; every
+/// Protects the proved datasets of a country per scale and checks the release; every
 /// scale is run before the failures, if any, are reported together.
 fn protect_and_check(seed: u64) {
     let mut problems = Vec::new();
