@@ -1,4 +1,4 @@
-//! Publishing: from the store to a protected, checked release folder (DESIGN.md §6).
+//! Publishing: from the store to a protected, checked release folder (ARCHITECTURE.md).
 //!
 //! `load → compute → protect → check → certify → write`: every source table's latest
 //! extraction is read back from the store, every dataset's cube is computed, disclosure

@@ -1,4 +1,4 @@
-//! `pilotage serve`: the open-data HTTP API (DESIGN.md §7, actix-web + utoipa).
+//! `pilotage serve`: the open-data HTTP API (ARCHITECTURE.md, actix-web + utoipa).
 //!
 //! - [`app`]: the route table, the middleware stack and the OpenAPI document;
 //! - [`routes`]: the handlers;

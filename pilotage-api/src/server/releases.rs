@@ -1,6 +1,6 @@
 //! Releases on disk, loaded once and switched without restart.
 //!
-//! [`Releases`] watches a releases directory (DESIGN.md §6). The release that `current` points
+//! [`Releases`] watches a releases directory (ARCHITECTURE.md). The release that `current` points
 //! to is loaded eagerly: each dataset's Parquet file is read into Arrow once and indexed for
 //! filtering ([`Dataset`]). A watcher thread reads the `current` link every poll interval; when
 //! its target changes it loads the new release off the request path, then swaps one `Arc`, so

@@ -1,4 +1,4 @@
-//! Statistical disclosure control of a whole release (DESIGN.md §5).
+//! Statistical disclosure control of a whole release (ARCHITECTURE.md).
 //!
 //! - [`rules`]: the primary rules and their parameters ([`PrimaryRules`]): which values are
 //!   confidential by themselves;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::DisclosureError;
 
 /// Parameters of the primary rules, configurable per dataset; [`Default`] gives the values of
-/// the design (DESIGN.md §5).
+/// the design (ARCHITECTURE.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrimaryRules {
     /// Counts of persons or events from 1 to `min_count − 1` are secret (default 11: 1–10

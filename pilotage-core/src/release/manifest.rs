@@ -70,7 +70,7 @@ pub struct ManifestFile {
     pub sha256: String,
 }
 
-/// Information loss of a release (DESIGN.md §5).
+/// Information loss of a release (ARCHITECTURE.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]

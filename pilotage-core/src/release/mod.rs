@@ -1,5 +1,5 @@
 //! Releases: the published, immutable, reproducible folders that open-data users download and
-//! the API serves (DESIGN.md §6).
+//! the API serves (ARCHITECTURE.md).
 //!
 //! Layout of a releases directory:
 //!
