@@ -322,7 +322,7 @@ fn period_parent(code: &str) -> Option<String> {
 
 /// True when a period member is the last child of its parent (December, the fourth quarter,
 /// the last month of a quarter): the one a stock takes its value from.
-fn ends_parent(code: &str) -> bool {
+pub(crate) fn ends_parent(code: &str) -> bool {
     match code.split_once('-') {
         Some((_, rest)) => match rest.strip_prefix('T') {
             Some(q) => q == "4",

@@ -535,8 +535,9 @@ fn witness_pass(
                     goal.meets(system.value[*cell as usize] + at)
                 };
                 space
-                    .reach(goal, &candidates, &mask, avoid)
+                    .records(goal, &mask, avoid)
                     .filter(reaches)
+                    .or_else(|| space.reach(goal, &candidates, &mask, avoid).filter(reaches))
                     .or_else(|| {
                         space
                             .program(goal, &mask, avoid, PROGRAM_SIZE)

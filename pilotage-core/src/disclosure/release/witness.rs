@@ -18,6 +18,7 @@
 //! the construction.
 
 mod closure;
+mod records;
 
 use std::collections::HashMap;
 
@@ -193,6 +194,8 @@ pub(crate) struct Space<'a> {
     /// Per table and measure, the measures that move with it, one option per entry:
     /// `(measure, coefficient)`; a coefficient of NaN stands for "in proportion to the row".
     moving: Vec<Vec<Vec<MeasureOption>>>,
+    /// Per table, what record moves need (`None` where rows cannot be indexed).
+    shapes: Vec<Option<records::Shape>>,
 }
 
 impl<'a> Space<'a> {
@@ -202,7 +205,12 @@ impl<'a> Space<'a> {
         rel_start: &'a [u32],
         rel_flat: &'a [u32],
     ) -> Space<'a> {
-        let rows = tables.iter().map(RowIndex::new).collect();
+        let rows: Vec<Option<RowIndex>> = tables.iter().map(RowIndex::new).collect();
+        let shapes = tables
+            .iter()
+            .zip(&rows)
+            .map(|(t, r)| r.as_ref().map(|r| records::Shape::new(t, r)))
+            .collect();
         let moving = tables
             .iter()
             .map(|t| {
@@ -218,6 +226,7 @@ impl<'a> Space<'a> {
             rel_flat,
             rows,
             moving,
+            shapes,
         }
     }
 

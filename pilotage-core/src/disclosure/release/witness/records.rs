@@ -1,0 +1,800 @@
+//! Record moves: points that are the image of a change of the records behind a table.
+//!
+//! Every value of a table counts (or sums) records, each with one member at the finest level
+//! of every dimension: a *leaf*. Taking records away from one leaf and putting them at another
+//! changes every row that holds one leaf and not the other, and the values it gives are those
+//! of another set of records: every sum along every hierarchy, every stock and average over
+//! time and every declared relation between measures (the record moves with all the measures
+//! it counts in, a *kind* that keeps them) holds by construction, whatever breakdowns the
+//! table crosses. Nothing needs repairing, so there is nothing to choose but the leaves.
+//!
+//! The leaves are chosen so that the rows that change are few and hidden: the claimed value's
+//! records are moved to a sibling member in one dimension (every row of that member changes,
+//! at every level of the other dimensions), or around a rectangle of two or three dimensions
+//! (records moved to a sibling in each, the corners alternating), so that totals above the
+//! siblings keep their value. A move may only remove records from rows that have them
+//! (non-negative), and only reach rows the table holds. The point is checked against the
+//! relations it touches before it is returned, like every other point.
+
+use std::collections::HashMap;
+
+use crate::dataset::{DimensionType, RelationOp, TimeRule};
+
+use super::super::grid::{Class, NONE, Table, ends_parent};
+use super::{Avoid, Goal, Mask, RowIndex, Space};
+
+/// Most record moves summed into one point.
+const MAX_STEPS: usize = 12;
+/// Most partner leaves per dimension.
+const PARTNERS: usize = 3;
+/// Most leaves tried below one sibling member.
+const LEAVES_PER_SIBLING: usize = 6;
+/// Most moves evaluated per step.
+const MAX_CANDIDATES: usize = 40;
+/// Most dimensions one move turns around (a rectangle has 2).
+const MAX_CORNER_DIMS: usize = 3;
+/// Most leaf checks of one search for a leaf below a value.
+const LEAF_BUDGET: usize = 3000;
+/// Most leaves below the value a claim upwards brings records to, per step.
+const BASES: usize = 4;
+/// Most siblings a claim upwards takes records from, per dimension.
+const SOURCES: usize = 2;
+/// Most record kinds tried per measure.
+const MAX_KINDS: usize = 8;
+
+/// What record moves need to know about one table.
+pub(crate) struct Shape {
+    /// Per dimension, the number of depths.
+    depths: Vec<usize>,
+    /// Per dimension, the ancestor of every member at every depth (`member × depths + depth`;
+    /// [`NONE`] below the member's own depth).
+    anc: Vec<Vec<u32>>,
+    /// Per dimension, the leaves below every member (the member itself for a leaf).
+    leaves: Vec<Vec<Vec<u32>>>,
+    /// The level patterns of the table's rows (depth per dimension).
+    patterns: Vec<Vec<u8>>,
+    /// Patterns by the last dimension not at its top (index into `patterns`).
+    by_last: Vec<Vec<usize>>,
+    /// The period dimension, if any.
+    period: Option<usize>,
+    /// Per measure, the kinds of records it counts in: sets of measures that move together by
+    /// the same amount and keep every declared relation.
+    kinds: Vec<Vec<Vec<usize>>>,
+}
+
+impl Shape {
+    pub(crate) fn new(table: &Table, index: &RowIndex) -> Shape {
+        let mut depths = Vec::with_capacity(table.dims.len());
+        let mut anc = Vec::with_capacity(table.dims.len());
+        let mut leaves = Vec::with_capacity(table.dims.len());
+        for (k, d) in table.dims.iter().enumerate() {
+            let n = usize::from(d.depth.iter().copied().max().unwrap_or(0)) + 1;
+            let mut a = vec![NONE; d.codes.len() * n];
+            for m in 0..d.codes.len() {
+                let mut cur = m as u32;
+                while cur != NONE {
+                    a[m * n + usize::from(d.depth[cur as usize])] = cur;
+                    cur = d.parent[cur as usize];
+                }
+            }
+            let mut under = vec![Vec::new(); d.codes.len()];
+            for m in 0..d.codes.len() {
+                if !index.children[k][m].is_empty() {
+                    continue;
+                }
+                let mut cur = m as u32;
+                while cur != NONE {
+                    under[cur as usize].push(m as u32);
+                    cur = d.parent[cur as usize];
+                }
+            }
+            depths.push(n);
+            anc.push(a);
+            leaves.push(under);
+        }
+        let mut patterns: Vec<Vec<u8>> = (0..table.rows)
+            .map(|r| {
+                table
+                    .dims
+                    .iter()
+                    .map(|d| d.depth[d.rows[r] as usize])
+                    .collect()
+            })
+            .collect();
+        patterns.sort_unstable();
+        patterns.dedup();
+        let mut by_last = vec![Vec::new(); table.dims.len()];
+        for (i, p) in patterns.iter().enumerate() {
+            if let Some(last) = p.iter().rposition(|&x| x > 0) {
+                by_last[last].push(i);
+            }
+        }
+        let period = table
+            .dims
+            .iter()
+            .position(|d| d.kind == DimensionType::Period);
+        let kinds = (0..table.measures.len())
+            .map(|m| kinds_of(table, m))
+            .collect();
+        Shape {
+            depths,
+            anc,
+            leaves,
+            patterns,
+            by_last,
+            period,
+            kinds,
+        }
+    }
+
+    fn ancestor(&self, k: usize, member: u32, depth: u8) -> u32 {
+        self.anc[k][member as usize * self.depths[k] + usize::from(depth)]
+    }
+}
+
+/// The kinds of records measure `m` counts in: itself alone when no declared relation names
+/// it; otherwise every set of the measures tied to it (transitively) that holds `m` and keeps
+/// every relation with each of its measures at 1 and the others at 0, smallest first.
+fn kinds_of(t: &Table, m: usize) -> Vec<Vec<usize>> {
+    if !matches!(t.measures[m].class, Class::Count | Class::Magnitude) {
+        return Vec::new();
+    }
+    let mut group = vec![m];
+    let mut i = 0;
+    while i < group.len() {
+        let cur = group[i];
+        for r in &t.relations {
+            let members: Vec<usize> = std::iter::once(r.left)
+                .chain(r.right.iter().copied())
+                .collect();
+            if members.contains(&cur) {
+                for x in members {
+                    if !group.contains(&x) {
+                        group.push(x);
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    let others: Vec<usize> = group[1..].to_vec();
+    if others.len() > 12 {
+        return vec![vec![m]];
+    }
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for bits in 0u32..(1 << others.len()) {
+        let mut set = vec![m];
+        set.extend(
+            others
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| bits & (1 << j) != 0)
+                .map(|(_, &x)| x),
+        );
+        let has = |x: usize| if set.contains(&x) { 1.0 } else { 0.0 };
+        let keeps = t.relations.iter().all(|r| {
+            let left = has(r.left);
+            let right: f64 = r.right.iter().map(|&x| has(x)).sum();
+            match r.op {
+                RelationOp::Equal => left == right,
+                RelationOp::AtLeast => left >= right,
+            }
+        });
+        if keeps {
+            set.sort_unstable();
+            out.push(set);
+        }
+    }
+    out.sort_by_key(|s| s.len());
+    out.truncate(MAX_KINDS);
+    out
+}
+
+/// One record move being built: the search state of one step.
+struct Step<'s, 'a> {
+    space: &'s Space<'a>,
+    shape: &'s Shape,
+    t: usize,
+    kind: &'s [usize],
+    over: &'s HashMap<u32, f64>,
+}
+
+impl Step<'_, '_> {
+    fn at(&self, c: u32) -> f64 {
+        self.space.system.value[c as usize] + self.over.get(&c).copied().unwrap_or(0.0)
+    }
+
+    /// Weight of a record at period leaf `leaf` in the row at period depth `depth`, for a
+    /// measure with time rule `rule`: 1 for flows, 1 or 0 for stocks (a period takes the
+    /// stock of its last sub-period), the share of the period for averages.
+    fn time_weight(&self, leaf: u32, depth: u8, rule: Option<TimeRule>) -> f64 {
+        let Some(k) = self.shape.period else {
+            return 1.0;
+        };
+        let dim = &self.space.tables[self.t].dims[k];
+        let mut w = 1.0;
+        let mut cur = leaf;
+        while dim.depth[cur as usize] > depth {
+            let parent = dim.parent[cur as usize];
+            if parent == NONE {
+                return 0.0;
+            }
+            match rule {
+                Some(TimeRule::Stock) if !ends_parent(&dim.codes[cur as usize]) => return 0.0,
+                Some(TimeRule::Average) => {
+                    w /= if dim.codes[parent as usize].contains('T') {
+                        3.0
+                    } else {
+                        4.0
+                    };
+                }
+                _ => {}
+            }
+            cur = parent;
+        }
+        w
+    }
+
+    /// The row of `leaf`'s ancestors at pattern `p`, with its key.
+    fn row_at(&self, leaf: &[u32], p: &[u8]) -> (u128, Option<u32>) {
+        let index = self.space.rows[self.t]
+            .as_ref()
+            .expect("a shape exists only with its row index");
+        let mut key: u128 = 0;
+        for (k, (&l, &depth)) in leaf.iter().zip(p).enumerate() {
+            key = key * index.radix[k] + u128::from(self.shape.ancestor(k, l, depth));
+        }
+        (key, index.index.get(&key).copied())
+    }
+
+    /// Whether the rows of `leaf` at the given patterns exist and hold the kind's measures,
+    /// with at least a record (`mass`) where the record counts. Returns the smallest value
+    /// met (for ranking), or `None`.
+    fn holds(&self, leaf: &[u32], patterns: &[usize], mass: bool) -> Option<f64> {
+        let table = &self.space.tables[self.t];
+        let mut least = f64::INFINITY;
+        for &pi in patterns {
+            let p = &self.shape.patterns[pi];
+            let (_, row) = self.row_at(leaf, p);
+            for &m in self.kind {
+                let w = match self.shape.period {
+                    Some(k) => self.time_weight(leaf[k], p[k], table.measures[m].time),
+                    None => 1.0,
+                };
+                if w == 0.0 {
+                    continue;
+                }
+                let row = row?;
+                let c = (self.space.system.base[self.t][m] + row as usize) as u32;
+                if !self.space.system.present[c as usize] {
+                    return None;
+                }
+                let v = self.at(c);
+                if mass && v <= 1e-9 {
+                    return None;
+                }
+                least = least.min(v / w);
+            }
+        }
+        Some(least)
+    }
+
+    /// A leaf below `own` (one member per dimension) whose rows all exist, with records where
+    /// `mass`: searched dimension by dimension, the fullest leaf first.
+    fn leaf_below(&self, own: &[u32], mass: bool) -> Option<Vec<u32>> {
+        self.leaves_below(own, mass, 1).pop()
+    }
+
+    /// Up to `most` such leaves, fullest first.
+    fn leaves_below(&self, own: &[u32], mass: bool, most: usize) -> Vec<Vec<u32>> {
+        let mut leaf = own.to_vec();
+        let mut budget = LEAF_BUDGET;
+        let mut found = Vec::new();
+        self.descend(own, &mut leaf, 0, mass, &mut budget, most, &mut found);
+        found
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn descend(
+        &self,
+        own: &[u32],
+        leaf: &mut Vec<u32>,
+        k: usize,
+        mass: bool,
+        budget: &mut usize,
+        most: usize,
+        found: &mut Vec<Vec<u32>>,
+    ) {
+        if k == own.len() {
+            found.push(leaf.clone());
+            return;
+        }
+        let mut options: Vec<(f64, u32)> = Vec::new();
+        for &l in &self.shape.leaves[k][own[k] as usize] {
+            if *budget == 0 {
+                break;
+            }
+            *budget -= 1;
+            leaf[k] = l;
+            if let Some(v) = self.holds(leaf, &self.shape.by_last[k], mass) {
+                options.push((v, l));
+            }
+        }
+        options.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, l) in options {
+            leaf[k] = l;
+            self.descend(own, leaf, k + 1, mass, budget, most, found);
+            if found.len() >= most {
+                break;
+            }
+        }
+        leaf[k] = own[k];
+    }
+
+    /// Up to [`PARTNERS`] leaves for dimension `k` outside the value's member `own[k]`, each
+    /// making with `base` a leaf whose rows exist (with records where `mass`): below the
+    /// member's siblings, hidden siblings first, then below its parent's siblings.
+    #[allow(clippy::too_many_arguments)]
+    fn partners(
+        &self,
+        own: &[u32],
+        base: &[u32],
+        k: usize,
+        mask: &Mask,
+        m: usize,
+        mass: bool,
+    ) -> Vec<u32> {
+        let space = self.space;
+        let index = space.rows[self.t].as_ref().expect("row index");
+        let dim = &space.tables[self.t].dims[k];
+        let all: Vec<usize> = (0..self.shape.patterns.len()).collect();
+        let mut out = Vec::new();
+        let mut a = own[k];
+        while out.is_empty() {
+            let p = dim.parent[a as usize];
+            if p == NONE {
+                break;
+            }
+            let mut siblings: Vec<((bool, f64), u32)> = index.children[k][p as usize]
+                .iter()
+                .copied()
+                .filter(|&s| s != a)
+                .map(|s| {
+                    let mut members = own.to_vec();
+                    members[k] = s;
+                    let rank = index
+                        .row(&members)
+                        .map(|r| (space.system.base[self.t][m] + r as usize) as u32)
+                        .filter(|&c| space.system.present[c as usize])
+                        .map_or((false, 0.0), |c| (mask.hidden[c as usize], self.at(c)));
+                    (rank, s)
+                })
+                .collect();
+            siblings.sort_by(|x, y| {
+                y.0.0
+                    .cmp(&x.0.0)
+                    .then(y.0.1.total_cmp(&x.0.1))
+                    .then(x.1.cmp(&y.1))
+            });
+            for (_, s) in siblings {
+                let mut leaf = base.to_vec();
+                for &l in self.shape.leaves[k][s as usize]
+                    .iter()
+                    .take(LEAVES_PER_SIBLING)
+                {
+                    leaf[k] = l;
+                    if self.holds(&leaf, &all, mass).is_some() {
+                        out.push(l);
+                        break;
+                    }
+                }
+                if out.len() >= PARTNERS {
+                    break;
+                }
+            }
+            a = p;
+        }
+        out
+    }
+
+    /// The leaves moves start from, each with its partners per dimension and the partner
+    /// dimension every move from it must turn (if any). Downwards: the fullest leaf below the
+    /// value, its records leaving for leaves below siblings. Upwards: a leaf below the value
+    /// where records may arrive, with partners that have some; and, per dimension, the
+    /// fullest leaf below a sibling of the value's member with the leaf below the value that
+    /// shares its other members, the records moving from one to the other.
+    fn anchors(
+        &self,
+        own: &[u32],
+        turning: &[usize],
+        goal: Goal,
+        mask: &Mask,
+        m: usize,
+    ) -> Vec<Anchor> {
+        let mut out = Vec::new();
+        // Records leave the fullest leaf (the next one once it is empty); they may arrive at
+        // any of several leaves, each with its own partners.
+        let bases = if goal.down { 1 } else { BASES };
+        for base in self.leaves_below(own, goal.down, bases) {
+            let partners: Vec<(usize, Vec<u32>)> = turning
+                .iter()
+                .map(|&k| (k, self.partners(own, &base, k, mask, m, !goal.down)))
+                .filter(|(_, p)| !p.is_empty())
+                .collect();
+            out.push((base, partners, None));
+        }
+        if goal.down {
+            return out;
+        }
+        let all: Vec<usize> = (0..self.shape.patterns.len()).collect();
+        for &k in turning {
+            for s in self.siblings(own, k, mask, m).into_iter().take(SOURCES) {
+                let mut from = own.to_vec();
+                from[k] = s;
+                let Some(source) = self.leaf_below(&from, true) else {
+                    continue;
+                };
+                let mut dest = source.clone();
+                let found = self.shape.leaves[k][own[k] as usize]
+                    .iter()
+                    .take(LEAVES_PER_SIBLING)
+                    .any(|&l| {
+                        dest[k] = l;
+                        self.holds(&dest, &all, false).is_some()
+                    });
+                if !found {
+                    continue;
+                }
+                let mut partners = vec![(k, vec![source[k]])];
+                for &k2 in turning.iter().filter(|&&k2| k2 != k) {
+                    let p = self.partners(own, &dest, k2, mask, m, true);
+                    if !p.is_empty() {
+                        partners.push((k2, p));
+                    }
+                }
+                out.push((dest, partners, Some(0)));
+            }
+        }
+        out
+    }
+
+    /// Moves of records between a leaf below the value and the fullest leaf (with records
+    /// where it gives them) below siblings of the value's members in one or two of its
+    /// turning dimensions, every other member free: a record changing several of its members
+    /// at once, for a value whose records cannot go to (or come from) a leaf next to its own.
+    /// Every move is `[(leaf below the value, +1), (leaf outside, −1)]`; the caller orients it.
+    fn far_moves(
+        &self,
+        own: &[u32],
+        turning: &[usize],
+        goal: Goal,
+        mask: &Mask,
+        m: usize,
+    ) -> Vec<Vec<(Vec<u32>, f64)>> {
+        let bases = self.leaves_below(own, goal.down, if goal.down { 1 } else { BASES });
+        if bases.is_empty() {
+            return Vec::new();
+        }
+        let siblings: Vec<Vec<u32>> = turning
+            .iter()
+            .map(|&k| {
+                let mut s = self.siblings(own, k, mask, m);
+                s.truncate(SOURCES);
+                s
+            })
+            .collect();
+        let mut outside: Vec<Vec<u32>> = Vec::new();
+        for (i, &k1) in turning.iter().enumerate() {
+            for &a in &siblings[i] {
+                let mut o = own.to_vec();
+                o[k1] = a;
+                outside.push(o.clone());
+                for (j, &k2) in turning.iter().enumerate().skip(i + 1) {
+                    for &b in &siblings[j] {
+                        let mut o2 = o.clone();
+                        o2[k2] = b;
+                        outside.push(o2);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for o in outside {
+            let Some(outer) = self.leaf_below(&o, !goal.down) else {
+                continue;
+            };
+            for base in &bases {
+                out.push(vec![(base.clone(), 1.0), (outer.clone(), -1.0)]);
+            }
+        }
+        out
+    }
+
+    /// The siblings of the value's member in dimension `k` (of its nearest ancestor that has
+    /// some), hidden first, then the largest.
+    fn siblings(&self, own: &[u32], k: usize, mask: &Mask, m: usize) -> Vec<u32> {
+        let space = self.space;
+        let index = space.rows[self.t].as_ref().expect("row index");
+        let dim = &space.tables[self.t].dims[k];
+        let mut a = own[k];
+        loop {
+            let p = dim.parent[a as usize];
+            if p == NONE {
+                return Vec::new();
+            }
+            let mut siblings: Vec<((bool, f64), u32)> = index.children[k][p as usize]
+                .iter()
+                .copied()
+                .filter(|&s| s != a)
+                .map(|s| {
+                    let mut members = own.to_vec();
+                    members[k] = s;
+                    let rank = index
+                        .row(&members)
+                        .map(|r| (space.system.base[self.t][m] + r as usize) as u32)
+                        .filter(|&c| space.system.present[c as usize])
+                        .map_or((false, 0.0), |c| (mask.hidden[c as usize], self.at(c)));
+                    (rank, s)
+                })
+                .collect();
+            if !siblings.is_empty() {
+                siblings.sort_by(|x, y| {
+                    y.0.0
+                        .cmp(&x.0.0)
+                        .then(y.0.1.total_cmp(&x.0.1))
+                        .then(x.1.cmp(&y.1))
+                });
+                return siblings.into_iter().map(|x| x.1).collect();
+            }
+            a = p;
+        }
+    }
+
+    /// The image of signed leaves (each a record of the kind, coefficient ±1): every cell that
+    /// changes and by how much, or `None` when a changed row does not exist or the measure
+    /// does not apply there.
+    fn image(&self, corners: &[(Vec<u32>, f64)]) -> Option<Vec<(u32, f64)>> {
+        let table = &self.space.tables[self.t];
+        let mut acc: HashMap<(usize, u128), (Option<u32>, f64)> = HashMap::new();
+        for (leaf, sign) in corners {
+            for p in &self.shape.patterns {
+                let (key, row) = self.row_at(leaf, p);
+                for &m in self.kind {
+                    let w = match self.shape.period {
+                        Some(k) => self.time_weight(leaf[k], p[k], table.measures[m].time),
+                        None => 1.0,
+                    };
+                    if w == 0.0 {
+                        continue;
+                    }
+                    acc.entry((m, key)).or_insert((row, 0.0)).1 += sign * w;
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(acc.len());
+        for ((m, _), (row, coef)) in acc {
+            if coef.abs() <= 1e-12 {
+                continue;
+            }
+            let c = (self.space.system.base[self.t][m] + row? as usize) as u32;
+            if !self.space.system.present[c as usize] {
+                return None;
+            }
+            out.push((c, coef));
+        }
+        out.sort_unstable_by_key(|x| x.0);
+        Some(out)
+    }
+}
+
+impl Space<'_> {
+    /// A point reaching the goal by record moves (see the module documentation): up to
+    /// [`MAX_STEPS`] moves, each the cheapest found (hiding cost of the values not hidden yet
+    /// it moves, per unit of progress). `None` when no move is possible or the goal is not
+    /// reached; the point returned keeps every relation it touches.
+    pub fn records(&self, goal: Goal, mask: &Mask, avoid: Avoid) -> Option<Vec<(u32, f64)>> {
+        let (t, m, row) = self.system.locate(goal.cell as usize);
+        let shape = self.shapes[t].as_ref()?;
+        let table = &self.tables[t];
+        let class = table.measures[m].class;
+        if !matches!(class, Class::Count | Class::Magnitude) || mask.blocked[goal.cell as usize] {
+            return None;
+        }
+        let count = class == Class::Count;
+        let sign = if goal.down { -1.0 } else { 1.0 };
+        let own: Vec<u32> = table.dims.iter().map(|d| d.rows[row]).collect();
+        // Dimensions a move can turn around: those where the value is below a total.
+        let turning: Vec<usize> = (0..own.len())
+            .filter(|&k| table.dims[k].parent[own[k] as usize] != NONE)
+            .collect();
+        let tol = 1e-9 * (1.0 + goal.target.abs());
+        let mut over: HashMap<u32, f64> = HashMap::new();
+        for _ in 0..MAX_STEPS {
+            let now = self.value(goal.cell) + over.get(&goal.cell).copied().unwrap_or(0.0);
+            let mut need = (goal.target - now) * sign;
+            if need <= tol {
+                break;
+            }
+            if count {
+                need = (need - tol).ceil();
+            }
+            let mut best: Option<Scored> = None;
+            for kind in &shape.kinds[m] {
+                let step = Step {
+                    space: self,
+                    shape,
+                    t,
+                    kind,
+                    over: &over,
+                };
+                let mut moves = step.far_moves(&own, &turning, goal, mask, m);
+                for (base, partners, required) in step.anchors(&own, &turning, goal, mask, m) {
+                    let mut tried = 0usize;
+                    for dims in subsets(partners.len(), MAX_CORNER_DIMS) {
+                        if required.is_some_and(|r| !dims.contains(&r)) {
+                            continue;
+                        }
+                        for choice in choices(&dims, &partners) {
+                            if tried >= MAX_CANDIDATES {
+                                break;
+                            }
+                            tried += 1;
+                            moves.push(corners_of(&base, &choice));
+                        }
+                    }
+                }
+                for corners in moves {
+                    let Some(scored) = step.image(&corners).and_then(|image| {
+                        self.score(goal, &image, need, count, mask, avoid, &over)
+                    }) else {
+                        continue;
+                    };
+                    if best.as_ref().is_none_or(|b| scored.0 < b.0) {
+                        best = Some(scored);
+                    }
+                }
+            }
+            let (_, room, cells) = best?;
+            for (c, coef) in cells {
+                *over.entry(c).or_insert(0.0) += sign * room * coef;
+            }
+        }
+        let now = self.value(goal.cell) + over.get(&goal.cell).copied().unwrap_or(0.0);
+        if !goal.meets(now) {
+            return None;
+        }
+        let mut changes: Vec<(u32, f64)> = over
+            .into_iter()
+            .map(|(c, d)| {
+                let (t, m, _) = self.system.locate(c as usize);
+                let d = if self.tables[t].measures[m].class == Class::Count {
+                    d.round()
+                } else {
+                    d
+                };
+                (c, d)
+            })
+            .filter(|(_, d)| d.abs() > 1e-12)
+            .collect();
+        changes.sort_unstable_by_key(|x| x.0);
+        let at: HashMap<u32, f64> = changes.iter().copied().collect();
+        let sound = self.balanced(&changes)
+            && self.inequalities_hold(&changes, &at)
+            && changes
+                .iter()
+                .all(|&(c, d)| self.value(c) + d >= -1e-9 * (1.0 + self.value(c).abs()));
+        sound.then_some(changes)
+    }
+
+    /// The price of a move per unit of progress, the room it has and its cells scaled so that
+    /// the goal moves by 1; `None` when it may not be taken.
+    #[allow(clippy::too_many_arguments)]
+    fn score(
+        &self,
+        goal: Goal,
+        image: &[(u32, f64)],
+        need: f64,
+        count: bool,
+        mask: &Mask,
+        avoid: Avoid,
+        over: &HashMap<u32, f64>,
+    ) -> Option<Scored> {
+        let own = image.iter().find(|x| x.0 == goal.cell)?.1;
+        if own.abs() <= 1e-12 {
+            return None;
+        }
+        let sign = if goal.down { -1.0 } else { 1.0 };
+        let at = |c: u32| self.value(c) + over.get(&c).copied().unwrap_or(0.0);
+        let mut room = need;
+        let mut price = 0.0;
+        let mut cells = Vec::with_capacity(image.len());
+        for &(c, coef) in image {
+            let cu = c as usize;
+            if mask.blocked[cu] || (c != goal.cell && avoid.blocks(c)) {
+                return None;
+            }
+            let coef = coef / own;
+            let step = sign * coef;
+            if step < 0.0 {
+                room = room.min(at(c).max(0.0) / -step);
+            }
+            if !mask.hidden[cu] && !over.contains_key(&c) {
+                price += mask.cost[cu];
+            }
+            cells.push((c, coef));
+        }
+        if count {
+            room = (room + 1e-9).floor();
+        }
+        if room <= 1e-12 {
+            return None;
+        }
+        let mut trial = over.clone();
+        for &(c, coef) in &cells {
+            *trial.entry(c).or_insert(0.0) += sign * room * coef;
+        }
+        if !self.inequalities_hold(&cells, &trial) {
+            return None;
+        }
+        let score = price * need / room.min(need) + 1e-6 * cells.len() as f64;
+        Some((score, room, cells))
+    }
+}
+
+/// The corners of a move from `base`: every combination of its own members and the chosen
+/// partners, `+1` with an even number of partners, `−1` with an odd one.
+fn corners_of(base: &[u32], choice: &[(usize, u32)]) -> Vec<(Vec<u32>, f64)> {
+    (0u32..(1 << choice.len()))
+        .map(|bits| {
+            let mut leaf = base.to_vec();
+            for (j, &(k, l)) in choice.iter().enumerate() {
+                if bits & (1 << j) != 0 {
+                    leaf[k] = l;
+                }
+            }
+            let s = if bits.count_ones() % 2 == 0 {
+                1.0
+            } else {
+                -1.0
+            };
+            (leaf, s)
+        })
+        .collect()
+}
+
+/// A move's price per unit of progress, its room, and its cells scaled to move the goal by 1.
+type Scored = (f64, f64, Vec<(u32, f64)>);
+
+/// A leaf moves start from, its partner leaves per dimension, and the index of the partner
+/// dimension every move from it turns (if any).
+type Anchor = (Vec<u32>, Vec<(usize, Vec<u32>)>, Option<usize>);
+
+/// Every set of 1 to `most` indices below `n`, smallest sets first.
+fn subsets(n: usize, most: usize) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for bits in 1u32..(1u32 << n.min(16)) {
+        if (bits.count_ones() as usize) <= most {
+            out.push((0..n).filter(|&j| bits & (1 << j) != 0).collect());
+        }
+    }
+    out.sort_by_key(|s| s.len());
+    out
+}
+
+/// The partner choices of a set of dimensions: the first partner everywhere, then each
+/// dimension in turn with its other partners. Each choice is `(dimension, leaf)` per entry.
+fn choices(dims: &[usize], partners: &[(usize, Vec<u32>)]) -> Vec<Vec<(usize, u32)>> {
+    let first: Vec<(usize, u32)> = dims
+        .iter()
+        .map(|&j| (partners[j].0, partners[j].1[0]))
+        .collect();
+    let mut out = vec![first.clone()];
+    for (i, &j) in dims.iter().enumerate() {
+        for &l in partners[j].1.iter().skip(1) {
+            let mut c = first.clone();
+            c[i] = (partners[j].0, l);
+            out.push(c);
+        }
+    }
+    out
+}
