@@ -37,7 +37,7 @@ const MAX_CORNER_DIMS: usize = 3;
 const LEAF_BUDGET: usize = 3000;
 /// Most leaves below the value a claim upwards brings records to, per step.
 const BASES: usize = 4;
-/// Most siblings a claim upwards takes records from, per dimension.
+/// Most siblings per level of a dimension that records are taken from or brought to.
 const SOURCES: usize = 2;
 /// Most record kinds tried per measure.
 const MAX_KINDS: usize = 8;
@@ -428,7 +428,7 @@ impl Step<'_, '_> {
         }
         let all: Vec<usize> = (0..self.shape.patterns.len()).collect();
         for &k in turning {
-            for s in self.siblings(own, k, mask, m).into_iter().take(SOURCES) {
+            for s in self.siblings(own, k, mask, m) {
                 let mut from = own.to_vec();
                 from[k] = s;
                 let Some(source) = self.leaf_below(&from, true) else {
@@ -477,11 +477,7 @@ impl Step<'_, '_> {
         }
         let siblings: Vec<Vec<u32>> = turning
             .iter()
-            .map(|&k| {
-                let mut s = self.siblings(own, k, mask, m);
-                s.truncate(SOURCES);
-                s
-            })
+            .map(|&k| self.siblings(own, k, mask, m))
             .collect();
         let mut outside: Vec<Vec<u32>> = Vec::new();
         for (i, &k1) in turning.iter().enumerate() {
@@ -510,17 +506,18 @@ impl Step<'_, '_> {
         out
     }
 
-    /// The siblings of the value's member in dimension `k` (of its nearest ancestor that has
-    /// some), hidden first, then the largest.
+    /// The siblings of the value's member in dimension `k`, then those of its ancestors: at
+    /// most [`SOURCES`] per level, hidden first, then the largest.
     fn siblings(&self, own: &[u32], k: usize, mask: &Mask, m: usize) -> Vec<u32> {
         let space = self.space;
         let index = space.rows[self.t].as_ref().expect("row index");
         let dim = &space.tables[self.t].dims[k];
+        let mut out = Vec::new();
         let mut a = own[k];
         loop {
             let p = dim.parent[a as usize];
             if p == NONE {
-                return Vec::new();
+                return out;
             }
             let mut siblings: Vec<((bool, f64), u32)> = index.children[k][p as usize]
                 .iter()
@@ -537,15 +534,13 @@ impl Step<'_, '_> {
                     (rank, s)
                 })
                 .collect();
-            if !siblings.is_empty() {
-                siblings.sort_by(|x, y| {
-                    y.0.0
-                        .cmp(&x.0.0)
-                        .then(y.0.1.total_cmp(&x.0.1))
-                        .then(x.1.cmp(&y.1))
-                });
-                return siblings.into_iter().map(|x| x.1).collect();
-            }
+            siblings.sort_by(|x, y| {
+                y.0.0
+                    .cmp(&x.0.0)
+                    .then(y.0.1.total_cmp(&x.0.1))
+                    .then(x.1.cmp(&y.1))
+            });
+            out.extend(siblings.into_iter().take(SOURCES).map(|x| x.1));
             a = p;
         }
     }
