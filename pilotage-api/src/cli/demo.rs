@@ -40,10 +40,16 @@ const LAST_YEAR: i32 = 2025;
 
 /// The datasets the demo publishes: those for which the witness protection proves every claim
 /// of the small demo country under the relations their definitions declare. The others
-/// (applications, delays, refusals, prescriptions, beneficiaries, exits, ETP) still leave
-/// claims without a point there (docs/disclosure.md); the demo says so rather than publish
-/// them unproved.
-pub const DEMO_DATASETS: [&str; 2] = ["offre", "pass_iae"];
+/// (applications, prescriptions, beneficiaries) still leave claims without a point there
+/// (docs/disclosure.md); the demo says so rather than publish them unproved.
+pub const DEMO_DATASETS: [&str; 6] = [
+    "offre",
+    "pass_iae",
+    "sorties",
+    "etp",
+    "candidatures_delais",
+    "candidatures_refus",
+];
 
 /// Runs `pilotage demo`: generates seeded sources, ingests them into an embedded SQLite store,
 /// publishes a protected and checked release from the store, and serves it until ctrl-c.
