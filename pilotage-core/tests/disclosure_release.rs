@@ -29,7 +29,7 @@ use pilotage_core::release::{
 };
 
 /// The datasets every claim of which the protection proves (under their declared relations).
-const PROVED: [&str; 2] = ["offre", "pass_iae"];
+const PROVED: [&str; 3] = ["offre", "pass_iae", "candidatures_delais"];
 
 /// The years generated: the last one only, so that a country protects in seconds.
 const YEARS: (i32, i32) = (2025, 2025);
