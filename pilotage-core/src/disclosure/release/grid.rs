@@ -408,8 +408,11 @@ pub(crate) enum RelKind {
     /// `k × total = Σ parts` (k = 1 for sums and equalities, the number of sub-periods for
     /// averages over time).
     Sum(f64),
-    /// `max(parts) ≤ total ≤ Σ parts` (margins of distinct counts).
-    Distinct,
+    /// `max(parts) ≤ total` (when `above_parts`) and `total ≤ Σ parts` (when `below_sum`):
+    /// margins of distinct counts. Each bound is kept only where it holds on the values the
+    /// builder knows (a breakdown that leaves some persons out of every part has a total above
+    /// the sum of its parts), as the checker decides bound by bound.
+    Distinct { above_parts: bool, below_sum: bool },
     /// `total ≥ Σ parts` (a declared relation between the measures of a row).
     AtLeast,
 }
@@ -555,9 +558,24 @@ pub(crate) fn build_system(
                     if holds(rel) {
                         true
                     } else if m.kind == MeasureKind::Persons {
-                        rel.kind = RelKind::Distinct;
+                        let known = |c: u32| values[c as usize];
+                        let t = known(rel.total);
+                        let slack = rel.tol + 1e-7 * (1.0 + t.abs());
+                        let sum: f64 = rel.parts.iter().map(|&p| known(p)).sum();
+                        let top = rel
+                            .parts
+                            .iter()
+                            .map(|&p| known(p))
+                            .fold(f64::NEG_INFINITY, f64::max);
+                        // Unknown values (NaN) keep the bound: nothing says it fails.
+                        let above_parts = top.is_nan() || t.is_nan() || top <= t + slack;
+                        let below_sum = t.is_nan() || sum.is_nan() || t <= sum + slack;
+                        rel.kind = RelKind::Distinct {
+                            above_parts,
+                            below_sum,
+                        };
                         distinct += 1;
-                        true
+                        above_parts || below_sum
                     } else {
                         false
                     }

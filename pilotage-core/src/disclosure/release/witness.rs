@@ -795,7 +795,7 @@ impl<'a> Space<'a> {
                     let s: f64 = rel.parts.iter().map(|&p| get(p)).sum();
                     (k * get(rel.total) - s).abs() < 1e-9 * (1.0 + s.abs())
                 }
-                RelKind::Distinct | RelKind::AtLeast => true,
+                RelKind::Distinct { .. } | RelKind::AtLeast => true,
             }
         })
     }
@@ -814,10 +814,14 @@ impl<'a> Space<'a> {
             let slack = rel.tol + 1e-9 * (1.0 + self.value(rel.total).abs());
             match rel.kind {
                 RelKind::Sum(_) => true,
-                RelKind::Distinct => {
+                RelKind::Distinct {
+                    above_parts,
+                    below_sum,
+                } => {
                     let total = at(rel.total);
                     let sum: f64 = rel.parts.iter().map(|&p| at(p)).sum();
-                    rel.parts.iter().all(|&p| at(p) <= total + slack) && total <= sum + slack
+                    (!above_parts || rel.parts.iter().all(|&p| at(p) <= total + slack))
+                        && (!below_sum || total <= sum + slack)
                 }
                 RelKind::AtLeast => {
                     let sum: f64 = rel.parts.iter().map(|&p| at(p)).sum();
@@ -1016,8 +1020,11 @@ impl<'a> Space<'a> {
                     let slack = v(rel.total) - rel.parts.iter().map(|&p| v(p)).sum::<f64>();
                     problem.add_constraint(e, microlp::ComparisonOp::Le, slack.max(0.0));
                 }
-                RelKind::Distinct => {
-                    for &p in &rel.parts {
+                RelKind::Distinct {
+                    above_parts,
+                    below_sum,
+                } => {
+                    for &p in rel.parts.iter().filter(|_| above_parts) {
                         if !var.contains_key(&p) && !var.contains_key(&rel.total) {
                             continue;
                         }
@@ -1030,13 +1037,15 @@ impl<'a> Space<'a> {
                             (v(rel.total) - v(p)).max(0.0),
                         );
                     }
-                    let mut e = microlp::LinearExpr::empty();
-                    term(&mut e, rel.total, 1.0);
-                    for &p in &rel.parts {
-                        term(&mut e, p, -1.0);
+                    if below_sum {
+                        let mut e = microlp::LinearExpr::empty();
+                        term(&mut e, rel.total, 1.0);
+                        for &p in &rel.parts {
+                            term(&mut e, p, -1.0);
+                        }
+                        let slack = rel.parts.iter().map(|&p| v(p)).sum::<f64>() - v(rel.total);
+                        problem.add_constraint(e, microlp::ComparisonOp::Le, slack.max(0.0));
                     }
-                    let slack = rel.parts.iter().map(|&p| v(p)).sum::<f64>() - v(rel.total);
-                    problem.add_constraint(e, microlp::ComparisonOp::Le, slack.max(0.0));
                 }
             }
         }

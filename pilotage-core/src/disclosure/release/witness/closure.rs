@@ -441,18 +441,21 @@ impl Closure<'_, '_> {
                     }
                 }
             }
-            RelKind::Distinct => {
+            RelKind::Distinct {
+                above_parts,
+                below_sum,
+            } => {
                 let total = self.at(rel.total);
                 if self.sign < 0.0 {
                     // A part above its total comes down to it (forced).
-                    for &p in &rel.parts {
+                    for &p in rel.parts.iter().filter(|_| above_parts) {
                         let over = self.at(p) - total;
                         if over > slack {
                             self.shift(p, over)?;
                         }
                     }
                     let sum: f64 = rel.parts.iter().map(|&p| self.at(p)).sum();
-                    if total > sum + slack {
+                    if below_sum && total > sum + slack {
                         self.shift(rel.total, total - sum)?;
                     }
                 } else {
@@ -461,12 +464,12 @@ impl Closure<'_, '_> {
                         .iter()
                         .map(|&p| self.at(p))
                         .fold(f64::NEG_INFINITY, f64::max);
-                    if top > total + slack {
+                    if above_parts && top > total + slack {
                         self.shift(rel.total, top - total)?;
                     }
                     let total = self.at(rel.total);
                     let sum: f64 = rel.parts.iter().map(|&p| self.at(p)).sum();
-                    if total > sum + slack {
+                    if below_sum && total > sum + slack {
                         if choose {
                             self.spread(&rel.parts, rel.total, total - sum)?;
                         } else {

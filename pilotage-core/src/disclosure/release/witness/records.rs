@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use crate::dataset::{DimensionType, RelationOp, TimeRule};
 
-use super::super::grid::{Class, NONE, Table, ends_parent};
+use super::super::grid::{Class, NONE, RelKind, Table, ends_parent};
 use super::{Avoid, Goal, Mask, RowIndex, Space};
 
 /// Most record moves summed into one point.
@@ -39,6 +39,8 @@ const LEAF_BUDGET: usize = 3000;
 const BASES: usize = 4;
 /// Most siblings per level of a dimension that records are taken from or brought to.
 const SOURCES: usize = 2;
+/// Most values one move settles (distinct-count bounds) before it is given up.
+const MAX_SETTLE: usize = 4096;
 /// Most record kinds tried per measure.
 const MAX_KINDS: usize = 8;
 
@@ -649,9 +651,9 @@ impl Space<'_> {
                     }
                 }
             }
-            let (_, room, cells) = best?;
-            for (c, coef) in cells {
-                *over.entry(c).or_insert(0.0) += sign * room * coef;
+            let (_, changes) = best?;
+            for (c, d) in changes {
+                *over.entry(c).or_insert(0.0) += d;
             }
         }
         let now = self.value(goal.cell) + over.get(&goal.cell).copied().unwrap_or(0.0);
@@ -702,7 +704,7 @@ impl Space<'_> {
         let at = |c: u32| self.value(c) + over.get(&c).copied().unwrap_or(0.0);
         let mut room = need;
         let mut price = 0.0;
-        let mut cells = Vec::with_capacity(image.len());
+        let mut cells: Vec<(u32, f64)> = Vec::with_capacity(image.len());
         for &(c, coef) in image {
             let cu = c as usize;
             if mask.blocked[cu] || (c != goal.cell && avoid.blocks(c)) {
@@ -724,15 +726,118 @@ impl Space<'_> {
         if room <= 1e-12 {
             return None;
         }
+        // The move as built (its image keeps every sum), settled only where it breaks a bound.
+        let plain: Vec<(u32, f64)> = cells
+            .iter()
+            .map(|&(c, coef)| (c, sign * room * coef))
+            .collect();
         let mut trial = over.clone();
-        for &(c, coef) in &cells {
-            *trial.entry(c).or_insert(0.0) += sign * room * coef;
+        for &(c, d) in &plain {
+            *trial.entry(c).or_insert(0.0) += d;
         }
-        if !self.inequalities_hold(&cells, &trial) {
+        let changes = if self.inequalities_hold(&plain, &trial) {
+            plain
+        } else {
+            let mut change: HashMap<u32, f64> = plain.into_iter().collect();
+            self.settle(&mut change, over, mask, avoid, goal.cell)?;
+            let mut changes: Vec<(u32, f64)> = change.into_iter().filter(|x| x.1 != 0.0).collect();
+            changes.sort_unstable_by_key(|x| x.0);
+            let mut trial = over.clone();
+            for &(c, d) in &changes {
+                *trial.entry(c).or_insert(0.0) += d;
+            }
+            if !self.balanced(&changes) || !self.inequalities_hold(&changes, &trial) {
+                return None;
+            }
+            changes
+        };
+        let progress = sign
+            * changes
+                .iter()
+                .find(|x| x.0 == goal.cell)
+                .map_or(0.0, |x| x.1);
+        if progress <= 1e-12 {
             return None;
         }
-        let score = price * need / room.min(need) + 1e-6 * cells.len() as f64;
-        Some((score, room, cells))
+        let score = price * need / progress.min(need) + 1e-6 * changes.len() as f64;
+        Some((score, changes))
+    }
+
+    /// Settles the bounds of distinct counts a move breaks. A record of a person moved out of
+    /// one part of a distinct total lowers the total, though the person may be counted in
+    /// another part too: where a part is now above its total, the total is lowered less (by
+    /// what the bound needs), and so is every total it adds up to, and the left side of a
+    /// declared relation it would pass. `None` when a value to settle may not move.
+    fn settle(
+        &self,
+        change: &mut HashMap<u32, f64>,
+        over: &HashMap<u32, f64>,
+        mask: &Mask,
+        avoid: Avoid,
+        goal: u32,
+    ) -> Option<()> {
+        let mut queue: Vec<u32> = change.keys().copied().collect();
+        queue.sort_unstable();
+        let mut rounds = 0usize;
+        while let Some(c) = queue.pop() {
+            rounds += 1;
+            if rounds > MAX_SETTLE {
+                return None;
+            }
+            for &r in self.relations_of(c) {
+                let rel = &self.system.relations[r as usize];
+                let at = |x: u32, change: &HashMap<u32, f64>| {
+                    self.value(x)
+                        + over.get(&x).copied().unwrap_or(0.0)
+                        + change.get(&x).copied().unwrap_or(0.0)
+                };
+                let slack = rel.tol + 1e-9 * (1.0 + self.value(rel.total).abs());
+                let lift = match rel.kind {
+                    RelKind::Distinct { above_parts, .. } => {
+                        if !above_parts {
+                            continue;
+                        }
+                        let total = at(rel.total, change);
+                        let most = rel
+                            .parts
+                            .iter()
+                            .map(|&p| at(p, change))
+                            .fold(f64::NEG_INFINITY, f64::max);
+                        most - total
+                    }
+                    RelKind::AtLeast => {
+                        let sum: f64 = rel.parts.iter().map(|&p| at(p, change)).sum();
+                        sum - at(rel.total, change)
+                    }
+                    RelKind::Sum(k) => {
+                        if rel.total == c {
+                            continue;
+                        }
+                        let get = |x: u32| change.get(&x).copied().unwrap_or(0.0);
+                        let parts: f64 = rel.parts.iter().map(|&p| get(p)).sum();
+                        let gap = (parts - k * get(rel.total)) / k;
+                        if gap.abs() <= 1e-9 * (1.0 + parts.abs()) {
+                            continue;
+                        }
+                        gap + slack
+                    }
+                };
+                if lift <= slack {
+                    continue;
+                }
+                let t = rel.total as usize;
+                if mask.blocked[t] || (rel.total != goal && avoid.blocks(rel.total)) {
+                    return None;
+                }
+                let lift = match rel.kind {
+                    RelKind::Sum(_) => lift - slack,
+                    _ => lift,
+                };
+                *change.entry(rel.total).or_insert(0.0) += lift;
+                queue.push(rel.total);
+            }
+        }
+        Some(())
     }
 }
 
@@ -757,8 +862,8 @@ fn corners_of(base: &[u32], choice: &[(usize, u32)]) -> Vec<(Vec<u32>, f64)> {
         .collect()
 }
 
-/// A move's price per unit of progress, its room, and its cells scaled to move the goal by 1.
-type Scored = (f64, f64, Vec<(u32, f64)>);
+/// A move's price per unit of progress and the changes it makes.
+type Scored = (f64, Vec<(u32, f64)>);
 
 /// A leaf moves start from, its partner leaves per dimension, and the index of the partner
 /// dimension every move from it turns (if any).
