@@ -1139,6 +1139,29 @@ fn merge(d: &mut Vec<(u32, f64)>) {
     *d = out;
 }
 
+/// Measure `m` and every measure tied to it by declared relations, transitively (`m` first).
+fn linked_measures(t: &Table, m: usize) -> Vec<usize> {
+    let mut linked = vec![m];
+    let mut i = 0;
+    while i < linked.len() {
+        let cur = linked[i];
+        for r in &t.relations {
+            let members: Vec<usize> = std::iter::once(r.left)
+                .chain(r.right.iter().copied())
+                .collect();
+            if members.contains(&cur) {
+                for x in members {
+                    if !linked.contains(&x) {
+                        linked.push(x);
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    linked
+}
+
 /// The ways measure `m` of a table moves: alone when no declared relation names it; else with
 /// every measure the relations put above it (the total of an equality it is part of, the left
 /// side of an inequality it is on the right of), and the whole row in proportion (coefficient
@@ -1165,24 +1188,7 @@ fn moving_options(t: &Table, m: usize) -> Vec<Vec<(usize, f64)>> {
         i += 1;
     }
     // The measures tied to m by relations, transitively: the row moved in proportion.
-    let mut linked = vec![m];
-    let mut i = 0;
-    while i < linked.len() {
-        let cur = linked[i];
-        for r in &t.relations {
-            let members: Vec<usize> = std::iter::once(r.left)
-                .chain(r.right.iter().copied())
-                .collect();
-            if members.contains(&cur) {
-                for x in members {
-                    if !linked.contains(&x) {
-                        linked.push(x);
-                    }
-                }
-            }
-        }
-        i += 1;
-    }
+    let linked = linked_measures(t, m);
     // Where m is the total of an equality, moving it alone breaks it: the upward option also
     // moves one part of it (the first), keeping the equality.
     let mut up_opt: Vec<(usize, f64)> = up.iter().map(|&x| (x, 1.0)).collect();

@@ -141,24 +141,7 @@ fn kinds_of(t: &Table, m: usize) -> Vec<Vec<usize>> {
     if !matches!(t.measures[m].class, Class::Count | Class::Magnitude) {
         return Vec::new();
     }
-    let mut group = vec![m];
-    let mut i = 0;
-    while i < group.len() {
-        let cur = group[i];
-        for r in &t.relations {
-            let members: Vec<usize> = std::iter::once(r.left)
-                .chain(r.right.iter().copied())
-                .collect();
-            if members.contains(&cur) {
-                for x in members {
-                    if !group.contains(&x) {
-                        group.push(x);
-                    }
-                }
-            }
-        }
-        i += 1;
-    }
+    let group = super::linked_measures(t, m);
     let others: Vec<usize> = group[1..].to_vec();
     if others.len() > 12 {
         return vec![vec![m]];
@@ -347,7 +330,6 @@ impl Step<'_, '_> {
         mass: bool,
     ) -> Vec<u32> {
         let space = self.space;
-        let index = space.rows[self.t].as_ref().expect("row index");
         let dim = &space.tables[self.t].dims[k];
         let all: Vec<usize> = (0..self.shape.patterns.len()).collect();
         let mut out = Vec::new();
@@ -357,28 +339,8 @@ impl Step<'_, '_> {
             if p == NONE {
                 break;
             }
-            let mut siblings: Vec<((bool, f64), u32)> = index.children[k][p as usize]
-                .iter()
-                .copied()
-                .filter(|&s| s != a)
-                .map(|s| {
-                    let mut members = own.to_vec();
-                    members[k] = s;
-                    let rank = index
-                        .row(&members)
-                        .map(|r| (space.system.base[self.t][m] + r as usize) as u32)
-                        .filter(|&c| space.system.present[c as usize])
-                        .map_or((false, 0.0), |c| (mask.hidden[c as usize], self.at(c)));
-                    (rank, s)
-                })
-                .collect();
-            siblings.sort_by(|x, y| {
-                y.0.0
-                    .cmp(&x.0.0)
-                    .then(y.0.1.total_cmp(&x.0.1))
-                    .then(x.1.cmp(&y.1))
-            });
-            for (_, s) in siblings {
+            let siblings = self.ranked(own, k, a, p, mask, m);
+            for s in siblings {
                 let mut leaf = base.to_vec();
                 for &l in self.shape.leaves[k][s as usize]
                     .iter()
@@ -512,7 +474,6 @@ impl Step<'_, '_> {
     /// most [`SOURCES`] per level, hidden first, then the largest.
     fn siblings(&self, own: &[u32], k: usize, mask: &Mask, m: usize) -> Vec<u32> {
         let space = self.space;
-        let index = space.rows[self.t].as_ref().expect("row index");
         let dim = &space.tables[self.t].dims[k];
         let mut out = Vec::new();
         let mut a = own[k];
@@ -521,30 +482,39 @@ impl Step<'_, '_> {
             if p == NONE {
                 return out;
             }
-            let mut siblings: Vec<((bool, f64), u32)> = index.children[k][p as usize]
-                .iter()
-                .copied()
-                .filter(|&s| s != a)
-                .map(|s| {
-                    let mut members = own.to_vec();
-                    members[k] = s;
-                    let rank = index
-                        .row(&members)
-                        .map(|r| (space.system.base[self.t][m] + r as usize) as u32)
-                        .filter(|&c| space.system.present[c as usize])
-                        .map_or((false, 0.0), |c| (mask.hidden[c as usize], self.at(c)));
-                    (rank, s)
-                })
-                .collect();
-            siblings.sort_by(|x, y| {
-                y.0.0
-                    .cmp(&x.0.0)
-                    .then(y.0.1.total_cmp(&x.0.1))
-                    .then(x.1.cmp(&y.1))
-            });
-            out.extend(siblings.into_iter().take(SOURCES).map(|x| x.1));
+            let siblings = self.ranked(own, k, a, p, mask, m);
+            out.extend(siblings.into_iter().take(SOURCES));
             a = p;
         }
+    }
+
+    /// The children of `p` other than `a` in dimension `k`, ranked by the row of the value
+    /// with that member: hidden first, then the largest.
+    fn ranked(&self, own: &[u32], k: usize, a: u32, p: u32, mask: &Mask, m: usize) -> Vec<u32> {
+        let space = self.space;
+        let index = space.rows[self.t].as_ref().expect("row index");
+        let mut siblings: Vec<((bool, f64), u32)> = index.children[k][p as usize]
+            .iter()
+            .copied()
+            .filter(|&s| s != a)
+            .map(|s| {
+                let mut members = own.to_vec();
+                members[k] = s;
+                let rank = index
+                    .row(&members)
+                    .map(|r| (space.system.base[self.t][m] + r as usize) as u32)
+                    .filter(|&c| space.system.present[c as usize])
+                    .map_or((false, 0.0), |c| (mask.hidden[c as usize], self.at(c)));
+                (rank, s)
+            })
+            .collect();
+        siblings.sort_by(|x, y| {
+            y.0.0
+                .cmp(&x.0.0)
+                .then(y.0.1.total_cmp(&x.0.1))
+                .then(x.1.cmp(&y.1))
+        });
+        siblings.into_iter().map(|x| x.1).collect()
     }
 
     /// The image of signed leaves (each a record of the kind, coefficient ±1): every cell that
