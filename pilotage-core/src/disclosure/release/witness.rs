@@ -20,7 +20,7 @@
 mod closure;
 mod records;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::dataset::{DimensionType, RelationOp, TimeRule};
 
@@ -60,7 +60,7 @@ impl RowIndex {
         for &r in &radix {
             capacity = capacity.checked_mul(r)?;
         }
-        let mut index = HashMap::with_capacity(table.rows);
+        let mut index = HashMap::with_capacity_and_hasher(table.rows, Default::default());
         for r in 0..table.rows {
             let key = table
                 .dims
@@ -800,15 +800,16 @@ impl<'a> Space<'a> {
         })
     }
 
-    /// Whether every inequality touched by `cells` holds at the point `value + over`.
-    fn inequalities_hold(&self, cells: &[(u32, f64)], over: &HashMap<u32, f64>) -> bool {
+    /// Whether every inequality touched by `cells` holds at the point `value + over(c)`,
+    /// `over` giving each value's change.
+    fn inequalities_hold(&self, cells: &[(u32, f64)], over: impl Fn(u32) -> f64) -> bool {
         let mut rels: Vec<u32> = cells
             .iter()
             .flat_map(|&(c, _)| self.relations_of(c).iter().copied())
             .collect();
         rels.sort_unstable();
         rels.dedup();
-        let at = |c: u32| self.value(c) + over.get(&c).copied().unwrap_or(0.0);
+        let at = |c: u32| self.value(c) + over(c);
         rels.iter().all(|&r| {
             let rel = &self.system.relations[r as usize];
             let slack = rel.tol + 1e-9 * (1.0 + self.value(rel.total).abs());
@@ -843,9 +844,9 @@ impl<'a> Space<'a> {
         avoid: Avoid,
     ) -> Option<Vec<(u32, f64)>> {
         let sign = if goal.down { -1.0 } else { 1.0 };
-        let mut over: HashMap<u32, f64> = HashMap::new();
+        let mut over: HashMap<u32, f64> = HashMap::default();
         let x0 = self.value(goal.cell);
-        let mut fresh: HashMap<u32, ()> = HashMap::new();
+        let mut fresh: HashMap<u32, ()> = HashMap::default();
         let usable: Vec<&Candidate> = candidates
             .iter()
             .filter(|c| {
@@ -889,11 +890,14 @@ impl<'a> Space<'a> {
                 if best.is_some_and(|(s, r, _)| s < score || (s == score && r >= room)) {
                     continue;
                 }
-                let mut trial = over.clone();
-                for &(c, coef) in &cand.cells {
-                    *trial.entry(c).or_insert(0.0) += sign * room * coef;
-                }
-                if self.inequalities_hold(&cand.cells, &trial) {
+                let trial = |c: u32| {
+                    over.get(&c).copied().unwrap_or(0.0)
+                        + cand
+                            .cells
+                            .binary_search_by_key(&c, |x| x.0)
+                            .map_or(0.0, |j| sign * room * cand.cells[j].1)
+                };
+                if self.inequalities_hold(&cand.cells, trial) {
                     best = Some((score, room, i));
                 }
             }
@@ -947,7 +951,7 @@ impl<'a> Space<'a> {
             return None;
         }
         // The neighbourhood, breadth first.
-        let mut var: HashMap<u32, usize> = HashMap::new();
+        let mut var: HashMap<u32, usize> = HashMap::default();
         let mut cells: Vec<u32> = vec![goal.cell];
         var.insert(goal.cell, 0);
         let mut head = 0;
@@ -1091,7 +1095,7 @@ impl<'a> Space<'a> {
         let ok = reached
             && changes.iter().all(|&(c, _)| at(c) >= -1e-9)
             && self.balanced(&changes)
-            && self.inequalities_hold(&changes, &over);
+            && self.inequalities_hold(&changes, |c| over.get(&c).copied().unwrap_or(0.0));
         ok.then_some(changes)
     }
 }

@@ -17,7 +17,8 @@
 //! direction and no neighbourhood program reaches the claim. It is checked like every other
 //! point before it is returned.
 
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
 
 use super::{Avoid, Goal, Mask, Space};
 use crate::dataset::{DimensionType, TimeRule};
@@ -57,7 +58,7 @@ impl Space<'_> {
             goal: goal.cell,
             sign,
             most: MAX_STRETCH * (need.abs() + 1.0),
-            moved: HashMap::new(),
+            moved: HashMap::default(),
             forced: Vec::new(),
             chosen: BTreeSet::new(),
             chain: if goal.down {
@@ -109,7 +110,7 @@ impl Space<'_> {
         let ok = reached
             && changes.iter().all(|&(c, _)| at(c) >= -1e-9)
             && self.balanced(&changes)
-            && self.inequalities_hold(&changes, &over);
+            && self.inequalities_hold(&changes, |c| over.get(&c).copied().unwrap_or(0.0));
         ok.then_some(changes)
     }
 

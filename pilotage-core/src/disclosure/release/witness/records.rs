@@ -16,11 +16,12 @@
 //! (non-negative), and only reach rows the table holds. The point is checked against the
 //! relations it touches before it is returned, like every other point.
 
-use std::collections::HashMap;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::dataset::{DimensionType, RelationOp, TimeRule};
 
-use super::super::grid::{Class, NONE, RelKind, Table, ends_parent};
+use super::super::grid::{Class, Dim, NONE, RelKind, Table, ends_parent};
 use super::{Avoid, Goal, Mask, RowIndex, Space};
 
 /// Most record moves summed into one point.
@@ -59,6 +60,9 @@ pub(crate) struct Shape {
     by_last: Vec<Vec<usize>>,
     /// The period dimension, if any.
     period: Option<usize>,
+    /// Per period member and depth (`member × depths + depth`), the weight of a record there
+    /// in its ancestor at that depth, by time rule (flow, stock, average; see [`weight_of`]).
+    weights: Vec<[f64; 3]>,
     /// Per measure, the kinds of records it counts in: sets of measures that move together by
     /// the same amount and keep every declared relation.
     kinds: Vec<Vec<Vec<usize>>>,
@@ -118,6 +122,20 @@ impl Shape {
         let kinds = (0..table.measures.len())
             .map(|m| kinds_of(table, m))
             .collect();
+        let weights = match period {
+            Some(k) => {
+                let d = &table.dims[k];
+                let n = depths[k];
+                (0..d.codes.len() * n)
+                    .map(|i| {
+                        let (leaf, depth) = ((i / n) as u32, (i % n) as u8);
+                        [None, Some(TimeRule::Stock), Some(TimeRule::Average)]
+                            .map(|rule| weight_of(d, leaf, depth, rule))
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         Shape {
             depths,
             anc,
@@ -125,6 +143,7 @@ impl Shape {
             patterns,
             by_last,
             period,
+            weights,
             kinds,
         }
     }
@@ -175,6 +194,44 @@ fn kinds_of(t: &Table, m: usize) -> Vec<Vec<usize>> {
     out
 }
 
+/// Index of a time rule in [`Shape::weights`]: flows (and measures without a rule) 0, stocks
+/// 1, averages 2.
+fn rule_index(rule: Option<TimeRule>) -> usize {
+    match rule {
+        Some(TimeRule::Stock) => 1,
+        Some(TimeRule::Average) => 2,
+        Some(TimeRule::Flow) | None => 0,
+    }
+}
+
+/// Weight of a record at period member `leaf` in its ancestor at depth `depth` of period
+/// dimension `dim`, for a measure with time rule `rule`: 1 for flows, 1 or 0 for stocks (a
+/// period takes the stock of its last sub-period), the share of the period for averages; 0
+/// where the member has no ancestor at that depth.
+fn weight_of(dim: &Dim, leaf: u32, depth: u8, rule: Option<TimeRule>) -> f64 {
+    let mut w = 1.0;
+    let mut cur = leaf;
+    while dim.depth[cur as usize] > depth {
+        let parent = dim.parent[cur as usize];
+        if parent == NONE {
+            return 0.0;
+        }
+        match rule {
+            Some(TimeRule::Stock) if !ends_parent(&dim.codes[cur as usize]) => return 0.0,
+            Some(TimeRule::Average) => {
+                w /= if dim.codes[parent as usize].contains('T') {
+                    3.0
+                } else {
+                    4.0
+                };
+            }
+            _ => {}
+        }
+        cur = parent;
+    }
+    w
+}
+
 /// One record move being built: the search state of one step.
 struct Step<'s, 'a> {
     space: &'s Space<'a>,
@@ -190,34 +247,13 @@ impl Step<'_, '_> {
     }
 
     /// Weight of a record at period leaf `leaf` in the row at period depth `depth`, for a
-    /// measure with time rule `rule`: 1 for flows, 1 or 0 for stocks (a period takes the
-    /// stock of its last sub-period), the share of the period for averages.
+    /// measure with time rule `rule` (see [`weight_of`]), read from the shape's table.
     fn time_weight(&self, leaf: u32, depth: u8, rule: Option<TimeRule>) -> f64 {
         let Some(k) = self.shape.period else {
             return 1.0;
         };
-        let dim = &self.space.tables[self.t].dims[k];
-        let mut w = 1.0;
-        let mut cur = leaf;
-        while dim.depth[cur as usize] > depth {
-            let parent = dim.parent[cur as usize];
-            if parent == NONE {
-                return 0.0;
-            }
-            match rule {
-                Some(TimeRule::Stock) if !ends_parent(&dim.codes[cur as usize]) => return 0.0,
-                Some(TimeRule::Average) => {
-                    w /= if dim.codes[parent as usize].contains('T') {
-                        3.0
-                    } else {
-                        4.0
-                    };
-                }
-                _ => {}
-            }
-            cur = parent;
-        }
-        w
+        let i = leaf as usize * self.shape.depths[k] + usize::from(depth);
+        self.shape.weights[i][rule_index(rule)]
     }
 
     /// The row of `leaf`'s ancestors at pattern `p`, with its key.
@@ -522,7 +558,7 @@ impl Step<'_, '_> {
     /// does not apply there.
     fn image(&self, corners: &[(Vec<u32>, f64)]) -> Option<Vec<(u32, f64)>> {
         let table = &self.space.tables[self.t];
-        let mut acc: HashMap<(usize, u128), (Option<u32>, f64)> = HashMap::new();
+        let mut acc: HashMap<(usize, u128), (Option<u32>, f64)> = HashMap::default();
         for (leaf, sign) in corners {
             for p in &self.shape.patterns {
                 let (key, row) = self.row_at(leaf, p);
@@ -575,7 +611,7 @@ impl Space<'_> {
             .filter(|&k| table.dims[k].parent[own[k] as usize] != NONE)
             .collect();
         let tol = 1e-9 * (1.0 + goal.target.abs());
-        let mut over: HashMap<u32, f64> = HashMap::new();
+        let mut over: HashMap<u32, f64> = HashMap::default();
         for _ in 0..MAX_STEPS {
             let now = self.value(goal.cell) + over.get(&goal.cell).copied().unwrap_or(0.0);
             let mut need = (goal.target - now) * sign;
@@ -585,16 +621,20 @@ impl Space<'_> {
             if count {
                 need = (need - tol).ceil();
             }
-            let mut best: Option<Scored> = None;
-            for kind in &shape.kinds[m] {
-                let step = Step {
+            let steps: Vec<Step> = shape.kinds[m]
+                .iter()
+                .map(|kind| Step {
                     space: self,
                     shape,
                     t,
                     kind,
                     over: &over,
-                };
-                let mut moves = step.far_moves(&own, &turning, goal, mask, m);
+                })
+                .collect();
+            let mut moves: Vec<(usize, Vec<(Vec<u32>, f64)>)> = Vec::new();
+            for (i, step) in steps.iter().enumerate() {
+                let far = step.far_moves(&own, &turning, goal, mask, m);
+                moves.extend(far.into_iter().map(|corners| (i, corners)));
                 for (base, partners, required) in step.anchors(&own, &turning, goal, mask, m) {
                     let mut tried = 0usize;
                     for dims in subsets(partners.len(), MAX_CORNER_DIMS) {
@@ -606,19 +646,25 @@ impl Space<'_> {
                                 break;
                             }
                             tried += 1;
-                            moves.push(corners_of(&base, &choice));
+                            moves.push((i, corners_of(&base, &choice)));
                         }
                     }
                 }
-                for corners in moves {
-                    let Some(scored) = step.image(&corners).and_then(|image| {
-                        self.score(goal, &image, need, count, mask, avoid, &over)
-                    }) else {
-                        continue;
-                    };
-                    if best.as_ref().is_none_or(|b| scored.0 < b.0) {
-                        best = Some(scored);
-                    }
+            }
+            // Scored side by side; the cheapest wins, the first listed among equals, so the
+            // point does not depend on the number of threads.
+            let scored: Vec<Option<Scored>> = moves
+                .par_iter()
+                .map(|(i, corners)| {
+                    steps[*i]
+                        .image(corners)
+                        .and_then(|image| self.score(goal, &image, need, count, mask, avoid, &over))
+                })
+                .collect();
+            let mut best: Option<Scored> = None;
+            for s in scored.into_iter().flatten() {
+                if best.as_ref().is_none_or(|b| s.0 < b.0) {
+                    best = Some(s);
                 }
             }
             let (_, changes) = best?;
@@ -646,7 +692,7 @@ impl Space<'_> {
         changes.sort_unstable_by_key(|x| x.0);
         let at: HashMap<u32, f64> = changes.iter().copied().collect();
         let sound = self.balanced(&changes)
-            && self.inequalities_hold(&changes, &at)
+            && self.inequalities_hold(&changes, |c| at.get(&c).copied().unwrap_or(0.0))
             && changes
                 .iter()
                 .all(|&(c, d)| self.value(c) + d >= -1e-9 * (1.0 + self.value(c).abs()));
@@ -701,22 +747,22 @@ impl Space<'_> {
             .iter()
             .map(|&(c, coef)| (c, sign * room * coef))
             .collect();
-        let mut trial = over.clone();
-        for &(c, d) in &plain {
-            *trial.entry(c).or_insert(0.0) += d;
-        }
-        let changes = if self.inequalities_hold(&plain, &trial) {
+        // `plain` is sorted by value (as the image is).
+        let with = |changes: &[(u32, f64)], c: u32| {
+            over.get(&c).copied().unwrap_or(0.0)
+                + changes
+                    .binary_search_by_key(&c, |x| x.0)
+                    .map_or(0.0, |j| changes[j].1)
+        };
+        let changes = if self.inequalities_hold(&plain, |c| with(&plain, c)) {
             plain
         } else {
             let mut change: HashMap<u32, f64> = plain.into_iter().collect();
             self.settle(&mut change, over, mask, avoid, goal.cell)?;
             let mut changes: Vec<(u32, f64)> = change.into_iter().filter(|x| x.1 != 0.0).collect();
             changes.sort_unstable_by_key(|x| x.0);
-            let mut trial = over.clone();
-            for &(c, d) in &changes {
-                *trial.entry(c).or_insert(0.0) += d;
-            }
-            if !self.balanced(&changes) || !self.inequalities_hold(&changes, &trial) {
+            if !self.balanced(&changes) || !self.inequalities_hold(&changes, |c| with(&changes, c))
+            {
                 return None;
             }
             changes
