@@ -631,7 +631,7 @@ impl Space<'_> {
                     over: &over,
                 })
                 .collect();
-            let mut moves: Vec<(usize, Vec<(Vec<u32>, f64)>)> = Vec::new();
+            let mut moves: Vec<(usize, Corners)> = Vec::new();
             for (i, step) in steps.iter().enumerate() {
                 let far = step.far_moves(&own, &turning, goal, mask, m);
                 moves.extend(far.into_iter().map(|corners| (i, corners)));
@@ -877,6 +877,9 @@ fn corners_of(base: &[u32], choice: &[(usize, u32)]) -> Vec<(Vec<u32>, f64)> {
         })
         .collect()
 }
+
+/// The signed leaves of a move: each a record of the kind, `+1` arriving, `−1` leaving.
+type Corners = Vec<(Vec<u32>, f64)>;
 
 /// A move's price per unit of progress and the changes it makes.
 type Scored = (f64, Vec<(u32, f64)>);
