@@ -780,7 +780,10 @@ impl<'a> Space<'a> {
 
     /// Whether the direction keeps the balance of every equality it touches.
     fn balanced(&self, d: &[(u32, f64)]) -> bool {
-        let coef: HashMap<u32, f64> = d.iter().copied().collect();
+        debug_assert!(
+            d.windows(2).all(|w| w[0].0 < w[1].0),
+            "changes sorted by value"
+        );
         let mut seen: Vec<u32> = d
             .iter()
             .flat_map(|&(c, _)| self.relations_of(c).iter().copied())
@@ -791,7 +794,7 @@ impl<'a> Space<'a> {
             let rel = &self.system.relations[r as usize];
             match rel.kind {
                 RelKind::Sum(k) => {
-                    let get = |c: u32| coef.get(&c).copied().unwrap_or(0.0);
+                    let get = |c: u32| d.binary_search_by_key(&c, |x| x.0).map_or(0.0, |j| d[j].1);
                     let s: f64 = rel.parts.iter().map(|&p| get(p)).sum();
                     (k * get(rel.total) - s).abs() < 1e-9 * (1.0 + s.abs())
                 }

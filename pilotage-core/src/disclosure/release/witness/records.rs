@@ -558,7 +558,10 @@ impl Step<'_, '_> {
     /// does not apply there.
     fn image(&self, corners: &[(Vec<u32>, f64)]) -> Option<Vec<(u32, f64)>> {
         let table = &self.space.tables[self.t];
-        let mut acc: HashMap<(usize, u128), (Option<u32>, f64)> = HashMap::default();
+        // (measure, row key, row, coefficient) of every record in every row it counts in,
+        // gathered, then summed per row.
+        let mut acc: Vec<(usize, u128, Option<u32>, f64)> =
+            Vec::with_capacity(corners.len() * self.shape.patterns.len() * self.kind.len());
         for (leaf, sign) in corners {
             for p in &self.shape.patterns {
                 let (key, row) = self.row_at(leaf, p);
@@ -567,18 +570,20 @@ impl Step<'_, '_> {
                         Some(k) => self.time_weight(leaf[k], p[k], table.measures[m].time),
                         None => 1.0,
                     };
-                    if w == 0.0 {
-                        continue;
+                    if w != 0.0 {
+                        acc.push((m, key, row, sign * w));
                     }
-                    acc.entry((m, key)).or_insert((row, 0.0)).1 += sign * w;
                 }
             }
         }
-        let mut out = Vec::with_capacity(acc.len());
-        for ((m, _), (row, coef)) in acc {
+        acc.sort_unstable_by_key(|x| (x.0, x.1));
+        let mut out = Vec::new();
+        for run in acc.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+            let coef: f64 = run.iter().map(|x| x.3).sum();
             if coef.abs() <= 1e-12 {
                 continue;
             }
+            let (m, _, row, _) = run[0];
             let c = (self.space.system.base[self.t][m] + row? as usize) as u32;
             if !self.space.system.present[c as usize] {
                 return None;
