@@ -352,13 +352,32 @@ impl Releases {
         &self.root
     }
 
-    /// The version `current` points to on disk now.
+    /// The version `current` points to on disk now. The link must name a folder directly
+    /// inside the releases directory (relative or absolute, once symbolic links are resolved):
+    /// a target elsewhere is refused, never read as a release.
     pub fn current_target(&self) -> Result<String, ReleaseError> {
         let link = self.root.join(CURRENT);
         let target = std::fs::read_link(&link).map_err(io_err(&link))?;
-        target
+        let resolved = std::fs::canonicalize(&link).map_err(|e| {
+            invalid(
+                &link,
+                format!("the link points to {}: {e}", target.display()),
+            )
+        })?;
+        let root = std::fs::canonicalize(&self.root).map_err(io_err(&self.root))?;
+        if resolved.parent() != Some(root.as_path()) {
+            return Err(invalid(
+                &link,
+                format!(
+                    "the link points to {}, outside the releases directory",
+                    target.display()
+                ),
+            ));
+        }
+        resolved
             .file_name()
             .and_then(|n| n.to_str())
+            .filter(|n| *n != CURRENT && !n.starts_with('.'))
             .map(str::to_owned)
             .ok_or_else(|| invalid(&link, "the link has no target folder name"))
     }
@@ -512,25 +531,40 @@ impl Releases {
     }
 
     /// Starts the thread that follows `current` every `interval`; it ends after [`Releases::stop`].
+    /// A link that cannot be followed (missing or broken target, target outside the directory)
+    /// keeps the release loaded and is logged as a warning, once per distinct error.
     pub fn watch(self: &Arc<Self>, interval: Duration) -> std::io::Result<()> {
         let me = Arc::clone(self);
         std::thread::Builder::new()
             .name("pilotage-releases".into())
             .spawn(move || {
+                tracing::debug!(
+                    root = %me.root.display(),
+                    interval_ms = interval.as_millis() as u64,
+                    "following the current link"
+                );
                 let mut last_error = String::new();
                 while !me.stop.load(Ordering::Relaxed) {
                     std::thread::sleep(interval);
+                    if me.stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     match me.refresh() {
                         Ok(_) => last_error.clear(),
                         Err(err) => {
                             let text = err.to_string();
                             if text != last_error {
-                                tracing::error!(error = %text, "cannot switch to the current release");
+                                tracing::warn!(
+                                    error = %text,
+                                    kept = me.current().map(|r| r.version().to_owned()).unwrap_or_default(),
+                                    "cannot switch to the current release; the loaded one stays"
+                                );
                                 last_error = text;
                             }
                         }
                     }
                 }
+                tracing::debug!("no longer following the current link");
             })
             .map(|_| ())
     }
