@@ -1,5 +1,6 @@
-//! What the API publishes must be right: `serve` follows `current`. The real server on
-//! 127.0.0.1, a real client, real files.
+//! What the API publishes must be right: `serve` follows `current`, release files are served
+//! only as their manifest describes them, and ranges never amplify an answer. The real server on 127.0.0.1, a real
+//! client, real files.
 
 #[path = "api/fixture.rs"]
 mod fixture;
@@ -10,7 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::Client;
+use pilotage_api::server::{self, RunningServer, ServeOptions};
+use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
 /// A `pilotage serve` process, as an operator runs it, with its log lines collected.
@@ -174,4 +176,270 @@ fn serve_follows_current_and_keeps_the_release_on_a_bad_link() {
             .expect("request");
         assert_eq!(data.status(), 200);
     }
+}
+
+/// A server in this process on a fresh releases directory holding release 1 as `current`; the
+/// watcher is slow, so the tests switch releases with [`server::Releases::refresh`].
+struct Env {
+    dir: tempfile::TempDir,
+    server: Option<RunningServer>,
+    client: Client,
+    version: String,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let version = fixture::write_release(dir.path(), 1);
+        fixture::set_current(dir.path(), &version);
+        let mut opts = ServeOptions::new("127.0.0.1:0", dir.path());
+        opts.workers = 1;
+        opts.poll_interval = Duration::from_secs(3600);
+        opts.rate_limit = None;
+        opts.shutdown_timeout = 1;
+        let server = server::spawn(opts).expect("server starts");
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Env {
+            dir,
+            server: Some(server),
+            client: Client::builder().build().expect("client"),
+            version,
+        }
+    }
+
+    fn server(&self) -> &RunningServer {
+        self.server.as_ref().expect("running")
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server().url())
+    }
+
+    fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().expect("request")
+    }
+
+    fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut req = self.client.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().expect("request")
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            let _ = s.stop();
+        }
+    }
+}
+
+fn header(res: &Response, name: &str) -> String {
+    res.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Checks a problem answer: status, media type, type suffix, and the parameter named.
+fn assert_problem(res: Response, status: u16, kind: &str, parameter: Option<&str>) -> Value {
+    assert_eq!(res.status().as_u16(), status, "{}", res.url());
+    assert_eq!(header(&res, "content-type"), "application/problem+json");
+    let body: Value = res.json().expect("problem json");
+    assert_eq!(
+        body["type"],
+        format!("urn:pilotage:problem:{kind}"),
+        "{body}"
+    );
+    assert_eq!(body["status"], status, "{body}");
+    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
+    if let Some(p) = parameter {
+        assert_eq!(body["parameter"], p, "{body}");
+    }
+    body
+}
+
+/// Replaces `path` by a symbolic link to `target` (atomically, as an attacker would).
+fn replace_by_link(path: &Path, target: &Path) {
+    let tmp = path.with_extension("swap");
+    std::os::unix::fs::symlink(target, &tmp).expect("symlink");
+    std::fs::rename(&tmp, path).expect("swap in the link");
+}
+
+/// A release file is served only as the manifest describes it: a symbolic link put in its
+/// place (to `/etc/passwd`) is refused, nothing of it enters the memory cache, and the file
+/// restored is served again.
+#[test]
+fn release_files_are_served_only_as_the_manifest_says() {
+    let env = Env::new();
+    let folder = env.dir.path().join(&env.version);
+    let csv = folder.join("candidatures.csv");
+    let good = std::fs::read(&csv).expect("csv");
+    let path = format!("/v1/releases/{}/files/candidatures.csv", env.version);
+
+    replace_by_link(&csv, Path::new("/etc/passwd"));
+    for p in [
+        path.clone(),
+        "/v1/releases/current/files/candidatures.csv".to_owned(),
+    ] {
+        let res = env.get(&p);
+        assert_problem(res, 503, "release-unavailable", None);
+    }
+    // Same length, other bytes: refused too.
+    let mut forged = good.clone();
+    forged[0] ^= 1;
+    std::fs::remove_file(&csv).expect("remove link");
+    std::fs::write(&csv, &forged).expect("forged file");
+    assert_problem(env.get(&path), 503, "release-unavailable", None);
+    // A FIFO does not hang the server.
+    std::fs::remove_file(&csv).expect("remove");
+    let status = Command::new("mkfifo").arg(&csv).status().expect("mkfifo");
+    assert!(status.success());
+    assert_problem(env.get(&path), 503, "release-unavailable", None);
+
+    std::fs::remove_file(&csv).expect("remove fifo");
+    std::fs::write(&csv, &good).expect("restore");
+    let res = env.get(&path);
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().expect("body").as_ref(), good.as_slice());
+    let ranged = env.get_with(&path, &[("range", "bytes=0-9")]);
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(ranged.bytes().expect("body").as_ref(), &good[..10]);
+}
+
+/// A release whose files differ from its manifest (a link, another length, other bytes) is
+/// refused whole when `current` points to it: the previous release stays.
+#[test]
+fn a_release_unlike_its_manifest_is_not_switched_to() {
+    let env = Env::new();
+    let releases = env.server().releases.clone();
+    let outside = tempfile::tempdir().expect("outside");
+    let secret = outside.path().join("secret.csv");
+    std::fs::write(&secret, "not published\n").expect("secret");
+    type Tamper<'a> = &'a dyn Fn(&Path);
+    let tamper: [(i64, Tamper); 3] = [
+        (2, &|f: &Path| replace_by_link(f, &secret)),
+        (3, &|f: &Path| {
+            let mut b = std::fs::read(f).expect("read");
+            b.push(b'\n');
+            std::fs::write(f, b).expect("longer");
+        }),
+        (4, &|f: &Path| {
+            let mut b = std::fs::read(f).expect("read");
+            let last = b.len() - 2;
+            b[last] ^= 1;
+            std::fs::write(f, b).expect("other bytes");
+        }),
+    ];
+    for (variant, change) in tamper {
+        let version = fixture::write_release(env.dir.path(), variant);
+        change(&env.dir.path().join(&version).join("candidatures.csv"));
+        fixture::set_current(env.dir.path(), &version);
+        let err = releases
+            .refresh()
+            .expect_err("a tampered release is refused");
+        assert!(err.to_string().contains("candidatures.csv"), "{err}");
+        let ready: Value = env.get("/readyz").json().expect("json");
+        assert_eq!(ready["release"], env.version.as_str());
+        // Read by version, it is refused as well.
+        let res = env.get(&format!(
+            "/v1/datasets/candidatures/data?release={version}&limit=1"
+        ));
+        assert_problem(res, 503, "release-unavailable", None);
+    }
+}
+
+/// Writes a `size`-byte `candidatures.csv` in release `version` and fixes the manifest.
+fn big_csv(root: &Path, version: &str, size: usize) -> Vec<u8> {
+    use sha2::Digest;
+    let bytes: Vec<u8> = (0..size).map(|i| b"0123456789,\n"[i % 12]).collect();
+    let folder = root.join(version);
+    std::fs::write(folder.join("candidatures.csv"), &bytes).expect("csv");
+    let path = folder.join("manifest.json");
+    let mut manifest: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("manifest")).expect("json");
+    for f in manifest["files"].as_array_mut().expect("files") {
+        if f["name"] == "candidatures.csv" {
+            f["bytes"] = size.into();
+            f["sha256"] = hex::encode(sha2::Sha256::digest(&bytes)).into();
+        }
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).expect("json")).expect("manifest");
+    bytes
+}
+
+/// Many ranges never amplify an answer: overlapping and adjacent ranges are merged, the bytes
+/// sent never exceed the file's length (plus the multipart framing), and too many ranges are
+/// refused.
+#[test]
+fn multiple_ranges_are_merged_and_bounded() {
+    let env = Env::new();
+    let second = fixture::write_release(env.dir.path(), 2);
+    let size = 1_019_045;
+    let bytes = big_csv(env.dir.path(), &second, size);
+    let path = format!("/v1/releases/{second}/files/candidatures.csv");
+
+    let spec = format!("bytes={}", vec!["0-1019044"; 32].join(","));
+    let res = env.get_with(&path, &[("range", &spec)]);
+    assert_eq!(res.status(), 206);
+    assert_eq!(
+        header(&res, "content-range"),
+        format!("bytes 0-1019044/{size}")
+    );
+    let body = res.bytes().expect("body");
+    assert_eq!(body.len(), size, "32 copies of the file merged into one");
+    assert_eq!(body.as_ref(), bytes.as_slice());
+
+    let res = env.get_with(
+        &path,
+        &[(
+            "range",
+            "bytes=300-399, 0-99, 50-149, 400-499, 150-160, 900-",
+        )],
+    );
+    assert_eq!(res.status(), 206);
+    let length: usize = header(&res, "content-length").parse().expect("length");
+    let media = header(&res, "content-type");
+    let boundary = media
+        .strip_prefix("multipart/byteranges; boundary=")
+        .expect("multipart")
+        .to_owned();
+    let body = res.bytes().expect("body");
+    assert_eq!(body.len(), length);
+    let text = String::from_utf8_lossy(&body);
+    let ranges: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("Content-Range: bytes "))
+        .collect();
+    assert_eq!(
+        ranges,
+        [
+            format!("0-160/{size}"),
+            format!("300-499/{size}"),
+            format!("900-{}/{size}", size - 1),
+        ]
+    );
+    assert!(text.ends_with(&format!("\r\n--{boundary}--\r\n")));
+    let sent = 161 + 200 + (size - 900);
+    assert!(
+        body.len() < sent + 1_000,
+        "{} bytes for {sent} asked",
+        body.len()
+    );
+    let first = format!("Content-Range: bytes 0-160/{size}\r\n\r\n");
+    let at = text.find(&first).expect("first part") + first.len();
+    assert_eq!(&body[at..at + 161], &bytes[..161]);
+
+    let spec = format!(
+        "bytes={}",
+        (0..33)
+            .map(|i| format!("{}-{}", i * 10, i * 10 + 1))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let res = env.get_with(&path, &[("range", &spec)]);
+    assert_problem(res, 416, "bad-range", Some("Range"));
 }

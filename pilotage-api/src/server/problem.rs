@@ -13,6 +13,31 @@ use pilotage_core::wire;
 /// Media type of problem answers.
 pub const MEDIA_PROBLEM: &str = "application/problem+json";
 
+/// Bytes of a client's value quoted in a problem at most ([`quote`]): enough to recognize it,
+/// never an echo of a huge input.
+pub const MAX_QUOTED: usize = 64;
+/// Bytes of a problem's `detail` at most; longer details are cut (with `…`).
+pub const MAX_DETAIL: usize = 512;
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+pub fn prefix(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// A client's value as a problem quotes it: in double quotes with escapes, cut after
+/// [`MAX_QUOTED`] bytes with its length in bytes, e.g. `"aaaa…" (65536 bytes)`.
+pub fn quote(value: &str) -> String {
+    if value.len() <= MAX_QUOTED {
+        format!("{value:?}")
+    } else {
+        format!("{:?}… ({} bytes)", prefix(value, MAX_QUOTED), value.len())
+    }
+}
+
 /// An error answer: the shared problem body ([`wire::Problem`], the one the client reads),
 /// wrapped so that actix can answer with it.
 #[derive(Debug, Clone)]

@@ -785,22 +785,23 @@ pub async fn get_release(
         .releases
         .meta(&version)
         .map_err(|e| release_problem(e, &state))?;
-    let path = meta.dir.join(MANIFEST_FILE);
     let etag = format!("\"{}\"", data::short_hash(&[&meta.version, MANIFEST_FILE]));
     let cache = if version.as_str() == "current" {
         REVALIDATE
     } else {
         IMMUTABLE
     };
+    // The manifest as read when the release was opened: what every other answer relies on.
+    let bytes = meta.manifest_bytes.clone();
     files::serve_file(
         &req,
         FileSpec {
-            path: &path,
             media_type: MEDIA_JSON,
             etag,
             modified: meta.modified,
             cache_control: cache,
         },
+        async move { Ok(files::Source::Memory(bytes)) },
     )
     .await
 }
@@ -857,16 +858,25 @@ pub async fn get_release_file(
     } else {
         IMMUTABLE
     };
-    let path = meta.dir.join(&name);
+    let open = async {
+        if entry.is_none() {
+            return Ok(files::Source::Memory(meta.manifest_bytes.clone()));
+        }
+        state
+            .files
+            .open(&meta, &name, &etag)
+            .await
+            .map_err(|e| release_problem(e, &state))
+    };
     files::serve_file(
         &req,
         FileSpec {
-            path: &path,
             media_type: media,
-            etag,
+            etag: etag.clone(),
             modified: meta.modified,
             cache_control: cache,
         },
+        open,
     )
     .await
 }
@@ -895,6 +905,18 @@ pub async fn catalog(
         Some(f) => file_etag(&f.sha256),
         None => format!("\"{}\"", data::short_hash(&[&meta.version, "catalog"])),
     };
+    if files::not_modified_since(req.headers(), meta.modified) {
+        let coding = if release.catalog.len() < MIN_COMPRESS_BYTES {
+            Coding::Identity
+        } else {
+            Coding::negotiate(req.headers())
+        };
+        return Ok(files::not_modified_varying(
+            &coding.etag(&etag),
+            REVALIDATE,
+            VARY_DATA,
+        ));
+    }
     let mut res = coded_answer(
         &req,
         &etag,
