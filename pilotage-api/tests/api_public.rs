@@ -1,5 +1,6 @@
 //! What the API publishes must be right: `serve` follows `current`, release files are served
-//! only as their manifest describes them, and ranges never amplify an answer. The real server on 127.0.0.1, a real
+//! only as their manifest describes them, every error is a problem answer, and the data
+//! contract holds under mistaken or hostile input. The real server on 127.0.0.1, a real
 //! client, real files.
 
 #[path = "api/fixture.rs"]
@@ -350,6 +351,263 @@ fn a_release_unlike_its_manifest_is_not_switched_to() {
         ));
         assert_problem(res, 503, "release-unavailable", None);
     }
+}
+
+/// The concrete paths of every route (and of the documentation), for method checks.
+fn every_route(version: &str) -> Vec<String> {
+    vec![
+        "/v1/datasets".into(),
+        "/v1/datasets/candidatures".into(),
+        "/v1/datasets/candidatures/schema".into(),
+        "/v1/datasets/candidatures/data".into(),
+        "/v1/releases".into(),
+        format!("/v1/releases/{version}"),
+        format!("/v1/releases/{version}/files/candidatures.csv"),
+        "/v1/catalog.jsonld".into(),
+        "/v1/territories".into(),
+        "/healthz".into(),
+        "/readyz".into(),
+        "/metrics".into(),
+        "/openapi.json".into(),
+        "/docs/".into(),
+    ]
+}
+
+/// Every error is a problem: a wrong method is 405 with `Allow`, a missing documentation file
+/// a 404 problem, an impossible content coding a 406 problem naming `Accept-Encoding`.
+#[test]
+fn framework_errors_are_problems_too() {
+    let env = Env::new();
+    for path in every_route(&env.version) {
+        for method in ["POST", "DELETE", "TRACE", "PUT", "PATCH"] {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+            let res = env
+                .client
+                .request(method.clone(), env.url(&path))
+                .send()
+                .expect("request");
+            assert_eq!(header(&res, "allow"), "GET, HEAD", "{method} {path}");
+            assert_problem(res, 405, "method-not-allowed", Some("method"));
+        }
+    }
+    assert_problem(env.get("/docs/nonexistent"), 404, "not-found", None);
+    assert_problem(env.get("/nowhere"), 404, "not-found", None);
+    for path in [
+        "/openapi.json",
+        "/v1/datasets",
+        "/v1/datasets/candidatures/data",
+    ] {
+        let res = env.get_with(path, &[("accept-encoding", "identity;q=0")]);
+        let body = assert_problem(res, 406, "not-acceptable", Some("Accept-Encoding"));
+        assert!(!body.to_string().contains("deflate,"), "{body}");
+    }
+}
+
+/// A refused API key says how to authenticate.
+#[test]
+fn an_unknown_api_key_gets_www_authenticate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let version = fixture::write_release(dir.path(), 1);
+    fixture::set_current(dir.path(), &version);
+    let mut opts = ServeOptions::new("127.0.0.1:0", dir.path());
+    opts.workers = 1;
+    opts.rate_limit = Some(server::RateLimitOptions {
+        api_keys: ["good-key".to_owned()].into(),
+        ..server::RateLimitOptions::default()
+    });
+    let server = server::spawn(opts).expect("server starts");
+    let res = Client::new()
+        .get(format!("{}/v1/datasets", server.url()))
+        .header("x-api-key", "bad-key")
+        .send()
+        .expect("request");
+    assert!(header(&res, "www-authenticate").starts_with("ApiKey "));
+    assert_problem(res, 401, "unknown-api-key", Some("X-API-Key"));
+    let _ = server.stop();
+}
+
+/// An answer never echoes a huge input: the detail quotes a short prefix of the value.
+#[test]
+fn problems_quote_a_short_prefix_of_the_value() {
+    let env = Env::new();
+    let huge = "a".repeat(20_000);
+    for path in [
+        format!("/v1/territories?level={huge}"),
+        format!("/v1/datasets/candidatures/data?{huge}=1"),
+        format!("/v1/datasets/candidatures/data?territoire={huge}"),
+        format!("/v1/datasets/candidatures/data?sort={huge}"),
+        format!("/v1/datasets/candidatures/data?measures={huge}"),
+        format!("/v1/datasets/candidatures/data?limit={huge}"),
+        format!("/v1/datasets/candidatures/data?format={huge}"),
+        format!("/v1/datasets/candidatures/data?cursor={huge}"),
+        format!("/v1/datasets/{huge}"),
+        format!("/v1/datasets?release={huge}"),
+        format!("/v1/releases/{}/files/{huge}", env.version),
+        format!("/{huge}"),
+    ] {
+        let res = env.get(&path);
+        assert!(res.status().is_client_error(), "{}", &path[..40]);
+        assert_eq!(header(&res, "content-type"), "application/problem+json");
+        let body = res.bytes().expect("body");
+        assert!(
+            body.len() < 4_096,
+            "{} bytes for {}",
+            body.len(),
+            &path[..40]
+        );
+        let body: Value = serde_json::from_slice(&body).expect("problem json");
+        assert!(
+            body["detail"].as_str().expect("detail").len() <= 600,
+            "{body}"
+        );
+    }
+    let path = format!("/v1/releases/{}/files/candidatures.csv", env.version);
+    let res = env.get_with(&path, &[("range", "bytes=999999-")]);
+    let body = assert_problem(res, 416, "bad-range", Some("Range"));
+    let detail = body["detail"].as_str().expect("detail");
+    assert!(!detail.contains("Some("), "{detail}");
+    assert!(detail.contains("\"bytes=999999-\""), "{detail}");
+}
+
+/// Limits the HTTP codec enforces before any middleware runs: the status is right and the
+/// server keeps serving (the body is the codec's, see docs/api.md).
+#[test]
+fn codec_limits_keep_the_server_serving() {
+    let env = Env::new();
+    // A URI over 64 KiB (the HTTP client refuses to send one: a raw request).
+    let addr = env.server().addr;
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let long = format!(
+        "GET /v1/territories?level={} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    std::io::Write::write_all(&mut stream, long.as_bytes()).expect("send");
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 400"),
+        "{}",
+        &answer[..answer.len().min(200)]
+    );
+    let mut req = env.client.get(env.url("/healthz"));
+    for i in 0..200 {
+        req = req.header(format!("x-h{i}"), "v");
+    }
+    let res = req.send().expect("request");
+    assert_eq!(res.status().as_u16(), 431);
+    assert_eq!(env.get("/healthz").status(), 200);
+}
+
+/// The data contract: a limit too large says its maximum, a repeated single-valued parameter
+/// gets the right hint, a cursor is bound to its query and release and cannot be forged.
+#[test]
+fn limits_repeats_and_cursors() {
+    let env = Env::new();
+    let data = "/v1/datasets/candidatures/data";
+    let res = env.get(&format!("{data}?limit=99999999999999999999999"));
+    let body = assert_problem(res, 400, "bad-parameter", Some("limit"));
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("4294967295"),
+        "{body}"
+    );
+    for bad in ["0", "-1", "abc", "1.5"] {
+        let body = assert_problem(
+            env.get(&format!("{data}?limit={bad}")),
+            400,
+            "bad-parameter",
+            Some("limit"),
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("positive integer"),
+            "{body}"
+        );
+    }
+    let body = assert_problem(
+        env.get(&format!("{data}?limit=1&limit=2")),
+        400,
+        "bad-parameter",
+        Some("limit"),
+    );
+    let hint = body["hint"].as_str().expect("hint");
+    assert!(!hint.contains("comma") && hint.contains("once"), "{hint}");
+
+    let first = env.get(&format!("{data}?limit=10&sort=-recues"));
+    assert_eq!(first.status(), 200);
+    let next = header(&first, "link");
+    let next = next
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .expect("next")
+        .to_owned();
+    let cursor = next.split("cursor=").nth(1).expect("cursor").to_owned();
+    assert_eq!(env.get(&next).status(), 200);
+    // Another query (filters or sort) refuses the cursor.
+    for other in [
+        format!("{data}?limit=10&sort=recues&cursor={cursor}"),
+        format!("{data}?limit=10&territoire_niveau=region&sort=-recues&cursor={cursor}"),
+    ] {
+        assert_problem(env.get(&other), 400, "bad-cursor", Some("cursor"));
+    }
+    // A forged row: the text of the cursor with another row id.
+    let text = String::from_utf8(hex::decode(&cursor).expect("hex")).expect("utf-8");
+    let parts: Vec<&str> = text.split(':').collect();
+    for row in ["0", "5", "999999"] {
+        let forged = hex::encode(format!("{}:{}:{row}:{}", parts[0], parts[1], parts[3]));
+        let res = env.get(&format!("{data}?limit=10&sort=-recues&cursor={forged}"));
+        assert_problem(res, 400, "bad-cursor", Some("cursor"));
+    }
+    // Another release under the same query: refused as well.
+    let forged = hex::encode(format!(
+        "{}:{}:{}:{}",
+        parts[0], "2025-12-31-000000abc002", parts[2], parts[3]
+    ));
+    let res = env.get(&format!("{data}?limit=10&sort=-recues&cursor={forged}"));
+    assert_problem(res, 400, "bad-cursor", Some("cursor"));
+}
+
+/// `If-Modified-Since` equal to `Last-Modified` is a 304; `/openapi.json` has a strong ETag.
+#[test]
+fn validators_of_files_catalog_and_openapi() {
+    let env = Env::new();
+    for path in [
+        format!("/v1/releases/{}/files/candidatures.csv", env.version),
+        format!("/v1/releases/{}", env.version),
+        "/v1/catalog.jsonld".to_owned(),
+    ] {
+        let res = env.get(&path);
+        assert_eq!(res.status(), 200);
+        let modified = header(&res, "last-modified");
+        assert!(!modified.is_empty(), "{path}");
+        let res = env.get_with(&path, &[("if-modified-since", &modified)]);
+        assert_eq!(res.status(), 304, "{path}");
+        let res = env.get_with(
+            &path,
+            &[("if-modified-since", "Sat, 01 Jan 2000 00:00:00 GMT")],
+        );
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    let res = env.get("/openapi.json");
+    assert_eq!(res.status(), 200);
+    let etag = header(&res, "etag");
+    assert!(etag.starts_with('"') && etag.len() > 2, "{etag:?}");
+    assert!(header(&res, "pilotage-release").is_empty());
+    let doc: Value = res.json().expect("json");
+    assert_eq!(
+        doc,
+        serde_json::to_value(pilotage_api::server::app::openapi()).expect("value")
+    );
+    let res = env.get_with("/openapi.json", &[("if-none-match", &etag)]);
+    assert_eq!(res.status(), 304);
 }
 
 /// Writes a `size`-byte `candidatures.csv` in release `version` and fixes the manifest.
