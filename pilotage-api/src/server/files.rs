@@ -485,4 +485,48 @@ mod tests {
         assert_eq!(parse_ranges(Some("items=0-1"), 100), Ranges::Full);
         assert_eq!(parse_ranges(Some("bytes=x-1"), 100), Ranges::Full);
     }
+
+    #[test]
+    fn ranges_are_merged_sorted_and_bounded() {
+        let spec = format!("bytes={}", vec!["0-1019044"; 32].join(","));
+        assert_eq!(
+            parse_ranges(Some(&spec), 1_019_045),
+            Ranges::Parts(vec![(0, 1_019_044)])
+        );
+        assert_eq!(
+            parse_ranges(Some("bytes=50-59, 0-9, 10-19, 5-6, -5"), 100),
+            Ranges::Parts(vec![(0, 19), (50, 59), (95, 99)])
+        );
+        let many = format!("bytes={}", vec!["0-0"; MAX_RANGES + 1].join(","));
+        assert_eq!(parse_ranges(Some(&many), 100), Ranges::Unsatisfiable);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 512,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(7),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Whatever the header, the parts are sorted, disjoint, not adjacent, inside the file,
+        /// and together no longer than it.
+        #[test]
+        fn any_range_header_gives_bounded_parts(value in "\\PC{0,80}", len in 0u64..10_000) {
+            for v in [value.clone(), format!("bytes={value}")] {
+                if let Ranges::Parts(parts) = parse_ranges(Some(&v), len) {
+                    proptest::prop_assert!(!parts.is_empty() && parts.len() <= MAX_RANGES);
+                    let mut total = 0u64;
+                    for (i, (first, last)) in parts.iter().enumerate() {
+                        proptest::prop_assert!(first <= last && *last < len);
+                        if i > 0 {
+                            proptest::prop_assert!(*first > parts[i - 1].1 + 1);
+                        }
+                        total += last - first + 1;
+                    }
+                    proptest::prop_assert!(total <= len);
+                }
+            }
+        }
+    }
 }
