@@ -343,6 +343,9 @@ fn a_release_unlike_its_manifest_is_not_switched_to() {
             .refresh()
             .expect_err("a tampered release is refused");
         assert!(err.to_string().contains("candidatures.csv"), "{err}");
+        // Polled again unchanged, it is not read again and gives the same error.
+        let again = releases.refresh().expect_err("still refused");
+        assert_eq!(again.to_string(), err.to_string());
         let ready: Value = env.get("/readyz").json().expect("json");
         assert_eq!(ready["release"], env.version.as_str());
         // Read by version, it is refused as well.

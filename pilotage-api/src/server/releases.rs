@@ -48,6 +48,10 @@ pub enum ReleaseError {
     /// No release has this version.
     #[error("no release has the version {0:?}")]
     NotFound(String),
+    /// The target of `current` that failed to load before and has not changed since (same
+    /// link target, same manifest time): the error it gave then.
+    #[error("{0}")]
+    Again(String),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReleaseError + '_ {
@@ -485,6 +489,10 @@ pub struct Releases {
     loading: Mutex<()>,
     metas: Mutex<BTreeMap<String, Arc<ReleaseMeta>>>,
     stop: AtomicBool,
+    /// The last target that could not be loaded, with the modification time of its manifest
+    /// and why: it is not read again (nor its files hashed again) at every poll until the link
+    /// or the manifest changes.
+    failed: Mutex<Option<(String, Option<SystemTime>, String)>>,
 }
 
 impl Releases {
@@ -498,6 +506,7 @@ impl Releases {
             loading: Mutex::new(()),
             metas: Mutex::new(BTreeMap::new()),
             stop: AtomicBool::new(false),
+            failed: Mutex::new(None),
         });
         if let Err(err) = releases.refresh() {
             tracing::warn!(error = %err, "no current release loaded");
@@ -547,8 +556,25 @@ impl Releases {
         if self.current().is_some_and(|r| r.version() == target) {
             return Ok(false);
         }
+        let dir = self.root.join(&target);
+        let stamp = std::fs::metadata(dir.join(MANIFEST_FILE))
+            .and_then(|m| m.modified())
+            .ok();
+        if let Some((t, m, reason)) = &*self.failed.lock().unwrap_or_else(|e| e.into_inner())
+            && *t == target
+            && *m == stamp
+        {
+            return Err(ReleaseError::Again(reason.clone()));
+        }
         let started = std::time::Instant::now();
-        let release = Arc::new(Release::load(&self.root.join(&target))?);
+        let release = match Release::load(&dir) {
+            Ok(r) => Arc::new(r),
+            Err(err) => {
+                *self.failed.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((target, stamp, err.to_string()));
+                return Err(err);
+            }
+        };
         tracing::info!(
             version = %target,
             datasets = release.datasets.len(),
