@@ -93,11 +93,22 @@ pub fn build(
         .app_data(web::PathConfig::default().error_handler(|e, _| problem::path_error(e).into()))
         .configure(routes)
         .split_for_parts();
-    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+    let document = routes::OpenApiDocument::new(&api);
+    app.app_data(web::Data::new(document))
+        .service(
+            web::resource("/openapi.json")
+                .guard(actix_web::guard::Get())
+                .to(routes::openapi_document),
+        )
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),
+        )
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::not_found))
         .wrap(Compress::default())
         .wrap(from_fn(ratelimit::rate_limit))
+        .wrap(from_fn(problem::problem_answers))
         .wrap(from_fn(observe))
 }
 

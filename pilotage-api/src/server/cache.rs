@@ -34,7 +34,8 @@ pub struct Encoded {
 
 impl Encoded {
     /// An answer of `release` with `body` in `coding`; `etag` is the identity answer's tag
-    /// (quoted), to which the coding is appended.
+    /// (quoted), to which the coding is appended. An empty `release` (an answer of no release,
+    /// such as the OpenAPI document) gives no `Pilotage-Release` header.
     pub fn new(
         body: Bytes,
         media_type: &'static str,
@@ -56,7 +57,9 @@ impl Encoded {
             }
         };
         text(header::ETAG, &etag);
-        text(HeaderName::from_static(RELEASE_HEADER), release);
+        if !release.is_empty() {
+            text(HeaderName::from_static(RELEASE_HEADER), release);
+        }
         if let Some(n) = &next {
             text(header::LINK, &format!("<{n}>; rel=\"next\""));
         }

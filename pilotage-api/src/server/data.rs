@@ -17,7 +17,7 @@ use bytes::Bytes;
 use pilotage_core::release::{LEVEL_SUFFIX, MEDIA_JSON, MEDIA_PARQUET, STATUS_SUFFIX};
 use sha2::{Digest, Sha256};
 
-use super::problem::Problem;
+use super::problem::{MAX_QUOTED, Problem, prefix, quote};
 use super::releases::Dataset;
 
 /// Answers with more rows than this are streamed (and not cached).
@@ -26,6 +26,9 @@ pub const STREAM_ROWS: usize = 20_000;
 const CHUNK_ROWS: usize = 4_096;
 /// Media type of NDJSON answers.
 pub const MEDIA_NDJSON: &str = "application/x-ndjson";
+
+/// Most rows a page holds (`limit=`): row ids are 32-bit, so no dataset holds more.
+pub const MAX_LIMIT: u64 = u32::MAX as u64;
 
 /// Query parameters with a fixed meaning; any other parameter filters a code column.
 pub const RESERVED: [&str; 6] = ["format", "measures", "sort", "limit", "cursor", "release"];
@@ -80,8 +83,9 @@ pub fn negotiate(format: Option<&str>, accept: Option<&str>) -> Result<Format, P
             .hint("formats: json (application/json), csv (text/csv), ndjson (application/x-ndjson), parquet (application/vnd.apache.parquet)")
     };
     if let Some(name) = format {
-        return Format::from_name(&name.to_ascii_lowercase())
-            .ok_or_else(|| not_acceptable(format!("no format is named {name:?}"), "format"));
+        return Format::from_name(&name.to_ascii_lowercase()).ok_or_else(|| {
+            not_acceptable(format!("no format is named {}", quote(name)), "format")
+        });
     }
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return Ok(Format::Json);
@@ -162,11 +166,26 @@ pub fn parse_query(
     let mut cursor = None;
     for (name, value) in pairs {
         if !seen.insert(name.as_str()) {
-            return Err(
-                Problem::bad_parameter(name, format!("`{name}` is given more than once")).hint(
+            let problem = Problem::bad_parameter(
+                name,
+                format!("`{}` is given more than once", prefix(name, MAX_QUOTED)),
+            );
+            return Err(match name.as_str() {
+                "limit" | "cursor" | "format" | "release" => {
+                    problem.hint(format!("give `{name}` once"))
+                }
+                "measures" | "sort" => problem.hint(format!(
+                    "give one `{name}` with a comma-separated list, e.g. {}",
+                    if name == "sort" {
+                        "sort=-recues,territoire"
+                    } else {
+                        "measures=recues,acceptees"
+                    }
+                )),
+                _ => problem.hint(
                     "give a comma-separated list in one parameter, e.g. territoire=REG-84,REG-11",
                 ),
-            );
+            });
         }
         match name.as_str() {
             "format" | "release" => {}
@@ -176,7 +195,7 @@ pub fn parse_query(
                     if def.measure(m).is_none() {
                         return Err(Problem::bad_parameter(
                             "measures",
-                            format!("the dataset has no measure {m:?}"),
+                            format!("the dataset has no measure {}", quote(m)),
                         )
                         .hint_values("measures", def.measures.iter().map(|m| m.id.as_str())));
                     }
@@ -204,7 +223,7 @@ pub fn parse_query(
                     if dataset.table.schema().index_of(column).is_err() {
                         return Err(Problem::bad_parameter(
                             "sort",
-                            format!("the dataset has no column {column:?}"),
+                            format!("the dataset has no column {}", quote(column)),
                         )
                         .hint_values(
                             "columns (prefix with - to sort descending)",
@@ -224,20 +243,30 @@ pub fn parse_query(
                 }
             }
             "limit" => {
-                let n: usize = value
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| {
-                        Problem::bad_parameter(
+                let text = value.trim();
+                let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+                let n = text.parse::<u64>().ok().filter(|n| *n > 0);
+                let n = match n {
+                    Some(n) if n <= MAX_LIMIT => n as usize,
+                    None if !digits || text.bytes().all(|b| b == b'0') => {
+                        return Err(Problem::bad_parameter(
                             "limit",
-                            format!("{value:?} is not a positive integer"),
+                            format!("{} is not a positive integer", quote(value)),
                         )
                         .hint(
                             "give a number of rows ≥ 1, e.g. limit=100; leave it out for every row",
+                        ));
+                    }
+                    _ => {
+                        return Err(Problem::bad_parameter(
+                            "limit",
+                            format!("{} is more than the most rows a page holds, {MAX_LIMIT}", quote(value)),
                         )
-                    })?;
+                        .hint(format!(
+                            "give a number of rows from 1 to {MAX_LIMIT}; leave it out for every row"
+                        )));
+                    }
+                };
                 limit = Some(n);
             }
             "cursor" => cursor = Some(value.clone()),
@@ -253,7 +282,11 @@ pub fn parse_query(
                         StatusCode::BAD_REQUEST,
                         "unknown-dimension",
                         "Unknown dimension",
-                        format!("the dataset {:?} has no dimension {column:?}", def.id),
+                        format!(
+                            "the dataset {:?} has no dimension {}",
+                            def.id,
+                            quote(column)
+                        ),
                     )
                     .param(column)
                     .hint_values("parameters", valid));
@@ -324,11 +357,17 @@ fn resolve_code(
         return Ok(matches[0] as u32);
     }
     let detail = if matches.is_empty() {
-        format!("{param}: no row has the code {code:?}")
+        format!(
+            "{}: no row has the code {}",
+            prefix(param, MAX_QUOTED),
+            quote(code)
+        )
     } else {
         let names: Vec<&str> = matches.iter().map(|i| col.codes[*i].as_str()).collect();
         format!(
-            "{param}: the code {code:?} is ambiguous ({})",
+            "{}: the code {} is ambiguous ({})",
+            prefix(param, MAX_QUOTED),
+            quote(code),
             names.join(", ")
         )
     };
@@ -352,36 +391,57 @@ pub fn short_hash(parts: &[&str]) -> String {
     hex::encode(&h.finalize()[..8])
 }
 
-/// Encodes a cursor: release, last row id, and the hash of the query it belongs to.
-pub fn encode_cursor(release: &str, last_row: u32, normalized: &str) -> String {
+/// What a cursor is bound to: the release, the dataset, and the normalized filters, measures
+/// and sort, and the row it resumes after. Its check is a hash of all of them, so a cursor
+/// used on another dataset, query or release, or with another row, is refused.
+fn cursor_check(release: &str, dataset: &str, normalized: &str, last_row: u32) -> String {
+    short_hash(&[
+        "cursor",
+        release,
+        dataset,
+        normalized,
+        &last_row.to_string(),
+    ])
+}
+
+/// Encodes a cursor: release, last row id, and the check binding them to the dataset and the
+/// query ([`cursor_check`]).
+pub fn encode_cursor(release: &str, dataset: &str, last_row: u32, normalized: &str) -> String {
     hex::encode(format!(
-        "1:{release}:{last_row}:{}",
-        short_hash(&[normalized])
+        "2:{release}:{last_row}:{}",
+        cursor_check(release, dataset, normalized, last_row)
     ))
 }
 
-/// Decodes a cursor into (release, last row id), checking it belongs to this query.
-pub fn decode_cursor(cursor: &str, normalized: &str) -> Result<(String, u32), Problem> {
+/// Decodes a cursor into (release, last row id), checking it was made for this dataset and
+/// query, with this row, by this API.
+pub fn decode_cursor(
+    cursor: &str,
+    dataset: &str,
+    normalized: &str,
+) -> Result<(String, u32), Problem> {
     let bad = |why: &str| {
         Problem::new(StatusCode::BAD_REQUEST, "bad-cursor", "Invalid cursor", why.to_owned())
             .param("cursor")
-            .hint("use the cursor of the Link rel=\"next\" header with the same filters, measures and sort")
+            .hint("use the cursor of the Link rel=\"next\" header with the same dataset, filters and sort")
     };
-    let bytes = hex::decode(cursor).map_err(|_| bad("the cursor is not one this API made"))?;
-    let text = String::from_utf8(bytes).map_err(|_| bad("the cursor is not one this API made"))?;
-    let parts: Vec<&str> = text.split(':').collect();
-    let [version, release, row, hash] = parts.as_slice() else {
-        return Err(bad("the cursor is not one this API made"));
-    };
-    if *version != "1" {
-        return Err(bad("the cursor is not one this API made"));
+    let foreign = || bad("the cursor is not one this API made");
+    if cursor.len() > 1024 {
+        return Err(foreign());
     }
-    let row: u32 = row
-        .parse()
-        .map_err(|_| bad("the cursor is not one this API made"))?;
-    if *hash != short_hash(&[normalized]) {
+    let bytes = hex::decode(cursor).map_err(|_| foreign())?;
+    let text = String::from_utf8(bytes).map_err(|_| foreign())?;
+    let parts: Vec<&str> = text.split(':').collect();
+    let [version, release, row, check] = parts.as_slice() else {
+        return Err(foreign());
+    };
+    if *version != "2" {
+        return Err(foreign());
+    }
+    let row: u32 = row.parse().map_err(|_| foreign())?;
+    if *check != cursor_check(release, dataset, normalized, row) {
         return Err(bad(
-            "the cursor belongs to a query with other filters or sort",
+            "the cursor belongs to another dataset or query (filters, sort), or was altered",
         ));
     }
     Ok(((*release).to_owned(), row))
@@ -433,14 +493,28 @@ pub fn select(dataset: &Dataset, query: &Query) -> Result<Selection, Problem> {
     if !query.sort.is_empty() {
         sort_rows(dataset, &query.sort, &mut rows)?;
     }
+    let position = |after: u32| {
+        if query.sort.is_empty() {
+            rows.binary_search(&after).ok()
+        } else {
+            rows.iter().position(|r| *r == after)
+        }
+    };
     let start = match query.after {
         None => 0,
-        Some(after) if query.sort.is_empty() => rows.partition_point(|r| *r <= after),
-        Some(after) => rows
-            .iter()
-            .position(|r| *r == after)
-            .map(|p| p + 1)
-            .unwrap_or(rows.len()),
+        Some(after) => match position(after) {
+            Some(p) => p + 1,
+            None => {
+                return Err(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad-cursor",
+                    "Invalid cursor",
+                    "the cursor names a row this query does not select",
+                )
+                .param("cursor")
+                .hint("use the cursor of the Link rel=\"next\" header of the previous page"));
+            }
+        },
     };
     let end = match query.limit {
         Some(l) => start.saturating_add(l).min(rows.len()),
@@ -468,9 +542,9 @@ fn sort_rows(dataset: &Dataset, keys: &[SortKey], rows: &mut [u32]) -> Result<()
         let col = if let Some(c) = dataset.code_column(&k.column) {
             Col::Keys(&c.keys)
         } else {
-            let idx = schema
-                .index_of(&k.column)
-                .map_err(|_| Problem::bad_parameter("sort", format!("no column {:?}", k.column)))?;
+            let idx = schema.index_of(&k.column).map_err(|_| {
+                Problem::bad_parameter("sort", format!("no column {}", quote(&k.column)))
+            })?;
             let array = dataset.table.column(idx);
             match array.data_type() {
                 DataType::Int64 => {
@@ -805,13 +879,19 @@ mod tests {
 
     #[test]
     fn cursor_round_trips_and_is_bound_to_its_query() {
-        let c = encode_cursor("2025-12-31-abc", 41, "territoire=REG-84&sort=");
+        let c = encode_cursor(
+            "2025-12-31-abc",
+            "candidatures",
+            41,
+            "territoire=REG-84&sort=",
+        );
+        assert!(decode_cursor(&c, "prescriptions", "territoire=REG-84&sort=").is_err());
         assert_eq!(
-            decode_cursor(&c, "territoire=REG-84&sort=").ok(),
+            decode_cursor(&c, "candidatures", "territoire=REG-84&sort=").ok(),
             Some(("2025-12-31-abc".to_owned(), 41))
         );
-        assert!(decode_cursor(&c, "sort=").is_err());
-        assert!(decode_cursor("zz", "sort=").is_err());
+        assert!(decode_cursor(&c, "candidatures", "sort=").is_err());
+        assert!(decode_cursor("zz", "candidatures", "sort=").is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! byte ranges (RFC 9110 §14), so that DuckDB, polars or pyarrow read remote Parquet by ranges.
 
 use std::io::SeekFrom;
-use std::path::Path;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use actix_web::http::StatusCode;
@@ -12,6 +12,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::problem::Problem;
+use super::releases::{ReleaseError, ReleaseMeta};
 
 /// Release files up to this size are kept in memory once read: under a versioned folder they
 /// never change, so a download is a copy of shared bytes, with no file system call.
@@ -46,27 +47,53 @@ impl FileCache {
         }
     }
 
-    /// The bytes of `spec`'s file: from memory, else read on the blocking pool and kept when
-    /// small enough; `None` for a file too large to keep (stream it from disk).
-    async fn get(&self, spec: &FileSpec<'_>) -> std::io::Result<Option<Bytes>> {
-        let key = format!("{}\n{}", spec.path.display(), spec.etag);
+    /// Release file `name` of `meta`, checked against the manifest
+    /// ([`ReleaseMeta::open_verified`]): from memory, else opened and checked on the blocking
+    /// pool, its bytes kept when small enough. Only checked bytes ever enter the cache, so what
+    /// it serves is always the manifest's content.
+    pub async fn open(
+        &self,
+        meta: &Arc<ReleaseMeta>,
+        name: &str,
+        etag: &str,
+    ) -> Result<Source, ReleaseError> {
+        let key = format!("{}\n{name}\n{etag}", meta.dir.display());
         if let Some(b) = self.inner.get(&key) {
-            return Ok(Some(b));
+            return Ok(Source::Memory(b));
         }
-        let path = spec.path.to_owned();
-        let read = actix_web::web::block(move || -> std::io::Result<Option<Bytes>> {
-            if std::fs::metadata(&path)?.len() > MAX_CACHED_FILE_BYTES {
-                return Ok(None);
+        let (m, n) = (meta.clone(), name.to_owned());
+        let verified =
+            actix_web::web::block(move || m.open_verified(&n, true, MAX_CACHED_FILE_BYTES))
+                .await
+                .map_err(|e| ReleaseError::Invalid {
+                    path: meta.dir.join(name),
+                    reason: format!("the reader thread failed: {e}"),
+                })??;
+        Ok(match verified.bytes {
+            Some(b) => {
+                self.inner.insert(key, b.clone());
+                Source::Memory(b)
             }
-            std::fs::read(&path).map(|b| Some(Bytes::from(b)))
+            None => Source::Disk {
+                file: tokio::fs::File::from_std(verified.file),
+                len: verified.len,
+            },
         })
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))??;
-        if let Some(b) = &read {
-            self.inner.insert(key, b.clone());
-        }
-        Ok(read)
     }
+}
+
+/// Where the bytes of a file to serve come from.
+#[derive(Debug)]
+pub enum Source {
+    /// Shared bytes in memory (a slice of them is served without copying).
+    Memory(Bytes),
+    /// An open file and its length in bytes, read as the answer is sent.
+    Disk {
+        /// The open file, at its start.
+        file: tokio::fs::File,
+        /// Its length in bytes.
+        len: u64,
+    },
 }
 
 /// Most ranges served in one multipart answer; more is refused as 416.
@@ -82,8 +109,6 @@ pub const REVALIDATE: &str = "public, no-cache";
 /// A file to serve, with what its headers need.
 #[derive(Debug, Clone)]
 pub struct FileSpec<'a> {
-    /// Path on disk.
-    pub path: &'a Path,
     /// Media type.
     pub media_type: &'a str,
     /// Strong entity tag, quoted.
@@ -98,6 +123,28 @@ pub struct FileSpec<'a> {
 /// the same answer).
 pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
     super::encoding::none_match(headers, etag)
+}
+
+/// True when `If-Modified-Since` dates at or after `modified` (compared to the second, the
+/// precision of HTTP dates), so that a client holding the answer of `Last-Modified` gets 304.
+/// Ignored when `If-None-Match` is present (RFC 9110 §13.1.3) or the date cannot be read.
+pub fn not_modified_since(headers: &HeaderMap, modified: SystemTime) -> bool {
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        return false;
+    }
+    let Some(since) = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v.trim()).ok())
+    else {
+        return false;
+    };
+    let secs = |t: SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    };
+    secs(modified) <= secs(since)
 }
 
 /// A `304 Not Modified` carrying the validator.
@@ -178,39 +225,40 @@ pub fn parse_ranges(value: Option<&str>, len: u64) -> Ranges {
     if parts.is_empty() || count > MAX_RANGES {
         return Ranges::Unsatisfiable;
     }
-    Ranges::Parts(parts)
+    Ranges::Parts(coalesce(parts))
+}
+
+/// Ranges sorted, overlapping and adjacent ones merged (RFC 9110 §14.2 lets a server do so):
+/// the parts are disjoint, so an answer never sends more bytes of the file than it has.
+fn coalesce(mut parts: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    parts.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(parts.len());
+    for (first, last) in parts {
+        match merged.last_mut() {
+            Some(prev) if first <= prev.1.saturating_add(1) => prev.1 = prev.1.max(last),
+            _ => merged.push((first, last)),
+        }
+    }
+    merged
 }
 
 /// Serves a file: 304 on a matching `If-None-Match`, 206 for ranges (multipart for several),
-/// 416 for ranges outside it, else 200 streamed from disk.
-pub async fn serve_file(req: &HttpRequest, spec: FileSpec<'_>) -> Result<HttpResponse, Problem> {
-    let not_found = |e: std::io::Error| {
-        tracing::error!(path = %spec.path.display(), error = %e, "release file unreadable");
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "unknown-file",
-            "Unknown file",
-            "the file cannot be read",
-        )
-    };
-    if none_match(req.headers(), &spec.etag) {
+/// 416 for ranges outside it, else 200. `open` gives its bytes; it is awaited only when the
+/// answer needs them (not for a 304).
+pub async fn serve_file(
+    req: &HttpRequest,
+    spec: FileSpec<'_>,
+    open: impl std::future::Future<Output = Result<Source, Problem>>,
+) -> Result<HttpResponse, Problem> {
+    if none_match(req.headers(), &spec.etag) || not_modified_since(req.headers(), spec.modified) {
         return Ok(not_modified(&spec.etag, spec.cache_control));
     }
-    let cache = req
-        .app_data::<actix_web::web::Data<super::AppState>>()
-        .map(|s| s.files.clone());
-    let memory = match &cache {
-        Some(c) => c.get(&spec).await.map_err(not_found)?,
-        None => None,
-    };
-    let mut file = match &memory {
-        Some(_) => None,
-        None => Some(tokio::fs::File::open(spec.path).await.map_err(not_found)?),
-    };
-    let len = match (&memory, &mut file) {
-        (Some(b), _) => b.len() as u64,
-        (None, Some(f)) => f.metadata().await.map_err(not_found)?.len(),
-        (None, None) => 0,
+    let (memory, file, len) = match open.await? {
+        Source::Memory(b) => {
+            let len = b.len() as u64;
+            (Some(b), None, len)
+        }
+        Source::Disk { file, len } => (None, Some(file), len),
     };
     let range_header = req
         .headers()
@@ -266,7 +314,10 @@ pub async fn serve_file(req: &HttpRequest, spec: FileSpec<'_>) -> Result<HttpRes
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 "bad-range",
                 "Range not satisfiable",
-                format!("no range of {range_header:?} lies within the file's {len} bytes"),
+                format!(
+                    "no range of {} lies within the file's {len} bytes",
+                    super::problem::quote(range_header.unwrap_or(""))
+                ),
             )
             .param("Range")
             .hint(format!(
@@ -288,37 +339,95 @@ pub async fn serve_file(req: &HttpRequest, spec: FileSpec<'_>) -> Result<HttpRes
         Ranges::Parts(parts) => {
             builder.status(StatusCode::PARTIAL_CONTENT);
             if let [(first, last)] = parts.as_slice() {
-                let body = read_part(&memory, &mut file, *first, *last)
-                    .await
-                    .map_err(not_found)?;
+                let (first, last) = (*first, *last);
                 builder
                     .insert_header((header::CONTENT_TYPE, spec.media_type.to_owned()))
                     .insert_header((header::CONTENT_RANGE, format!("bytes {first}-{last}/{len}")));
-                return Ok(builder.body(body));
+                if let Some(b) = &memory {
+                    return Ok(builder.body(b.slice(first as usize..=last as usize)));
+                }
+                builder.no_chunking(last - first + 1);
+                let pieces = vec![Piece::File(first, last)];
+                return Ok(builder.streaming(multipart_stream(memory, file, pieces)));
             }
             let boundary = format!("pilotage-{}", spec.etag.trim_matches('"'));
-            let mut body = Vec::new();
+            let mut pieces = Vec::with_capacity(parts.len() * 2 + 1);
+            let mut total = 0u64;
             for (first, last) in parts {
-                let part = read_part(&memory, &mut file, first, last)
-                    .await
-                    .map_err(not_found)?;
-                body.extend_from_slice(
-                    format!(
-                        "\r\n--{boundary}\r\nContent-Type: {}\r\nContent-Range: bytes {first}-{last}/{len}\r\n\r\n",
-                        spec.media_type
-                    )
-                    .as_bytes(),
-                );
-                body.extend_from_slice(&part);
+                let head = Bytes::from(format!(
+                    "\r\n--{boundary}\r\nContent-Type: {}\r\nContent-Range: bytes {first}-{last}/{len}\r\n\r\n",
+                    spec.media_type
+                ));
+                total += head.len() as u64 + (last - first + 1);
+                pieces.push(Piece::Text(head));
+                pieces.push(Piece::File(first, last));
             }
-            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            let tail = Bytes::from(format!("\r\n--{boundary}--\r\n"));
+            total += tail.len() as u64;
+            pieces.push(Piece::Text(tail));
             builder.insert_header((
                 header::CONTENT_TYPE,
                 format!("multipart/byteranges; boundary={boundary}"),
             ));
-            Ok(builder.body(body))
+            builder.no_chunking(total);
+            Ok(builder.streaming(multipart_stream(memory, file, pieces)))
         }
     }
+}
+
+/// A piece of a multipart answer: text of the format, or bytes `first..=last` of the file.
+enum Piece {
+    Text(Bytes),
+    File(u64, u64),
+}
+
+/// The multipart answer made of `pieces`, produced as it is sent: text pieces as they are,
+/// file pieces as slices of the bytes in memory (no copy) or read from disk by chunks of
+/// [`READ_CHUNK`] bytes, so that memory use does not grow with the answer.
+fn multipart_stream(
+    memory: Option<Bytes>,
+    file: Option<tokio::fs::File>,
+    pieces: Vec<Piece>,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> {
+    struct State {
+        memory: Option<Bytes>,
+        file: Option<tokio::fs::File>,
+        pieces: std::vec::IntoIter<Piece>,
+        /// The file piece being sent: next position and last position.
+        current: Option<(u64, u64)>,
+        failed: bool,
+    }
+    let state = State {
+        memory,
+        file,
+        pieces: pieces.into_iter(),
+        current: None,
+        failed: false,
+    };
+    futures_util::stream::unfold(state, |mut st| async move {
+        if st.failed {
+            return None;
+        }
+        loop {
+            if let Some((next, last)) = st.current {
+                if next > last {
+                    st.current = None;
+                    continue;
+                }
+                let end = last.min(next + READ_CHUNK as u64 - 1);
+                st.current = Some((end + 1, last));
+                let chunk = read_part(&st.memory, &mut st.file, next, end).await;
+                if chunk.is_err() {
+                    st.failed = true;
+                }
+                return Some((chunk, st));
+            }
+            match st.pieces.next()? {
+                Piece::Text(b) => return Some((Ok(b), st)),
+                Piece::File(first, last) => st.current = Some((first, last)),
+            }
+        }
+    })
 }
 
 /// Bytes `first..=last` of the file: a slice of its bytes in memory, else read from disk.
@@ -375,5 +484,49 @@ mod tests {
         assert_eq!(parse_ranges(Some("bytes=5-2"), 100), Ranges::Full);
         assert_eq!(parse_ranges(Some("items=0-1"), 100), Ranges::Full);
         assert_eq!(parse_ranges(Some("bytes=x-1"), 100), Ranges::Full);
+    }
+
+    #[test]
+    fn ranges_are_merged_sorted_and_bounded() {
+        let spec = format!("bytes={}", vec!["0-1019044"; 32].join(","));
+        assert_eq!(
+            parse_ranges(Some(&spec), 1_019_045),
+            Ranges::Parts(vec![(0, 1_019_044)])
+        );
+        assert_eq!(
+            parse_ranges(Some("bytes=50-59, 0-9, 10-19, 5-6, -5"), 100),
+            Ranges::Parts(vec![(0, 19), (50, 59), (95, 99)])
+        );
+        let many = format!("bytes={}", vec!["0-0"; MAX_RANGES + 1].join(","));
+        assert_eq!(parse_ranges(Some(&many), 100), Ranges::Unsatisfiable);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 512,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(7),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Whatever the header, the parts are sorted, disjoint, not adjacent, inside the file,
+        /// and together no longer than it.
+        #[test]
+        fn any_range_header_gives_bounded_parts(value in "\\PC{0,80}", len in 0u64..10_000) {
+            for v in [value.clone(), format!("bytes={value}")] {
+                if let Ranges::Parts(parts) = parse_ranges(Some(&v), len) {
+                    proptest::prop_assert!(!parts.is_empty() && parts.len() <= MAX_RANGES);
+                    let mut total = 0u64;
+                    for (i, (first, last)) in parts.iter().enumerate() {
+                        proptest::prop_assert!(first <= last && *last < len);
+                        if i > 0 {
+                            proptest::prop_assert!(*first > parts[i - 1].1 + 1);
+                        }
+                        total += last - first + 1;
+                    }
+                    proptest::prop_assert!(total <= len);
+                }
+            }
+        }
     }
 }

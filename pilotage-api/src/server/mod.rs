@@ -141,9 +141,12 @@ impl RunningServer {
         self.join()
     }
 
+    /// Waits for the server thread, then stops the watcher of `current`: the watcher follows
+    /// the link for as long as the server serves, and not a tick longer.
     fn join(&mut self) -> Result<(), ServeError> {
+        let ended = self.thread.take().map(|t| t.join());
         self.releases.stop();
-        match self.thread.take().map(|t| t.join()) {
+        match ended {
             Some(Ok(Ok(()))) | None => Ok(()),
             Some(Ok(Err(e))) => Err(ServeError::Runtime(e.to_string())),
             Some(Err(_)) => Err(ServeError::Runtime("the server thread panicked".into())),

@@ -13,6 +13,31 @@ use pilotage_core::wire;
 /// Media type of problem answers.
 pub const MEDIA_PROBLEM: &str = "application/problem+json";
 
+/// Bytes of a client's value quoted in a problem at most ([`quote`]): enough to recognize it,
+/// never an echo of a huge input.
+pub const MAX_QUOTED: usize = 64;
+/// Bytes of a problem's `detail` at most; longer details are cut (with `…`).
+pub const MAX_DETAIL: usize = 512;
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+pub fn prefix(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// A client's value as a problem quotes it: in double quotes with escapes, cut after
+/// [`MAX_QUOTED`] bytes with its length in bytes, e.g. `"aaaa…" (65536 bytes)`.
+pub fn quote(value: &str) -> String {
+    if value.len() <= MAX_QUOTED {
+        format!("{value:?}")
+    } else {
+        format!("{:?}… ({} bytes)", prefix(value, MAX_QUOTED), value.len())
+    }
+}
+
 /// An error answer: the shared problem body ([`wire::Problem`], the one the client reads),
 /// wrapped so that actix can answer with it.
 #[derive(Debug, Clone)]
@@ -44,8 +69,14 @@ impl Problem {
         Problem(wire::Problem::new(status.as_u16(), kind, title, detail))
     }
 
-    /// Names the parameter at fault.
+    /// Names the parameter at fault (a name a client made up is cut to a short prefix).
     pub fn param(self, parameter: impl Into<String>) -> Self {
+        let parameter = parameter.into();
+        let parameter = if parameter.len() > MAX_QUOTED {
+            format!("{}…", prefix(&parameter, MAX_QUOTED))
+        } else {
+            parameter
+        };
         Problem(self.0.with_parameter(parameter))
     }
 
@@ -65,7 +96,7 @@ impl Problem {
             StatusCode::NOT_FOUND,
             "unknown-dataset",
             "Unknown dataset",
-            format!("no dataset has the id {id:?}"),
+            format!("no dataset has the id {}", quote(id)),
         )
         .param("id")
         .hint_values("datasets", valid)
@@ -98,8 +129,13 @@ impl Problem {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// The answer: problem+json body with its status (and `Retry-After` for 429).
+    /// The answer: problem+json body with its status (and `Retry-After` for 429). `detail`
+    /// is cut at [`MAX_DETAIL`] bytes: an answer never grows with what the client sent.
     pub fn to_response(&self) -> HttpResponse {
+        let mut body = self.0.clone();
+        if body.detail.len() > MAX_DETAIL {
+            body.detail = format!("{}…", prefix(&body.detail, MAX_DETAIL));
+        }
         let mut builder = HttpResponse::build(self.status_code());
         builder.insert_header((
             header::CONTENT_TYPE,
@@ -108,7 +144,7 @@ impl Problem {
         if let Some(secs) = self.retry_after {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        let body = serde_json::to_vec(&self.0).unwrap_or_else(|_| b"{}".to_vec());
+        let body = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
         builder.body(body)
     }
 }
@@ -152,4 +188,120 @@ pub fn path_error(err: actix_web::error::PathError) -> Problem {
         "Not found",
         format!("the path cannot be read: {err}"),
     )
+}
+
+/// Middleware giving every error answer the problem shape, including those the framework and
+/// its middleware make with a plain or empty body (a 404 of the documentation files, the 406
+/// of content-coding negotiation, a 405 of a resource, an error of an extractor): their status
+/// is kept, their body becomes a problem naming what is at fault, their other headers stay.
+pub async fn problem_answers(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<
+        actix_web::body::EitherBody<impl actix_web::body::MessageBody, actix_web::body::BoxBody>,
+    >,
+    actix_web::Error,
+> {
+    let res = match next.call(req).await {
+        Ok(res) => res,
+        // An error rendered later by the framework: turned into a problem now if it is not one.
+        Err(err) => {
+            let res = err.error_response();
+            if is_problem(res.headers()) {
+                return Err(err);
+            }
+            return Err(status_problem(res.status(), "the request").into());
+        }
+    };
+    if res.status().as_u16() < 400 || is_problem(res.headers()) {
+        return Ok(res.map_into_left_body());
+    }
+    Ok(framework_problem(res.map_into_boxed_body()).map_into_right_body())
+}
+
+fn is_problem(headers: &header::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(MEDIA_PROBLEM))
+}
+
+/// The problem answer of an error answer `res` that is not one yet.
+fn framework_problem(
+    res: actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+) -> actix_web::dev::ServiceResponse<actix_web::body::BoxBody> {
+    if is_problem(res.headers()) {
+        return res;
+    }
+    let status = res.status();
+    let (req, old) = res.into_parts();
+    let what = format!("{} {}", req.method(), quote(req.path()));
+    let problem = status_problem(status, &what);
+    let mut new = problem.to_response();
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE
+            && name != header::CONTENT_LENGTH
+            && name != header::CONTENT_ENCODING
+            && !new.headers().contains_key(name)
+        {
+            new.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED && !new.headers().contains_key(header::ALLOW) {
+        new.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    }
+    actix_web::dev::ServiceResponse::new(req, new)
+}
+
+/// The problem of an error status the framework or a middleware produced; `what` names the
+/// request (`GET "/path"`).
+fn status_problem(status: StatusCode, what: &str) -> Problem {
+    match status {
+        StatusCode::NOT_FOUND => Problem::new(
+            status,
+            "not-found",
+            "Not found",
+            format!("nothing answers {what}"),
+        )
+        .hint("the routes are listed in /openapi.json and browsable at /docs/"),
+        StatusCode::METHOD_NOT_ALLOWED => Problem::new(
+            status,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("{what}: the method is not allowed"),
+        )
+        .param("method")
+        .hint("the API is read-only: use GET (or HEAD for the headers alone)"),
+        StatusCode::NOT_ACCEPTABLE => Problem::new(
+            status,
+            "not-acceptable",
+            "Not acceptable",
+            "no content coding that Accept-Encoding allows is available",
+        )
+        .param("Accept-Encoding")
+        .hint("answers come as zstd, gzip, deflate or identity; leave Accept-Encoding out for identity"),
+        StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            status,
+            "payload-too-large",
+            "Payload too large",
+            format!("{what}: the request body is too large"),
+        ),
+        s if s.is_client_error() => Problem::new(
+            s,
+            "bad-request",
+            s.canonical_reason().unwrap_or("Bad request"),
+            format!("{what} cannot be answered"),
+        ),
+        s => {
+            tracing::error!(status = s.as_u16(), request = %what, "an error answer without a problem body");
+            Problem::new(
+                s,
+                "internal",
+                s.canonical_reason().unwrap_or("Internal error"),
+                "the server failed to answer",
+            )
+        }
+    }
 }

@@ -134,7 +134,12 @@ fn exempt(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
 
-/// The middleware: checks the client's quota, answers 429 when spent, adds the headers.
+/// `WWW-Authenticate` of a refused API key (RFC 9110 §11.6.1): the scheme is an API key
+/// given in the `X-API-Key` header.
+pub const WWW_AUTHENTICATE: &str = "ApiKey realm=\"pilotage\", header=\"X-API-Key\"";
+
+/// The middleware: checks the client's quota, answers 401 (with `WWW-Authenticate`) for an
+/// unknown API key and 429 when the quota is spent, and adds the quota headers.
 pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -161,9 +166,12 @@ pub async fn rate_limit(
             )
             .param("X-API-Key")
             .hint("leave the header out to use the anonymous quota");
-            return Ok(req
-                .into_response(problem.to_response())
-                .map_into_right_body());
+            let mut res = problem.to_response();
+            res.headers_mut().insert(
+                actix_web::http::header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(WWW_AUTHENTICATE),
+            );
+            return Ok(req.into_response(res).map_into_right_body());
         }
         None => {
             let ip = req

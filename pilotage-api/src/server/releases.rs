@@ -21,6 +21,7 @@ use pilotage_core::dataset::Definition;
 use pilotage_core::release::{
     CATALOG_FILE, CURRENT, LEVEL_SUFFIX, MANIFEST_FILE, Manifest, STATUS_SUFFIX,
 };
+use sha2::Digest as _;
 
 /// Most older (non-current) releases kept loaded at once; others are read again on demand.
 const MAX_OLDER_LOADED: usize = 2;
@@ -47,6 +48,10 @@ pub enum ReleaseError {
     /// No release has this version.
     #[error("no release has the version {0:?}")]
     NotFound(String),
+    /// The target of `current` that failed to load before and has not changed since (same
+    /// link target, same manifest time): the error it gave then.
+    #[error("{0}")]
+    Again(String),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReleaseError + '_ {
@@ -76,6 +81,53 @@ pub struct ReleaseMeta {
     pub manifest_bytes: Bytes,
     /// Modification time of `manifest.json`, for `Last-Modified`.
     pub modified: SystemTime,
+    /// Files already checked against the manifest, by name, with the identity on disk they had
+    /// then: a file whose identity has not changed is not hashed again.
+    verified: Mutex<BTreeMap<String, Fingerprint>>,
+}
+
+/// The identity of a file on disk (device, inode, length, modification and change times, in
+/// nanoseconds): any replacement or rewrite of the file changes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl Fingerprint {
+    fn of(m: &std::fs::Metadata) -> Fingerprint {
+        use std::os::unix::fs::MetadataExt;
+        Fingerprint {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+            ctime_ns: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
+        }
+    }
+}
+
+/// A release file opened and checked against the manifest: a regular file of the release
+/// folder (not a symbolic link) with the manifest's length and SHA-256.
+#[derive(Debug)]
+pub struct VerifiedFile {
+    /// The open file, positioned at its start.
+    pub file: std::fs::File,
+    /// Its length in bytes (the manifest's).
+    pub len: u64,
+    /// Its bytes, when asked for and no longer than the limit given.
+    pub bytes: Option<Bytes>,
+}
+
+/// True when `name` can only name a file directly inside a release folder.
+fn plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && name != CURRENT
 }
 
 impl ReleaseMeta {
@@ -88,6 +140,15 @@ impl ReleaseMeta {
             .map_err(io_err(&path))?;
         let manifest: Manifest =
             serde_json::from_slice(&bytes).map_err(|e| invalid(&path, e.to_string()))?;
+        if let Some(f) = manifest.files.iter().find(|f| !plain_file_name(&f.name)) {
+            return Err(invalid(
+                &path,
+                format!(
+                    "the file name {:?} does not name a file of the release folder",
+                    f.name
+                ),
+            ));
+        }
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if manifest.version != name {
             return Err(invalid(
@@ -104,7 +165,106 @@ impl ReleaseMeta {
             manifest,
             manifest_bytes: Bytes::from(bytes),
             modified,
+            verified: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// Opens release file `name` (listed in the manifest) and checks it against the manifest:
+    /// a regular file directly in the release folder, never followed through a symbolic link,
+    /// of the manifest's length and SHA-256. The hash is computed once per identity of the file
+    /// on disk ([`Fingerprint`]). Its bytes come along when `keep_bytes` is true and the file
+    /// is at most `max_kept` bytes long. Blocking: call it from the blocking pool.
+    pub fn open_verified(
+        &self,
+        name: &str,
+        keep_bytes: bool,
+        max_kept: u64,
+    ) -> Result<VerifiedFile, ReleaseError> {
+        use std::io::{Read, Seek};
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.dir.join(name);
+        let Some(entry) = self.manifest.files.iter().find(|f| f.name == name) else {
+            return Err(invalid(&path, "the manifest lists no such file"));
+        };
+        if !plain_file_name(name) {
+            return Err(invalid(&path, "not a file of the release folder"));
+        }
+        // No symbolic link is followed, and opening a FIFO does not wait for a writer.
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        let meta = file.metadata().map_err(io_err(&path))?;
+        if !meta.file_type().is_file() {
+            return Err(invalid(&path, "not a regular file"));
+        }
+        if meta.len() != entry.bytes {
+            return Err(invalid(
+                &path,
+                format!(
+                    "{} bytes on disk, the manifest says {}",
+                    meta.len(),
+                    entry.bytes
+                ),
+            ));
+        }
+        let fingerprint = Fingerprint::of(&meta);
+        let known = self
+            .verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .is_some_and(|f| *f == fingerprint);
+        let keep = keep_bytes && entry.bytes <= max_kept;
+        if known && !keep {
+            return Ok(VerifiedFile {
+                file,
+                len: entry.bytes,
+                bytes: None,
+            });
+        }
+        let mut kept = Vec::new();
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut total = 0u64;
+        loop {
+            let n = file.read(&mut buf).map_err(io_err(&path))?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            hasher.update(&buf[..n]);
+            if keep {
+                kept.extend_from_slice(&buf[..n]);
+            }
+        }
+        let digest = hex::encode(hasher.finalize());
+        if total != entry.bytes || !digest.eq_ignore_ascii_case(&entry.sha256) {
+            return Err(invalid(
+                &path,
+                "the content differs from the manifest's SHA-256",
+            ));
+        }
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_owned(), fingerprint);
+        file.seek(std::io::SeekFrom::Start(0))
+            .map_err(io_err(&path))?;
+        Ok(VerifiedFile {
+            file,
+            len: entry.bytes,
+            bytes: keep.then(|| Bytes::from(kept)),
+        })
+    }
+
+    /// Checks every file the manifest lists ([`ReleaseMeta::open_verified`]).
+    pub fn verify_all(&self) -> Result<(), ReleaseError> {
+        for f in &self.manifest.files {
+            self.open_verified(&f.name, false, 0)?;
+        }
+        Ok(())
     }
 
     /// True if `name` is a file of this release (listed in the manifest, or the manifest).
@@ -126,9 +286,11 @@ pub struct Release {
 
 impl Release {
     /// Loads the release folder `dir`: manifest, catalog, every dataset's definition, schema
-    /// and Parquet table.
+    /// and Parquet table. Every file the manifest lists is checked first (a regular file of the
+    /// folder with the manifest's length and SHA-256): a release that fails is refused whole.
     pub fn load(dir: &Path) -> Result<Release, ReleaseError> {
         let meta = Arc::new(ReleaseMeta::read(dir)?);
+        meta.verify_all()?;
         let catalog_path = dir.join(CATALOG_FILE);
         let catalog = Bytes::from(std::fs::read(&catalog_path).map_err(io_err(&catalog_path))?);
         let mut datasets = BTreeMap::new();
@@ -327,6 +489,10 @@ pub struct Releases {
     loading: Mutex<()>,
     metas: Mutex<BTreeMap<String, Arc<ReleaseMeta>>>,
     stop: AtomicBool,
+    /// The last target that could not be loaded, with the modification time of its manifest
+    /// and why: it is not read again (nor its files hashed again) at every poll until the link
+    /// or the manifest changes.
+    failed: Mutex<Option<(String, Option<SystemTime>, String)>>,
 }
 
 impl Releases {
@@ -340,6 +506,7 @@ impl Releases {
             loading: Mutex::new(()),
             metas: Mutex::new(BTreeMap::new()),
             stop: AtomicBool::new(false),
+            failed: Mutex::new(None),
         });
         if let Err(err) = releases.refresh() {
             tracing::warn!(error = %err, "no current release loaded");
@@ -352,13 +519,32 @@ impl Releases {
         &self.root
     }
 
-    /// The version `current` points to on disk now.
+    /// The version `current` points to on disk now. The link must name a folder directly
+    /// inside the releases directory (relative or absolute, once symbolic links are resolved):
+    /// a target elsewhere is refused, never read as a release.
     pub fn current_target(&self) -> Result<String, ReleaseError> {
         let link = self.root.join(CURRENT);
         let target = std::fs::read_link(&link).map_err(io_err(&link))?;
-        target
+        let resolved = std::fs::canonicalize(&link).map_err(|e| {
+            invalid(
+                &link,
+                format!("the link points to {}: {e}", target.display()),
+            )
+        })?;
+        let root = std::fs::canonicalize(&self.root).map_err(io_err(&self.root))?;
+        if resolved.parent() != Some(root.as_path()) {
+            return Err(invalid(
+                &link,
+                format!(
+                    "the link points to {}, outside the releases directory",
+                    target.display()
+                ),
+            ));
+        }
+        resolved
             .file_name()
             .and_then(|n| n.to_str())
+            .filter(|n| *n != CURRENT && !n.starts_with('.'))
             .map(str::to_owned)
             .ok_or_else(|| invalid(&link, "the link has no target folder name"))
     }
@@ -370,8 +556,25 @@ impl Releases {
         if self.current().is_some_and(|r| r.version() == target) {
             return Ok(false);
         }
+        let dir = self.root.join(&target);
+        let stamp = std::fs::metadata(dir.join(MANIFEST_FILE))
+            .and_then(|m| m.modified())
+            .ok();
+        if let Some((t, m, reason)) = &*self.failed.lock().unwrap_or_else(|e| e.into_inner())
+            && *t == target
+            && *m == stamp
+        {
+            return Err(ReleaseError::Again(reason.clone()));
+        }
         let started = std::time::Instant::now();
-        let release = Arc::new(Release::load(&self.root.join(&target))?);
+        let release = match Release::load(&dir) {
+            Ok(r) => Arc::new(r),
+            Err(err) => {
+                *self.failed.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((target, stamp, err.to_string()));
+                return Err(err);
+            }
+        };
         tracing::info!(
             version = %target,
             datasets = release.datasets.len(),
@@ -477,6 +680,19 @@ impl Releases {
                 None => Err(ReleaseError::NotFound(CURRENT.to_owned())),
             };
         }
+        // A release in memory has its files checked already: share its manifest.
+        if let Some(r) = self.current().filter(|r| r.version() == version) {
+            return Ok(r.meta.clone());
+        }
+        if let Some(r) = self
+            .older
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|r| r.version() == version)
+        {
+            return Ok(r.meta.clone());
+        }
         if let Some(m) = self
             .metas
             .lock()
@@ -512,25 +728,40 @@ impl Releases {
     }
 
     /// Starts the thread that follows `current` every `interval`; it ends after [`Releases::stop`].
+    /// A link that cannot be followed (missing or broken target, target outside the directory)
+    /// keeps the release loaded and is logged as a warning, once per distinct error.
     pub fn watch(self: &Arc<Self>, interval: Duration) -> std::io::Result<()> {
         let me = Arc::clone(self);
         std::thread::Builder::new()
             .name("pilotage-releases".into())
             .spawn(move || {
+                tracing::debug!(
+                    root = %me.root.display(),
+                    interval_ms = interval.as_millis() as u64,
+                    "following the current link"
+                );
                 let mut last_error = String::new();
                 while !me.stop.load(Ordering::Relaxed) {
                     std::thread::sleep(interval);
+                    if me.stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     match me.refresh() {
                         Ok(_) => last_error.clear(),
                         Err(err) => {
                             let text = err.to_string();
                             if text != last_error {
-                                tracing::error!(error = %text, "cannot switch to the current release");
+                                tracing::warn!(
+                                    error = %text,
+                                    kept = me.current().map(|r| r.version().to_owned()).unwrap_or_default(),
+                                    "cannot switch to the current release; the loaded one stays"
+                                );
                                 last_error = text;
                             }
                         }
                     }
                 }
+                tracing::debug!("no longer following the current link");
             })
             .map(|_| ())
     }

@@ -53,8 +53,8 @@ pub struct DataParams {
     #[param(example = "-recues,territoire")]
     sort: Option<String>,
     /// Rows per page (default: every row, streamed). With a limit, the `Link` header gives the
-    /// next page.
-    #[param(minimum = 1, example = 100)]
+    /// next page. At most 4294967295.
+    #[param(minimum = 1, maximum = 4294967295.0, example = 100)]
     limit: Option<u64>,
     /// Opaque cursor of the next page, from the `Link: <…>; rel="next"` header of the previous one.
     cursor: Option<String>,
@@ -79,7 +79,7 @@ fn release_problem(err: ReleaseError, state: &AppState) -> Problem {
                 StatusCode::NOT_FOUND,
                 "unknown-release",
                 "Unknown release",
-                format!("no release has the version {v:?}"),
+                format!("no release has the version {}", super::problem::quote(&v)),
             )
             .param("release")
             .hint_values("releases", versions.iter().map(String::as_str))
@@ -588,7 +588,7 @@ pub async fn get_data(
     let mut ds = pick_dataset(&release, &id)?;
     let (mut query, mut cursor) = data::parse_query(&ds, &pairs)?;
     if let Some(c) = cursor.take() {
-        let (cursor_release, after) = data::decode_cursor(&c, &query.normalized)?;
+        let (cursor_release, after) = data::decode_cursor(&c, &id, &query.normalized)?;
         if cursor_release != release.version() {
             if asked_release.is_some() {
                 return Err(Problem::new(
@@ -653,7 +653,7 @@ pub async fn get_data(
             .collect();
         q.push(format!(
             "cursor={}",
-            data::encode_cursor(&version, after, &query.normalized)
+            data::encode_cursor(&version, &id, after, &query.normalized)
         ));
         format!("/v1/datasets/{id}/data?{}", q.join("&"))
     });
@@ -785,22 +785,23 @@ pub async fn get_release(
         .releases
         .meta(&version)
         .map_err(|e| release_problem(e, &state))?;
-    let path = meta.dir.join(MANIFEST_FILE);
     let etag = format!("\"{}\"", data::short_hash(&[&meta.version, MANIFEST_FILE]));
     let cache = if version.as_str() == "current" {
         REVALIDATE
     } else {
         IMMUTABLE
     };
+    // The manifest as read when the release was opened: what every other answer relies on.
+    let bytes = meta.manifest_bytes.clone();
     files::serve_file(
         &req,
         FileSpec {
-            path: &path,
             media_type: MEDIA_JSON,
             etag,
             modified: meta.modified,
             cache_control: cache,
         },
+        async move { Ok(files::Source::Memory(bytes)) },
     )
     .await
 }
@@ -821,7 +822,8 @@ pub async fn get_release(
     (status = 206, description = "The ranges asked for (multipart/byteranges for several).", content_type = "application/octet-stream", body = Vec<u8>),
     (status = 304, description = "Not modified."),
     (status = 404, description = "Unknown release or file.", body = wire::Problem, content_type = "application/problem+json"),
-    (status = 416, description = "No range lies within the file.", body = wire::Problem, content_type = "application/problem+json")
+    (status = 416, description = "No range lies within the file, or more than 32 ranges.", body = wire::Problem, content_type = "application/problem+json"),
+    (status = 503, description = "The file on disk differs from the manifest (length, SHA-256, or not a regular file); it is not served.", body = wire::Problem, content_type = "application/problem+json")
 ))]
 #[get("/v1/releases/{version}/files/{name}")]
 pub async fn get_release_file(
@@ -839,7 +841,11 @@ pub async fn get_release_file(
             StatusCode::NOT_FOUND,
             "unknown-file",
             "Unknown file",
-            format!("the release {} has no file {name:?}", meta.version),
+            format!(
+                "the release {} has no file {}",
+                meta.version,
+                super::problem::quote(&name)
+            ),
         )
         .param("name")
         .hint_values("files", meta.manifest.files.iter().map(|f| f.name.as_str())));
@@ -857,16 +863,25 @@ pub async fn get_release_file(
     } else {
         IMMUTABLE
     };
-    let path = meta.dir.join(&name);
+    let open = async {
+        if entry.is_none() {
+            return Ok(files::Source::Memory(meta.manifest_bytes.clone()));
+        }
+        state
+            .files
+            .open(&meta, &name, &etag)
+            .await
+            .map_err(|e| release_problem(e, &state))
+    };
     files::serve_file(
         &req,
         FileSpec {
-            path: &path,
             media_type: media,
-            etag,
+            etag: etag.clone(),
             modified: meta.modified,
             cache_control: cache,
         },
+        open,
     )
     .await
 }
@@ -895,6 +910,18 @@ pub async fn catalog(
         Some(f) => file_etag(&f.sha256),
         None => format!("\"{}\"", data::short_hash(&[&meta.version, "catalog"])),
     };
+    if files::not_modified_since(req.headers(), meta.modified) {
+        let coding = if release.catalog.len() < MIN_COMPRESS_BYTES {
+            Coding::Identity
+        } else {
+            Coding::negotiate(req.headers())
+        };
+        return Ok(files::not_modified_varying(
+            &coding.etag(&etag),
+            REVALIDATE,
+            VARY_DATA,
+        ));
+    }
     let mut res = coded_answer(
         &req,
         &etag,
@@ -962,8 +989,14 @@ fn territories_json(level: &str) -> Result<Bytes, Problem> {
             .collect()
     });
     let i = LEVELS.iter().position(|l| *l == level).ok_or_else(|| {
-        Problem::bad_parameter("level", format!("no territory level is named {level:?}"))
-            .hint_values("levels", LEVELS)
+        Problem::bad_parameter(
+            "level",
+            format!(
+                "no territory level is named {}",
+                super::problem::quote(level)
+            ),
+        )
+        .hint_values("levels", LEVELS)
     })?;
     Ok(all[i].clone())
 }
@@ -994,13 +1027,60 @@ pub async fn territories(
     ))
 }
 
-/// Answer of unknown routes: a 404 problem.
+/// The OpenAPI document as `/openapi.json` serves it: compact JSON and its strong ETag.
+#[derive(Debug, Clone)]
+pub struct OpenApiDocument {
+    body: Bytes,
+    etag: String,
+}
+
+impl OpenApiDocument {
+    /// Serializes `api` once (at start-up), with a tag naming its bytes.
+    pub fn new(api: &utoipa::openapi::OpenApi) -> OpenApiDocument {
+        let body = Bytes::from(serde_json::to_vec(api).unwrap_or_default());
+        let etag = format!(
+            "\"{}\"",
+            data::short_hash(&[&String::from_utf8_lossy(&body)])
+        );
+        OpenApiDocument { body, etag }
+    }
+}
+
+/// `/openapi.json`: the OpenAPI document, with a strong ETag (304 on `If-None-Match`) and
+/// compressed as `Accept-Encoding` asks.
+pub async fn openapi_document(
+    req: HttpRequest,
+    document: web::Data<OpenApiDocument>,
+) -> HttpResponse {
+    coded_answer(&req, &document.etag, "", document.body.clone(), MEDIA_JSON)
+}
+
+/// Methods every route answers.
+pub const ALLOW: &str = "GET, HEAD";
+
+/// Answer of requests no route takes: 405 with `Allow` when the path is a route's (every
+/// route answers GET and HEAD only), else a 404 problem.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let path = super::problem::quote(req.path());
+    if req.resource_map().has_resource(req.path()) {
+        let mut res = Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("{path} answers GET and HEAD, not {}", req.method()),
+        )
+        .param("method")
+        .hint("the API is read-only: use GET (or HEAD for the headers alone)")
+        .to_response();
+        res.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static(ALLOW));
+        return res;
+    }
     Problem::new(
         StatusCode::NOT_FOUND,
         "not-found",
         "Not found",
-        format!("no route answers {} {}", req.method(), req.path()),
+        format!("no route answers {} {path}", req.method()),
     )
     .hint("the routes are listed in /openapi.json and browsable at /docs/")
     .to_response()
