@@ -16,7 +16,7 @@
 # Usage: benches/scripts/api_bench.sh [RELEASES_DIR]   (default: a scale-0.001 release written by
 # the api_release test with PILOTAGE_API_RELEASES; the demo's is data/demo/releases).
 # DATASET=id picks the dataset queried (default: candidatures when the release has it, else the
-# first dataset of the release: the demo release has no candidatures). Needs curl, jq, wrk,
+# release's dataset with the most rows: the demo release has no candidatures). Needs curl, jq, wrk,
 # nginx and sqlite3 (Debian packages) and python3 with venv; Datasette 0.65 and roapi are
 # installed from the Python package index into target/bench-venv (SKIP_PEERS=1 leaves them out).
 set -Eeuo pipefail
@@ -90,11 +90,12 @@ wait_for() { # url, name
 serve 18091 --rate-limit 1000000000 --rate-limit-files 1000000000
 serve 18092 --rate-limit 0 --cache-bytes 0
 pid_cached=${pids[0]}
-# The dataset queried: DATASET, else candidatures when the release has it, else its first one.
-ids=$(curl -sf "127.0.0.1:18091/v1/datasets" | jq -r '.datasets[].id')
+# The dataset queried: DATASET, else candidatures when the release has it, else its largest.
+list=$(curl -sf "127.0.0.1:18091/v1/datasets")
+ids=$(jq -r '.datasets[].id' <<<"$list")
 dataset=${DATASET:-}
 if [ -z "$dataset" ]; then
-  dataset=$(grep -x candidatures <<<"$ids" || head -1 <<<"$ids")
+  dataset=$(grep -x candidatures <<<"$ids" || jq -r '.datasets | max_by(.rows) | .id // empty' <<<"$list")
 fi
 grep -qx "$dataset" <<<"$ids" || fail "the release in $releases has no dataset ${dataset:-at all} (it has: $(paste -sd' ' <<<"$ids"))"
 echo "dataset: $dataset"
