@@ -14,11 +14,25 @@
 # pilotage uncached, roapi, Datasette, then again), and the ratios use the medians: on shared
 # cores the load drifts within a run. The load average is printed before and after.
 # Usage: benches/scripts/api_bench.sh [RELEASES_DIR]   (default: a scale-0.001 release written by
-# the api_release test with PILOTAGE_API_RELEASES). Needs wrk, nginx and sqlite3 (Debian
-# packages) and python3 with venv; Datasette 0.65 and roapi are installed from the Python
-# package index into target/bench-venv (SKIP_PEERS=1 leaves them out).
-set -euo pipefail
+# the api_release test with PILOTAGE_API_RELEASES; the demo's is data/demo/releases).
+# DATASET=id picks the dataset queried (default: candidatures when the release has it, else the
+# release's dataset with the most rows: the demo release has no candidatures). Needs curl, jq, wrk,
+# nginx and sqlite3 (Debian packages) and python3 with venv; Datasette 0.65 and roapi are
+# installed from the Python package index into target/bench-venv (SKIP_PEERS=1 leaves them out).
+set -Eeuo pipefail
+# Any command failing unexpectedly says which, rather than ending the script silently.
+trap 'echo "api_bench.sh: line $LINENO: \`$BASH_COMMAND\` failed (exit $?)" >&2' ERR
+fail() { echo "api_bench.sh: $*" >&2; exit 1; }
+releases=${1:-}
+# A relative RELEASES_DIR is relative to where the script is called from.
+[ -z "$releases" ] || [[ "$releases" = /* ]] || releases="$PWD/$releases"
 cd "$(dirname "$0")/../.."
+for tool in curl jq wrk nginx; do
+  command -v "$tool" >/dev/null || fail "$tool is not installed (apt-get install $tool)"
+done
+if [ -z "${SKIP_PEERS:-}" ]; then
+  command -v sqlite3 >/dev/null || fail "sqlite3 is not installed (apt-get install sqlite3), or set SKIP_PEERS=1"
+fi
 work=$(mktemp -d /tmp/pilotage-api-bench.XXXXXX)
 chmod 755 "$work" # nginx workers run as another user
 pids=()
@@ -29,11 +43,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-releases=${1:-}
 if [ -z "$releases" ]; then
   PILOTAGE_API_RELEASES="$work/releases" cargo test -q --locked -p pilotage-api --test api_release >/dev/null
   releases=$work/releases
 fi
+[ -e "$releases/current" ] || fail "$releases has no current release (no $releases/current; \
+\`pilotage demo\` or \`pilotage publish\` writes one, e.g. data/demo/releases)"
 # PILOTAGE_BIN=path skips the release build (e.g. to check the script with a debug binary).
 bin=${PILOTAGE_BIN:-target/release/pilotage}
 [ -n "${PILOTAGE_BIN:-}" ] || cargo build -q --release --locked -p pilotage-api --bin pilotage
@@ -75,15 +90,25 @@ wait_for() { # url, name
 serve 18091 --rate-limit 1000000000 --rate-limit-files 1000000000
 serve 18092 --rate-limit 0 --cache-bytes 0
 pid_cached=${pids[0]}
+# The dataset queried: DATASET, else candidatures when the release has it, else its largest.
+list=$(curl -sf "127.0.0.1:18091/v1/datasets")
+ids=$(jq -r '.datasets[].id' <<<"$list")
+dataset=${DATASET:-}
+if [ -z "$dataset" ]; then
+  dataset=$(grep -x candidatures <<<"$ids" || jq -r '.datasets | max_by(.rows) | .id // empty' <<<"$list")
+fi
+grep -qx "$dataset" <<<"$ids" || fail "the release in $releases has no dataset ${dataset:-at all} (it has: $(paste -sd' ' <<<"$ids"))"
+echo "dataset: $dataset"
 # One département (DEP-75 when present, else the first one of the release), every month.
-codes=$(curl -sf "127.0.0.1:18091/v1/datasets/candidatures" | grep -o '"code":"DEP-[0-9AB]*"' | cut -d'"' -f4)
+codes=$(curl -sf "127.0.0.1:18091/v1/datasets/$dataset" | grep -o '"code":"DEP-[0-9AB]*"' | cut -d'"' -f4 || true)
+[ -n "$codes" ] || fail "dataset $dataset has no département (DEP-…) member to filter on"
 dep=$(grep -x DEP-75 <<<"$codes" || head -1 <<<"$codes")
-query="/v1/datasets/candidatures/data?territoire=$dep&periode_niveau=mois"
+query="/v1/datasets/$dataset/data?territoire=$dep&periode_niveau=mois"
 
 # The bytes pilotage answers, and the release Parquet file, served by nginx.
 mkdir -p "$work/www" && chmod 755 "$work/www"
 curl -sf "127.0.0.1:18091$query" -o "$work/www/answer.json"
-cp "$releases/current/candidatures.parquet" "$work/www/candidatures.parquet"
+cp "$releases/current/$dataset.parquet" "$work/www/$dataset.parquet"
 cat > "$work/nginx.conf" <<CONF
 worker_processes 2;
 pid $work/nginx.pid;
@@ -111,22 +136,22 @@ if [ -z "${SKIP_PEERS:-}" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q 'datasette==0.65.*' roapi
   fi
-  csv="$releases/current/candidatures.csv"
-  parquet="$releases/current/candidatures.parquet"
+  csv="$releases/current/$dataset.csv"
+  parquet="$releases/current/$dataset.parquet"
   # Every column as text first, then typed as the release's Table Schema says.
   sqlite3 "$work/bench.db" <<SQL
 .mode csv
 .import $csv candidatures_text
 SQL
   cols=$(jq -r '.fields[] | "\(.name) \(if .type == "integer" then "INTEGER" elif .type == "number" then "REAL" else "TEXT" end)"' \
-    "$releases/current/candidatures.schema.json" | paste -sd, -)
-  names=$(jq -r '.fields[].name' "$releases/current/candidatures.schema.json" | paste -sd, -)
+    "$releases/current/$dataset.schema.json" | paste -sd, -)
+  names=$(jq -r '.fields[].name' "$releases/current/$dataset.schema.json" | paste -sd, -)
   cast_program=$(cat <<'JQ'
 .fields[] | if .type == "integer" then "CAST(NULLIF(\(.name), '') AS INTEGER)"
   elif .type == "number" then "CAST(NULLIF(\(.name), '') AS REAL)" else .name end
 JQ
 )
-  casts=$(jq -r "$cast_program" "$releases/current/candidatures.schema.json" | paste -sd, -)
+  casts=$(jq -r "$cast_program" "$releases/current/$dataset.schema.json" | paste -sd, -)
   sqlite3 "$work/bench.db" "CREATE TABLE candidatures ($cols); INSERT INTO candidatures ($names) SELECT $casts FROM candidatures_text; DROP TABLE candidatures_text; CREATE INDEX candidatures_filter ON candidatures (territoire, periode_niveau); VACUUM;"
   rows=$(jq '.rows | length' "$work/www/answer.json")
   "$venv/bin/datasette" serve "$work/bench.db" --host 127.0.0.1 -p 18094 \
@@ -148,7 +173,7 @@ JQ
 fi
 
 echo "query: $query"
-echo "answer: $(wc -c <"$work/www/answer.json") bytes; Parquet file: $(wc -c <"$work/www/candidatures.parquet") bytes"
+echo "answer: $(wc -c <"$work/www/answer.json") bytes; Parquet file: $(wc -c <"$work/www/$dataset.parquet") bytes"
 for round in $(seq "$rounds"); do
   [ "$rounds" = 1 ] || echo "round $round of $rounds"
   measure nginx "nginx, static answer" "http://127.0.0.1:18093/answer.json"
@@ -159,8 +184,8 @@ for round in $(seq "$rounds"); do
     measure datasette "Datasette, same rows (SQLite)" "$ds_url"
   fi
 done
-measure nginx_file "nginx, Parquet file" "http://127.0.0.1:18093/candidatures.parquet"
-measure file "pilotage, Parquet file" "http://127.0.0.1:18091/v1/releases/current/files/candidatures.parquet"
+measure nginx_file "nginx, Parquet file" "http://127.0.0.1:18093/$dataset.parquet"
+measure file "pilotage, Parquet file" "http://127.0.0.1:18091/v1/releases/current/files/$dataset.parquet"
 # Time spent inside pilotage (request read to answer built, from its own histogram) for the
 # cached data answers: what the process adds, apart from waiting for a core and the socket.
 curl -sf "127.0.0.1:18091/metrics" | awk '

@@ -19,8 +19,11 @@ pub enum Error {
     /// The HTTP client cannot be built (TLS set-up, bad header value).
     #[error("cannot build the HTTP client: {0}")]
     Build(String),
-    /// The server could not be reached (refused, reset, timed out) after every attempt.
-    #[error("cannot reach {url}: {source}")]
+    /// The server could not be reached (refused, reset, timed out) after every attempt, or
+    /// the connection failed while the answer was read. The message names the URL and the
+    /// whole chain of causes (e.g. `tcp connect error: Connection refused (os error 111)`),
+    /// which the transport error alone does not show.
+    #[error("cannot reach {url}: {}", cause_chain(source))]
     Connect {
         /// URL requested.
         url: String,
@@ -104,6 +107,27 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// `error` and its sources, outermost first, joined by `: `; a cause whose text the
+/// previous one already shows is left out, and the URL the transport error repeats is
+/// dropped (the message names it once).
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let mut text = e.to_string();
+        if let Some(re) = e.downcast_ref::<reqwest::Error>()
+            && let Some(url) = re.url()
+        {
+            text = text.replace(&format!(" for url ({url})"), "");
+        }
+        if !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Result of the client's calls.

@@ -10,7 +10,7 @@ pub mod arrow;
 
 pub use client::{API_KEY_HEADER, Answer, Client, ClientBuilder, DEFAULT_TIMEOUT, RetryPolicy};
 pub use download::{Progress, partial_name, sha256_file};
-pub use error::{Error, Result};
+pub use error::{Error, Result, cause_chain};
 pub use resources::{DataQuery, Datasets, Format, Releases, Row};
 
 /// The JSON bodies of the API, shared with the server.

@@ -55,8 +55,8 @@ enum Command {
     Download {
         /// Dataset id.
         id: String,
-        /// File format: parquet or csv.
-        #[arg(long, default_value = "parquet")]
+        /// File format: parquet or csv (the release's `<id>.parquet` or `<id>.csv`).
+        #[arg(long, default_value = "parquet", value_parser = ["parquet", "csv"])]
         format: String,
         /// Release version, or `current`.
         #[arg(long, default_value = "current")]
@@ -79,16 +79,23 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let base_url = cli.base_url.clone();
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            if let Some(p) = e
-                .downcast_ref::<pilotage_client::Error>()
-                .and_then(|e| e.problem())
+            // The whole chain of causes: "connection refused" is often only in the last one.
+            eprintln!("error: {}", pilotage_client::cause_chain(e.as_ref()));
+            let client_error = e.downcast_ref::<pilotage_client::Error>();
+            if let Some(p) = client_error.and_then(|e| e.problem())
                 && let Some(hint) = &p.hint
             {
                 eprintln!("hint: {hint}");
+            }
+            if matches!(client_error, Some(pilotage_client::Error::Connect { .. })) {
+                eprintln!(
+                    "hint: is a pilotage server listening at {base_url}? Give its address with \
+                     --base-url or PILOTAGE_BASE_URL"
+                );
             }
             ExitCode::FAILURE
         }
@@ -175,11 +182,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             output,
         } => {
             let detail = client.datasets().release(&release).get(&id).await?;
-            let suffix = format!(".{format}");
+            // The data file itself (`<id>.<format>`), never another file of the dataset
+            // (its `.schema.json` definition).
+            let name = format!("{id}.{format}");
             let file = detail
                 .files
                 .iter()
-                .find(|f| f.name.ends_with(&suffix))
+                .find(|f| f.name == name)
                 .ok_or_else(|| {
                     format!(
                         "dataset {id:?} has no {format} file in release {}",

@@ -172,15 +172,29 @@ pub struct DataQuery {
 
 impl DataQuery {
     /// Keeps rows whose `dimension` has one of `codes` (`territoire=REG-84,REG-11`).
+    ///
+    /// Calling it again for the same dimension adds to its codes (each code once, in the
+    /// order given): the API takes one comma-separated list per dimension and refuses a
+    /// parameter given twice.
     pub fn filter<I, S>(mut self, dimension: &str, codes: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.filters.push((
-            dimension.to_owned(),
-            codes.into_iter().map(Into::into).collect(),
-        ));
+        let at = match self.filters.iter().position(|(d, _)| d == dimension) {
+            Some(at) => at,
+            None => {
+                self.filters.push((dimension.to_owned(), Vec::new()));
+                self.filters.len() - 1
+            }
+        };
+        let list = &mut self.filters[at].1;
+        for code in codes {
+            let code = code.into();
+            if !list.contains(&code) {
+                list.push(code);
+            }
+        }
         self
     }
 

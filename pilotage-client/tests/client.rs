@@ -433,6 +433,43 @@ async fn bad_base_url_and_server_down() {
     let err = c.datasets().list().await.expect_err("down");
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     assert!(err.to_string().contains(&port.to_string()), "{err}");
+    // The underlying cause, not only "error sending request".
+    assert!(
+        err.to_string()
+            .to_lowercase()
+            .contains("connection refused"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn filters_on_one_dimension_merge_into_one_parameter() {
+    let env = Env::new();
+    let c = env.client();
+    let q = c
+        .data("candidatures")
+        .filter("territoire", ["REG-84"])
+        .filter("periode", ["2024"])
+        .filter("territoire", ["REG-11", "REG-84"]);
+    let path = q.path(Format::Json);
+    assert_eq!(path.matches("territoire=").count(), 1, "{path}");
+    assert!(
+        path.contains("territoire=REG-84,REG-11&periode=2024"),
+        "{path}"
+    );
+    let page = q
+        .page()
+        .await
+        .expect("one parameter per dimension: accepted");
+    let one_list = c
+        .data("candidatures")
+        .filter("territoire", ["REG-84", "REG-11"])
+        .filter("periode", ["2024"])
+        .page()
+        .await
+        .expect("comma list");
+    assert_eq!(page.rows.len(), one_list.rows.len());
+    assert!(!page.rows.is_empty());
 }
 
 /// Decodes the server's JSON into the shared wire type and encodes it again: the same JSON, so

@@ -105,6 +105,13 @@ fn golden_applications() {
     check_case("applications");
 }
 
+/// Job descriptions at the boundaries of a month end: closed on it or the day after,
+/// created on it, open 30 or 31 days, hires 30 or 29 days before, dated by acceptance.
+#[test]
+fn golden_offre() {
+    check_case("offre");
+}
+
 #[test]
 fn golden_parcours() {
     check_case("parcours");

@@ -11,6 +11,8 @@ mod progress;
 mod publish;
 mod serve;
 
+pub use demo::DEMO_DATASETS;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

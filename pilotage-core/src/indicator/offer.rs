@@ -125,9 +125,12 @@ pub(super) fn offre(
         dates.sort_unstable();
     }
 
-    // Job descriptions open at the month end: created on or before it, and still open at
-    // extraction or last changed (closed) after it. En tension: open for more than 30 days
-    // and no hire in the 30 days up to the month end.
+    // Job descriptions open at the month end e (a stock at the end of that day): created on
+    // or before e, and still open at extraction or last changed (closed) after e; one closed
+    // on e itself is closed at the end of e. En tension: open at e, created before
+    // e - TENSION_DAYS (open for more than 30 days), and no hire dated from
+    // e - TENSION_DAYS + 1 to e (the 30 days up to the month end, both included), a hire
+    // being dated by its acceptance (processed_at), not by the contract start (hired_at).
     let ft = SourceTable::FichesDePoste;
     for batch in p.sources.batches(ft) {
         let id = ints(batch, ft, "id")?;
@@ -137,10 +140,12 @@ pub(super) fn offre(
         let open = flags(batch, ft, "is_open")?;
         for i in 0..batch.num_rows() {
             let s = structures.by_platform_id(structure_id.value(i), ft, "structure_id")?;
+            // Month ends strictly before `until` are counted: a closed job description
+            // is open up to the day before its last change.
             let until = if open.value(i) {
                 i32::MAX
             } else {
-                updated.value(i).saturating_add(1)
+                updated.value(i)
             };
             let c = created.value(i);
             let fiche_hires = hires.get(&id.value(i)).map_or(&[][..], Vec::as_slice);
