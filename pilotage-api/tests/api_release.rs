@@ -161,3 +161,45 @@ fn every_dataset_of_a_written_release_is_served() {
     }
     server.stop().expect("stops");
 }
+
+/// The Parquet answer of a dataset has the schema of the release's Parquet file: the same
+/// field names, types (unsigned counts), nullability (non-null dimensions) and field metadata,
+/// and the same values.
+#[test]
+fn parquet_answers_have_the_release_file_schema() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let version = publish(tmp.path());
+    let mut opts = ServeOptions::new("127.0.0.1:0", tmp.path());
+    opts.workers = 1;
+    opts.rate_limit = None;
+    opts.shutdown_timeout = 1;
+    let server = server::spawn(opts).expect("server starts");
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::blocking::Client::new();
+    let read = |bytes: bytes::Bytes| {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .expect("a Parquet file")
+            .build()
+            .expect("reader");
+        let schema = arrow_array::RecordBatchReader::schema(&reader);
+        let batches = reader.collect::<Result<Vec<_>, _>>().expect("batches");
+        arrow_select::concat::concat_batches(&schema, &batches).expect("one batch")
+    };
+    for id in ["candidatures", "prescriptions"] {
+        let on_disk = std::fs::read(tmp.path().join(&version).join(format!("{id}.parquet")))
+            .expect("release parquet");
+        let file = read(bytes::Bytes::from(on_disk));
+        let res = client
+            .get(format!(
+                "{}/v1/datasets/{id}/data?format=parquet&limit=1000000",
+                server.url()
+            ))
+            .send()
+            .expect("request");
+        assert_eq!(res.status(), 200, "{id}");
+        let answer = read(res.bytes().expect("body"));
+        assert_eq!(answer.schema().fields(), file.schema().fields(), "{id}");
+        assert_eq!(answer, file, "{id}: the answer holds the release rows");
+    }
+    server.stop().expect("stops");
+}
