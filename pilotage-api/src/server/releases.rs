@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{DataType, Schema};
 use bytes::Bytes;
 use pilotage_core::dataset::Definition;
 use pilotage_core::release::{
