@@ -969,7 +969,7 @@ fn public_base(req: &HttpRequest, configured: Option<&str>) -> String {
 /// `/v1/releases/<version>/files/` in a file address), and every IRI starting with it is
 /// given at `public` instead. A catalog whose files have other addresses (a static host
 /// chosen at publication) is served as written.
-fn served_catalog(catalog: &Bytes, version: &str, public: &str) -> Bytes {
+fn served_catalog(written: &Bytes, version: &str, public: &str) -> Bytes {
     fn find_origin(value: &serde_json::Value, marker: &str) -> Option<String> {
         match value {
             serde_json::Value::String(s) => s
@@ -995,24 +995,25 @@ fn served_catalog(catalog: &Bytes, version: &str, public: &str) -> Bytes {
             _ => {}
         }
     }
-    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(catalog) else {
-        return catalog.clone();
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(written) else {
+        return written.clone();
     };
     let marker = format!("/v1/releases/{version}/files/");
     let Some(origin) = find_origin(&value, &marker) else {
-        return catalog.clone();
+        return written.clone();
     };
     if origin == public {
-        return catalog.clone();
+        return written.clone();
     }
     rewrite(&mut value, &origin, public);
     match pilotage_core::release::files::json_bytes(&value) {
         Ok(bytes) => Bytes::from(bytes),
-        Err(_) => catalog.clone(),
+        Err(_) => written.clone(),
     }
 }
 
-const LEVELS: [&str; 4] = ["region", "departement", "commune", "epci"];
+/// Values of `level=` on the territories route, documented as its enumeration.
+pub(crate) const LEVELS: [&str; 4] = ["region", "departement", "commune", "epci"];
 
 fn territories_json(level: &str) -> Result<Bytes, Problem> {
     static CACHE: OnceLock<Vec<Bytes>> = OnceLock::new();
@@ -1111,7 +1112,7 @@ pub struct OpenApiDocument {
 
 impl OpenApiDocument {
     /// Serializes `api` once (at start-up), with a tag naming its bytes.
-    pub fn new(api: &utoipa::openapi::OpenApi) -> OpenApiDocument {
+    pub fn new(api: &serde_json::Value) -> OpenApiDocument {
         let body = Bytes::from(serde_json::to_vec(api).unwrap_or_default());
         let etag = format!(
             "\"{}\"",
