@@ -125,7 +125,12 @@ fn complete(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
                         pilotage_core::release::MEDIA_JSON,
                         pilotage_core::release::MEDIA_JSONLD,
                     ] {
-                        types.insert(media.to_owned(), bytes.clone());
+                        let schema = if media.contains("json") {
+                            json!({"schema": {}})
+                        } else {
+                            bytes.clone()
+                        };
+                        types.insert(media.to_owned(), schema);
                     }
                     let types = Value::Object(types);
                     op["responses"]["200"]["content"] = types.clone();
@@ -163,6 +168,9 @@ fn complete(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
                 if limited {
                     op.insert("security".into(), json!([{}, {"ApiKey": []}]));
                     let responses = op.entry("responses").or_insert_with(|| json!({}));
+                    if responses.get("304").is_none() {
+                        responses["304"] = json!({"description": "Not modified (If-None-Match)."});
+                    }
                     responses["401"] =
                         problem("Unknown API key (`WWW-Authenticate` names the scheme).");
                     responses["429"] = problem(
