@@ -605,10 +605,7 @@ fn validators_of_files_catalog_and_openapi() {
     assert!(etag.starts_with('"') && etag.len() > 2, "{etag:?}");
     assert!(header(&res, "pilotage-release").is_empty());
     let doc: Value = res.json().expect("json");
-    assert_eq!(
-        doc,
-        serde_json::to_value(pilotage_api::server::app::openapi()).expect("value")
-    );
+    assert_eq!(doc, pilotage_api::server::app::openapi_value());
     let res = env.get_with("/openapi.json", &[("if-none-match", &etag)]);
     assert_eq!(res.status(), 304);
 }

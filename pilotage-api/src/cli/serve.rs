@@ -44,6 +44,32 @@ pub struct ServeArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub workers: usize,
+    /// Public address of the API (`https://data.example.org`), which the served DCAT catalog
+    /// gives for the release files. Default: each request's own scheme and `Host` header
+    /// (`X-Forwarded-*` headers are not trusted).
+    #[arg(long, env = "PILOTAGE_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
+}
+
+/// Checks `--public-url`: an absolute `http` or `https` URL with a host, without query or
+/// fragment; the trailing slash is dropped.
+fn public_url(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or("the public URL starts with http:// or https://")?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+    {
+        return Err(format!("{text:?} names no valid host"));
+    }
+    if text.contains(['?', '#', ' ']) {
+        return Err("the public URL has no query, fragment or space".into());
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }
 
 /// Runs `pilotage serve` until SIGTERM or ctrl-c.
@@ -71,6 +97,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         cache_bytes: args.cache_bytes,
         poll_interval: Duration::from_millis(args.poll_ms.max(10)),
         workers: args.workers,
+        public_url: args.public_url,
         ..ServeOptions::new(args.bind, args.releases)
     };
     server::run(options, |url| {

@@ -64,9 +64,128 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// The OpenAPI document as served at `/openapi.json` and committed in `openapi/`: the
+/// generated one ([`openapi`]) completed by [`complete`], as JSON.
+pub fn openapi_value() -> serde_json::Value {
+    complete(&openapi())
+}
+
+/// Values of `format=` on the data route (see [`super::data::Format`]).
+const FORMAT_NAMES: [&str; 4] = ["json", "csv", "ndjson", "parquet"];
+
+/// Adds to the generated document what the route attributes cannot say once for all routes:
+/// the optional API-key security scheme, the 401 (unknown key) and 429 (quota spent) answers
+/// of the rate-limited routes, the conditional request headers each route honours, and the
+/// enumerations of `format=` and `level=`, and the media types of release files. Edited as
+/// JSON: utoipa's document types do not read back every schema they write.
+fn complete(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let Ok(mut doc) = serde_json::to_value(api) else {
+        return Value::Null;
+    };
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        })
+    };
+    let header_param = |name: &str, description: &str| json!({"name": name, "in": "header", "required": false, "description": description, "schema": {"type": "string"}});
+    doc["components"]["securitySchemes"] = json!({
+        "ApiKey": {
+            "type": "apiKey",
+            "in": "header",
+            "name": ratelimit::API_KEY_HEADER,
+            "description": "Optional: a known key gets a higher quota; an unknown key is refused with 401.",
+        }
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let limited = path.starts_with("/v1/");
+            let since = path == "/v1/catalog.jsonld" || path.starts_with("/v1/releases/{version}");
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (_, op) in item.iter_mut() {
+                let Some(op) = op.as_object_mut() else {
+                    continue;
+                };
+                if let Some(d) = op.get_mut("description")
+                    && let Some(text) = d.as_str().map(str::to_owned)
+                {
+                    *d = Value::String(format!(
+                        "{text}\n\nHEAD on the same path answers the same headers without a body (OpenAPI lists it under GET)."
+                    ));
+                }
+                if path == "/v1/releases/{version}/files/{name}" {
+                    let bytes = json!({"schema": {"type": "string", "format": "binary"}});
+                    let mut types = serde_json::Map::new();
+                    for media in [
+                        pilotage_core::release::MEDIA_PARQUET,
+                        pilotage_core::release::MEDIA_CSV,
+                        pilotage_core::release::MEDIA_JSON,
+                        pilotage_core::release::MEDIA_JSONLD,
+                    ] {
+                        let schema = if media.contains("json") {
+                            json!({"schema": {}})
+                        } else {
+                            bytes.clone()
+                        };
+                        types.insert(media.to_owned(), schema);
+                    }
+                    let types = Value::Object(types);
+                    op["responses"]["200"]["content"] = types.clone();
+                    let mut ranged = types;
+                    ranged["multipart/byteranges"] = bytes;
+                    op["responses"]["206"]["content"] = ranged;
+                }
+                let params = op
+                    .entry("parameters")
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if let Some(list) = params.as_array_mut() {
+                    for p in list.iter_mut() {
+                        let values: Option<Vec<&str>> = match p["name"].as_str() {
+                            Some("format") => Some(FORMAT_NAMES.to_vec()),
+                            Some("level") => Some(super::routes::LEVELS.to_vec()),
+                            _ => None,
+                        };
+                        if let Some(values) = values {
+                            p["schema"] = json!({"type": ["string", "null"], "enum": values});
+                        }
+                        if p["name"] == "sort" {
+                            p["schema"] = json!({"type": ["string", "null"], "pattern": "^-?[A-Za-z0-9_]+(,-?[A-Za-z0-9_]+)*$"});
+                        }
+                    }
+                    if limited {
+                        list.push(header_param(
+                            "If-None-Match",
+                            "Entity tags of a copy held: 304 when one matches.",
+                        ));
+                    }
+                    if since {
+                        list.push(header_param("If-Modified-Since", "HTTP date of a copy held: 304 when the release is not newer (ignored with If-None-Match)."));
+                    }
+                }
+                if limited {
+                    op.insert("security".into(), json!([{}, {"ApiKey": []}]));
+                    let responses = op.entry("responses").or_insert_with(|| json!({}));
+                    if responses.get("304").is_none() {
+                        responses["304"] = json!({"description": "Not modified (If-None-Match)."});
+                    }
+                    responses["401"] =
+                        problem("Unknown API key (`WWW-Authenticate` names the scheme).");
+                    responses["429"] = problem(
+                        "Quota spent: `RateLimit-Reset` gives the seconds until it is renewed.",
+                    );
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// The OpenAPI document as pretty JSON with a final newline, as committed in `openapi/`.
 pub fn openapi_json() -> String {
-    let mut text = openapi().to_pretty_json().unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&openapi_value()).unwrap_or_default();
     text.push('\n');
     text
 }
@@ -93,7 +212,7 @@ pub fn build(
         .app_data(web::PathConfig::default().error_handler(|e, _| problem::path_error(e).into()))
         .configure(routes)
         .split_for_parts();
-    let document = routes::OpenApiDocument::new(&api);
+    let document = routes::OpenApiDocument::new(&complete(&api));
     app.app_data(web::Data::new(document))
         .service(
             web::resource("/openapi.json")

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int64Type};
+use arrow_array::types::{Float64Type, Int64Type, UInt64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use arrow_schema::{DataType, Schema};
 use bytes::Bytes;
@@ -555,6 +555,14 @@ fn sort_rows(dataset: &Dataset, keys: &[SortKey], rows: &mut [u32]) -> Result<()
                             .collect(),
                     )
                 }
+                DataType::UInt64 => {
+                    let a = array.as_primitive::<UInt64Type>();
+                    Col::Num(
+                        (0..a.len())
+                            .map(|i| a.is_valid(i).then(|| a.value(i) as f64))
+                            .collect(),
+                    )
+                }
                 DataType::Float64 => {
                     let a = array.as_primitive::<Float64Type>();
                     Col::Num(
@@ -799,6 +807,9 @@ fn write_value(
         DataType::Int64 => {
             let _ = write!(out, "{}", array.as_primitive::<Int64Type>().value(row));
         }
+        DataType::UInt64 => {
+            let _ = write!(out, "{}", array.as_primitive::<UInt64Type>().value(row));
+        }
         DataType::Float64 => {
             let v = array.as_primitive::<Float64Type>().value(row);
             if !v.is_finite() {
@@ -830,7 +841,8 @@ fn write_value(
 }
 
 /// The chosen rows and columns as one Parquet file (zstd-compressed), its floating-point
-/// columns in the type-defined order like the release files.
+/// columns in the type-defined order like the release files. Each column keeps its field from
+/// the release's Parquet file (name, type, nullability, metadata), and the schema its metadata.
 pub fn encode_parquet(dataset: &Dataset, columns: &[usize], rows: &[u32]) -> Result<Bytes, String> {
     let indices = UInt32Array::from(rows.to_vec());
     let schema = dataset.table.schema();
@@ -840,8 +852,8 @@ pub fn encode_parquet(dataset: &Dataset, columns: &[usize], rows: &[u32]) -> Res
         .map(|i| arrow_select::take::take(dataset.table.column(*i), &indices, None))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
-    let batch =
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| e.to_string())?;
+    let schema = Schema::new_with_metadata(fields, schema.metadata().clone());
+    let batch = RecordBatch::try_new(Arc::new(schema), arrays).map_err(|e| e.to_string())?;
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
         .build();

@@ -52,6 +52,10 @@ pub struct ServeOptions {
     pub workers: usize,
     /// Seconds given to in-flight requests on shutdown.
     pub shutdown_timeout: u64,
+    /// Public address of the API (`https://data.example.org`, no trailing slash), which the
+    /// served catalog gives for the release files: the files' address belongs to the
+    /// deployment, not to the publication. `None`: each request's own scheme and `Host`.
+    pub public_url: Option<String>,
 }
 
 impl ServeOptions {
@@ -65,6 +69,7 @@ impl ServeOptions {
             poll_interval: Duration::from_secs(1),
             workers: 0,
             shutdown_timeout: 10,
+            public_url: None,
         }
     }
 }
@@ -82,6 +87,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Rate limiters (none when disabled).
     pub limits: Option<Arc<ratelimit::RateLimits>>,
+    /// Public address of the API, without trailing slash (see [`ServeOptions::public_url`]).
+    pub public_url: Option<String>,
 }
 
 /// A server that cannot start.
@@ -174,6 +181,10 @@ pub fn spawn(options: ServeOptions) -> Result<RunningServer, ServeError> {
             .rate_limit
             .as_ref()
             .map(|o| Arc::new(ratelimit::RateLimits::new(o))),
+        public_url: options
+            .public_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_owned()),
     });
     let listener =
         std::net::TcpListener::bind(&options.bind).map_err(|source| ServeError::Bind {

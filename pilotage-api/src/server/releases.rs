@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::{DataType, Schema};
 use bytes::Bytes;
 use pilotage_core::dataset::Definition;
 use pilotage_core::release::{
@@ -379,7 +379,8 @@ impl CodeColumn {
 pub struct Dataset {
     /// The definition (`<id>.definition.json`).
     pub definition: Definition,
-    /// The whole table; strings as `Utf8`, integers as `Int64`, decimals as `Float64`.
+    /// The whole table, in the schema of the release's Parquet file: strings as `Utf8`, counts
+    /// as `UInt64` (other integers as `Int64`), decimals as `Float64`.
     pub table: RecordBatch,
     /// Indexes of the code columns: every dimension and its level column, in table order.
     pub code_columns: Vec<CodeColumn>,
@@ -444,37 +445,46 @@ impl Dataset {
     }
 }
 
-/// Normalizes a release table's column types to the three the encoders handle: `Utf8`,
-/// `Int64`, `Float64`.
+/// Normalizes a release table's column types to the four the encoders handle: `Utf8`,
+/// `UInt64`, `Int64`, `Float64`. A table written by the release writer (text dimensions,
+/// `UInt64` counts, `Float64` rates) is kept as it is, schema and field metadata included, so
+/// that Parquet answers have the schema of the release's Parquet file; other types are cast to
+/// the nearest of the four, keeping each field's name, nullability and metadata.
 fn normalize(path: &Path, table: RecordBatch) -> Result<RecordBatch, ReleaseError> {
     let schema = table.schema();
     let mut fields = Vec::new();
     let mut columns = Vec::new();
+    let mut changed = false;
     for (field, column) in schema.fields().iter().zip(table.columns()) {
         let target = match column.data_type() {
-            DataType::Utf8 | DataType::Int64 | DataType::Float64 => None,
-            DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::UInt64 => Some(DataType::Int64),
+            DataType::Utf8 | DataType::UInt64 | DataType::Int64 | DataType::Float64 => None,
+            DataType::UInt8 | DataType::UInt16 | DataType::UInt32 => Some(DataType::UInt64),
+            DataType::Int8 | DataType::Int16 | DataType::Int32 => Some(DataType::Int64),
             DataType::Float16 | DataType::Float32 | DataType::Decimal128(_, _) => {
                 Some(DataType::Float64)
             }
             _ => Some(DataType::Utf8),
         };
-        let column = match &target {
-            Some(t) => arrow_cast::cast(column, t)
-                .map_err(|e| invalid(path, format!("column `{}`: {e}", field.name())))?,
-            None => column.clone(),
-        };
-        fields.push(Field::new(field.name(), column.data_type().clone(), true));
-        columns.push(column);
+        match &target {
+            Some(t) => {
+                changed = true;
+                columns.push(
+                    arrow_cast::cast(column, t)
+                        .map_err(|e| invalid(path, format!("column `{}`: {e}", field.name())))?,
+                );
+                fields.push(field.as_ref().clone().with_data_type(t.clone()));
+            }
+            None => {
+                columns.push(column.clone());
+                fields.push(field.as_ref().clone());
+            }
+        }
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-        .map_err(|e| invalid(path, e.to_string()))
+    if !changed {
+        return Ok(table);
+    }
+    let schema = Schema::new_with_metadata(fields, schema.metadata().clone());
+    RecordBatch::try_new(Arc::new(schema), columns).map_err(|e| invalid(path, e.to_string()))
 }
 
 /// A releases directory: the current release, older ones on demand, and a watcher of

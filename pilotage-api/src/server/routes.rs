@@ -888,8 +888,10 @@ pub async fn get_release_file(
 
 /// The DCAT-AP catalog.
 ///
-/// The `catalog.jsonld` of the current release (DCAT-AP, harvestable by data.gouv.fr), with a
-/// strong ETag.
+/// The `catalog.jsonld` of the current release (DCAT-AP, harvestable by data.gouv.fr), its
+/// file addresses given at this deployment's public address: `serve --public-url`, or else the
+/// request's own scheme and `Host`. The release file itself
+/// (`/v1/releases/{version}/files/catalog.jsonld`) keeps the addresses given at publication.
 #[utoipa::path(tag = "releases", responses(
     (status = 200, description = "The catalog, JSON-LD.", content_type = "application/ld+json", body = serde_json::Value),
     (status = 304, description = "Not modified.")
@@ -901,17 +903,24 @@ pub async fn catalog(
 ) -> Result<HttpResponse, Problem> {
     let release = state.releases.current().ok_or_else(no_release)?;
     let meta = &release.meta;
-    let etag = match meta
+    let public = public_base(&req, state.public_url.as_deref());
+    let file_hash = match meta
         .manifest
         .files
         .iter()
         .find(|f| f.name == pilotage_core::release::CATALOG_FILE)
     {
-        Some(f) => file_etag(&f.sha256),
-        None => format!("\"{}\"", data::short_hash(&[&meta.version, "catalog"])),
+        Some(f) => f.sha256.clone(),
+        None => meta.version.clone(),
     };
+    // The answer depends on the public address: so does its entity tag.
+    let etag = format!(
+        "\"{}\"",
+        data::short_hash(&[&file_hash, "catalog", &public])
+    );
+    let body = served_catalog(&release.catalog, &meta.version, &public);
     if files::not_modified_since(req.headers(), meta.modified) {
-        let coding = if release.catalog.len() < MIN_COMPRESS_BYTES {
+        let coding = if body.len() < MIN_COMPRESS_BYTES {
             Coding::Identity
         } else {
             Coding::negotiate(req.headers())
@@ -922,13 +931,7 @@ pub async fn catalog(
             VARY_DATA,
         ));
     }
-    let mut res = coded_answer(
-        &req,
-        &etag,
-        &meta.version,
-        release.catalog.clone(),
-        MEDIA_JSONLD,
-    );
+    let mut res = coded_answer(&req, &etag, &meta.version, body, MEDIA_JSONLD);
     if res.status() == StatusCode::OK
         && let Ok(v) = header::HeaderValue::from_str(&httpdate::fmt_http_date(meta.modified))
     {
@@ -937,7 +940,80 @@ pub async fn catalog(
     Ok(res)
 }
 
-const LEVELS: [&str; 4] = ["region", "departement", "commune", "epci"];
+/// The public address of the API, without trailing slash: `configured` when given, else the
+/// request's scheme (TLS or not) and its `Host` header when it is a plain `host[:port]`, else
+/// the address the server listens on. `X-Forwarded-*` and `Forwarded` are not read.
+fn public_base(req: &HttpRequest, configured: Option<&str>) -> String {
+    if let Some(url) = configured {
+        return url.to_owned();
+    }
+    let config = req.app_config();
+    let scheme = if config.secure() { "https" } else { "http" };
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| config.host().to_owned());
+    format!("{scheme}://{host}")
+}
+
+/// The catalog of release `version` with its addresses moved to `public`: the address the
+/// files had at publication is found in the catalog (what precedes
+/// `/v1/releases/<version>/files/` in a file address), and every IRI starting with it is
+/// given at `public` instead. A catalog whose files have other addresses (a static host
+/// chosen at publication) is served as written.
+fn served_catalog(written: &Bytes, version: &str, public: &str) -> Bytes {
+    fn find_origin(value: &serde_json::Value, marker: &str) -> Option<String> {
+        match value {
+            serde_json::Value::String(s) => s
+                .find(marker)
+                .filter(|_| s.starts_with("http://") || s.starts_with("https://"))
+                .map(|i| s[..i].to_owned()),
+            serde_json::Value::Array(a) => a.iter().find_map(|v| find_origin(v, marker)),
+            serde_json::Value::Object(o) => o.values().find_map(|v| find_origin(v, marker)),
+            _ => None,
+        }
+    }
+    fn rewrite(value: &mut serde_json::Value, origin: &str, public: &str) {
+        match value {
+            serde_json::Value::String(s) => {
+                if let Some(rest) = s.strip_prefix(origin)
+                    && (rest.is_empty() || rest.starts_with(['/', '#']))
+                {
+                    *s = format!("{public}{rest}");
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| rewrite(v, origin, public)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|v| rewrite(v, origin, public)),
+            _ => {}
+        }
+    }
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(written) else {
+        return written.clone();
+    };
+    let marker = format!("/v1/releases/{version}/files/");
+    let Some(origin) = find_origin(&value, &marker) else {
+        return written.clone();
+    };
+    if origin == public {
+        return written.clone();
+    }
+    rewrite(&mut value, &origin, public);
+    match pilotage_core::release::files::json_bytes(&value) {
+        Ok(bytes) => Bytes::from(bytes),
+        Err(_) => written.clone(),
+    }
+}
+
+/// Values of `level=` on the territories route, documented as its enumeration.
+pub(crate) const LEVELS: [&str; 4] = ["region", "departement", "commune", "epci"];
 
 fn territories_json(level: &str) -> Result<Bytes, Problem> {
     static CACHE: OnceLock<Vec<Bytes>> = OnceLock::new();
@@ -1036,7 +1112,7 @@ pub struct OpenApiDocument {
 
 impl OpenApiDocument {
     /// Serializes `api` once (at start-up), with a tag naming its bytes.
-    pub fn new(api: &utoipa::openapi::OpenApi) -> OpenApiDocument {
+    pub fn new(api: &serde_json::Value) -> OpenApiDocument {
         let body = Bytes::from(serde_json::to_vec(api).unwrap_or_default());
         let etag = format!(
             "\"{}\"",
