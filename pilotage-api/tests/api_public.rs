@@ -116,7 +116,7 @@ fn serve_follows_current_and_keeps_the_release_on_a_bad_link() {
     fixture::set_current(dir.path(), &first);
     let poll = Duration::from_millis(200);
     let serve = ServeProcess::start(dir.path(), poll.as_millis() as u64);
-    let client = Client::new();
+    let client = client();
     assert_eq!(current_of(&client, &serve.url), first.as_str());
     std::thread::sleep(Duration::from_millis(300));
     assert!(
@@ -199,11 +199,10 @@ impl Env {
         opts.rate_limit = None;
         opts.shutdown_timeout = 1;
         let server = server::spawn(opts).expect("server starts");
-        let _ = rustls::crypto::ring::default_provider().install_default();
         Env {
             dir,
             server: Some(server),
-            client: Client::builder().build().expect("client"),
+            client: client(),
             version,
         }
     }
@@ -419,7 +418,7 @@ fn an_unknown_api_key_gets_www_authenticate() {
         ..server::RateLimitOptions::default()
     });
     let server = server::spawn(opts).expect("server starts");
-    let res = Client::new()
+    let res = client()
         .get(format!("{}/v1/datasets", server.url()))
         .header("x-api-key", "bad-key")
         .send()
@@ -700,4 +699,12 @@ fn multiple_ranges_are_merged_and_bounded() {
     );
     let res = env.get_with(&path, &[("range", &spec)]);
     assert_problem(res, 416, "bad-range", Some("Range"));
+}
+
+/// A blocking HTTP client. reqwest is built without a default TLS provider in this workspace
+/// (the client crate installs ring at start-up), so every client of these tests is made here,
+/// after installing it: which test runs first must not matter.
+fn client() -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::builder().build().expect("client")
 }
