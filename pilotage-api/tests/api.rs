@@ -367,6 +367,27 @@ fn filters_measures_sort_and_mistakes() {
         "bad-parameter",
         Some("sort"),
     );
+    // `sort=` takes the syntax the OpenAPI document gives: no empty key; spaces (a `+` in a
+    // query) around a key, and `+` for ascending, are allowed.
+    for empty in [
+        "sort=",
+        "sort=territoire,",
+        "sort=,-recues",
+        "sort=recues,,territoire",
+    ] {
+        assert_problem(
+            env.get(&format!("/v1/datasets/candidatures/data?{empty}")),
+            400,
+            "bad-parameter",
+            Some("sort"),
+        );
+    }
+    let spaced =
+        env.json("/v1/datasets/candidatures/data?sort=-recues+,+territoire&measures=recues");
+    assert_eq!(rows(&spaced), rows(&sorted));
+    let plus = env.json("/v1/datasets/candidatures/data?sort=%2Brecues&measures=recues");
+    let ascending = env.json("/v1/datasets/candidatures/data?sort=recues&measures=recues");
+    assert_eq!(rows(&plus), rows(&ascending));
     assert_problem(
         env.get("/v1/datasets/candidatures/data?limit=0"),
         400,

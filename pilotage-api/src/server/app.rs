@@ -152,7 +152,7 @@ fn complete(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
                             p["schema"] = json!({"type": ["string", "null"], "enum": values});
                         }
                         if p["name"] == "sort" {
-                            p["schema"] = json!({"type": ["string", "null"], "pattern": "^-?[A-Za-z0-9_]+(,-?[A-Za-z0-9_]+)*$"});
+                            p["schema"] = json!({"type": ["string", "null"], "pattern": super::data::SORT_PATTERN});
                         }
                     }
                     if limited {

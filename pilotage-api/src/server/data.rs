@@ -30,6 +30,11 @@ pub const MEDIA_NDJSON: &str = "application/x-ndjson";
 /// Most rows a page holds (`limit=`): row ids are 32-bit, so no dataset holds more.
 pub const MAX_LIMIT: u64 = u32::MAX as u64;
 
+/// The syntax of `sort=` as the OpenAPI document gives it: column names separated by commas,
+/// each optionally prefixed with `-` (descending) or `+`, spaces allowed around a key. Which
+/// names are columns depends on the dataset, so a key matching it may still be refused (400).
+pub const SORT_PATTERN: &str = "^ *[-+]?[A-Za-z0-9_]+ *(, *[-+]?[A-Za-z0-9_]+ *)*$";
+
 /// Query parameters with a fixed meaning; any other parameter filters a code column.
 pub const RESERVED: [&str; 6] = ["format", "measures", "sort", "limit", "cursor", "release"];
 
@@ -215,7 +220,16 @@ pub fn parse_query(
                 );
             }
             "sort" => {
-                for item in split_list(value) {
+                // The syntax the OpenAPI document gives (SORT_PATTERN): keys separated by
+                // commas, none empty; spaces around a key (`+` in a query) are allowed.
+                for item in value.split(',').map(|k| k.trim_matches(' ')) {
+                    if item.is_empty() {
+                        return Err(Problem::bad_parameter(
+                            "sort",
+                            "a sort key is empty (the list is empty or has a stray comma)",
+                        )
+                        .hint("give column names separated by commas, e.g. sort=-recues,territoire; leave `sort` out for release order"));
+                    }
                     let (descending, column) = match item.strip_prefix('-') {
                         Some(c) => (true, c),
                         None => (false, item.strip_prefix('+').unwrap_or(item)),

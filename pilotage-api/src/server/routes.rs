@@ -49,7 +49,9 @@ pub struct DataParams {
     #[param(example = "recues,acceptees")]
     measures: Option<String>,
     /// Sort keys, comma-separated column names, `-` for descending (default: release order,
-    /// that is dimension members in publication order). Nulls sort last.
+    /// that is dimension members in publication order). Nulls sort last. The columns are the
+    /// dataset's (its dimensions, levels and measures, see `/v1/datasets/{id}`): a key naming
+    /// another is a 400 problem listing them.
     #[param(example = "-recues,territoire")]
     sort: Option<String>,
     /// Rows per page (default: every row, streamed). With a limit, the `Link` header gives the
