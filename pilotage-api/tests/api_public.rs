@@ -179,6 +179,172 @@ fn serve_follows_current_and_keeps_the_release_on_a_bad_link() {
     }
 }
 
+/// The concrete requests of every route of the OpenAPI document (as served), for the release
+/// `version` of the releases served at `url`: each dataset, each of its data encodings, each
+/// release file, the release by version and as `current`, each territory level, and the
+/// documents outside `/v1/`.
+fn every_request(client: &Client, url: &str, version: &str) -> Vec<String> {
+    let get = |path: &str| -> Value {
+        let res = client.get(format!("{url}{path}")).send().expect("request");
+        assert_eq!(res.status(), 200, "{path}");
+        res.json().expect("json")
+    };
+    let spec = get("/openapi.json");
+    let datasets: Vec<String> = get("/v1/datasets")["datasets"]
+        .as_array()
+        .expect("datasets")
+        .iter()
+        .map(|d| d["id"].as_str().expect("id").to_owned())
+        .collect();
+    let files: Vec<String> = get(&format!("/v1/releases/{version}"))["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["name"].as_str().expect("name").to_owned())
+        .collect();
+    let mut requests = vec!["/openapi.json".to_owned(), "/docs/".to_owned()];
+    for path in spec["paths"].as_object().expect("paths").keys() {
+        let mut concrete = vec![path.clone()];
+        let expand = |concrete: Vec<String>, hole: &str, values: &[String]| -> Vec<String> {
+            concrete
+                .iter()
+                .flat_map(|p| {
+                    if p.contains(hole) {
+                        values.iter().map(|v| p.replace(hole, v)).collect()
+                    } else {
+                        vec![p.clone()]
+                    }
+                })
+                .collect()
+        };
+        concrete = expand(concrete, "{id}", &datasets);
+        concrete = expand(
+            concrete,
+            "{version}",
+            &[version.to_owned(), "current".to_owned()],
+        );
+        concrete = expand(concrete, "{name}", &files);
+        for p in concrete {
+            if p.ends_with("/data") {
+                for query in [
+                    "",
+                    "?format=csv",
+                    "?format=ndjson",
+                    "?format=parquet",
+                    "?limit=7",
+                ] {
+                    requests.push(format!("{p}{query}"));
+                }
+            } else if p == "/v1/territories" {
+                for level in ["region", "departement", "commune", "epci"] {
+                    requests.push(format!("{p}?level={level}"));
+                }
+            } else {
+                requests.push(p);
+            }
+        }
+    }
+    requests
+}
+
+/// What must agree between replicas: status, body and the validators and headers of the
+/// answer (not the request id, nor the rate-limit counters, which belong to each process).
+fn answer(
+    client: &Client,
+    url: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Vec<String>, Vec<u8>) {
+    let mut req = client
+        .get(format!("{url}{path}"))
+        .header("host", "data.example.org");
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let res = req.send().expect("request");
+    let status = res.status().as_u16();
+    let kept = [
+        "etag",
+        "last-modified",
+        "content-type",
+        "content-encoding",
+        "cache-control",
+        "link",
+        "pilotage-release",
+    ]
+    .iter()
+    .map(|name| format!("{name}: {}", header(&res, name)))
+    .collect();
+    (status, kept, res.bytes().expect("body").to_vec())
+}
+
+/// `serve` keeps no state a replica would not share: two `pilotage serve` processes over one
+/// releases folder (as behind a load balancer, given the same `Host`) answer every route of
+/// the OpenAPI document with the same status, bytes and ETag, and when `current` switches both
+/// serve the new release within two polls. `/metrics` counts each process's own requests.
+#[test]
+fn replicas_over_one_releases_folder_answer_alike_and_switch_together() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = fixture::write_release(dir.path(), 1);
+    let second = fixture::write_release(dir.path(), 2);
+    fixture::set_current(dir.path(), &first);
+    let poll = Duration::from_millis(200);
+    let replicas = [
+        ServeProcess::start(dir.path(), poll.as_millis() as u64),
+        ServeProcess::start(dir.path(), poll.as_millis() as u64),
+    ];
+    let client = client();
+    let compare = |version: &str| {
+        let requests = every_request(&client, &replicas[0].url, version);
+        assert!(requests.len() > 20, "{requests:?}");
+        let variants: [&[(&str, &str)]; 2] = [&[], &[("accept-encoding", "gzip")]];
+        for path in requests.iter().filter(|p| *p != "/metrics") {
+            for headers in variants {
+                let one = answer(&client, &replicas[0].url, path, headers);
+                let two = answer(&client, &replicas[1].url, path, headers);
+                assert_eq!(one.0, 200, "{path} {headers:?}");
+                assert_eq!((&one.0, &one.1), (&two.0, &two.1), "{path} {headers:?}");
+                assert!(one.2 == two.2, "{path} {headers:?}: the bodies differ");
+            }
+        }
+        for replica in &replicas {
+            assert_eq!(answer(&client, &replica.url, "/metrics", &[]).0, 200);
+        }
+    };
+    compare(&first);
+
+    let release_of = |url: &str| {
+        let res = client
+            .get(format!("{url}/v1/datasets/candidatures/data?limit=1"))
+            .send()
+            .expect("request");
+        (header(&res, "pilotage-release"), header(&res, "etag"))
+    };
+    let before = release_of(&replicas[0].url);
+    assert_eq!(before.0, first);
+    // Loading a release takes a few milliseconds; the slack covers a loaded machine.
+    let within = 2 * poll + Duration::from_millis(600);
+    let switched = Instant::now();
+    fixture::set_current(dir.path(), &second);
+    let mut pending = vec![true, true];
+    while pending.iter().any(|p| *p) {
+        for (i, replica) in replicas.iter().enumerate() {
+            if pending[i] && release_of(&replica.url).0 == second {
+                pending[i] = false;
+            }
+        }
+        assert!(
+            switched.elapsed() < within,
+            "replicas still on the first release after two polls: {pending:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let after: Vec<_> = replicas.iter().map(|r| release_of(&r.url)).collect();
+    assert_eq!(after[0], after[1]);
+    assert_ne!(after[0].1, before.1, "a new release, a new ETag");
+    compare(&second);
+}
+
 /// A server in this process on a fresh releases directory holding release 1 as `current`; the
 /// watcher is slow, so the tests switch releases with [`server::Releases::refresh`].
 struct Env {
