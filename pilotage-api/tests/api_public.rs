@@ -322,6 +322,20 @@ fn replicas_over_one_releases_folder_answer_alike_and_switch_together() {
     };
     let before = release_of(&replicas[0].url);
     assert_eq!(before.0, first);
+    // A page walk started on one replica before the switch.
+    let page = client
+        .get(format!(
+            "{}/v1/datasets/candidatures/data?limit=7",
+            replicas[0].url
+        ))
+        .send()
+        .expect("request");
+    let next = header(&page, "link");
+    let next = next
+        .strip_prefix('<')
+        .and_then(|l| l.split_once('>'))
+        .map(|(target, _)| target.to_owned())
+        .expect("a next link");
     // Loading a release takes a few milliseconds; the slack covers a loaded machine.
     let within = 2 * poll + Duration::from_millis(600);
     let switched = Instant::now();
@@ -342,6 +356,13 @@ fn replicas_over_one_releases_folder_answer_alike_and_switch_together() {
     let after: Vec<_> = replicas.iter().map(|r| release_of(&r.url)).collect();
     assert_eq!(after[0], after[1]);
     assert_ne!(after[0].1, before.1, "a new release, a new ETag");
+    // It goes on, on the other replica, with the release it started with.
+    let resumed = client
+        .get(format!("{}{next}", replicas[1].url))
+        .send()
+        .expect("request");
+    assert_eq!(resumed.status(), 200);
+    assert_eq!(header(&resumed, "pilotage-release"), first);
     compare(&second);
 }
 
