@@ -1,4 +1,8 @@
-//! Witness protection of a generated country, with its figures: values, claims, points, unproved claims by dataset and measure (`PILOTAGE_SCALE`, `PILOTAGE_SEED`, `PILOTAGE_DATASETS`).
+//! Witness protection of a generated country, with its figures: values, claims, points, unproved
+//! claims by dataset and measure (`PILOTAGE_SCALE`, `PILOTAGE_SEED`, `PILOTAGE_DATASETS`,
+//! `PILOTAGE_YEAR` for sources of one year as the demo's;
+//! `PILOTAGE_DETAIL` adds the hidden share per measure and per level, `PILOTAGE_NO_RELATIONS`
+//! drops the relations between measures the definitions declare).
 use pilotage_core::cube::Geography;
 use pilotage_core::cube::calendar::days_from_civil;
 use pilotage_core::dataset::load_dir;
@@ -16,6 +20,11 @@ fn main() {
         let only = only.to_string_lossy().into_owned();
         defs.retain(|d| only.split(',').any(|id| id == d.id));
     }
+    if std::env::var_os("PILOTAGE_NO_RELATIONS").is_some() {
+        for d in &mut defs {
+            d.relations.clear();
+        }
+    }
     let geography =
         Geography::from_reference_dir(&repo().join("datasets/reference")).expect("referential");
     let context = Context {
@@ -31,11 +40,18 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
     let t = Instant::now();
-    let config = GeneratorConfig {
+    let mut config = GeneratorConfig {
         scale,
         seed,
         ..GeneratorConfig::default()
     };
+    if let Some(year) = std::env::var("PILOTAGE_YEAR")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        config.first_year = year;
+        config.last_year = year;
+    }
     let mut sources = Sources::new();
     generate_batches(&config, &mut |table, batch| {
         sources.push(table, batch);
@@ -44,6 +60,20 @@ fn main() {
     .expect("generate");
     let cubes = compute_all(&defs, &sources, &context).expect("cubes");
     println!("cubes {:.1}s", t.elapsed().as_secs_f64());
+    if let Ok(code) = std::env::var("PILOTAGE_ROWS") {
+        for cube in &cubes {
+            for r in 0..cube.len() {
+                let at: Vec<&str> = cube.dimensions.iter().map(|d| d.code(r)).collect();
+                if at.contains(&code.as_str()) {
+                    let v = match &cube.measures[0].values {
+                        pilotage_core::cube::MeasureValues::Counts(v) => format!("{:?}", v[r]),
+                        pilotage_core::cube::MeasureValues::Values(v) => format!("{:?}", v[r]),
+                    };
+                    println!("  row {} {v}", at.join("/"));
+                }
+            }
+        }
+    }
     let t = Instant::now();
     let p = protect_release(&cubes, &defs, &ProtectOptions::default()).expect("protect");
     let s = &p.stats;
@@ -74,6 +104,75 @@ fn main() {
             d.overall.secondary,
             d.overall.secret_share_pct()
         );
+    }
+    if std::env::var_os("PILOTAGE_DETAIL").is_some() {
+        for (cube, secret) in cubes.iter().zip(&p.secret) {
+            let mut by_level: std::collections::BTreeMap<(String, String), (usize, usize)> =
+                Default::default();
+            for (m, rows) in cube.measures.iter().zip(secret) {
+                let hidden = rows.iter().filter(|&&x| x).count();
+                println!(
+                    "  {:<22} {:<28} hidden {:>6} of {:>7} ({:.1}%)",
+                    cube.dataset,
+                    m.id,
+                    hidden,
+                    rows.len(),
+                    100.0 * hidden as f64 / rows.len().max(1) as f64
+                );
+                for (r, &h) in rows.iter().enumerate() {
+                    let key = cube
+                        .dimensions
+                        .iter()
+                        .filter(|d| d.level_names.len() > 1)
+                        .map(|d| d.level(r).to_owned())
+                        .collect::<Vec<_>>();
+                    let key = (key.first().cloned().unwrap_or_default(), key[1..].join("×"));
+                    let e = by_level.entry(key).or_default();
+                    e.0 += 1;
+                    e.1 += usize::from(h);
+                }
+            }
+            for ((a, b), (n, h)) in &by_level {
+                println!(
+                    "  {:<22} {:<12} {:<20} hidden {:>6} of {:>7} ({:.1}%)",
+                    cube.dataset,
+                    a,
+                    b,
+                    h,
+                    n,
+                    100.0 * *h as f64 / (*n).max(1) as f64
+                );
+            }
+        }
+    }
+    let show: usize = std::env::var("PILOTAGE_POINTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let step = (p.certificate.points.len() / show.max(1)).max(1);
+    for point in p.certificate.points.iter().step_by(step).take(show) {
+        let name = |c: &pilotage_core::certificate::CellRef| {
+            let cube = &cubes[c.dataset as usize];
+            let at: Vec<&str> = cube
+                .dimensions
+                .iter()
+                .map(|d| d.code(c.row as usize))
+                .collect();
+            format!("{} {}", at.join("/"), cube.measures[c.measure as usize].id)
+        };
+        println!(
+            "  point: {} changes, proves {}",
+            point.changes.len(),
+            point
+                .claims
+                .iter()
+                .map(|c| format!("{} {:?}", name(&c.cell), c.kind))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        for (c, d) in &point.changes {
+            println!("      {:+} {}", d, name(c));
+        }
     }
     let mut by: std::collections::BTreeMap<(String, String, String), usize> = Default::default();
     for u in &p.unresolved {

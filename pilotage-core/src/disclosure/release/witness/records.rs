@@ -56,8 +56,6 @@ pub(crate) struct Shape {
     leaves: Vec<Vec<Vec<u32>>>,
     /// The level patterns of the table's rows (depth per dimension).
     patterns: Vec<Vec<u8>>,
-    /// Patterns by the last dimension not at its top (index into `patterns`).
-    by_last: Vec<Vec<usize>>,
     /// The period dimension, if any.
     period: Option<usize>,
     /// Per period member and depth (`member × depths + depth`), the weight of a record there
@@ -109,12 +107,6 @@ impl Shape {
             .collect();
         patterns.sort_unstable();
         patterns.dedup();
-        let mut by_last = vec![Vec::new(); table.dims.len()];
-        for (i, p) in patterns.iter().enumerate() {
-            if let Some(last) = p.iter().rposition(|&x| x > 0) {
-                by_last[last].push(i);
-            }
-        }
         let period = table
             .dims
             .iter()
@@ -141,7 +133,6 @@ impl Shape {
             anc,
             leaves,
             patterns,
-            by_last,
             period,
             weights,
             kinds,
@@ -256,16 +247,22 @@ impl Step<'_, '_> {
         self.shape.weights[i][rule_index(rule)]
     }
 
-    /// The row of `leaf`'s ancestors at pattern `p`, with its key.
-    fn row_at(&self, leaf: &[u32], p: &[u8]) -> (u128, Option<u32>) {
+    /// The row of `leaf`'s ancestors at pattern `p`, with its key; `None` when the pattern is
+    /// finer than the leaf in some dimension: a record known only at a coarser level (an
+    /// application whose prescriber has no département, say) counts in no row of that pattern.
+    fn row_at(&self, leaf: &[u32], p: &[u8]) -> Option<(u128, Option<u32>)> {
         let index = self.space.rows[self.t]
             .as_ref()
             .expect("a shape exists only with its row index");
         let mut key: u128 = 0;
         for (k, (&l, &depth)) in leaf.iter().zip(p).enumerate() {
-            key = key * index.radix[k] + u128::from(self.shape.ancestor(k, l, depth));
+            let a = self.shape.ancestor(k, l, depth);
+            if a == NONE {
+                return None;
+            }
+            key = key * index.radix[k] + u128::from(a);
         }
-        (key, index.index.get(&key).copied())
+        Some((key, index.index.get(&key).copied()))
     }
 
     /// Whether the rows of `leaf` at the given patterns exist and hold the kind's measures,
@@ -276,7 +273,9 @@ impl Step<'_, '_> {
         let mut least = f64::INFINITY;
         for &pi in patterns {
             let p = &self.shape.patterns[pi];
-            let (_, row) = self.row_at(leaf, p);
+            let Some((_, row)) = self.row_at(leaf, p) else {
+                continue;
+            };
             for &m in self.kind {
                 let w = match self.shape.period {
                     Some(k) => self.time_weight(leaf[k], p[k], table.measures[m].time),
@@ -311,41 +310,71 @@ impl Step<'_, '_> {
         let mut leaf = own.to_vec();
         let mut budget = LEAF_BUDGET;
         let mut found = Vec::new();
-        self.descend(own, &mut leaf, 0, mass, &mut budget, most, &mut found);
+        let stages = self.stages(own);
+        let mut search = Descent {
+            own,
+            stages: &stages,
+            mass,
+            budget: &mut budget,
+            most,
+            found: &mut found,
+        };
+        self.descend(&mut search, &mut leaf, 0);
         found
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn descend(
-        &self,
-        own: &[u32],
-        leaf: &mut Vec<u32>,
-        k: usize,
-        mass: bool,
-        budget: &mut usize,
-        most: usize,
-        found: &mut Vec<Vec<u32>>,
-    ) {
+    /// The patterns a leaf below `own` settles when its member in dimension `k` is chosen and
+    /// those after `k` are still `own`'s: finer than `own` in `k`, no finer than `own` after
+    /// it (with the first dimension, also the rows above `own`'s). Checked as soon as they
+    /// are settled, a leaf without records in a row of the value (a département without the
+    /// value's structure kind, say) is left at once, before the budget goes to its months.
+    fn stages(&self, own: &[u32]) -> Vec<Vec<usize>> {
+        let dims = &self.space.tables[self.t].dims;
+        let depth: Vec<u8> = own
+            .iter()
+            .zip(dims)
+            .map(|(&m, d)| d.depth[m as usize])
+            .collect();
+        (0..own.len())
+            .map(|k| {
+                (0..self.shape.patterns.len())
+                    .filter(|&i| {
+                        let p = &self.shape.patterns[i];
+                        let above = (k + 1..own.len()).all(|j| p[j] <= depth[j]);
+                        // The rows above the value's own are checked with the first dimension.
+                        above
+                            && (p[k] > depth[k]
+                                || (k == 0 && p.iter().zip(&depth).all(|(a, b)| a <= b)))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Chooses the leaf's member in dimension `k` and the dimensions after it, the fullest
+    /// first, until enough leaves are found or the budget is spent.
+    fn descend(&self, search: &mut Descent, leaf: &mut Vec<u32>, k: usize) {
+        let own = search.own;
         if k == own.len() {
-            found.push(leaf.clone());
+            search.found.push(leaf.clone());
             return;
         }
         let mut options: Vec<(f64, u32)> = Vec::new();
         for &l in &self.shape.leaves[k][own[k] as usize] {
-            if *budget == 0 {
+            if *search.budget == 0 {
                 break;
             }
-            *budget -= 1;
+            *search.budget -= 1;
             leaf[k] = l;
-            if let Some(v) = self.holds(leaf, &self.shape.by_last[k], mass) {
+            if let Some(v) = self.holds(leaf, &search.stages[k], search.mass) {
                 options.push((v, l));
             }
         }
         options.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         for (_, l) in options {
             leaf[k] = l;
-            self.descend(own, leaf, k + 1, mass, budget, most, found);
-            if found.len() >= most {
+            self.descend(search, leaf, k + 1);
+            if search.found.len() >= search.most {
                 break;
             }
         }
@@ -564,7 +593,9 @@ impl Step<'_, '_> {
             Vec::with_capacity(corners.len() * self.shape.patterns.len() * self.kind.len());
         for (leaf, sign) in corners {
             for p in &self.shape.patterns {
-                let (key, row) = self.row_at(leaf, p);
+                let Some((key, row)) = self.row_at(leaf, p) else {
+                    continue;
+                };
                 for &m in self.kind {
                     let w = match self.shape.period {
                         Some(k) => self.time_weight(leaf[k], p[k], table.measures[m].time),
@@ -881,6 +912,17 @@ fn corners_of(base: &[u32], choice: &[(usize, u32)]) -> Vec<(Vec<u32>, f64)> {
             (leaf, s)
         })
         .collect()
+}
+
+/// The state of one search for leaves below a value (see [`Step::leaves_below`]).
+struct Descent<'d> {
+    own: &'d [u32],
+    /// Per dimension, the patterns settled when its member is chosen.
+    stages: &'d [Vec<usize>],
+    mass: bool,
+    budget: &'d mut usize,
+    most: usize,
+    found: &'d mut Vec<Vec<u32>>,
 }
 
 /// The signed leaves of a move: each a record of the kind, `+1` arriving, `−1` leaving.
