@@ -14,7 +14,7 @@
 //! - [`fluxiae`]: the ASP's fluxIAE delivery format (`|`-separated views with `DEB`/`FIN`
 //!   lines), read into and written from the canonical source tables.
 //! - [`synth`]: the seeded generator of national-scale synthetic sources.
-//! - [`dataset`]: the published datasets' definitions (`datasets/*.toml`): dimensions with their
+//! - [`dataset`]: the published datasets' definitions (`data/datasets/*.toml`, compiled in): dimensions with their
 //!   hierarchies, measures, crossings and methodology, loaded and validated.
 //! - [`cube`]: the generic cube engine: every margin of every hierarchy, distinct counts that are
 //!   not sums, magnitudes with their disclosure companions, conversion to Arrow.

@@ -872,7 +872,8 @@ mod tests {
         use arrow_schema::Field;
         use parquet::basic::{ColumnOrder, SortOrder};
 
-        let datasets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets");
+        let datasets =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../pilotage-core/data/datasets");
         let definition = pilotage_core::dataset::load_dir(&datasets)
             .expect("definitions")
             .into_iter()
