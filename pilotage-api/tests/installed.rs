@@ -60,7 +60,7 @@ fn manifest(releases: &Path) -> Manifest {
 fn the_demo_runs_from_a_copy_of_the_binary_with_the_built_in_definitions() {
     let installed = Installed::new();
     assert!(!installed.cwd.join("datasets").exists());
-    let out = installed.run(&["demo", "--dir", "demo", "--scale", "0.001", "--no-serve"]);
+    let out = installed.run(&["demo", "--dir", "demo", "--scale", "0.0003", "--no-serve"]);
     assert_ok(&out, "demo");
     let manifest = manifest(&installed.cwd.join("demo/releases"));
     let mut ids: Vec<&str> = manifest.datasets.iter().map(|d| d.id.as_str()).collect();
