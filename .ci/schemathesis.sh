@@ -32,7 +32,7 @@ trap cleanup EXIT
 # The datasets whose disclosure control completes quickly on small data (docs/disclosure.md).
 mkdir "$work/datasets"
 for id in ${PILOTAGE_INTEROP_DATASETS:-offre pass_iae}; do
-  cp "datasets/$id.toml" "$work/datasets/"
+  cp "pilotage-core/data/datasets/$id.toml" "$work/datasets/"
 done
 "$bin" generate --scale 0.001 --seed 1 --years 2025-2025 --out "$work/sources" >/dev/null
 "$bin" ingest "$work/sources" --database-url "$work/pilotage.sqlite" --source-vintage 2025-12-31 >/dev/null

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use pilotage_api::server::{self, ServeOptions};
 use pilotage_client::{Client, Format, RetryPolicy};
-use pilotage_core::wire::{DataPage, DatasetDetail};
+use pilotage_wire::{DataPage, DatasetDetail};
 
 fn client_overhead(c: &mut Criterion) {
     // reqwest is built without a default TLS provider; the raw client needs one installed.

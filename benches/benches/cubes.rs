@@ -18,13 +18,13 @@ fn repo() -> PathBuf {
 }
 
 fn bench_cubes(c: &mut Criterion) {
-    let mut defs = load_dir(&repo().join("datasets")).expect("definitions");
+    let mut defs = load_dir(&repo().join("pilotage-core/data/datasets")).expect("definitions");
     if let Some(only) = std::env::var_os("PILOTAGE_DATASETS") {
         let only = only.to_string_lossy().into_owned();
         defs.retain(|d| only.split(',').any(|id| id == d.id));
     }
-    let geography =
-        Geography::from_reference_dir(&repo().join("datasets/reference")).expect("referential");
+    let geography = Geography::from_reference_dir(&repo().join("pilotage-core/data/reference"))
+        .expect("referential");
     let context = Context {
         geography,
         as_of: days_from_civil(2025, 12, 31),

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """DuckDB side of the cube comparison: the same aggregations as pilotage, from the same Parquet.
 
-Computes, with GROUP BY GROUPING SETS generated from the crossings of datasets/<id>.toml, the
+Computes, with GROUP BY GROUPING SETS generated from the crossings of pilotage-core/data/datasets/<id>.toml, the
 distinct-count and sum measures of two datasets:
   - candidatures: `recues` (applications received) and `candidats` (distinct persons);
   - beneficiaires: `beneficiaires` (distinct persons with >= 1 validated hour) and `heures`.
@@ -26,7 +26,7 @@ import tomllib
 import duckdb
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-REF = ROOT / "datasets" / "reference" / "departements.csv"
+REF = ROOT / "pilotage-core" / "data" / "reference" / "departements.csv"
 
 # Column expressions per (dimension, level); the total level has none.
 TERRITORY = {"france": None, "region": "'REG-' || reg", "departement": "'DEP-' || dep"}
@@ -270,7 +270,7 @@ def main():
         "WHEN sender_prescriber_kind IN ('DEPT','ODC') THEN 'DEPARTEMENT' "
         "WHEN sender_prescriber_kind = 'Autre' THEN 'AUTRE' ELSE 'NOUVEAUX_PRESCRIPTEURS' END"
     )
-    defs = {n: tomllib.loads((ROOT / "datasets" / f"{n}.toml").read_text()) for n in ["candidatures", "beneficiaires"]}
+    defs = {n: tomllib.loads((ROOT / "pilotage-core" / "data" / "datasets" / f"{n}.toml").read_text()) for n in ["candidatures", "beneficiaires"]}
     results = {}
 
     # candidatures: received and distinct candidates, dated by the date of application.

@@ -25,7 +25,8 @@ pub fn repo() -> PathBuf {
 
 /// The committed definitions, restricted to `ids` when given (in the folder's order).
 pub fn definitions(ids: Option<&[String]>) -> Vec<Definition> {
-    let mut defs = load_dir(&repo().join("datasets")).expect("dataset definitions");
+    let mut defs =
+        load_dir(&repo().join("pilotage-core/data/datasets")).expect("dataset definitions");
     if let Some(ids) = ids {
         defs.retain(|d| ids.contains(&d.id));
         assert_eq!(defs.len(), ids.len(), "unknown dataset among {ids:?}");
@@ -35,7 +36,8 @@ pub fn definitions(ids: Option<&[String]>) -> Vec<Definition> {
 
 /// The territory referential's départements and régions.
 pub fn geography() -> Geography {
-    Geography::from_reference_dir(&repo().join("datasets/reference")).expect("referential")
+    Geography::from_reference_dir(&repo().join("pilotage-core/data/reference"))
+        .expect("referential")
 }
 
 /// The sources of a generated country.

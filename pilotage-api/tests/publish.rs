@@ -102,7 +102,7 @@ fn ingest(url: &str, inputs: &[PathBuf]) {
 }
 
 /// The datasets these tests publish: two small ones (PASS IAE and the offer), copied from
-/// `datasets/`, so that disclosure control stays quick in a debug build.
+/// `pilotage-core/data/datasets/`, so that disclosure control stays quick in a debug build.
 fn definitions() -> &'static Path {
     static DEFINITIONS: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &DEFINITIONS
@@ -110,7 +110,7 @@ fn definitions() -> &'static Path {
             let dir = tempfile::tempdir().expect("tempdir");
             let out = dir.path().join("datasets");
             std::fs::create_dir(&out).expect("datasets folder");
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets");
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pilotage-core/data/datasets");
             for id in PUBLISHED {
                 std::fs::copy(
                     root.join(format!("{id}.toml")),

@@ -22,7 +22,8 @@ struct Release {
 
 /// `sorties` in 2025-01: DEP-01 ACI 5 (confidential), DEP-01 EI 20, DEP-03 ACI 30, DEP-03 EI 40.
 fn release() -> Release {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets/sorties.toml");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../pilotage-core/data/datasets/sorties.toml");
     let mut def = Definition::load(&path).expect("sorties.toml");
     def.first_year = 2025;
     def.last_year = 2025;

@@ -41,12 +41,12 @@ fn scale() {
         Ok(())
     })
     .expect("generate");
-    let mut defs = load_dir(&root().join("datasets")).expect("definitions");
+    let mut defs = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
     let ids = std::env::var("PILOTAGE_CHECKER_DATASETS")
         .unwrap_or_else(|_| "etp,offre,pass_iae,sorties".to_owned());
     defs.retain(|d| ids.split(',').any(|id| id == d.id));
-    let geography =
-        Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
+    let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
+        .expect("geography");
     let context = Context {
         geography: geography.clone(),
         as_of: days_from_civil(2025, 12, 31),

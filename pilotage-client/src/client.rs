@@ -6,14 +6,13 @@ use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use pilotage_core::wire::Problem;
+use pilotage_wire::Problem;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{StatusCode, Url};
 
 use crate::error::{Error, Result};
 
-/// Header carrying an API key (as the server reads it).
-pub const API_KEY_HEADER: &str = "x-api-key";
+pub use pilotage_wire::API_KEY_HEADER;
 
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use pilotage_core::wire::Problem;
+use pilotage_wire::Problem;
 
 /// Everything that can go wrong talking to the API.
 #[derive(Debug, thiserror::Error)]

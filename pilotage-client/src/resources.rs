@@ -4,8 +4,9 @@ use std::pin::Pin;
 
 use bytes::Bytes;
 use futures_util::Stream;
-use pilotage_core::release::Manifest;
-use pilotage_core::wire::{DataPage, DatasetDetail, DatasetList, Health, ReleaseList, Territory};
+use pilotage_wire::{
+    DataPage, DatasetDetail, DatasetList, Health, Manifest, ReleaseList, Territory,
+};
 
 use crate::client::Client;
 use crate::error::Result;
@@ -115,47 +116,8 @@ impl Datasets {
     }
 }
 
-/// An answer encoding of the data route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Format {
-    /// `{"dataset", "release", "next", "rows"}`.
-    Json,
-    /// CSV with a header line, as the release CSV files.
-    Csv,
-    /// One JSON object per line.
-    Ndjson,
-    /// One Parquet file.
-    Parquet,
-}
-
-impl Format {
-    /// The name used by `format=`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Csv => "csv",
-            Format::Ndjson => "ndjson",
-            Format::Parquet => "parquet",
-        }
-    }
-}
-
-impl std::str::FromStr for Format {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        match s {
-            "json" => Ok(Format::Json),
-            "csv" => Ok(Format::Csv),
-            "ndjson" => Ok(Format::Ndjson),
-            "parquet" => Ok(Format::Parquet),
-            other => Err(format!(
-                "unknown format {other:?}: json, csv, ndjson or parquet"
-            )),
-        }
-    }
-}
+/// An answer encoding of the data route: the type the server shares, from `pilotage-wire`.
+pub use pilotage_wire::Format;
 
 /// A data query: filters, measures, sort, page size, release; run as one page, a stream of
 /// rows to the end, encoded bytes, or Arrow batches.

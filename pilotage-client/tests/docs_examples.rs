@@ -73,14 +73,14 @@ fn publish_demo_like(dir: &Path) -> String {
         Ok(())
     })
     .expect("generate");
-    let definitions: Vec<_> = load_dir(&root().join("datasets"))
+    let definitions: Vec<_> = load_dir(&root().join("pilotage-core/data/datasets"))
         .expect("definitions")
         .into_iter()
         .filter(|d| DEMO_DATASETS.contains(&d.id.as_str()))
         .collect();
     assert_eq!(definitions.len(), DEMO_DATASETS.len());
-    let geography =
-        Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
+    let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
+        .expect("geography");
     let context = Context {
         geography,
         as_of: pilotage_core::cube::calendar::days_from_civil(2025, 12, 31),

@@ -14,7 +14,7 @@
 //! - [`fluxiae`]: the ASP's fluxIAE delivery format (`|`-separated views with `DEB`/`FIN`
 //!   lines), read into and written from the canonical source tables.
 //! - [`synth`]: the seeded generator of national-scale synthetic sources.
-//! - [`dataset`]: the published datasets' definitions (`datasets/*.toml`): dimensions with their
+//! - [`dataset`]: the published datasets' definitions (`data/datasets/*.toml`, compiled in): dimensions with their
 //!   hierarchies, measures, crossings and methodology, loaded and validated.
 //! - [`cube`]: the generic cube engine: every margin of every hierarchy, distinct counts that are
 //!   not sums, magnitudes with their disclosure companions, conversion to Arrow.
@@ -22,7 +22,8 @@
 //! - [`disclosure`]: statistical disclosure control of a release: primary rules, secondary
 //!   suppression over the whole linear system, and the independent LP audit.
 //! - [`release`]: the layout and manifest of published releases.
-//! - [`wire`]: the JSON bodies of the open-data API, shared by the server and the client.
+//! - [`wire`]: the JSON bodies of the open-data API, shared by the server and the client (the
+//!   `pilotage-wire` crate, re-exported).
 
 pub mod certificate;
 pub mod cube;
@@ -35,4 +36,7 @@ pub mod release;
 pub mod source;
 pub mod synth;
 pub mod territory;
-pub mod wire;
+
+/// The JSON bodies, manifest, encodings and header names of the API: the `pilotage-wire` crate,
+/// re-exported so that code written against `pilotage_core::wire` keeps building.
+pub use pilotage_wire as wire;

@@ -33,7 +33,7 @@ const KINDS: [&str; 4] = ["ACI", "EI", "GEIQ", "EA"];
 const ORIGINES: [&str; 2] = ["CANDIDAT", "EMPLOYEUR"];
 
 fn definition() -> Definition {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets/candidatures.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/datasets/candidatures.toml");
     Definition::load(&path).expect("candidatures.toml")
 }
 
@@ -198,7 +198,7 @@ fn margins_match_a_brute_force_count() {
 
 #[test]
 fn geography_reads_the_referential() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets/reference");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/reference");
     let g = Geography::from_reference_dir(&dir).expect("referential");
     assert!(g.departements().len() >= 101);
     let ain = g.index("01").expect("Ain");

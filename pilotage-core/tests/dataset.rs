@@ -12,7 +12,7 @@ fn root() -> PathBuf {
 }
 
 fn definitions() -> Vec<Definition> {
-    load_dir(&root().join("datasets")).expect("committed definitions load")
+    load_dir(&root().join("pilotage-core/data/datasets")).expect("committed definitions load")
 }
 
 #[test]
@@ -113,7 +113,9 @@ fn methodology_pages_state_the_declared_relations() {
 
 /// The committed `candidatures.toml` with one substitution applied.
 fn candidatures_with(from: &str, to: &str) -> Result<Definition, DefinitionError> {
-    let text = std::fs::read_to_string(root().join("datasets/candidatures.toml")).expect("read");
+    let text =
+        std::fs::read_to_string(root().join("pilotage-core/data/datasets/candidatures.toml"))
+            .expect("read");
     assert!(text.contains(from), "fixture text {from:?} not found");
     Definition::from_toml_str(&text.replacen(from, to, 1), Path::new("candidatures.toml"))
 }
@@ -199,7 +201,9 @@ fn hierarchy_that_does_not_nest_is_refused() {
 
 #[test]
 fn cycle_of_levels_is_refused() {
-    let text = std::fs::read_to_string(root().join("datasets/candidatures.toml")).expect("read");
+    let text =
+        std::fs::read_to_string(root().join("pilotage-core/data/datasets/candidatures.toml"))
+            .expect("read");
     // Make `groupe` the child of `type`, which is the child of `groupe`.
     let text = text.replacen(
         "id = \"groupe\"\nlabel = { fr = \"Groupe de structures\", en = \"Group of structures\" }\n",

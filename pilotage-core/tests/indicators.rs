@@ -49,15 +49,15 @@ fn read_case(dir: &Path) -> (Sources, Context) {
     }
     let context = std::fs::read_to_string(dir.join("context.csv")).expect("context.csv");
     let as_of = parse_date(context.lines().nth(1).expect("as_of").trim());
-    let geography =
-        Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
+    let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
+        .expect("geography");
     (sources, Context { geography, as_of })
 }
 
 fn check_case(name: &str) {
     let dir = root().join("datasets/golden/indicators").join(name);
     let (sources, context) = read_case(&dir);
-    let defs = load_dir(&root().join("datasets")).expect("definitions");
+    let defs = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
     let cubes = compute_all(&defs, &sources, &context).expect("compute");
     check_expected(name, &cubes, &dir.join("expected.csv"));
 }
@@ -121,7 +121,7 @@ fn golden_parcours() {
 fn disclosure_companions_of_magnitudes() {
     let dir = root().join("datasets/golden/indicators/parcours");
     let (sources, context) = read_case(&dir);
-    let defs = load_dir(&root().join("datasets")).expect("definitions");
+    let defs = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
     let cubes = compute_all(&defs, &sources, &context).expect("compute");
     let etp = cubes.iter().find(|c| c.dataset == "etp").expect("etp");
     let row = etp
@@ -188,7 +188,7 @@ fn disclosure_companions_of_magnitudes() {
 fn cubes_are_deterministic_and_sorted() {
     let dir = root().join("datasets/golden/indicators/applications");
     let (sources, context) = read_case(&dir);
-    let defs = load_dir(&root().join("datasets")).expect("definitions");
+    let defs = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
     let a = compute_all(&defs, &sources, &context).expect("compute");
     let b = compute_all(&defs, &sources, &context).expect("compute");
     assert_eq!(a, b);
@@ -217,13 +217,13 @@ fn every_dataset_computes_on_generated_sources() {
         Ok(())
     })
     .expect("generate");
-    let geography =
-        Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
+    let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
+        .expect("geography");
     let context = Context {
         geography,
         as_of: days_from_civil(2025, 12, 31),
     };
-    let defs = load_dir(&root().join("datasets")).expect("definitions");
+    let defs = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
     let cubes = compute_all(&defs, &sources, &context).expect("compute");
     for cube in &cubes {
         assert!(!cube.is_empty(), "{} is empty", cube.dataset);

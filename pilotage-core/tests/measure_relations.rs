@@ -22,7 +22,7 @@ fn root() -> PathBuf {
 
 /// The definitions and their cubes computed from a generated country.
 fn country(scale: f64, seed: u64) -> (Vec<Definition>, Vec<Cube>) {
-    let defs = load_dir(&root().join("datasets")).expect("definitions");
+    let defs = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
     let config = GeneratorConfig {
         scale,
         seed,
@@ -34,8 +34,8 @@ fn country(scale: f64, seed: u64) -> (Vec<Definition>, Vec<Cube>) {
         Ok(())
     })
     .expect("generate");
-    let geography =
-        Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
+    let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
+        .expect("geography");
     let context = Context {
         geography,
         as_of: days_from_civil(config.last_year, 12, 31),

@@ -39,9 +39,10 @@ fn cubes() -> &'static (Vec<Definition>, Vec<Cube>) {
             Ok(())
         })
         .expect("generate");
-        let definitions = load_dir(&root().join("datasets")).expect("definitions");
-        let geography =
-            Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography");
+        let definitions =
+            load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
+        let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
+            .expect("geography");
         let context = Context {
             geography,
             as_of: pilotage_core::cube::calendar::days_from_civil(2025, 12, 31),

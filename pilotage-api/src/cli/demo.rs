@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Args;
+use pilotage_core::dataset;
 use pilotage_core::synth::{self, GeneratorConfig, OutputFormat};
 
 use super::progress::GeneratorProgress;
@@ -30,9 +31,10 @@ pub struct DemoArgs {
     /// Stop after publishing instead of serving.
     #[arg(long)]
     pub no_serve: bool,
-    /// Folder of the dataset definitions (`<id>.toml`).
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../datasets"))]
-    pub datasets: PathBuf,
+    /// Folder of the dataset definitions (`<id>.toml`) to take the demo's datasets from,
+    /// instead of the definitions built into the binary.
+    #[arg(long)]
+    pub datasets: Option<PathBuf>,
 }
 
 const FIRST_YEAR: i32 = 2025;
@@ -111,9 +113,20 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&definitions)
         .with_context(|| format!("creating {}", definitions.display()))?;
     for id in DEMO_DATASETS {
-        let from = args.datasets.join(format!("{id}.toml"));
-        std::fs::copy(&from, definitions.join(format!("{id}.toml")))
-            .with_context(|| format!("copying the definition {}", from.display()))?;
+        let to = definitions.join(format!("{id}.toml"));
+        match &args.datasets {
+            Some(dir) => {
+                let from = dir.join(format!("{id}.toml"));
+                std::fs::copy(&from, &to)
+                    .with_context(|| format!("copying the definition {}", from.display()))?;
+            }
+            None => {
+                let text = dataset::embedded_toml(id)
+                    .with_context(|| format!("no definition of {id} is built in"))?;
+                std::fs::write(&to, text)
+                    .with_context(|| format!("writing the definition {}", to.display()))?;
+            }
+        }
     }
     println!(
         "3/4 publish   {} (candidatures, candidatures_delais, candidatures_refus, prescriptions, \
@@ -125,7 +138,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let publish_options = PublishOptions {
         database_url: url,
         releases: releases.clone(),
-        datasets: definitions,
+        datasets: Some(definitions),
         keep: Some(3),
         base_url: format!("http://{}/v1/releases/{{version}}/files/", args.bind),
     };

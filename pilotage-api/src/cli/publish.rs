@@ -23,9 +23,10 @@ pub struct PublishArgs {
     /// Folder of the releases: the release goes to `<dir>/<version>/`, `<dir>/current` points at it.
     #[arg(long, default_value = DEFAULT_RELEASES)]
     pub releases: PathBuf,
-    /// Folder of the dataset definitions (`<id>.toml`).
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../datasets"))]
-    pub datasets: PathBuf,
+    /// Folder of the dataset definitions (`<id>.toml`), instead of the definitions built into
+    /// the binary (every dataset pilotage publishes).
+    #[arg(long)]
+    pub datasets: Option<PathBuf>,
     /// Keep only the N most recent releases (the new one included; `current` is never removed).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub keep: Option<u64>,

@@ -14,7 +14,7 @@ use arrow_array::types::{Float64Type, Int64Type, UInt64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use arrow_schema::{DataType, Schema};
 use bytes::Bytes;
-use pilotage_core::release::{LEVEL_SUFFIX, MEDIA_JSON, MEDIA_PARQUET, STATUS_SUFFIX};
+use pilotage_core::release::{LEVEL_SUFFIX, STATUS_SUFFIX};
 use sha2::{Digest, Sha256};
 
 use super::problem::{MAX_QUOTED, Problem, prefix, quote};
@@ -24,8 +24,6 @@ use super::releases::Dataset;
 pub const STREAM_ROWS: usize = 20_000;
 /// Rows encoded per streamed chunk.
 const CHUNK_ROWS: usize = 4_096;
-/// Media type of NDJSON answers.
-pub const MEDIA_NDJSON: &str = "application/x-ndjson";
 
 /// Most rows a page holds (`limit=`): row ids are 32-bit, so no dataset holds more.
 pub const MAX_LIMIT: u64 = u32::MAX as u64;
@@ -38,46 +36,8 @@ pub const SORT_PATTERN: &str = "^ *[-+]?[A-Za-z0-9_]+ *(, *[-+]?[A-Za-z0-9_]+ *)
 /// Query parameters with a fixed meaning; any other parameter filters a code column.
 pub const RESERVED: [&str; 6] = ["format", "measures", "sort", "limit", "cursor", "release"];
 
-/// An answer encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Format {
-    /// `application/json`: `{"dataset", "release", "next", "rows": [{…}]}`.
-    Json,
-    /// `text/csv`, header line then one line per row, as the release CSV files.
-    Csv,
-    /// `application/x-ndjson`: one JSON object per row.
-    Ndjson,
-    /// `application/vnd.apache.parquet`: one Parquet file.
-    Parquet,
-}
-
-impl Format {
-    /// The name used by `format=`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Csv => "csv",
-            Format::Ndjson => "ndjson",
-            Format::Parquet => "parquet",
-        }
-    }
-
-    /// The media type of the answer.
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Format::Json => MEDIA_JSON,
-            Format::Csv => "text/csv; charset=utf-8",
-            Format::Ndjson => MEDIA_NDJSON,
-            Format::Parquet => MEDIA_PARQUET,
-        }
-    }
-
-    const ALL: [Format; 4] = [Format::Json, Format::Csv, Format::Ndjson, Format::Parquet];
-
-    fn from_name(name: &str) -> Option<Format> {
-        Format::ALL.into_iter().find(|f| f.name() == name)
-    }
-}
+/// An answer encoding: the type the client shares, from `pilotage-wire`.
+pub use pilotage_wire::Format;
 
 /// Chooses the encoding: `format=` first, then `Accept` (with q-values), JSON by default.
 /// A format nobody serves is a 406 naming what is available.
@@ -926,7 +886,8 @@ mod tests {
         use arrow_schema::Field;
         use parquet::basic::{ColumnOrder, SortOrder};
 
-        let datasets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets");
+        let datasets =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../pilotage-core/data/datasets");
         let definition = pilotage_core::dataset::load_dir(&datasets)
             .expect("definitions")
             .into_iter()

@@ -26,7 +26,7 @@ use super::AppState;
 use super::problem::Problem;
 
 /// Header carrying an API key.
-pub const API_KEY_HEADER: &str = "x-api-key";
+pub use pilotage_wire::API_KEY_HEADER;
 
 /// Quotas, in requests per minute (the burst is the whole minute's quota).
 #[derive(Debug, Clone)]

@@ -26,7 +26,7 @@ use super::problem::Problem;
 use super::releases::{Dataset, Release, ReleaseError};
 
 /// Header naming the release an answer comes from.
-pub const RELEASE_HEADER: &str = "pilotage-release";
+pub use pilotage_wire::RELEASE_HEADER;
 
 /// `release=` on catalog routes.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -46,7 +46,8 @@ fn members(def: &Definition, dim: usize) -> Vec<(String, String)> {
 
 /// The definition the fixture uses.
 pub fn definition() -> Definition {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets/candidatures.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../pilotage-core/data/datasets/candidatures.toml");
     Definition::load(&path).expect("the candidatures definition loads")
 }
 

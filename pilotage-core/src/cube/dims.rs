@@ -40,7 +40,7 @@ impl Geography {
         Geography { departements }
     }
 
-    /// Reads `departements.csv` of the territory referential (`datasets/reference/`): columns
+    /// Reads `departements.csv` of the territory referential (`pilotage-core/data/reference/`): columns
     /// `code` and `region`.
     pub fn from_reference_dir(dir: &Path) -> Result<Geography, CubeError> {
         let path = dir.join("departements.csv");

@@ -24,7 +24,7 @@ fn write_page(s: &mut String, def: &Definition) -> std::fmt::Result {
     writeln!(s)?;
     writeln!(
         s,
-        "<!-- Generated from datasets/{}.toml by pilotage_core::dataset::render_methodology: do not edit. -->",
+        "<!-- Generated from pilotage-core/data/datasets/{}.toml by pilotage_core::dataset::render_methodology: do not edit. -->",
         def.id
     )?;
     writeln!(s)?;

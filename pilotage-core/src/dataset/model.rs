@@ -1,4 +1,4 @@
-//! The definition model: what a `datasets/<id>.toml` file holds, as Rust types.
+//! The definition model: what a definition file (`data/datasets/<id>.toml`) holds, as Rust types.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +20,7 @@ pub struct Text {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Definition {
-    /// Stable identifier, also the file stem (`candidatures` for `datasets/candidatures.toml`).
+    /// Stable identifier, also the file stem (`candidatures` for `candidatures.toml`).
     pub id: String,
     /// Version of the definition (semantic version): any change to what a cell means bumps it.
     pub version: String,

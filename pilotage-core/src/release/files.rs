@@ -532,7 +532,7 @@ mod tests {
     use crate::dataset::load_dir;
 
     fn definition() -> Definition {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/datasets");
         load_dir(&dir)
             .expect("definitions")
             .into_iter()

@@ -21,7 +21,8 @@
 //! publication order, as in the cube.
 
 pub mod files;
-pub mod manifest;
+/// The release manifest: the types of `pilotage-wire`, which the client reads without this crate.
+pub use pilotage_wire::manifest;
 mod table;
 mod write;
 

@@ -1,7 +1,7 @@
 //! The official territory referential (INSEE Code officiel géographique).
 //!
 //! Régions, départements, current communes and EPCI à fiscalité propre, as republished by the
-//! `@etalab/decoupage-administratif` package and committed as CSV under `datasets/reference/`
+//! `@etalab/decoupage-administratif` package and committed as CSV under `pilotage-core/data/reference/`
 //! (see `docs/territory.md` for the vintage and how to rebuild). The CSVs are embedded in the
 //! crate and parsed once, lazily, by [`Referential::official`].
 //!

@@ -115,12 +115,12 @@ pub struct ReferentialCsv<'a> {
 }
 
 impl ReferentialCsv<'static> {
-    /// The committed files of `datasets/reference/`, embedded in the crate at build time.
+    /// The committed files of `data/reference/` (in this crate), embedded in the crate at build time.
     pub const OFFICIAL: Self = Self {
-        regions: include_str!("../../../datasets/reference/regions.csv"),
-        departements: include_str!("../../../datasets/reference/departements.csv"),
-        communes: include_str!("../../../datasets/reference/communes.csv"),
-        epci: include_str!("../../../datasets/reference/epci.csv"),
+        regions: include_str!("../../data/reference/regions.csv"),
+        departements: include_str!("../../data/reference/departements.csv"),
+        communes: include_str!("../../data/reference/communes.csv"),
+        epci: include_str!("../../data/reference/epci.csv"),
     };
 }
 
@@ -157,7 +157,7 @@ fn find_in<'a, T>(items: &'a [T], code: &str, key: impl Fn(&T) -> &str) -> Optio
 }
 
 impl Referential {
-    /// The official referential of the committed `datasets/reference/` files (COG of the
+    /// The official referential of the committed `data/reference/` files (COG of the
     /// vintage stated in `docs/territory.md`), parsed on first use (a few milliseconds) and
     /// shared for the life of the process.
     ///

@@ -26,12 +26,12 @@ pub fn root() -> PathBuf {
 
 /// The départements and régions of the territory referential.
 pub fn geography() -> Geography {
-    Geography::from_reference_dir(&root().join("datasets/reference")).expect("geography")
+    Geography::from_reference_dir(&root().join("pilotage-core/data/reference")).expect("geography")
 }
 
 /// The committed definitions of `ids`, in that order.
 pub fn definitions(ids: &[&str]) -> Vec<Definition> {
-    let all = load_dir(&root().join("datasets")).expect("definitions");
+    let all = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
     ids.iter()
         .map(|id| {
             all.iter()

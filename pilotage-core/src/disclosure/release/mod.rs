@@ -46,7 +46,7 @@ pub const SENSITIVE_DIMENSIONS: [&str; 4] = crate::dataset::SENSITIVE_ATTRIBUTES
 /// The département → région table of the territory referential the release is built on
 /// (`datasets/reference/departements.csv`), compiled in so that the audit needs only the
 /// published tables and the definitions.
-const DEPARTEMENTS_CSV: &str = include_str!("../../../../datasets/reference/departements.csv");
+const DEPARTEMENTS_CSV: &str = include_str!("../../../data/reference/departements.csv");
 
 /// The geography compiled in (see [`DEPARTEMENTS_CSV`]).
 pub fn reference_geography() -> Result<Geography, super::DisclosureError> {

@@ -1,10 +1,35 @@
-//! The JSON bodies of the open-data API, shared by the server (which writes them) and the
-//! client (which reads them): one definition, so the two cannot drift apart.
+//! # pilotage-wire
+//!
+//! What the pilotage server and its clients exchange, in a crate of its own so that a client
+//! builds with serde alone and not with the computations of `pilotage-core`:
+//!
+//! - the JSON bodies of the open-data API (this module's types): the server writes them, the
+//!   client reads them, one definition so the two cannot drift apart;
+//! - [`manifest`]: the release manifest (`manifest.json`), written at publication and served
+//!   as is;
+//! - [`Format`]: the encodings of the data route (`format=`);
+//! - the names of the HTTP headers both sides use ([`RELEASE_HEADER`], [`API_KEY_HEADER`]).
 //!
 //! Every type derives `Serialize` and `Deserialize`; with the `openapi` feature they also derive
-//! `utoipa::ToSchema` for the server's OpenAPI document. Structs are `#[non_exhaustive]` so that
-//! fields can be added without breaking readers: other crates build them with the constructors
-//! below (then set any public field) or through deserialization.
+//! `utoipa::ToSchema` for the server's OpenAPI document. Structs of the API bodies are
+//! `#[non_exhaustive]` so that fields can be added without breaking readers: other crates build
+//! them with the constructors below (then set any public field) or through deserialization.
+
+mod format;
+pub mod manifest;
+
+pub use format::Format;
+pub use manifest::{
+    AuditRules, AuditSummary, InformationLoss, Manifest, ManifestDataset, ManifestFile,
+};
+
+/// Response header naming the release an answer was read from (its version, e.g.
+/// `2025-12-31-3fa2c1d09b7e`), so that a reader paging through a dataset can tell when the
+/// current release changed under it.
+pub const RELEASE_HEADER: &str = "pilotage-release";
+
+/// Request header carrying an API key: a keyed caller gets its own, higher request quota.
+pub const API_KEY_HEADER: &str = "x-api-key";
 
 use serde::{Deserialize, Serialize};
 
