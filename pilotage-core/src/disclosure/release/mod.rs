@@ -44,8 +44,8 @@ pub use protect::protect_release;
 pub const SENSITIVE_DIMENSIONS: [&str; 4] = crate::dataset::SENSITIVE_ATTRIBUTES;
 
 /// The département → région table of the territory referential the release is built on
-/// (`datasets/reference/departements.csv`), compiled in so that the audit needs only the
-/// published tables and the definitions.
+/// (`pilotage-core/data/reference/departements.csv`), compiled in so that the audit needs only
+/// the published tables and the definitions.
 const DEPARTEMENTS_CSV: &str = include_str!("../../../data/reference/departements.csv");
 
 /// The geography compiled in (see [`DEPARTEMENTS_CSV`]).
