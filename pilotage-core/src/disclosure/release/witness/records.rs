@@ -325,9 +325,9 @@ impl Step<'_, '_> {
 
     /// The patterns a leaf below `own` settles when its member in dimension `k` is chosen and
     /// those after `k` are still `own`'s: finer than `own` in `k`, no finer than `own` after
-    /// it (with the first dimension, also the rows above `own`'s). Checked as soon as they
-    /// are settled, a leaf without records in a row of the value (a département without the
-    /// value's structure kind, say) is left at once, before the budget goes to its months.
+    /// it. Checked as soon as they are settled, a leaf without records in a row of the value
+    /// (a département without the value's structure kind, say) is left at once, before the
+    /// budget goes to its months.
     fn stages(&self, own: &[u32]) -> Vec<Vec<usize>> {
         let dims = &self.space.tables[self.t].dims;
         let depth: Vec<u8> = own
@@ -340,11 +340,7 @@ impl Step<'_, '_> {
                 (0..self.shape.patterns.len())
                     .filter(|&i| {
                         let p = &self.shape.patterns[i];
-                        let above = (k + 1..own.len()).all(|j| p[j] <= depth[j]);
-                        // The rows above the value's own are checked with the first dimension.
-                        above
-                            && (p[k] > depth[k]
-                                || (k == 0 && p.iter().zip(&depth).all(|(a, b)| a <= b)))
+                        p[k] > depth[k] && (k + 1..own.len()).all(|j| p[j] <= depth[j])
                     })
                     .collect()
             })
