@@ -605,8 +605,9 @@ pub async fn get_data(
             // Keep paging on the release the first page came from.
             release = pick_release(&state, Some(&cursor_release)).await?;
             ds = pick_dataset(&release, &id)?;
-            (query, cursor) = data::parse_query(&ds, &pairs)?;
-            let _ = cursor;
+            // The same query read against that release's dataset; its cursor is the one
+            // being followed.
+            (query, _) = data::parse_query(&ds, &pairs)?;
         }
         query.after = Some(after);
     }
