@@ -23,13 +23,9 @@ struct Env {
 impl Env {
     fn with(options: impl FnOnce(ServeOptions) -> ServeOptions) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
-        let version = fixture::write_release(dir.path(), 1);
-        fixture::set_current(dir.path(), &version);
-        let mut opts = ServeOptions::new("127.0.0.1:0", dir.path());
+        let (mut opts, version) = fixture::serving_release_one(dir.path());
         opts.workers = 2;
         opts.poll_interval = Duration::from_millis(50);
-        opts.rate_limit = None;
-        opts.shutdown_timeout = 1;
         let server = server::spawn(options(opts)).expect("server starts");
         install_crypto_provider();
         let client = Client::builder().build().expect("client");

@@ -9,7 +9,7 @@ mod fixture;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use pilotage_api::server::{self, RunningServer, ServeOptions};
+use pilotage_api::server::{self, RunningServer};
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
@@ -23,13 +23,9 @@ struct Env {
 impl Env {
     fn new() -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
-        let version = fixture::write_release(dir.path(), 1);
-        fixture::set_current(dir.path(), &version);
-        let mut opts = ServeOptions::new("127.0.0.1:0", dir.path());
+        let (mut opts, version) = fixture::serving_release_one(dir.path());
         opts.workers = 2;
         opts.poll_interval = Duration::from_millis(50);
-        opts.rate_limit = None;
-        opts.shutdown_timeout = 1;
         let server = server::spawn(opts).expect("server starts");
         let _ = rustls::crypto::ring::default_provider().install_default();
         // No automatic decompression: the test reads the coded bytes.

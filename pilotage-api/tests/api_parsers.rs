@@ -7,9 +7,8 @@
 mod fixture;
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
-use pilotage_api::server::{self, RunningServer, ServeOptions};
+use pilotage_api::server::{self, RunningServer};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use reqwest::blocking::{Client, Response};
@@ -26,12 +25,7 @@ fn shared() -> &'static Shared {
     static SHARED: OnceLock<Shared> = OnceLock::new();
     SHARED.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let version = fixture::write_release(dir.path(), 1);
-        fixture::set_current(dir.path(), &version);
-        let mut opts = ServeOptions::new("127.0.0.1:0", dir.path());
-        opts.workers = 1;
-        opts.poll_interval = Duration::from_secs(3600);
-        opts.rate_limit = None;
+        let (opts, version) = fixture::serving_release_one(dir.path());
         let server = server::spawn(opts).expect("server starts");
         let _ = rustls::crypto::ring::default_provider().install_default();
         Shared {

@@ -378,13 +378,7 @@ struct Env {
 impl Env {
     fn new() -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
-        let version = fixture::write_release(dir.path(), 1);
-        fixture::set_current(dir.path(), &version);
-        let mut opts = ServeOptions::new("127.0.0.1:0", dir.path());
-        opts.workers = 1;
-        opts.poll_interval = Duration::from_secs(3600);
-        opts.rate_limit = None;
-        opts.shutdown_timeout = 1;
+        let (opts, version) = fixture::serving_release_one(dir.path());
         let server = server::spawn(opts).expect("server starts");
         Env {
             dir,

@@ -4,9 +4,11 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
+use pilotage_api::server::ServeOptions;
 use pilotage_core::dataset::{Definition, DimensionType, MeasureKind};
 use pilotage_core::release::{
     AuditSummary, InformationLoss, Manifest, ManifestDataset, ManifestFile, dataset_files,
@@ -224,4 +226,19 @@ pub fn set_current(root: &Path, version: &str) {
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(version, &tmp).expect("symlink");
     std::fs::rename(&tmp, root.join("current")).expect("switch current");
+}
+
+/// Writes release 1 into the releases folder `root` as `current`, and gives the options of a
+/// server over it on a free loopback port: one worker, a watcher that polls once an hour (the
+/// tests switch releases themselves), no rate limit, one second to shut down. Returns the
+/// options and the release's version.
+pub fn serving_release_one(root: &Path) -> (ServeOptions, String) {
+    let version = write_release(root, 1);
+    set_current(root, &version);
+    let mut opts = ServeOptions::new("127.0.0.1:0", root);
+    opts.workers = 1;
+    opts.poll_interval = Duration::from_secs(3600);
+    opts.rate_limit = None;
+    opts.shutdown_timeout = 1;
+    (opts, version)
 }
