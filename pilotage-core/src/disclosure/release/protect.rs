@@ -464,8 +464,9 @@ fn against_every_structure(
     Some(points)
 }
 
-/// Most values of the neighbourhood program tried when no direction reaches a claim.
-const PROGRAM_SIZE: usize = 300;
+/// Sizes of the neighbourhood programs tried in turn when no move reaches a claim (values):
+/// a wider neighbourhood only when the smaller one has no solution, its border held.
+const PROGRAM_SIZES: [usize; 3] = [300, 1_500, 6_000];
 
 /// What the witness pass found.
 struct Witnessed {
@@ -539,9 +540,9 @@ fn witness_pass(
                     .filter(reaches)
                     .or_else(|| space.reach(goal, &candidates, &mask, avoid).filter(reaches))
                     .or_else(|| {
-                        space
-                            .program(goal, &mask, avoid, PROGRAM_SIZE)
-                            .filter(reaches)
+                        PROGRAM_SIZES.iter().find_map(|&size| {
+                            space.program(goal, &mask, avoid, size).filter(reaches)
+                        })
                     })
                     .or_else(|| space.closure(goal, &mask, avoid).filter(reaches))
             };

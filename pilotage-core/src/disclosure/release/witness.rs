@@ -953,22 +953,30 @@ impl<'a> Space<'a> {
         if !may_move(goal.cell) {
             return None;
         }
-        // The neighbourhood, breadth first.
+        // The neighbourhood, breadth first; a relation of two values (a total with one part,
+        // an equality) takes its other value in at the same distance, so that a value and its
+        // twin are never split by the border.
         let mut var: HashMap<u32, usize> = HashMap::default();
         let mut cells: Vec<u32> = vec![goal.cell];
         var.insert(goal.cell, 0);
-        let mut head = 0;
-        while head < cells.len() && cells.len() < size {
-            let c = cells[head];
-            head += 1;
+        let mut queue: std::collections::VecDeque<u32> = std::collections::VecDeque::new();
+        queue.push_back(goal.cell);
+        'grow: while let Some(c) = queue.pop_front() {
             for &r in self.relations_of(c) {
-                for x in self.system.relations[r as usize].cells() {
+                let rel = &self.system.relations[r as usize];
+                let tight = rel.parts.len() <= 1;
+                for x in rel.cells() {
                     if cells.len() >= size {
-                        break;
+                        break 'grow;
                     }
                     if !var.contains_key(&x) && may_move(x) {
                         var.insert(x, cells.len());
                         cells.push(x);
+                        if tight {
+                            queue.push_front(x);
+                        } else {
+                            queue.push_back(x);
+                        }
                     }
                 }
             }
