@@ -49,7 +49,8 @@ pub fn cell(value: Cell, decimals: u32) -> Markup {
 pub fn table(caption: &str, headers: &[String], rows: &[Vec<Markup>]) -> Markup {
     html! {
         div.fr-table.fr-table--no-caption.pl-table {
-            div.fr-table__wrapper { div.fr-table__container { div.fr-table__content {
+            // A wide table scrolls: its container takes the focus so that the keyboard scrolls it too.
+            div.fr-table__wrapper { div.fr-table__container tabindex="0" role="region" aria-label=(caption) { div.fr-table__content {
                 table {
                     caption { (caption) }
                     thead { tr { @for h in headers { th scope="col" { (h) } } } }
