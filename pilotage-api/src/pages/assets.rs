@@ -83,7 +83,11 @@ mod tests {
         let css = std::str::from_utf8(css).expect("text");
         let mut named = 0;
         for part in css.split("url(").skip(1) {
-            let target = part.split(')').next().unwrap_or("").trim_matches('"');
+            let target = part
+                .split(')')
+                .next()
+                .unwrap_or("")
+                .trim_matches(['"', '\'']);
             if target.starts_with("data:") {
                 continue;
             }
