@@ -244,8 +244,8 @@ impl Driver {
     }
 }
 
-#[test]
-fn the_pages_work_in_a_real_browser() {
+/// chromedriver and Chromium, or `None` (with a loud notice) when absent outside CI.
+fn browser() -> Option<(String, String)> {
     let (Some(driver), Some(browser)) = (
         find_program(&["chromedriver"]),
         find_program(&["chromium", "chromium-browser", "google-chrome"]),
@@ -258,6 +258,53 @@ fn the_pages_work_in_a_real_browser() {
         eprintln!(
             "\n\n*** SKIPPED: the browser tests of the pages need chromium and chromedriver (apt-get install chromium chromium-driver) ***\n\n"
         );
+        return None;
+    };
+    Some((driver, browser))
+}
+
+/// The same checks on every dataset page and a few dashboards of a release folder given in
+/// `PILOTAGE_PAGES_RELEASES` (the demonstration's `data/demo/releases`, say), whose datasets
+/// and secret values differ from the fixture's. Without the variable it does nothing.
+#[test]
+fn the_pages_of_a_given_release_work_in_a_real_browser() {
+    let Some(releases) = std::env::var_os("PILOTAGE_PAGES_RELEASES") else {
+        return;
+    };
+    let Some((driver, browser)) = browser() else {
+        return;
+    };
+    let mut opts = server::ServeOptions::new("127.0.0.1:0", std::path::PathBuf::from(releases));
+    opts.rate_limit = None;
+    opts.workers = 1;
+    let srv = server::spawn(opts).expect("server starts");
+    let base = srv.url();
+    let list: Value = Client::new()
+        .get(format!("{base}/v1/datasets"))
+        .send()
+        .and_then(|r| r.json())
+        .expect("datasets");
+    let mut paths: Vec<String> = vec!["/".into()];
+    for ds in list["datasets"].as_array().cloned().unwrap_or_default() {
+        paths.push(format!("/datasets/{}", ds["id"].as_str().unwrap_or("")));
+    }
+    for t in ["FR", "REG-84", "REG-27", "DEP-69", "DEP-13"] {
+        paths.push(format!("/territoires/{t}"));
+    }
+    let mut d = Driver::start(&driver, &browser);
+    d.open(&format!("{base}/"));
+    d.logs();
+    for path in &paths {
+        d.open(&format!("{base}{path}"));
+        d.check_page(&base, path);
+    }
+    drop(d);
+    srv.stop().expect("stops");
+}
+
+#[test]
+fn the_pages_work_in_a_real_browser() {
+    let Some((driver, browser)) = browser() else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
