@@ -115,6 +115,33 @@ fn pages_answer_like_data_answers_and_mistakes_get_french_pages() {
         assert!(body.contains("lang=\"fr\""), "{path}");
     }
 
+    // An unknown address: a French page for a browser, a problem for an API client.
+    let res = http
+        .get(format!("{base}/nulle-part"))
+        .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+        .send()
+        .expect("answer");
+    assert_eq!(res.status(), 404);
+    assert!(res.text().expect("body").contains("Page introuvable"));
+    let res = http
+        .get(format!("{base}/nulle-part"))
+        .send()
+        .expect("answer");
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    let res = http
+        .get(format!("{base}/v1/nulle-part"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .expect("answer");
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+
     // The search: one match redirects to its dashboard, several are listed, none says so.
     let res = http
         .get(format!("{base}/recherche?q=ain"))
