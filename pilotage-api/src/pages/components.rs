@@ -44,11 +44,20 @@ pub fn cell(value: Cell, decimals: u32) -> Markup {
     }
 }
 
-/// A table in the design system's frame: `caption`, column `headers` (the first column's
-/// cells are row headers), `rows` of cells. Numbers are right-aligned by the style sheet.
+/// A table of figures in the design system's frame: `caption`, column `headers` (the first
+/// column's cells are row headers), `rows` of cells; numbers are right-aligned.
 pub fn table(caption: &str, headers: &[String], rows: &[Vec<Markup>]) -> Markup {
+    framed_table("pl-table pl-table--num", caption, headers, rows)
+}
+
+/// A table of text (descriptions, definitions): left-aligned, long cells wrap.
+pub fn text_table(caption: &str, headers: &[String], rows: &[Vec<Markup>]) -> Markup {
+    framed_table("pl-table pl-table--text", caption, headers, rows)
+}
+
+fn framed_table(class: &str, caption: &str, headers: &[String], rows: &[Vec<Markup>]) -> Markup {
     html! {
-        div.fr-table.fr-table--no-caption.pl-table {
+        div class={"fr-table fr-table--no-caption " (class)} {
             // A wide table scrolls: its container takes the focus so that the keyboard scrolls it too.
             div.fr-table__wrapper { div.fr-table__container tabindex="0" role="region" aria-label=(caption) { div.fr-table__content {
                 table {

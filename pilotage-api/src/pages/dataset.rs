@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use pilotage_core::dataset::{DimensionType, Text};
 use pilotage_core::territory::Referential;
 
-use super::components::{cell, number, period_label, table};
+use super::components::{cell, number, period_label, table, text_table};
 use super::cube;
 use super::layout::page;
 use super::{PageError, answer, base_url, current};
@@ -200,7 +200,7 @@ fn render(
         }
         p { "Une valeur « secret » est couverte par le secret statistique: elle n'est pas nulle, elle n'est pas publiée. Un tiret signale une valeur sans objet ou non calculable." }
         h2.fr-mt-4w { "Dimensions" }
-        (table("Dimensions", &["Dimension".into(), "Colonne".into(), "Description".into(), "Niveaux".into()],
+        (text_table("Dimensions", &["Dimension".into(), "Colonne".into(), "Description".into(), "Niveaux".into()],
             &def.dimensions.iter().map(|d| vec![
                 html! { (d.label.fr) },
                 html! { code { (d.id) } },
@@ -212,7 +212,7 @@ fn render(
                 }) },
             ]).collect::<Vec<_>>()))
         h2.fr-mt-4w { "Mesures" }
-        (table("Mesures", &["Mesure".into(), "Colonne".into(), "Unité".into(), "Définition".into()],
+        (text_table("Mesures", &["Mesure".into(), "Colonne".into(), "Unité".into(), "Définition".into()],
             &def.measures.iter().map(|m| vec![
                 html! { (m.label.fr) },
                 html! { code { (m.id) } },
@@ -243,7 +243,7 @@ fn render(
         }
         (table(&format!("Aperçu de {}", def.title.fr), &headers, &table_rows))
         h2.fr-mt-4w { "Téléchargements" }
-        (table("Fichiers de la publication", &["Fichier".into(), "Taille".into(), "SHA-256".into()],
+        (text_table("Fichiers de la publication", &["Fichier".into(), "Taille".into(), "SHA-256".into()],
             &files.iter().map(|f| vec![
                 html! { a.fr-link href=(format!("/v1/releases/{version}/files/{}", f.name)) download { (f.name) } },
                 html! { (number(f.bytes as f64 / 1024.0, 1)) " Ko" },
