@@ -135,6 +135,9 @@ pub fn line_chart(id: &str, title: &str, unit: &str, lines: &[Line], points: &[P
         .flat_map(|p| p.cells.iter().filter_map(|c| c.value()))
         .fold(0.0f64, f64::max);
     let top = nice_max(max);
+    let any_published = points
+        .iter()
+        .any(|p| p.cells.iter().any(|c| c.value().is_some()));
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let step = if n > 1 { plot_w / (n - 1) as f64 } else { 0.0 };
@@ -146,7 +149,7 @@ pub fn line_chart(id: &str, title: &str, unit: &str, lines: &[Line], points: &[P
         }
     };
     let y = |v: f64| TOP + plot_h - (v / top) * plot_h;
-    let band = if n > 1 { step.max(6.0) } else { 24.0 };
+    let band = if n > 1 { step.clamp(6.0, 28.0) } else { 24.0 };
     let secret_periods: Vec<&str> = points
         .iter()
         .filter(|p| p.cells.contains(&Cell::Secret))
@@ -245,6 +248,15 @@ pub fn line_chart(id: &str, title: &str, unit: &str, lines: &[Line], points: &[P
             h3.fr-h6 id={(id) "-titre"} { (title) }
             @if n == 0 {
                 p.pl-empty { "Aucune donnée publiée pour ce territoire." }
+            } @else if !any_published {
+                p.pl-empty {
+                    "Toutes les valeurs de ce graphique sont couvertes par le secret statistique pour ce territoire: "
+                    "elles ne sont pas nulles, elles ne sont pas publiées."
+                }
+                details.pl-data {
+                    summary { "Tableau des données: " (title) }
+                    (table(title, &headers, &rows))
+                }
             } @else {
                 svg viewBox={"0 0 " (WIDTH) " " (HEIGHT)} role="img"
                     aria-labelledby={(id) "-titre " (id) "-desc"} class="pl-svg" {

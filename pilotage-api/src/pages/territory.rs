@@ -274,21 +274,29 @@ fn chart_of(release: &Release, territory: &str, spec: &ChartSpec) -> Markup {
         .and_then(|m| def.measure(m))
         .map(|m| m.unit.clone())
         .unwrap_or_default();
-    // The finest level whose values are mostly published; else the coarsest with rows.
-    let mut chosen: Option<(&str, Vec<cube::Point>)> = None;
+    // The finest level whose values are mostly published; else the one with the most
+    // published values (the finest on a tie).
+    let mut chosen: Option<(&str, Vec<cube::Point>, usize)> = None;
     for level in spec.levels.iter().copied().chain(std::iter::once("annee")) {
         let points = cube::series(ds, territory, level, &[], spec.measures);
         if points.is_empty() {
             continue;
         }
-        let cells = points.iter().flat_map(|p| p.cells.iter());
-        let secret = cells.clone().filter(|c| **c == Cell::Secret).count();
-        let mostly_published = secret * 2 < cells.count();
-        chosen = Some((level, points));
-        if mostly_published {
+        let total = points.iter().map(|p| p.cells.len()).sum::<usize>();
+        let published = points
+            .iter()
+            .flat_map(|p| p.cells.iter())
+            .filter(|c| c.value().is_some())
+            .count();
+        if published * 2 > total {
+            chosen = Some((level, points, published));
             break;
         }
+        if chosen.as_ref().is_none_or(|(_, _, best)| published > *best) {
+            chosen = Some((level, points, published));
+        }
     }
+    let chosen = chosen.map(|(level, points, _)| (level, points));
     let (level, points) = chosen.unwrap_or((spec.levels[0], Vec::new()));
     let title = format!(
         "{} par {}",
