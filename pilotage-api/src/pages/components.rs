@@ -277,7 +277,7 @@ pub fn line_chart(id: &str, title: &str, unit: &str, lines: &[Line], points: &[P
                                 fill={"url(#" (id) "-hachures)"} {}
                         }
                         @if i % label_every == 0 {
-                            text.pl-axis x=(format!("{:.1}", x(i))) y=(HEIGHT - 10.0) text-anchor="middle" { (short_period(&p.period)) }
+                            text.pl-axis x=(format!("{:.1}", x(i))) y=(HEIGHT - 10.0) text-anchor=(if n > 1 && i + 1 == n { "end" } else if n > 1 && i == 0 { "start" } else { "middle" }) { (short_period(&p.period)) }
                         }
                     }
                     @for (l, segments) in paths.iter().enumerate() {
