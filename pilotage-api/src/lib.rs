@@ -7,9 +7,11 @@
 //! - [`publish`]: from the store to a protected, independently checked, atomically written
 //!   release whose disclosure certificate stays in the store.
 //! - [`server`]: the open-data HTTP API (`pilotage serve`).
+//! - [`pages`]: the open dashboards served beside the API (French HTML, DSFR).
 
 pub mod cli;
 pub mod ingest;
+pub mod pages;
 pub mod publish;
 pub mod server;
 pub mod storage;

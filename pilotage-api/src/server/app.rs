@@ -224,6 +224,7 @@ pub fn build(
                 .config(utoipa_swagger_ui::Config::new(["/openapi.json"])),
         )
         .service(web::redirect("/docs", "/docs/"))
+        .configure(crate::pages::configure)
         .default_service(web::to(routes::not_found))
         .wrap(Compress::default())
         .wrap(from_fn(ratelimit::rate_limit))

@@ -214,10 +214,18 @@ pub async fn problem_answers(
             return Err(status_problem(res.status(), "the request").into());
         }
     };
-    if res.status().as_u16() < 400 || is_problem(res.headers()) {
+    // A page's error answer (an HTML page in French) is kept as it is.
+    if res.status().as_u16() < 400 || is_problem(res.headers()) || is_html(res.headers()) {
         return Ok(res.map_into_left_body());
     }
     Ok(framework_problem(res.map_into_boxed_body()).map_into_right_body())
+}
+
+fn is_html(headers: &header::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn is_problem(headers: &header::HeaderMap) -> bool {

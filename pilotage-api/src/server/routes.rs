@@ -1155,6 +1155,18 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
             .insert(header::ALLOW, header::HeaderValue::from_static(ALLOW));
         return res;
     }
+    // A browser asking for a page outside the API gets the pages' French 404 page.
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html && !req.path().starts_with("/v1/") {
+        return crate::pages::PageError::not_found(
+            "Aucune page ne se trouve à cette adresse: partez de l'accueil ou cherchez un territoire.",
+        )
+        .respond();
+    }
     Problem::new(
         StatusCode::NOT_FOUND,
         "not-found",
