@@ -6,10 +6,12 @@
 //! - [`ingest`]: validating source extracts and loading them into the store in one transaction.
 //! - [`publish`]: from the store to a protected, independently checked, atomically written
 //!   release whose disclosure certificate stays in the store.
+//! - [`keys`]: professional API keys (roles, perimeters, hashed tokens).
 //! - [`server`]: the open-data HTTP API (`pilotage serve`).
 
 pub mod cli;
 pub mod ingest;
+pub mod keys;
 pub mod publish;
 pub mod server;
 pub mod storage;
