@@ -219,7 +219,7 @@ mod tests {
             assert_eq!(p.to_string(), text);
         }
         assert_eq!(
-            Perimeter::parse("34, 12,12").unwrap(),
+            Perimeter::parse("34, 12,12").expect("valid"),
             Perimeter::Structures(vec![12, 34])
         );
         for bad in ["", "DEP-00", "REG-99", "x", "1,,2", "-3", "fr"] {
@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn a_role_takes_its_kind_of_perimeter() {
-        let dep = Perimeter::parse("DEP-75").unwrap();
+        let dep = Perimeter::parse("DEP-75").expect("valid");
         assert!(dep.check_role(Role::Ddets).is_ok());
         assert!(dep.check_role(Role::Departement).is_ok());
         assert!(dep.check_role(Role::Siae).is_err());
@@ -239,11 +239,11 @@ mod tests {
 
     #[test]
     fn a_region_holds_its_departements_only() {
-        let idf = Perimeter::parse("REG-11").unwrap();
+        let idf = Perimeter::parse("REG-11").expect("valid");
         assert!(idf.holds_departement("75"));
         assert!(!idf.holds_departement("13"));
         assert!(idf.holds_structure(1, "93"));
-        let s = Perimeter::parse("5").unwrap();
+        let s = Perimeter::parse("5").expect("valid");
         assert!(s.holds_structure(5, "13"));
         assert!(!s.holds_structure(6, "13"));
         assert!(!s.holds_departement("13"));
@@ -251,8 +251,8 @@ mod tests {
 
     #[test]
     fn tokens_are_long_random_and_hashed() {
-        let a = new_token().unwrap();
-        let b = new_token().unwrap();
+        let a = new_token().expect("valid");
+        let b = new_token().expect("valid");
         assert_ne!(a, b);
         assert_eq!(a.len(), TOKEN_PREFIX.len() + 2 * TOKEN_BYTES);
         assert_eq!(token_sha256(&a).len(), 64);

@@ -7,11 +7,13 @@
 //! - [`publish`]: from the store to a protected, independently checked, atomically written
 //!   release whose disclosure certificate stays in the store.
 //! - [`keys`]: professional API keys (roles, perimeters, hashed tokens).
+//! - [`private`]: the professional tables (per structure and month, unprotected), kept apart.
 //! - [`server`]: the open-data HTTP API (`pilotage serve`).
 
 pub mod cli;
 pub mod ingest;
 pub mod keys;
+pub mod private;
 pub mod publish;
 pub mod server;
 pub mod storage;

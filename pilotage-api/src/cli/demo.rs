@@ -140,6 +140,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         releases: releases.clone(),
         datasets: Some(definitions),
         keep: Some(3),
+        private: Some(args.dir.join("private")),
         base_url: format!("http://{}/v1/releases/{{version}}/files/", args.bind),
     };
     let written = super::publish::run_with_progress(&publish_options)?;

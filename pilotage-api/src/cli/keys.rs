@@ -169,9 +169,9 @@ mod tests {
 
     #[test]
     fn expiry_takes_a_day_or_an_instant() {
-        assert_eq!(expiry("2027-06-30").unwrap(), "2027-07-01T00:00:00Z");
+        assert_eq!(expiry("2027-06-30").expect("valid"), "2027-07-01T00:00:00Z");
         assert_eq!(
-            expiry("2027-06-30T12:00:00Z").unwrap(),
+            expiry("2027-06-30T12:00:00Z").expect("valid"),
             "2027-06-30T12:00:00Z"
         );
         for bad in [
