@@ -8,6 +8,7 @@
 //!   release whose disclosure certificate stays in the store.
 //! - [`keys`]: professional API keys (roles, perimeters, hashed tokens).
 //! - [`private`]: the professional tables (per structure and month, unprotected), kept apart.
+//! - [`reports`]: the structure, Département-RSA and territorial reports.
 //! - [`server`]: the open-data HTTP API (`pilotage serve`).
 
 pub mod cli;
@@ -15,5 +16,6 @@ pub mod ingest;
 pub mod keys;
 pub mod private;
 pub mod publish;
+pub mod reports;
 pub mod server;
 pub mod storage;
