@@ -310,9 +310,10 @@ fn build(
     let measures = &pro.measures;
     match report {
         Report::Structure => {
-            let id: i64 = own.parse().ok().filter(|i| *i > 0).ok_or_else(|| {
-                Problem::bad_parameter("structure", "a structure id is a positive integer")
-            })?;
+            // Anything but a structure id is a structure that does not exist.
+            let Some(id) = own.parse::<i64>().ok().filter(|i| *i > 0) else {
+                return Err(not_found());
+            };
             let Some(dep) = structure_departement(&set, id) else {
                 return Err(not_found());
             };
