@@ -161,7 +161,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let options = ServeOptions::new(args.bind.clone(), releases);
+    let mut options = ServeOptions::new(args.bind.clone(), releases);
+    options.professional = Some(crate::server::professional::ProfessionalOptions {
+        database_url: publish_options.database_url.clone(),
+        private: args.dir.join("private"),
+        per_key_per_minute: 600,
+    });
     server::run(options, |url| {
         println!("4/4 serve     {url}/v1/datasets  (documentation: {url}/docs/, stop with ctrl-c)");
     })

@@ -1006,3 +1006,77 @@ fn structure_kind(set: &PrivateSet, id: i64, period: Period) -> Option<String> {
     }
     None
 }
+
+/// The figure map of `docs/reports.md`, as Markdown tables: for each report, each line with
+/// its dataset, measure and filter. A test keeps the documentation equal to it.
+pub fn figure_map_markdown() -> String {
+    let mut out = String::new();
+    let table = |out: &mut String, title: &str, figures: &[Figure]| {
+        out.push_str(&format!(
+            "\n#### {title}\n\n| section | ligne | jeu de données | mesure | filtre |\n|---|---|---|---|---|\n"
+        ));
+        for fig in figures {
+            let filter = filter_text(fig.filter);
+            out.push_str(&format!(
+                "| {} | {} | `{}` | `{}` | {} |\n",
+                fig.section,
+                fig.label,
+                fig.dataset,
+                fig.measure,
+                if filter.is_empty() {
+                    "—".to_owned()
+                } else {
+                    format!("`{filter}`")
+                }
+            ));
+        }
+    };
+    table(
+        &mut out,
+        "`structure` (the structure's lines, then `etp.etp_conventionnes` and `etp.etp_realises` of each month)",
+        STRUCTURE,
+    );
+    table(
+        &mut out,
+        "`departement-rsa` (for the département, then for each of its structures)",
+        DEPARTEMENT_RSA,
+    );
+    table(
+        &mut out,
+        "`territoire`, per structure",
+        TERRITOIRE_STRUCTURE,
+    );
+    table(
+        &mut out,
+        "`territoire`, the département (professional tables) against the département, its région and France (public release)",
+        TERRITOIRE_COMPARE,
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    /// `docs/reports.md` holds the figure map the code computes, between its markers.
+    /// `PILOTAGE_BLESS=1` rewrites it.
+    #[test]
+    fn the_documentation_lists_every_figure() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/reports.md");
+        let text = std::fs::read_to_string(&path).expect("docs/reports.md");
+        let (begin, end) = ("<!-- figure map: begin -->\n", "<!-- figure map: end -->");
+        let start = text.find(begin).expect("begin marker") + begin.len();
+        let stop = text.find(end).expect("end marker");
+        let fresh = super::figure_map_markdown();
+        if text[start..stop] != fresh {
+            if std::env::var_os("PILOTAGE_BLESS").is_some() {
+                let mut new = text[..start].to_owned();
+                new.push_str(&fresh);
+                new.push_str(&text[stop..]);
+                std::fs::write(&path, new).expect("write docs/reports.md");
+            } else {
+                panic!(
+                    "docs/reports.md is out of date: run `PILOTAGE_BLESS=1 cargo test -p pilotage-api --lib figures`"
+                );
+            }
+        }
+    }
+}
