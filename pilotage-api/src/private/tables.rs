@@ -19,14 +19,14 @@ const SEP: char = '\u{1f}';
 pub struct PrivateTable {
     /// Dimension ids, in column order.
     dims: Vec<String>,
-    /// Column of each dimension's code.
-    codes: Vec<StringArray>,
     /// Measures by id: counts as f64, null where not applicable.
     measures: BTreeMap<String, Vec<Option<f64>>>,
     /// Cell key (codes joined) → row.
     index: HashMap<String, usize>,
     /// Structures present: (structure id, attachment département) → territory code.
     structures: BTreeMap<(i64, String), String>,
+    /// The codes of the `periode` dimension present.
+    periods: BTreeSet<String>,
 }
 
 impl PrivateTable {
@@ -81,12 +81,17 @@ impl PrivateTable {
                     .or_insert_with(|| code.to_owned());
             }
         }
+        let periods = dims
+            .iter()
+            .position(|d| d == "periode")
+            .map(|i| codes[i].iter().flatten().map(str::to_owned).collect())
+            .unwrap_or_default();
         Ok(PrivateTable {
             dims,
-            codes,
             measures,
             index,
             structures,
+            periods,
         })
     }
 
@@ -142,13 +147,9 @@ impl PrivateTable {
         self.structures.keys().map(|(id, d)| (*id, d.as_str()))
     }
 
-    /// The codes of dimension `dim` present in the table.
-    pub fn members(&self, dim: &str) -> BTreeSet<String> {
-        self.dims
-            .iter()
-            .position(|d| d == dim)
-            .map(|i| self.codes[i].iter().flatten().map(str::to_owned).collect())
-            .unwrap_or_default()
+    /// True if the table holds period `code` (`2025`, `2025-03`).
+    pub fn has_period(&self, code: &str) -> bool {
+        self.periods.contains(code)
     }
 }
 

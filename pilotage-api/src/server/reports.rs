@@ -300,10 +300,7 @@ fn build(
     };
     // The year must be in the release.
     let year = q.period.year.to_string();
-    let has_year = set
-        .tables
-        .values()
-        .any(|t| t.members("periode").contains(&year));
+    let has_year = set.tables.values().any(|t| t.has_period(&year));
     if !has_year {
         return Err(not_found());
     }
