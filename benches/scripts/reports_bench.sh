@@ -6,7 +6,8 @@
 #
 # Usage: benches/scripts/reports_bench.sh [SCALE] [YEARS]     (default 0.1 and 2025-2025)
 # Needs curl, jq and wrk. PILOTAGE_BIN=target/release/pilotage uses an existing binary;
-# WORK=DIR keeps the generated country (reused when it exists); DURATION=10s for wrk.
+# WORK=DIR keeps the generated country (reused when it exists); DURATION=10s for wrk;
+# SKIP_PUBLISH=1 serves what the last run published.
 #
 # The public release here holds `offre` only: the protection of the other datasets at national
 # scale is measured elsewhere (benches/README.md), and the reports read the professional
@@ -36,13 +37,15 @@ if [ ! -f "$WORK/ingested" ]; then
   touch "$WORK/ingested"
 fi
 
-mkdir -p "$WORK/datasets"
-cp "$ROOT/pilotage-core/data/datasets/offre.toml" "$WORK/datasets/"
-rm -rf "$WORK/releases" "$WORK/private"
-echo "== publish (public: offre; professional tables: every dataset), scale $SCALE, years $YEARS"
-/usr/bin/time -f "publish: %e s wall, %U s user, %M KiB peak" \
-  "$PILOTAGE_BIN" publish --database-url "$STORE" --releases "$WORK/releases" \
-  --datasets "$WORK/datasets" --private "$WORK/private" 2>&1 >/dev/null | grep -E "^(private|publish|release)"
+if [ -z "${SKIP_PUBLISH:-}" ]; then
+  mkdir -p "$WORK/datasets"
+  cp "$ROOT/pilotage-core/data/datasets/offre.toml" "$WORK/datasets/"
+  rm -rf "$WORK/releases" "$WORK/private"
+  echo "== publish (public: offre; professional tables: every dataset), scale $SCALE, years $YEARS"
+  /usr/bin/time -f "publish: %e s wall, %U s user, %M KiB peak" \
+    "$PILOTAGE_BIN" publish --database-url "$STORE" --releases "$WORK/releases" \
+    --datasets "$WORK/datasets" --private "$WORK/private" 2>&1 >/dev/null | grep -E "^(load|compute|private|publish|release)"
+fi
 du -b "$WORK/private/current/"*.parquet | awk '{s+=$1; printf "  %-60s %12d bytes\n", $2, $1} END {printf "  total %d bytes (%.1f MiB)\n", s, s/1048576}'
 
 # A national key and the perimeters to ask for: the département with most structures, and its
