@@ -52,6 +52,9 @@ pub struct PublishOptions {
     pub keep: Option<usize>,
     /// Base URL the catalog gives for the files (`{version}` replaced by the release version).
     pub base_url: String,
+    /// Folder of the professional tables (per structure and month, unprotected), written under
+    /// the release's version ([`crate::private`]); `None` writes none. Never inside `releases`.
+    pub private: Option<PathBuf>,
 }
 
 /// The stages of a publication, reported as they end.
@@ -109,6 +112,15 @@ pub enum Stage {
         /// Time taken.
         elapsed: Duration,
     },
+    /// The professional tables are computed and written into the private folder.
+    Private {
+        /// Total size of their Parquet files, in bytes.
+        bytes: u64,
+        /// Rows over all tables.
+        rows: u64,
+        /// Time taken.
+        elapsed: Duration,
+    },
 }
 
 /// Which extraction of each source table the true values are computed from.
@@ -140,6 +152,9 @@ pub fn publish(
     options: &PublishOptions,
     on_stage: &mut dyn FnMut(&Stage),
 ) -> anyhow::Result<WrittenRelease> {
+    if let Some(private) = &options.private {
+        crate::private::check_location(private, &options.releases)?;
+    }
     let definitions = match &options.datasets {
         Some(dir) => dataset::load_dir(dir)
             .with_context(|| format!("loading the dataset definitions from {}", dir.display()))?,
@@ -314,6 +329,23 @@ pub fn publish(
     on_stage(&Stage::Written {
         elapsed: started.elapsed(),
     });
+
+    // 7. The professional tables, under the same version, from the same extractions.
+    if let Some(private) = &options.private {
+        let started = Instant::now();
+        let tables = crate::private::compute(
+            &options.database_url,
+            &crate::private::definitions(&definitions)?,
+            &truth.vintages,
+            truth.vintage,
+        )?;
+        let out = crate::private::write(private, &written.version, &tables)?;
+        on_stage(&Stage::Private {
+            bytes: out.manifest.tables.iter().map(|t| t.bytes).sum(),
+            rows: out.manifest.tables.iter().map(|t| t.rows).sum(),
+            elapsed: started.elapsed(),
+        });
+    }
     Ok(written)
 }
 

@@ -140,6 +140,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         releases: releases.clone(),
         datasets: Some(definitions),
         keep: Some(3),
+        private: Some(args.dir.join("private")),
         base_url: format!("http://{}/v1/releases/{{version}}/files/", args.bind),
     };
     let written = super::publish::run_with_progress(&publish_options)?;
@@ -160,7 +161,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let options = ServeOptions::new(args.bind.clone(), releases);
+    let mut options = ServeOptions::new(args.bind.clone(), releases);
+    options.professional = Some(crate::server::professional::ProfessionalOptions {
+        database_url: publish_options.database_url.clone(),
+        private: args.dir.join("private"),
+        per_key_per_minute: 600,
+    });
     server::run(options, |url| {
         println!("4/4 serve     {url}/v1/datasets  (documentation: {url}/docs/, stop with ctrl-c)");
     })

@@ -7,6 +7,7 @@ mod audit;
 mod demo;
 mod generate;
 mod ingest;
+mod keys;
 mod progress;
 mod publish;
 mod serve;
@@ -42,6 +43,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Serve the releases over HTTP: the open-data API.
     Serve(serve::ServeArgs),
+    /// Professional API keys: create, list, revoke, and read the access log.
+    Keys(keys::KeysArgs),
 }
 
 /// Parses the command line and runs the chosen command; returns the process exit code.
@@ -57,6 +60,7 @@ pub fn run() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Keys(args) => keys::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -34,11 +34,31 @@ pub struct PublishArgs {
     /// replaced by the release version).
     #[arg(long, default_value = DEFAULT_BASE_URL)]
     pub base_url: String,
+    /// Folder of the professional tables (per structure and month, unprotected): default
+    /// `private` beside the releases folder; never inside it.
+    #[arg(long)]
+    pub private: Option<PathBuf>,
+    /// Do not compute the professional tables.
+    #[arg(long, conflicts_with = "private")]
+    pub no_private: bool,
+}
+
+/// The default private folder: `private` beside the releases folder.
+pub fn default_private(releases: &std::path::Path) -> PathBuf {
+    releases
+        .parent()
+        .map_or_else(|| PathBuf::from("private"), |p| p.join("private"))
 }
 
 /// Runs `pilotage publish`.
 pub fn run(args: PublishArgs) -> anyhow::Result<()> {
+    let private = match (args.no_private, args.private) {
+        (true, _) => None,
+        (false, Some(dir)) => Some(dir),
+        (false, None) => Some(default_private(&args.releases)),
+    };
     let options = PublishOptions {
+        private,
         database_url: storage::resolve_database_url(args.database_url.as_deref()),
         releases: args.releases,
         datasets: args.datasets,
@@ -117,7 +137,18 @@ pub fn run_with_progress(
                 )
             }
             Stage::Written { elapsed } => {
+                bar.set_message("computing the professional tables");
                 format!("write    ({:.1} s)", elapsed.as_secs_f64())
+            }
+            Stage::Private {
+                bytes,
+                rows,
+                elapsed,
+            } => {
+                format!(
+                    "private  professional tables: {rows} rows, {bytes} bytes ({:.1} s)",
+                    elapsed.as_secs_f64()
+                )
             }
         };
         bar.suspend(|| eprintln!("{line}"));

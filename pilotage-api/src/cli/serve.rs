@@ -49,6 +49,16 @@ pub struct ServeArgs {
     /// (`X-Forwarded-*` headers are not trusted).
     #[arg(long, env = "PILOTAGE_PUBLIC_URL", value_parser = public_url)]
     pub public_url: Option<String>,
+    /// Store holding the professional keys and the access log (SQLite path or `postgres://`
+    /// URL): with it, the reports are served to professional keys. Without it, open data only.
+    #[arg(long, env = crate::storage::DATABASE_URL_ENV)]
+    pub database_url: Option<String>,
+    /// Folder of the professional tables (default: `private` beside the releases folder).
+    #[arg(long)]
+    pub private: Option<PathBuf>,
+    /// Requests per minute of one professional key on the reports.
+    #[arg(long, default_value_t = 600)]
+    pub rate_limit_professional: u32,
 }
 
 /// Checks `--public-url`: an absolute `http` or `https` URL with a host, without query or
@@ -92,7 +102,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .cloned()
             .collect::<BTreeSet<_>>(),
     });
+    let professional = args
+        .database_url
+        .map(|url| server::professional::ProfessionalOptions {
+            database_url: url,
+            private: args
+                .private
+                .clone()
+                .unwrap_or_else(|| super::publish::default_private(&args.releases)),
+            per_key_per_minute: args.rate_limit_professional.max(1),
+        });
     let options = ServeOptions {
+        professional,
         rate_limit,
         cache_bytes: args.cache_bytes,
         poll_interval: Duration::from_millis(args.poll_ms.max(10)),

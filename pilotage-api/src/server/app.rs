@@ -33,6 +33,7 @@ use super::routes;
         (name = "releases", description = "Published releases: manifests, files and the DCAT catalog."),
         (name = "territories", description = "The official territories referential."),
         (name = "operations", description = "Health, readiness and metrics."),
+        (name = "reports", description = "Professional reports, unprotected figures inside the perimeter of a key given as `Authorization: Bearer <token>`."),
     ),
     components(schemas(pilotage_core::wire::Problem))
 )]
@@ -51,7 +52,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(routes::territories)
         .service(routes::healthz)
         .service(routes::readyz)
-        .service(routes::metrics);
+        .service(routes::metrics)
+        .service(super::reports::get_report);
 }
 
 /// The OpenAPI document of the API, as served at `/openapi.json`.
@@ -91,6 +93,11 @@ fn complete(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
     };
     let header_param = |name: &str, description: &str| json!({"name": name, "in": "header", "required": false, "description": description, "schema": {"type": "string"}});
     doc["components"]["securitySchemes"] = json!({
+        "ProfessionalKey": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A professional key (`pilotage keys create`): reads unprotected figures inside its perimeter.",
+        },
         "ApiKey": {
             "type": "apiKey",
             "in": "header",
@@ -100,7 +107,8 @@ fn complete(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
     });
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
-            let limited = path.starts_with("/v1/");
+            // The reports document their own answers and need a professional key.
+            let limited = path.starts_with("/v1/") && !path.starts_with("/v1/reports/");
             let since = path == "/v1/catalog.jsonld" || path.starts_with("/v1/releases/{version}");
             let Some(item) = item.as_object_mut() else {
                 continue;
@@ -165,7 +173,9 @@ fn complete(api: &utoipa::openapi::OpenApi) -> serde_json::Value {
                         list.push(header_param("If-Modified-Since", "HTTP date of a copy held: 304 when the release is not newer (ignored with If-None-Match)."));
                     }
                 }
-                if limited {
+                if path.starts_with("/v1/reports/") {
+                    op.insert("security".into(), json!([{"ProfessionalKey": []}]));
+                } else if limited {
                     op.insert("security".into(), json!([{}, {"ApiKey": []}]));
                     let responses = op.entry("responses").or_insert_with(|| json!({}));
                     if responses.get("304").is_none() {
@@ -394,6 +404,6 @@ mod tests {
     #[test]
     fn the_document_lists_every_route_of_the_table() {
         let api = openapi();
-        assert_eq!(api.paths.paths.len(), 12);
+        assert_eq!(api.paths.paths.len(), 13);
     }
 }

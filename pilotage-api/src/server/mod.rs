@@ -7,6 +7,7 @@
 //! - [`files`]: release file downloads with `ETag` and byte ranges;
 //! - [`encoding`]: gzip and zstd content codings, each with its own strong `ETag`;
 //! - [`problem`]: RFC 9457 problem answers;
+//! - [`professional`], [`reports`]: professional keys, their tables and the reports;
 //! - [`ratelimit`], [`cache`], [`metrics`]: quotas, the answer cache, Prometheus metrics.
 //!
 //! Start a server with [`spawn`] (returns once it listens, with its address) or run one to
@@ -23,8 +24,10 @@ pub mod encoding;
 pub mod files;
 pub mod metrics;
 pub mod problem;
+pub mod professional;
 pub mod ratelimit;
 pub mod releases;
+pub mod reports;
 pub mod routes;
 
 use std::net::SocketAddr;
@@ -56,6 +59,8 @@ pub struct ServeOptions {
     /// served catalog gives for the release files: the files' address belongs to the
     /// deployment, not to the publication. `None`: each request's own scheme and `Host`.
     pub public_url: Option<String>,
+    /// Professional access (keys, professional tables, reports); `None`: open data only.
+    pub professional: Option<professional::ProfessionalOptions>,
 }
 
 impl ServeOptions {
@@ -70,6 +75,7 @@ impl ServeOptions {
             workers: 0,
             shutdown_timeout: 10,
             public_url: None,
+            professional: None,
         }
     }
 }
@@ -89,6 +95,8 @@ pub struct AppState {
     pub limits: Option<Arc<ratelimit::RateLimits>>,
     /// Public address of the API, without trailing slash (see [`ServeOptions::public_url`]).
     pub public_url: Option<String>,
+    /// Professional access (none when not configured).
+    pub professional: Option<Arc<professional::Professional>>,
 }
 
 /// A server that cannot start.
@@ -172,7 +180,15 @@ pub fn spawn(options: ServeOptions) -> Result<RunningServer, ServeError> {
     releases
         .watch(options.poll_interval)
         .map_err(|e| ServeError::Runtime(e.to_string()))?;
+    let professional = match &options.professional {
+        Some(o) => Some(
+            professional::Professional::start(o.clone(), options.poll_interval)
+                .map_err(|e| ServeError::Runtime(e.to_string()))?,
+        ),
+        None => None,
+    };
     let state = actix_web::web::Data::new(AppState {
+        professional,
         releases: releases.clone(),
         cache: cache::AnswerCache::new(options.cache_bytes),
         files: files::FileCache::new(files::FILE_CACHE_BYTES),

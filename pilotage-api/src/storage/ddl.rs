@@ -61,6 +61,14 @@ pub fn render_file_set() -> Vec<GeneratedFile> {
             path: format!("{dir}/{CERTIFICATES_MIGRATION}/down.sql"),
             content: header("--") + "DROP TABLE disclosure_certificates;\n",
         });
+        files.push(GeneratedFile {
+            path: format!("{dir}/{}/up.sql", super::keys::KEYS_MIGRATION),
+            content: header("--") + &super::keys::keys_up(backend),
+        });
+        files.push(GeneratedFile {
+            path: format!("{dir}/{}/down.sql", super::keys::KEYS_MIGRATION),
+            content: header("--") + "DROP TABLE api_access_log;\nDROP TABLE api_keys;\n",
+        });
     }
     files.push(GeneratedFile {
         path: "src/storage/schema.rs".to_owned(),
@@ -258,6 +266,7 @@ fn schema_rs() -> String {
     out.push_str(
         "\ndiesel::table! {\n    /// The private disclosure certificate of each published release (never served).\n    disclosure_certificates (release_version) {\n        release_version -> Text,\n        sha256 -> Text,\n        created_at -> Text,\n        body -> Binary,\n    }\n}\n",
     );
+    out.push_str(super::keys::KEYS_SCHEMA_RS);
     for &table in SourceTable::ALL {
         out.push_str(&format!(
             "\ndiesel::table! {{\n    /// {}\n    {} (_row) {{\n        _row -> BigInt,\n        vintage -> Date,\n",

@@ -33,6 +33,7 @@ mod certificates;
 pub mod columns;
 pub mod date;
 pub mod ddl;
+pub mod keys;
 mod read;
 #[allow(missing_docs)]
 #[rustfmt::skip]

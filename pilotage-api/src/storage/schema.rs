@@ -53,6 +53,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Professional API keys (token hashes only).
+    api_keys (id) {
+        id -> BigInt,
+        token_sha256 -> Text,
+        role -> Text,
+        perimeter -> Text,
+        label -> Text,
+        created_at -> Text,
+        expires_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// One row per professional request.
+    api_access_log (id) {
+        id -> BigInt,
+        key_id -> BigInt,
+        at -> Text,
+        route -> Text,
+        asked -> Text,
+        status -> Integer,
+        rows_returned -> BigInt,
+    }
+}
+
+diesel::table! {
     /// Employer structures of the inclusion field (SIAE, GEIQ, EA, EATT, OPCS) and their antennes.
     structures (_row) {
         _row -> BigInt,
