@@ -204,6 +204,10 @@ fn every_request(client: &Client, url: &str, version: &str) -> Vec<String> {
         .collect();
     let mut requests = vec!["/openapi.json".to_owned(), "/docs/".to_owned()];
     for path in spec["paths"].as_object().expect("paths").keys() {
+        // The reports answer professional keys over a private area (tests/reports.rs).
+        if path.starts_with("/v1/reports/") {
+            continue;
+        }
         let mut concrete = vec![path.clone()];
         let expand = |concrete: Vec<String>, hole: &str, values: &[String]| -> Vec<String> {
             concrete

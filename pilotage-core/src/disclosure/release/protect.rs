@@ -466,7 +466,7 @@ fn against_every_structure(
 
 /// Sizes of the neighbourhood programs tried in turn when no move reaches a claim (values):
 /// a wider neighbourhood only when the smaller one has no solution, its border held.
-const PROGRAM_SIZES: [usize; 4] = [300, 1_500, 6_000, 30_000];
+const PROGRAM_SIZES: [usize; 3] = [300, 1_500, 6_000];
 
 /// What the witness pass found.
 struct Witnessed {
