@@ -39,8 +39,9 @@ done
 "$bin" publish --database-url "$work/pilotage.sqlite" --releases "$work/releases" --datasets "$work/datasets" >/dev/null
 
 # Port 0: the server picks a free port and prints its address.
-"$bin" serve --bind 127.0.0.1:0 --releases "$work/releases" --rate-limit 0 --workers 2 \
-  >"$work/serve.log" 2>&1 &
+# With the store, the professional reports answer too (401 without a key).
+"$bin" serve --bind 127.0.0.1:0 --releases "$work/releases" --database-url "$work/pilotage.sqlite" \
+  --rate-limit 0 --workers 2 >"$work/serve.log" 2>&1 &
 server=$!
 url=
 for _ in $(seq 1 100); do

@@ -63,6 +63,7 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
+        install_crypto_provider();
         let http = Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -279,6 +280,7 @@ fn the_pages_of_a_given_release_work_in_a_real_browser() {
     opts.workers = 1;
     let srv = server::spawn(opts).expect("server starts");
     let base = srv.url();
+    install_crypto_provider();
     let list: Value = Client::new()
         .get(format!("{base}/v1/datasets"))
         .send()
@@ -374,6 +376,7 @@ fn the_pages_work_in_a_real_browser() {
     d.check_page(&base, "filtered preview");
 
     // A chart shows a gap where the release has a secret value, and the table says "secret".
+    install_crypto_provider();
     let http = Client::new();
     let mut gaps = 0;
     for territory in ["FR", "REG-84", "REG-11", "DEP-01", "DEP-75"] {
@@ -415,4 +418,10 @@ fn the_pages_work_in_a_real_browser() {
     assert!(gaps > 0, "no chart of the fixture shows a secret value");
     drop(d);
     srv.stop().expect("stops");
+}
+
+/// The TLS provider reqwest needs when the workspace builds it without one (the client crate's
+/// `rustls-no-provider`); these tests only talk plain HTTP on loopback.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -10,6 +10,8 @@ use reqwest::blocking::Client;
 use reqwest::header;
 
 fn client() -> Client {
+    // The TLS provider reqwest needs when the workspace builds it without one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
