@@ -15,6 +15,13 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let mut defs = load_dir(&repo().join("pilotage-core/data/datasets")).expect("definitions");
     if let Some(only) = std::env::var_os("PILOTAGE_DATASETS") {
         let only = only.to_string_lossy().into_owned();

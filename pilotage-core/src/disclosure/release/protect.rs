@@ -468,6 +468,47 @@ fn against_every_structure(
 /// a wider neighbourhood only when the smaller one has no solution, its border held.
 const PROGRAM_SIZES: [usize; 3] = [300, 1_500, 6_000];
 
+/// A way the witness pass looks for a point, in the order it tries them.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Stage {
+    /// Record moves ([`Space::records`]).
+    Records,
+    /// Sums of tensor directions ([`Space::reach`]).
+    Directions,
+    /// A neighbourhood program of at most this many values ([`Space::program`]).
+    Program(usize),
+    /// The closure point ([`Space::closure`]).
+    Closure,
+}
+
+/// Per stage of the witness pass: how often it was asked, how often it gave a point, and the
+/// processor time it took (seconds), reported through `tracing` at the end of the pass.
+#[derive(Default)]
+struct StageClock {
+    stages: std::cell::RefCell<std::collections::BTreeMap<Stage, (u64, u64, f64)>>,
+}
+
+impl StageClock {
+    /// Runs one stage's search and counts it.
+    fn time<T>(&self, stage: Stage, search: impl FnOnce() -> Option<T>) -> Option<T> {
+        let started = Instant::now();
+        let found = search();
+        let mut stages = self.stages.borrow_mut();
+        let e = stages.entry(stage).or_default();
+        e.0 += 1;
+        e.1 += u64::from(found.is_some());
+        e.2 += started.elapsed().as_secs_f64();
+        found
+    }
+
+    /// Logs one line per stage.
+    fn report(&self) {
+        for (stage, (asked, found, seconds)) in self.stages.borrow().iter() {
+            tracing::info!("witness stage {stage:?}: asked {asked}, found {found}, {seconds:.1} s");
+        }
+    }
+}
+
 /// What the witness pass found.
 struct Witnessed {
     hidden: Vec<bool>,
@@ -500,6 +541,7 @@ fn witness_pass(
     let mut done: Vec<Vec<bool>> = p.claims.iter().map(|(_, l)| vec![false; l.len()]).collect();
     let started = Instant::now();
     let mut last_report = Instant::now();
+    let clock = StageClock::default();
     for (i, (cell, list)) in p.claims.iter().enumerate() {
         if done[i].iter().all(|&d| d) {
             continue;
@@ -535,16 +577,27 @@ fn witness_pass(
                         .map_or(0.0, |j| changes[j].1);
                     goal.meets(system.value[*cell as usize] + at)
                 };
-                space
-                    .records(goal, &mask, avoid)
-                    .filter(reaches)
-                    .or_else(|| space.reach(goal, &candidates, &mask, avoid).filter(reaches))
+                clock
+                    .time(Stage::Records, || {
+                        space.records(goal, &mask, avoid).filter(reaches)
+                    })
                     .or_else(|| {
-                        PROGRAM_SIZES.iter().find_map(|&size| {
-                            space.program(goal, &mask, avoid, size).filter(reaches)
+                        clock.time(Stage::Directions, || {
+                            space.reach(goal, &candidates, &mask, avoid).filter(reaches)
                         })
                     })
-                    .or_else(|| space.closure(goal, &mask, avoid).filter(reaches))
+                    .or_else(|| {
+                        PROGRAM_SIZES.iter().find_map(|&size| {
+                            clock.time(Stage::Program(size), || {
+                                space.program(goal, &mask, avoid, size).filter(reaches)
+                            })
+                        })
+                    })
+                    .or_else(|| {
+                        clock.time(Stage::Closure, || {
+                            space.closure(goal, &mask, avoid).filter(reaches)
+                        })
+                    })
             };
             let found = if claim.magnitude {
                 against_every_structure(&find, claim, &p.sole)
@@ -600,6 +653,7 @@ fn witness_pass(
         unproved.len(),
         started.elapsed().as_secs_f64()
     );
+    clock.report();
     Witnessed {
         hidden,
         points,

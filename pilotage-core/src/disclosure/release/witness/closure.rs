@@ -24,12 +24,13 @@ use super::{Avoid, Goal, Mask, Space};
 use crate::dataset::{DimensionType, TimeRule};
 use crate::disclosure::release::grid::{Class, NONE, RelKind};
 
+/// Most any value may move in an upward closure, in multiples of the claimed value's move
+/// (plus one unit). Downwards no value can move further than down to 0, so repairs that go
+/// round in circles end there; upwards nothing else would stop them.
+const MAX_STRETCH_UP: f64 = 64.0;
+
 /// Most repairs of one closure before it gives up.
 const MAX_REPAIRS: usize = 200_000;
-
-/// Most any value may move in a closure, in multiples of the claimed value's move (plus one
-/// unit).
-const MAX_STRETCH: f64 = 4.0;
 
 /// Most rows looked up for the units added upwards.
 const MAX_INSERTION: usize = 1 << 18;
@@ -57,7 +58,11 @@ impl Space<'_> {
             avoid,
             goal: goal.cell,
             sign,
-            most: MAX_STRETCH * (need.abs() + 1.0),
+            most: if goal.down {
+                f64::INFINITY
+            } else {
+                MAX_STRETCH_UP * (need.abs() + 1.0)
+            },
             moved: HashMap::default(),
             forced: Vec::new(),
             chosen: BTreeSet::new(),
@@ -264,8 +269,8 @@ struct Closure<'s, 'a> {
     goal: u32,
     /// −1 downwards, +1 upwards.
     sign: f64,
-    /// Most any value may move: repairs that would take one further are going round in
-    /// circles (units counted again and again) and the closure gives up.
+    /// Most any value may move (see [`MAX_STRETCH_UP`]): repairs that would take one further
+    /// are going round in circles (units counted again and again) and the closure gives up.
     most: f64,
     moved: HashMap<u32, f64>,
     /// Relations to look at again, in no particular order.
