@@ -32,8 +32,9 @@ pub const PLACEHOLDER_HASHES: &[&str] = &[
 ];
 
 /// A fast, non-cryptographic hasher for text keys (FxHash's word folding): keys are private
-/// input checked once, so flooding resistance buys nothing and SipHash costs a third of the
-/// validation time on `hash_nir` columns.
+/// input checked once, so flooding resistance buys nothing, and SipHash was a large share of the
+/// validation time on `hash_nir` columns (the measurement is in the storage diary of
+/// `benches/log/`).
 #[derive(Default, Clone, Copy)]
 pub struct FoldHasher(u64);
 
