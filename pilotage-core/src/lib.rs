@@ -16,6 +16,8 @@
 //! - [`synth`]: the seeded generator of national-scale synthetic sources.
 //! - [`dataset`]: the published datasets' definitions (`data/datasets/*.toml`, compiled in): dimensions with their
 //!   hierarchies, measures, crossings and methodology, loaded and validated.
+//! - [`calendar`]: day arithmetic on Arrow `Date32` values (days since 1970-01-01), the one
+//!   calendar of the crate.
 //! - [`cube`]: the generic cube engine: every margin of every hierarchy, distinct counts that are
 //!   not sums, magnitudes with their disclosure companions, conversion to Arrow.
 //! - [`indicator`]: the computation of each dataset's cube from the source tables' Arrow batches.
@@ -25,6 +27,7 @@
 //! - [`wire`]: the JSON bodies of the open-data API, shared by the server and the client (the
 //!   `pilotage-wire` crate, re-exported).
 
+pub mod calendar;
 pub mod certificate;
 pub mod cube;
 pub mod dataset;

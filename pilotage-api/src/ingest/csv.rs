@@ -7,9 +7,9 @@ use std::io::{self, Read};
 use flate2::read::GzDecoder;
 use pilotage_core::source::SourceTable;
 
+use super::errors::{ErrorSink, RowError};
 use super::input::{HashingReader, InputFile};
 use super::text::{SourceChunk, TextRows};
-use super::validate::{ErrorSink, RowError};
 use super::{CHUNK_ROWS, FileOutcome, IngestError};
 
 /// The bytes of a file (decompressed if needed), hashed as they are read from disk, remembering

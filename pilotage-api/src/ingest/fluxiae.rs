@@ -20,9 +20,9 @@ use arrow_array::RecordBatch;
 use pilotage_core::fluxiae::{ColumnSource, ErrorKind, FluxIaeError, View, ViewReader};
 use sha2::{Digest, Sha256};
 
+use super::errors::{ErrorSink, RowError};
 use super::input::InputFile;
 use super::text::{SourceChunk, relaxed_schema};
-use super::validate::{ErrorSink, RowError};
 use super::{FileOutcome, IngestError};
 
 /// SHA-256 and size of the bytes read so far, shared with the reader that feeds them.

@@ -11,6 +11,7 @@
 //! `max_errors` problems, each with file, line, column, value and rule.
 
 pub mod csv;
+pub mod errors;
 pub mod fluxiae;
 pub mod input;
 pub mod parquet;
@@ -27,9 +28,10 @@ use pilotage_core::source::{DataType, SourceTable};
 use crate::storage::date::now_utc_text;
 use crate::storage::write::{self, FileRecord, RunRecord};
 use crate::storage::{Backend, Connection, StorageError, Store, Vintage};
+use errors::{ErrorSink, RowError};
 use input::{InputFile, InputFormat};
 use text::SourceChunk;
-use validate::{ErrorSink, KeySet, RowError, RunKeys, TableValidator};
+use validate::{KeySet, RunKeys, TableValidator};
 
 /// Rows per chunk read, validated and written at a time.
 pub const CHUNK_ROWS: usize = 65_536;

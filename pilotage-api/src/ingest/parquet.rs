@@ -11,9 +11,9 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::csv::map_columns;
+use super::errors::{ErrorSink, RowError};
 use super::input::{InputFile, hash_file};
 use super::text::{SourceChunk, relaxed_schema};
-use super::validate::{ErrorSink, RowError};
 use super::{CHUNK_ROWS, FileOutcome, IngestError};
 
 /// Reads one Parquet file of `file.table`, passing chunks of rows to `on_chunk`.

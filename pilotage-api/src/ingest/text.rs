@@ -9,7 +9,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 use pilotage_core::source::{DataType, SourceTable};
 
-use super::validate::{ErrorSink, RowError};
+use super::errors::{ErrorSink, RowError};
 use crate::storage::columns::ColumnBuilder;
 use crate::storage::date;
 

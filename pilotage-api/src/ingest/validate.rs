@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::collections::HashSet;
-use std::fmt;
 use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -12,6 +11,9 @@ use std::sync::OnceLock;
 use pilotage_core::source::{Allowed, ColumnSpec, SourceTable, TerritoryLevel, TextFormat};
 use pilotage_core::territory::Referential;
 
+/// The error types live in [`super::errors`], below the readers and this validator; they are
+/// named here too, where the validator's callers have always found them.
+pub use super::errors::{ErrorSink, RowError};
 use super::text::SourceChunk;
 use crate::storage::columns::ColumnView;
 use crate::storage::date;
@@ -29,110 +31,10 @@ pub const PLACEHOLDER_HASHES: &[&str] = &[
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 ];
 
-/// One problem found in the sources: where, which column and value, and the rule broken.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    /// The file.
-    pub file: PathBuf,
-    /// Line number in a text file (the header is line 1), row number (1-based) in a Parquet
-    /// file; `None` for a problem of the whole file.
-    pub line: Option<u64>,
-    /// The column, when the problem is one field.
-    pub column: Option<String>,
-    /// The offending value as found, when there is one.
-    pub value: Option<String>,
-    /// The rule the input breaks, in plain words.
-    pub rule: String,
-}
-
-impl RowError {
-    /// A problem of the whole file.
-    pub fn file(file: &Path, rule: impl Into<String>) -> RowError {
-        RowError {
-            file: file.to_owned(),
-            line: None,
-            column: None,
-            value: None,
-            rule: rule.into(),
-        }
-    }
-}
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-        }
-        if let Some(column) = &self.column {
-            write!(f, ": column `{column}`")?;
-        }
-        if let Some(value) = &self.value {
-            write!(f, ", value {value:?}")?;
-        }
-        write!(f, ": {}", self.rule)
-    }
-}
-
-/// Collects errors up to a maximum (`--max-errors`).
-#[derive(Debug)]
-pub struct ErrorSink {
-    errors: Vec<RowError>,
-    max: usize,
-    more: bool,
-}
-
-impl ErrorSink {
-    /// A sink keeping at most `max` errors (at least one).
-    pub fn new(max: usize) -> ErrorSink {
-        ErrorSink {
-            errors: Vec::new(),
-            max: max.max(1),
-            more: false,
-        }
-    }
-
-    /// Records an error (dropped, but noted, beyond the maximum).
-    pub fn push(&mut self, error: RowError) {
-        if self.errors.len() < self.max {
-            self.errors.push(error);
-        } else {
-            self.more = true;
-        }
-    }
-
-    /// True when the maximum is reached: reading can stop.
-    pub fn is_full(&self) -> bool {
-        self.errors.len() >= self.max
-    }
-
-    /// True when no error was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
-    }
-
-    /// Number of errors kept so far.
-    pub fn len(&self) -> usize {
-        self.errors.len()
-    }
-
-    /// The errors kept from position `start` on, for a reader to complete (a fluxIAE view's
-    /// rows get their physical lines once the file is read).
-    pub fn errors_from(&mut self, start: usize) -> &mut [RowError] {
-        let start = start.min(self.errors.len());
-        &mut self.errors[start..]
-    }
-
-    /// The errors, and whether more were found than kept.
-    pub fn into_parts(self) -> (Vec<RowError>, bool) {
-        let more = self.more || self.errors.len() >= self.max;
-        (self.errors, more)
-    }
-}
-
 /// A fast, non-cryptographic hasher for text keys (FxHash's word folding): keys are private
-/// input checked once, so flooding resistance buys nothing and SipHash costs a third of the
-/// validation time on `hash_nir` columns.
+/// input checked once, so flooding resistance buys nothing, and SipHash was a large share of the
+/// validation time on `hash_nir` columns (the measurement is in the storage diary of
+/// `benches/log/`).
 #[derive(Default, Clone, Copy)]
 pub struct FoldHasher(u64);
 

@@ -67,7 +67,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The OpenAPI document as served at `/openapi.json` and committed in `openapi/`: the
-/// generated one ([`openapi`]) completed by [`complete`], as JSON.
+/// generated one ([`openapi`]) completed by `complete`, as JSON.
 pub fn openapi_value() -> serde_json::Value {
     complete(&openapi())
 }

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use bytes::Bytes;
+use pilotage_wire::RELEASE_HEADER;
 
 use super::encoding::Coding;
 use super::files::REVALIDATE;
-use super::routes::RELEASE_HEADER;
 
 /// `Vary` of data answers: they depend on `Accept` (format) and `Accept-Encoding` (coding).
 pub const VARY_DATA: &str = "accept, accept-encoding";

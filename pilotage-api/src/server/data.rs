@@ -379,7 +379,7 @@ fn cursor_check(release: &str, dataset: &str, normalized: &str, last_row: u32) -
 }
 
 /// Encodes a cursor: release, last row id, and the check binding them to the dataset and the
-/// query ([`cursor_check`]).
+/// query (`cursor_check`).
 pub fn encode_cursor(release: &str, dataset: &str, last_row: u32, normalized: &str) -> String {
     hex::encode(format!(
         "2:{release}:{last_row}:{}",

@@ -37,10 +37,13 @@ pub struct ReleaseParam {
     pub release: Option<String>,
 }
 
-/// The parameters of a data query (any other parameter filters a dimension).
+/// The parameters of a data query (any other parameter filters a dimension), as the OpenAPI
+/// document describes them. [`get_data`] reads the query as pairs (see [`data::parse_query`]),
+/// never into this struct; the names here are exactly [`data::RESERVED`], in its order, and a
+/// test keeps the two lists the same.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
+#[allow(dead_code, reason = "documents the query for OpenAPI; never built")]
 pub struct DataParams {
     /// Encoding of the answer: `json` (default), `csv`, `ndjson` or `parquet`; overrides `Accept`.
     #[param(example = "csv")]
@@ -1175,4 +1178,20 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
     )
     .hint("the routes are listed in /openapi.json and browsable at /docs/")
     .to_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::IntoParams;
+
+    use super::{DataParams, data};
+
+    #[test]
+    fn data_params_document_exactly_the_reserved_parameters() {
+        let documented: Vec<String> = DataParams::into_params(|| None)
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(documented, data::RESERVED);
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::CubeError;
-use super::calendar::MonthWindow;
+use crate::calendar::MonthWindow;
 use crate::dataset::{
     Definition, Dimension, DimensionType, PERIOD_LEVELS, TERRITORY_LEVELS, TERRITORY_TOTAL, TOTAL,
     TOTAL_LEVEL, TimeRule,

@@ -19,7 +19,9 @@
 //! disclosure stage reads them to apply the primary rules.
 
 mod builder;
-pub mod calendar;
+/// The crate's calendar ([`crate::calendar`]), also named here where the cube engine's users
+/// have always found it.
+pub use crate::calendar;
 mod dims;
 
 pub use builder::{CubeBuilder, DimId, MeasureId};

@@ -116,7 +116,7 @@ impl ExtractionStamp {
         let (hour, minute, second) = (num(9..11) as u8, num(11..13) as u8, num(13..15) as u8);
         let valid_date = (1..=12).contains(&month)
             && day >= 1
-            && u32::from(day) <= super::value::days_in_month(i64::from(year), u32::from(month));
+            && u32::from(day) <= crate::calendar::days_in_month(i32::from(year), u32::from(month));
         (valid_date && hour < 24 && minute < 60 && second < 60).then_some(ExtractionStamp {
             year,
             month,

@@ -379,7 +379,7 @@ impl<'a> ViewReader<'a> {
                 ColumnSource::RowNumber => builder.append_int(self.summary.rows as i64 + 1),
                 ColumnSource::YearOf(j) => match self.row_dates[*j] {
                     Some(days) => {
-                        builder.append_int(super::value::civil_from_days(i64::from(days)).0)
+                        builder.append_int(i64::from(crate::calendar::civil_from_days(days).0))
                     }
                     None => builder.append_null(),
                 },

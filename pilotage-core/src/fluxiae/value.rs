@@ -10,45 +10,7 @@ use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 
 use super::error::ErrorKind;
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (no validation).
-pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The (year, month, day) of a count of days since 1970-01-01.
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-/// Number of days in a month of a year.
-pub(crate) fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(year) => 29,
-        _ => 28,
-    }
-}
+use crate::calendar::{civil_from_days, days_from_civil, days_in_month};
 
 fn two_digits(b: &[u8]) -> Option<u32> {
     match b {
@@ -74,14 +36,14 @@ pub(crate) fn parse_date(text: &str) -> Option<i32> {
     }
     let day = two_digits(&b[0..2])?;
     let month = two_digits(&b[3..5])?;
-    let year = i64::from(two_digits(&b[6..8])? * 100 + two_digits(&b[8..10])?);
+    let year = i32::try_from(two_digits(&b[6..8])? * 100 + two_digits(&b[8..10])?).ok()?;
     if !(1900..=2199).contains(&year) || !(1..=12).contains(&month) {
         return None;
     }
     if day == 0 || day > days_in_month(year, month) {
         return None;
     }
-    i32::try_from(days_from_civil(year, month, day)).ok()
+    Some(days_from_civil(year, month, day))
 }
 
 fn is_time(text: &str) -> bool {
@@ -97,7 +59,7 @@ fn is_time(text: &str) -> bool {
 /// Formats days since 1970-01-01 as `dd/mm/yyyy`.
 pub(crate) fn format_date(days: i32, out: &mut String) {
     use std::fmt::Write;
-    let (y, m, d) = civil_from_days(i64::from(days));
+    let (y, m, d) = civil_from_days(days);
     // Writing to a String cannot fail.
     let _ = write!(out, "{d:02}/{m:02}/{y:04}");
 }
@@ -264,7 +226,7 @@ pub(crate) fn format_value(
         DataType::Date32 => {
             let days = array.as_primitive::<Date32Type>().value(row);
             // The reader accepts years 1900–2199 only: never write what cannot be read back.
-            if !(1900..=2199).contains(&civil_from_days(i64::from(days)).0) {
+            if !(1900..=2199).contains(&civil_from_days(days).0) {
                 return Err(ErrorKind::Unrepresentable);
             }
             format_date(days, out);

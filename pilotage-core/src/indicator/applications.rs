@@ -9,7 +9,7 @@ use arrow_array::Array;
 use super::columns::{CodeTable, dates, flags, ints, opt, position, strings};
 use super::prepared::IntMap;
 use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
-use crate::cube::calendar::MonthWindow;
+use crate::calendar::MonthWindow;
 use crate::cube::{CubeBuilder, DimId, MeasureId, NONE};
 use crate::dataset::{Definition, MeasureKind, TimeRule};
 use crate::domain::{

@@ -9,7 +9,7 @@ use arrow_array::{Int32Array, Int64Array};
 use super::columns::{CodeTable, dates, flags, floats, ints, ints32, opt, position, strings};
 use super::prepared::IntMap;
 use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
-use crate::cube::calendar::{days_from_civil, days_in_month};
+use crate::calendar::{days_from_civil, days_in_month};
 use crate::cube::{CubeBuilder, NONE};
 use crate::dataset::{Definition, MeasureKind, TimeRule};
 use crate::domain::{

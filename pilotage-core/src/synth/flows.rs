@@ -11,11 +11,11 @@ use crate::domain::{
     UnemploymentDuration,
 };
 
-use super::calendar::{days_from_civil, month_end, month_start};
 use super::params::{self, FULL_TIME_HOURS};
 use super::records::{AfRow, ContratRow, EmiRow, Person, SalarieRow, Situation, YearRows};
 use super::rng::Stream;
 use super::world::{World, profile};
+use crate::calendar::{days_from_civil, last_day_of_month};
 
 /// Average days in a month.
 const MONTH_DAYS: f64 = 30.44;
@@ -690,8 +690,8 @@ impl<'w> Simulation<'w> {
         for parcours in &state.live {
             for &(contrat_id, cs, ce) in &parcours.contracts {
                 for month in 1..=12u32 {
-                    let ms = month_start(year, month);
-                    let me = month_end(year, month);
+                    let ms = days_from_civil(year, month, 1);
+                    let me = last_day_of_month(year, month);
                     let from = cs.max(ms);
                     let to = ce.min(me).min(self.end);
                     if from > to {

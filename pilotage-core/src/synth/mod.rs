@@ -19,7 +19,6 @@
 //! # Ok::<(), pilotage_core::synth::SynthError>(())
 //! ```
 
-mod calendar;
 mod flows;
 mod output;
 mod params;

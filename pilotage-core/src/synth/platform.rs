@@ -13,13 +13,13 @@ use crate::domain::{
     ApplicationState, CreationPath, Origine, ProlongationReason, RefusalReason, Sex,
 };
 
-use super::calendar::days_from_civil;
 use super::flows::{Hire, Ids, Simulation};
 use super::params;
 use super::records::{
     CandidatRow, CandidatureRow, PassRow, Person, ProlongationRow, SuspensionRow, YearRows,
 };
 use super::rng::Stream;
+use crate::calendar::days_from_civil;
 
 /// What will happen to an application, before the period end cuts it.
 #[derive(Clone, Copy)]
@@ -73,7 +73,7 @@ impl<'w> Simulation<'w> {
         } else {
             stream.int(50, 64)
         } as i32;
-        let (year, _, _) = super::calendar::civil_from_days(day);
+        let (year, _, _) = crate::calendar::civil_from_days(day);
         let person = Person {
             candidat_id: id,
             hash,

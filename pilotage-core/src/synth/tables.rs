@@ -16,7 +16,6 @@ use arrow_array::{
 use crate::domain::{Code, ExitMotive, StructureKind};
 use crate::source::{SourceTable, StructureSource};
 
-use super::calendar::days_from_civil;
 use super::params::ROME;
 use super::records::{
     AfRow, CandidatRow, CandidatureRow, ContratRow, EmiRow, PassRow, ProlongationRow, SalarieRow,
@@ -24,6 +23,7 @@ use super::records::{
 };
 use super::world::{Organisation, Structure, World};
 use super::{BATCH_ROWS, SynthError};
+use crate::calendar::days_from_civil;
 
 type Sink<'a> = dyn FnMut(SourceTable, RecordBatch) -> Result<(), SynthError> + 'a;
 

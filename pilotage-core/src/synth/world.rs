@@ -5,9 +5,9 @@ use crate::domain::{AspMeasure, Code, PrescriberKind, StructureKind};
 use crate::territory::Referential;
 
 use super::SynthError;
-use super::calendar::days_from_civil;
 use super::params::{self, KINDS, KindProfile, PRESCRIBERS};
 use super::rng::{Cumulative, Stream};
+use crate::calendar::days_from_civil;
 
 /// A commune that can host structures and people (current, populated, in one of the 101
 /// départements).

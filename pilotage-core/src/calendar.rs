@@ -1,4 +1,6 @@
-//! Calendar arithmetic on Arrow `Date32` values (days since 1970-01-01), without allocation.
+//! Calendar arithmetic on Arrow `Date32` values (days since 1970-01-01), without allocation:
+//! the one calendar of the crate, used by the cube engine, the computations, the synthetic
+//! generator and the fluxIAE format (proleptic Gregorian calendar).
 
 /// The civil date `(year, month 1–12, day 1–31)` of a `Date32` value (days since 1970-01-01),
 /// proleptic Gregorian calendar.
@@ -108,7 +110,12 @@ mod tests {
             assert_eq!(days_from_civil(y, m, day), d);
         }
         assert_eq!(last_day_of_month(2024, 2), days_from_civil(2024, 2, 29));
+        assert_eq!(last_day_of_month(2021, 12), days_from_civil(2021, 12, 31));
         assert_eq!(days_in_month(2100, 2), 28);
+        assert_eq!(days_in_month(2000, 2), 29);
+        assert_eq!(days_from_civil(2021, 11, 30), 18_961);
+        assert_eq!(civil_from_days(18_961), (2021, 11, 30));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 
     #[test]
