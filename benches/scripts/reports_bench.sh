@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The professional tables and the three reports at a given scale:
 #   - `pilotage publish`'s private stage: seconds, rows, bytes of the professional tables;
-#   - each report's first answer after the server loaded its tables (cold, curl) and its
-#     latency under load (warm, wrk: 4 keep-alive connections, p50 and p99).
+#   - each report's first answer after the server loaded its tables (cold, curl: computed and
+#     encoded) and its latency under load (warm, wrk: 4 keep-alive connections, p50 and p99:
+#     the key checked, then the encoded answer read from the server's answer cache).
 #
 # Usage: benches/scripts/reports_bench.sh [SCALE] [YEARS]     (default 0.1 and 2025-2025)
 # Needs curl, jq and wrk. PILOTAGE_BIN=target/release/pilotage uses an existing binary;

@@ -406,6 +406,124 @@ fn revocation_and_expiry_take_effect_without_restart() {
     );
 }
 
+/// GET a report with `If-None-Match`: (status, entity tag, body).
+fn get_tagged(token: &str, report: &str, query: &str, tag: Option<&str>) -> (u16, String, String) {
+    let w = world();
+    let url = format!("{}/v1/reports/{report}?{query}", w.server.url());
+    let mut req = w
+        .client
+        .get(url)
+        .header("Authorization", format!("Bearer {token}"));
+    if let Some(t) = tag {
+        req = req.header("If-None-Match", t);
+    }
+    let res = req.send().expect("request");
+    let etag = res
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (res.status().as_u16(), etag, res.text().expect("body"))
+}
+
+/// Repeated reports come from the answer cache, and the cache never lends an answer across
+/// perimeters: the key and its right to the perimeter asked are checked at every request,
+/// before the cache is read, so a key outside gets the one 404 and a revoked key a 401 for a
+/// path whose answer is cached.
+#[test]
+fn the_answer_cache_keeps_perimeters_apart_and_follows_revocation() {
+    let deps = structures_by_departement();
+    let mut it = deps.iter();
+    let (dep_a, ids_a) = it.next().expect("a département");
+    let (dep_b, ids_b) = it.next().expect("a second département");
+    let (a, b) = (ids_a[0], ids_b[0]);
+    let (_, key_a) = key("departement", &format!("DEP-{dep_a}"), &[]);
+    let (_, key_b) = key("departement", &format!("DEP-{dep_b}"), &[]);
+    let (_, national) = key("national", "FR", &[]);
+    let (_, siae_a) = key("siae", &a.to_string(), &[]);
+    let (_, siae_b) = key("siae", &b.to_string(), &[]);
+    let (_, not_found) = get(&key_b, "structure", "structure=987654321&year=2025");
+
+    for format in ["json", "csv", "html"] {
+        let path_a = format!("departement={dep_a}&year={YEAR}&format={format}");
+        let path_b = format!("departement={dep_b}&year={YEAR}&format={format}");
+        for report in ["departement-rsa", "territoire"] {
+            // Warm: the same answer, with the same tag, twice.
+            let (status, tag_a, first) = get_tagged(&key_a, report, &path_a, None);
+            assert_eq!(status, 200, "{report}?{path_a}: {first}");
+            assert!(tag_a.starts_with('"') && tag_a.len() > 2, "{tag_a}");
+            let (status, tag, again) = get_tagged(&key_a, report, &path_a, None);
+            assert_eq!((status, &tag, &again), (200, &tag_a, &first));
+            assert!(first.contains(dep_a.as_str()));
+            // The tag answers 304 without a body.
+            let (status, tag, empty) = get_tagged(&key_a, report, &path_a, Some(&tag_a));
+            assert_eq!(
+                (status, tag.as_str(), empty.as_str()),
+                (304, tag_a.as_str(), "")
+            );
+            // Another département's key asking the very same path: the one 404, cache warm.
+            for _ in 0..2 {
+                let (status, body) = get(&key_b, report, &path_a);
+                assert_eq!((status, &body), (404, &not_found), "{report}?{path_a}");
+            }
+            // Its own département: its own answer.
+            let (status, tag_b, own) = get_tagged(&key_b, report, &path_b, None);
+            assert_eq!(status, 200, "{report}?{path_b}: {own}");
+            assert_ne!(own, first);
+            assert_ne!(tag_b, tag_a);
+            // A wider key holding département A reads the same report.
+            let (status, tag, wide) = get_tagged(&national, report, &path_a, None);
+            assert_eq!((status, &tag, &wide), (200, &tag_a, &first));
+        }
+    }
+
+    // Structures: a structure key never reads another structure's cached report.
+    let path = format!("structure={a}&year={YEAR}");
+    let (status, mine) = get(&siae_a, "structure", &path);
+    assert_eq!(status, 200);
+    assert_eq!(get(&siae_a, "structure", &path), (200, mine.clone()));
+    for _ in 0..2 {
+        assert_eq!(get(&siae_b, "structure", &path), (404, not_found.clone()));
+    }
+    let (status, theirs) = get(&siae_b, "structure", &format!("structure={b}&year={YEAR}"));
+    assert_eq!(status, 200);
+    assert_ne!(theirs, mine);
+    let perimeter = |body: &str| -> String {
+        let v: Value = serde_json::from_str(body).expect("json");
+        v["perimeter"].as_str().expect("perimeter").to_owned()
+    };
+    assert_eq!(perimeter(&mine), format!("structure={a}"));
+    assert_eq!(perimeter(&theirs), format!("structure={b}"));
+
+    // Revocation with the answer cached: the key stops being served, the others are not.
+    let (id, revoked) = key("departement", &format!("DEP-{dep_a}"), &[]);
+    let path_a = format!("departement={dep_a}&year={YEAR}");
+    let (status, warm) = get(&revoked, "departement-rsa", &path_a);
+    assert_eq!(status, 200);
+    assert_eq!(
+        get(&revoked, "departement-rsa", &path_a),
+        (200, warm.clone())
+    );
+    ok(
+        pilotage(&[
+            "keys",
+            "--database-url",
+            &world().store,
+            "revoke",
+            &id.to_string(),
+        ]),
+        "revoke",
+    );
+    until("revocation with a warm cache", || {
+        get(&revoked, "departement-rsa", &path_a).0 == 401
+    });
+    for _ in 0..3 {
+        assert_eq!(get(&revoked, "departement-rsa", &path_a).0, 401);
+    }
+    assert_eq!(get(&key_a, "departement-rsa", &path_a), (200, warm));
+}
+
 #[test]
 fn every_professional_request_is_logged() {
     let deps = structures_by_departement();

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::{Line, Measures, Period, ReportBody, value};
-use crate::private::{PrivateSet, PrivateTable};
+use super::{Cells, Line, Measures, Period, ReportBody};
+use crate::private::PrivateSet;
 
 /// The reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,118 +225,150 @@ fn filter_text(filter: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// The territory codes of one territory in a table.
-type CodesOf<'a> = Box<dyn Fn(&PrivateTable) -> Vec<String> + 'a>;
-
-/// Whose figures: the codes of one territory in every table, and its name.
-struct Whose<'a> {
-    name: String,
-    key: String,
-    codes: CodesOf<'a>,
+/// Whose territory codes a block of lines sums.
+enum Codes {
+    /// A structure's codes in each table (one per attachment département).
+    Structure(i64),
+    /// One territory code in every table (`DEP-75`, `REG-11`, `FR`).
+    Territory(String),
 }
 
-#[allow(clippy::too_many_arguments)]
-fn push_lines(
-    out: &mut Vec<Line>,
-    measures: &Measures,
-    set: &PrivateSet,
-    figures: &[Figure],
-    whose: &Whose<'_>,
-    period: Period,
+/// One block of a report: figures computed for one territory, from the professional tables
+/// (`private`) or from the public release (`public`).
+struct Block<'a> {
+    /// The tables read.
+    set: &'a PrivateSet,
+    /// Where the values come from: `private` or `public`.
     source: &'static str,
-    id_suffix: &str,
-) {
-    for fig in figures {
-        let v = set.table(fig.dataset).and_then(|t| {
-            let codes = (whose.codes)(t);
-            let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
-            if codes.is_empty() {
-                // The territory has no row in this table: counts are 0.
-                return value(
-                    measures,
-                    t,
-                    fig.dataset,
-                    &["STR-none"],
-                    period,
-                    fig.filter,
-                    fig.measure,
-                );
-            }
-            value(
-                measures,
-                t,
-                fig.dataset,
-                &codes,
-                period,
-                fig.filter,
-                fig.measure,
-            )
-        });
-        let filter = filter_text(fig.filter);
-        let mut id = format!("{}.{}", fig.dataset, fig.measure);
-        if !filter.is_empty() {
-            id = format!("{id}[{filter}]");
+    /// The figures, in order.
+    figures: &'static [Figure],
+    /// Whose codes.
+    codes: Codes,
+    /// Whose figures, as the line says it (`structure 123 (ACI)`, `département 75`).
+    name: String,
+    /// Prefix of the line ids (`structure:123:`), empty for none.
+    key: String,
+    /// Prefix of the section headings (`Par structure — `), empty for none.
+    section: &'static str,
+}
+
+impl Block<'_> {
+    /// A structure's block of the professional tables.
+    fn structure<'a>(set: &'a PrivateSet, figures: &'static [Figure], id: i64) -> Block<'a> {
+        Block {
+            set,
+            source: "private",
+            figures,
+            codes: Codes::Structure(id),
+            name: format!("structure {id}"),
+            key: String::new(),
+            section: "",
         }
-        out.push(Line {
-            section: fig.section.to_owned(),
-            id: format!("{}{id}{id_suffix}", whose.key),
-            label: fig.label.to_owned(),
-            periode: period.label(),
-            territoire: whose.name.clone(),
-            value: v,
-            unit: measures.unit(fig.dataset, fig.measure),
+    }
+
+    /// The same block as one of the structures detailed in a département report.
+    fn detail(mut self, id: i64) -> Self {
+        self.key = format!("structure:{id}:");
+        self.section = "Par structure — ";
+        self
+    }
+
+    /// A territory's block (`DEP-75`, `REG-11`, `FR`).
+    fn territory<'a>(
+        set: &'a PrivateSet,
+        source: &'static str,
+        figures: &'static [Figure],
+        code: String,
+        name: String,
+        key: &str,
+    ) -> Block<'a> {
+        Block {
+            set,
             source,
-            measure: format!("{}.{}", fig.dataset, fig.measure),
-            filter,
-        });
+            figures,
+            codes: Codes::Territory(code),
+            name,
+            key: key.to_owned(),
+            section: "",
+        }
+    }
+
+    /// Appends the block's lines to `out`.
+    fn push(&self, out: &mut Vec<Line>, measures: &Measures, period: Period) {
+        let periode = period.label();
+        for fig in self.figures {
+            let v = self.set.table(fig.dataset).and_then(|table| {
+                let owned: Vec<&str> = match &self.codes {
+                    Codes::Structure(id) => table
+                        .structure_codes(*id)
+                        .into_iter()
+                        .map(|(c, _)| c)
+                        .collect(),
+                    Codes::Territory(code) => vec![code.as_str()],
+                };
+                // A territory with no row in this table: its counts are 0.
+                let codes: &[&str] = if owned.is_empty() {
+                    &["STR-none"]
+                } else {
+                    &owned
+                };
+                Cells {
+                    measures,
+                    table,
+                    dataset: fig.dataset,
+                    codes,
+                    period,
+                    filter: fig.filter,
+                }
+                .value(fig.measure)
+            });
+            let filter = filter_text(fig.filter);
+            let measure = format!("{}.{}", fig.dataset, fig.measure);
+            let id = if filter.is_empty() {
+                format!("{}{measure}", self.key)
+            } else {
+                format!("{}{measure}[{filter}]", self.key)
+            };
+            out.push(Line {
+                section: format!("{}{}", self.section, fig.section),
+                id,
+                label: fig.label.to_owned(),
+                periode: periode.clone(),
+                territoire: self.name.clone(),
+                value: v,
+                unit: measures.unit(fig.dataset, fig.measure),
+                source: self.source,
+                measure,
+                filter,
+            });
+        }
     }
 }
 
-fn structure_whose(id: i64) -> Whose<'static> {
-    Whose {
-        name: format!("structure {id}"),
-        key: String::new(),
-        codes: Box::new(move |t: &PrivateTable| {
-            t.structure_codes(id)
-                .into_iter()
-                .map(|(c, _)| c.to_owned())
-                .collect()
-        }),
+/// The lines of `blocks`, in order.
+fn lines_of(measures: &Measures, period: Period, blocks: &[Block<'_>]) -> Vec<Line> {
+    let mut lines = Vec::new();
+    for block in blocks {
+        block.push(&mut lines, measures, period);
     }
-}
-
-fn departement_whose(dep: &str, key: &str) -> Whose<'static> {
-    let code = format!("DEP-{dep}");
-    Whose {
-        name: format!("département {dep}"),
-        key: key.to_owned(),
-        codes: Box::new(move |_: &PrivateTable| vec![code.clone()]),
-    }
+    lines
 }
 
 /// The structure's report.
 pub fn structure(measures: &Measures, set: &PrivateSet, id: i64, period: Period) -> ReportBody {
-    let mut lines = Vec::new();
-    push_lines(
-        &mut lines,
-        measures,
-        set,
-        STRUCTURE,
-        &structure_whose(id),
-        period,
-        "private",
-        "",
-    );
+    let mut lines = lines_of(measures, period, &[Block::structure(set, STRUCTURE, id)]);
     // ETP month by month, up to the month asked.
+    let etp = set.table("etp");
+    let codes: Vec<&str> = etp
+        .map(|t| t.structure_codes(id).into_iter().map(|(c, _)| c).collect())
+        .unwrap_or_default();
     for m in 1..=period.month {
         let periode = format!("{}-{m:02}", period.year);
-        for measure in ["etp_conventionnes", "etp_realises"] {
-            let v = set.table("etp").and_then(|t| {
-                let codes: Vec<String> = t
-                    .structure_codes(id)
-                    .into_iter()
-                    .map(|(c, _)| c.to_owned())
-                    .collect();
+        for (measure, label) in [
+            ("etp_conventionnes", "ETP conventionnés du mois"),
+            ("etp_realises", "ETP réalisés du mois"),
+        ] {
+            let v = etp.and_then(|t| {
                 let mut total: Option<f64> = None;
                 for c in &codes {
                     if let Some(x) = t.value(&[("territoire", c), ("periode", &periode)], measure) {
@@ -345,11 +377,6 @@ pub fn structure(measures: &Measures, set: &PrivateSet, id: i64, period: Period)
                 }
                 total.map(|x| super::round(x, 2))
             });
-            let label = if measure == "etp_realises" {
-                "ETP réalisés du mois"
-            } else {
-                "ETP conventionnés du mois"
-            };
             lines.push(Line {
                 section: "ETP par mois".to_owned(),
                 id: format!("etp.{measure}@{periode}"),
@@ -380,42 +407,25 @@ pub fn departement_rsa(
     dep: &str,
     period: Period,
 ) -> ReportBody {
-    let mut lines = Vec::new();
-    push_lines(
-        &mut lines,
-        measures,
+    let mut blocks = vec![Block::territory(
         set,
-        DEPARTEMENT_RSA,
-        &departement_whose(dep, ""),
-        period,
         "private",
+        DEPARTEMENT_RSA,
+        format!("DEP-{dep}"),
+        format!("département {dep}"),
         "",
+    )];
+    blocks.extend(
+        structures_of(set, dep)
+            .into_iter()
+            .map(|id| Block::structure(set, DEPARTEMENT_RSA, id).detail(id)),
     );
-    for id in structures_of(set, dep) {
-        let mut whose = structure_whose(id);
-        whose.key = format!("structure:{id}:");
-        let mut rows = Vec::new();
-        push_lines(
-            &mut rows,
-            measures,
-            set,
-            DEPARTEMENT_RSA,
-            &whose,
-            period,
-            "private",
-            "",
-        );
-        for r in &mut rows {
-            r.section = format!("Par structure — {}", r.section);
-        }
-        lines.extend(rows);
-    }
     body(
         Report::DepartementRsa,
         set,
         format!("departement={dep}"),
         period,
-        lines,
+        lines_of(measures, period, &blocks),
     )
 }
 
@@ -428,40 +438,24 @@ pub fn territoire(
     dep: &str,
     period: Period,
 ) -> ReportBody {
-    let mut lines = Vec::new();
-    for id in structures_of(set, dep) {
-        let mut whose = structure_whose(id);
-        whose.key = format!("structure:{id}:");
-        let kind = structure_kind(set, id, period);
-        let mut rows = Vec::new();
-        push_lines(
-            &mut rows,
-            measures,
-            set,
-            TERRITOIRE_STRUCTURE,
-            &whose,
-            period,
-            "private",
-            "",
-        );
-        for r in &mut rows {
-            r.section = format!("Par structure — {}", r.section);
-            if let Some(k) = &kind {
-                r.territoire = format!("structure {id} ({k})");
+    let mut blocks: Vec<Block<'_>> = structures_of(set, dep)
+        .into_iter()
+        .map(|id| {
+            let mut block = Block::structure(set, TERRITOIRE_STRUCTURE, id).detail(id);
+            if let Some(kind) = structure_kind(set, id, period) {
+                block.name = format!("structure {id} ({kind})");
             }
-        }
-        lines.extend(rows);
-    }
-    push_lines(
-        &mut lines,
-        measures,
+            block
+        })
+        .collect();
+    blocks.push(Block::territory(
         set,
-        TERRITOIRE_COMPARE,
-        &departement_whose(dep, "departement:"),
-        period,
         "private",
-        "",
-    );
+        TERRITOIRE_COMPARE,
+        format!("DEP-{dep}"),
+        format!("département {dep}"),
+        "departement:",
+    ));
     if let Some(public) = public {
         let region = pilotage_core::territory::Referential::official()
             .departement(dep)
@@ -484,21 +478,14 @@ pub fn territoire(
                 "public:france:",
             ),
         ] {
-            let whose = Whose {
-                name,
-                key: key.to_owned(),
-                codes: Box::new(move |_: &PrivateTable| vec![code.clone()]),
-            };
-            push_lines(
-                &mut lines,
-                measures,
+            blocks.push(Block::territory(
                 public,
-                TERRITOIRE_COMPARE,
-                &whose,
-                period,
                 "public",
-                "",
-            );
+                TERRITOIRE_COMPARE,
+                code,
+                name,
+                key,
+            ));
         }
     }
     body(
@@ -506,7 +493,7 @@ pub fn territoire(
         set,
         format!("departement={dep}"),
         period,
-        lines,
+        lines_of(measures, period, &blocks),
     )
 }
 

@@ -132,106 +132,114 @@ impl Period {
     }
 }
 
-/// Sums a measure over several territory codes in one period code: `Ok(None)` when no cell
-/// exists (no unit reached it), `Err(())` when a cell exists with a null value (not
-/// applicable, or hidden in a public table): then the sum is unknown.
-fn cell_sum(
-    table: &PrivateTable,
-    codes: &[&str],
-    periode: &str,
-    filter: &[(&str, &str)],
-    measure: &str,
-) -> Result<Option<f64>, ()> {
-    let mut total: Option<f64> = None;
-    for code in codes {
-        let mut coords: Vec<(&str, &str)> = vec![("territoire", code), ("periode", periode)];
-        coords.extend_from_slice(filter);
-        match table.value(&coords, measure) {
-            Some(v) => *total.get_or_insert(0.0) += v,
-            None if table.has_cell(&coords) => return Err(()),
-            None => {}
-        }
-    }
-    Ok(total)
+/// Where a value is read: one table of a dataset, the territory codes whose cells are summed,
+/// the period and the codes of the other dimensions (those not named at their total).
+#[derive(Debug, Clone, Copy)]
+pub struct Cells<'a> {
+    /// The measure definitions (kind, time rule, decimals).
+    pub measures: &'a Measures,
+    /// The table read.
+    pub table: &'a PrivateTable,
+    /// Its dataset id.
+    pub dataset: &'a str,
+    /// The territory codes summed (one per structure attachment, or one territory).
+    pub codes: &'a [&'a str],
+    /// The period.
+    pub period: Period,
+    /// Filter on the other dimensions: (dimension id, code).
+    pub filter: &'a [(&'a str, &'a str)],
 }
 
-/// The value of a base measure over the period for the territory codes (summed), following its
-/// time rule; a cell absent is 0 for counts.
-fn base_value(
-    measures: &Measures,
-    table: &PrivateTable,
-    dataset: &str,
-    codes: &[&str],
-    period: Period,
-    filter: &[(&str, &str)],
-    measure: &str,
-) -> Option<f64> {
-    let m = measures.measure(dataset, measure)?;
-    let is_count = matches!(m.kind, MeasureKind::Persons | MeasureKind::Events);
-    // One period: a cell absent is 0 for a count, unknown otherwise.
-    let one = |p: &str| match cell_sum(table, codes, p, filter, measure) {
-        Ok(Some(v)) => Some(v),
-        Ok(None) if is_count => Some(0.0),
-        _ => None,
-    };
-    if period.month == 12 {
-        return one(&period.year.to_string());
+impl Cells<'_> {
+    /// The coordinates of the cell of territory `code` in period code `periode`.
+    fn coords<'c>(&self, code: &'c str, periode: &'c str) -> Vec<(&'c str, &'c str)>
+    where
+        Self: 'c,
+    {
+        let mut coords: Vec<(&str, &str)> = Vec::with_capacity(2 + self.filter.len());
+        coords.push(("territoire", code));
+        coords.push(("periode", periode));
+        coords.extend_from_slice(self.filter);
+        coords
     }
-    if matches!(m.kind, MeasureKind::Persons | MeasureKind::Median) {
-        return None;
-    }
-    let sum = || -> Option<f64> {
-        let mut total = 0.0;
-        for p in period.months() {
-            total += cell_sum(table, codes, &p, filter, measure)
-                .ok()?
-                .unwrap_or(0.0);
-        }
-        Some(total)
-    };
-    match m.time.unwrap_or(TimeRule::Flow) {
-        TimeRule::Flow => sum(),
-        TimeRule::Average => sum().map(|s| s / f64::from(period.month)),
-        TimeRule::Stock => one(&format!("{}-{:02}", period.year, period.month)),
-    }
-}
 
-/// The value of any measure (rates and differences from their parts), rounded as the
-/// definition publishes it.
-pub fn value(
-    measures: &Measures,
-    table: &PrivateTable,
-    dataset: &str,
-    codes: &[&str],
-    period: Period,
-    filter: &[(&str, &str)],
-    measure: &str,
-) -> Option<f64> {
-    let m = measures.measure(dataset, measure)?;
-    if period.month == 12 && codes.len() == 1 && m.kind.is_derived() {
-        // The published cell itself, computed from unrounded parts.
-        let year = period.year.to_string();
-        let mut coords: Vec<(&str, &str)> = vec![("territoire", codes[0]), ("periode", &year)];
-        coords.extend_from_slice(filter);
-        return table.value(&coords, measure);
-    }
-    let raw = match m.kind {
-        MeasureKind::Rate | MeasureKind::Difference => {
-            let [a, b] = [m.of.first()?, m.of.get(1)?];
-            let a = base_value(measures, table, dataset, codes, period, filter, a)?;
-            let b = base_value(measures, table, dataset, codes, period, filter, b)?;
-            if m.kind == MeasureKind::Rate {
-                if b == 0.0 {
-                    return None;
-                }
-                a / b * 100.0
-            } else {
-                a - b
+    /// Sums `measure` over the territory codes in one period code: `Ok(None)` when no cell
+    /// exists (no unit reached it), `Err(())` when a cell exists with a null value (not
+    /// applicable, or hidden in a public table): then the sum is unknown.
+    fn cell_sum(&self, periode: &str, measure: &str) -> Result<Option<f64>, ()> {
+        let mut total: Option<f64> = None;
+        for code in self.codes {
+            let coords = self.coords(code, periode);
+            match self.table.value(&coords, measure) {
+                Some(v) => *total.get_or_insert(0.0) += v,
+                None if self.table.has_cell(&coords) => return Err(()),
+                None => {}
             }
         }
-        _ => base_value(measures, table, dataset, codes, period, filter, measure)?,
-    };
-    Some(round(raw, m.decimals.unwrap_or(0)))
+        Ok(total)
+    }
+
+    /// The value of a base measure over the period (summed over the codes), following its
+    /// time rule; a cell absent is 0 for counts.
+    fn base_value(&self, measure: &str) -> Option<f64> {
+        let m = self.measures.measure(self.dataset, measure)?;
+        let period = self.period;
+        let is_count = matches!(m.kind, MeasureKind::Persons | MeasureKind::Events);
+        // One period: a cell absent is 0 for a count, unknown otherwise.
+        let one = |p: &str| match self.cell_sum(p, measure) {
+            Ok(Some(v)) => Some(v),
+            Ok(None) if is_count => Some(0.0),
+            _ => None,
+        };
+        if period.month == 12 {
+            return one(&period.year.to_string());
+        }
+        if matches!(m.kind, MeasureKind::Persons | MeasureKind::Median) {
+            return None;
+        }
+        let sum = || -> Option<f64> {
+            let mut total = 0.0;
+            for p in period.months() {
+                total += self.cell_sum(&p, measure).ok()?.unwrap_or(0.0);
+            }
+            Some(total)
+        };
+        match m.time.unwrap_or(TimeRule::Flow) {
+            TimeRule::Flow => sum(),
+            TimeRule::Average => sum().map(|s| s / f64::from(period.month)),
+            TimeRule::Stock => one(&format!("{}-{:02}", period.year, period.month)),
+        }
+    }
+
+    /// The value of any measure (rates and differences from their parts), rounded as the
+    /// definition publishes it; `None` when not applicable or not defined over the period.
+    pub fn value(&self, measure: &str) -> Option<f64> {
+        let m = self.measures.measure(self.dataset, measure)?;
+        let period = self.period;
+        if period.month == 12 && self.codes.len() == 1 && m.kind.is_derived() {
+            // The published cell itself, computed from unrounded parts.
+            let year = period.year.to_string();
+            return self
+                .table
+                .value(&self.coords(self.codes[0], &year), measure);
+        }
+        let raw = match m.kind {
+            MeasureKind::Rate | MeasureKind::Difference => {
+                let a = self.base_value(m.of.first()?)?;
+                let b = self.base_value(m.of.get(1)?)?;
+                if m.kind == MeasureKind::Rate {
+                    if b == 0.0 {
+                        return None;
+                    }
+                    a / b * 100.0
+                } else {
+                    a - b
+                }
+            }
+            _ => self.base_value(measure)?,
+        };
+        Some(round(raw, m.decimals.unwrap_or(0)))
+    }
 }
 
 /// Rounds half away from zero to `decimals` places.

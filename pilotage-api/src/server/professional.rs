@@ -14,6 +14,7 @@ use governor::clock::DefaultClock;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
+use super::reports::{REPORT_CACHE_BYTES, ReportCache};
 use crate::keys::{Perimeter, Role};
 use crate::private::{self, PrivateSet};
 use crate::reports::Measures;
@@ -55,6 +56,8 @@ pub struct Professional {
     limiter: KeyLimiter,
     /// Measure definitions (kinds, time rules, units) the reports follow.
     pub measures: Measures,
+    /// The reports already encoded (see [`ReportCache`]).
+    pub answers: ReportCache,
     options: ProfessionalOptions,
 }
 
@@ -83,6 +86,7 @@ impl Professional {
             log: Mutex::new(tx),
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             measures: Measures::embedded(),
+            answers: ReportCache::new(REPORT_CACHE_BYTES),
             options,
         });
         let mut store = None;
@@ -155,6 +159,8 @@ impl Professional {
                 if let Ok(mut t) = self.tables.write() {
                     *t = Some(Arc::new(set));
                 }
+                // The versions are in the cache keys; this only frees the old answers now.
+                self.answers.clear();
             }
             Err(e) => tracing::warn!(%version, error = %e, "professional tables unreadable"),
         }

@@ -4,18 +4,28 @@
 //! revoked, expired) the answer is 401. A perimeter outside the key's, a structure or
 //! département that does not exist, a year the release does not hold, a parameter widening
 //! the perimeter: all are the same 404, byte for byte, so that an answer never tells which.
+//!
+//! The key, its quota, the parameters and the key's right to the perimeter are checked at every
+//! request; only then is the encoded answer read from the [`ReportCache`] (a repeated report
+//! costs a lookup: a département report of 191 structures is 2,000 lines to compute), else
+//! computed, encoded once with its `ETag`, and cached.
+
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use bytes::Bytes;
 use pilotage_core::territory::Referential;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
 use super::AppState;
 use super::problem::Problem;
-use super::professional::ActiveKey;
+use super::professional::{ActiveKey, Professional};
 use crate::keys::{Perimeter, Role};
+use crate::private::PrivateSet;
 use crate::reports::{self, Period, Report, ReportBody, render};
 
 /// `WWW-Authenticate` of the professional routes.
@@ -75,6 +85,17 @@ enum Encoding {
     Json,
     Csv,
     Html,
+}
+
+impl Encoding {
+    /// Its name in the `format` parameter.
+    fn token(self) -> &'static str {
+        match self {
+            Encoding::Json => "json",
+            Encoding::Csv => "csv",
+            Encoding::Html => "html",
+        }
+    }
 }
 
 /// The parsed query of a report.
@@ -164,7 +185,7 @@ fn holds_departement(key: &ActiveKey, dep: &str) -> bool {
 
 /// A structure's own département (from the tables attached to the structure's location),
 /// else the département of its annexes financières.
-fn structure_departement(set: &crate::private::PrivateSet, id: i64) -> Option<String> {
+fn structure_departement(set: &PrivateSet, id: i64) -> Option<String> {
     let mut fallback = None;
     for (dataset, t) in &set.tables {
         if let Some((_, dep)) = t.structure_codes(id).first() {
@@ -258,31 +279,31 @@ pub async fn get_report(
         (Some(s), Some(d)) => format!("structure={s}&departement={d}"),
         (None, None) => String::new(),
     };
-    let answer = build(&state, &pro, &key, report, &query);
+    let answer = answer(&state, &pro, &key, report, &query);
     let (status, rows) = match &answer {
-        Ok(body) => (200, body.lines.len()),
+        Ok(a) => (200, a.rows),
         Err(p) => (p.status, 0),
     };
     pro.log(key.id, &route, &asked, status, rows);
-    let body = answer?;
-    Ok(encode(report, &body, query.encoding))
+    Ok(answer?.respond(&req))
 }
 
-fn build(
-    state: &AppState,
-    pro: &super::professional::Professional,
+/// What a report is computed for, once the key is known to hold it.
+enum Target {
+    /// A structure, by platform id.
+    Structure(i64),
+    /// A département, by code.
+    Departement(String),
+}
+
+/// Checks the parameters and the key's perimeter: the one target the key may read, or the
+/// problem to answer. Runs at every request, before the answer cache.
+fn authorize(
+    set: &PrivateSet,
     key: &ActiveKey,
     report: Report,
     q: &Query,
-) -> Result<ReportBody, Problem> {
-    let Some(set) = pro.tables() else {
-        return Err(Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "professional-unavailable",
-            "No professional tables",
-            "no release with professional tables is loaded yet",
-        ));
-    };
+) -> Result<Target, Problem> {
     let param = report.perimeter_param();
     let (own, other) = match report {
         Report::Structure => (&q.structure, &q.departement),
@@ -304,20 +325,19 @@ fn build(
     if !has_year {
         return Err(not_found());
     }
-    let measures = &pro.measures;
     match report {
         Report::Structure => {
             // Anything but a structure id is a structure that does not exist.
             let Some(id) = own.parse::<i64>().ok().filter(|i| *i > 0) else {
                 return Err(not_found());
             };
-            let Some(dep) = structure_departement(&set, id) else {
+            let Some(dep) = structure_departement(set, id) else {
                 return Err(not_found());
             };
             if !key.perimeter.holds_structure(id, &dep) {
                 return Err(not_found());
             }
-            Ok(reports::figures::structure(measures, &set, id, q.period))
+            Ok(Target::Structure(id))
         }
         Report::DepartementRsa | Report::Territoire => {
             let dep = own.as_str();
@@ -327,56 +347,233 @@ fn build(
             if matches!(key.perimeter, Perimeter::Structures(_)) {
                 return Err(not_found());
             }
-            if report == Report::DepartementRsa {
-                Ok(reports::figures::departement_rsa(
-                    measures, &set, dep, q.period,
-                ))
-            } else {
-                let public = state
-                    .releases
-                    .get(&set.version)
-                    .ok()
-                    .or_else(|| state.releases.current())
-                    .and_then(|r| pro.public(&r));
-                Ok(reports::figures::territoire(
-                    measures,
-                    &set,
-                    public.as_deref(),
-                    dep,
-                    q.period,
-                ))
-            }
+            Ok(Target::Departement(dep.to_owned()))
         }
     }
 }
 
-fn encode(report: Report, body: &ReportBody, encoding: Encoding) -> HttpResponse {
-    let mut res = HttpResponse::Ok();
-    res.insert_header((super::routes::RELEASE_HEADER, body.release.as_str()))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .insert_header((header::VARY, "Accept, Authorization"));
-    match encoding {
-        Encoding::Json => res.json(body),
-        Encoding::Csv => res
-            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"rapport-{}-{}-{}.csv\"",
-                    report.id(),
-                    body.perimeter.replace('=', "-"),
-                    body.year
-                ),
-            ))
-            .body(render::csv(body)),
+/// The encoded answer: checked for the key at each request, then read from the answer cache,
+/// else computed, encoded and cached.
+fn answer(
+    state: &AppState,
+    pro: &Professional,
+    key: &ActiveKey,
+    report: Report,
+    q: &Query,
+) -> Result<Arc<ReportAnswer>, Problem> {
+    let Some(set) = pro.tables() else {
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "professional-unavailable",
+            "No professional tables",
+            "no release with professional tables is loaded yet",
+        ));
+    };
+    let target = authorize(&set, key, report, q)?;
+    // `territoire` compares with the public release of the same version (else the current).
+    let release = (report == Report::Territoire)
+        .then(|| {
+            state
+                .releases
+                .get(&set.version)
+                .ok()
+                .or_else(|| state.releases.current())
+        })
+        .flatten();
+    let perimeter = match &target {
+        Target::Structure(id) => format!("structure={id}"),
+        Target::Departement(dep) => format!("departement={dep}"),
+    };
+    let cache_key = format!(
+        "{}\n{}\n{}\n{perimeter}\n{}\n{}\n{}\n{}:{}",
+        set.version,
+        release.as_ref().map_or("", |r| r.version()),
+        report.id(),
+        q.period.year,
+        q.period.month,
+        q.encoding.token(),
+        key.role.code(),
+        key.perimeter,
+    );
+    if let Some(hit) = pro.answers.get(&cache_key) {
+        return Ok(hit);
+    }
+    let measures = &pro.measures;
+    let body = match (&target, report) {
+        (Target::Structure(id), _) => reports::figures::structure(measures, &set, *id, q.period),
+        (Target::Departement(dep), Report::DepartementRsa) => {
+            reports::figures::departement_rsa(measures, &set, dep, q.period)
+        }
+        (Target::Departement(dep), _) => {
+            let public = release.and_then(|r| pro.public(&r));
+            reports::figures::territoire(measures, &set, public.as_deref(), dep, q.period)
+        }
+    };
+    let encoded = Arc::new(encode(report, &body, q.encoding));
+    pro.answers.insert(cache_key, encoded.clone());
+    Ok(encoded)
+}
+
+/// Encodes a computed report in the format asked, with its entity tag.
+fn encode(report: Report, body: &ReportBody, encoding: Encoding) -> ReportAnswer {
+    let (bytes, content_type, disposition) = match encoding {
+        // A report is plain data (text and numbers): serializing it cannot fail, and an empty
+        // object would be a visible error rather than a panic.
+        Encoding::Json => (
+            serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec()),
+            "application/json",
+            None,
+        ),
+        Encoding::Csv => (
+            render::csv(body).into_bytes(),
+            "text/csv; charset=utf-8",
+            Some(format!(
+                "attachment; filename=\"rapport-{}-{}-{}.csv\"",
+                report.id(),
+                body.perimeter.replace('=', "-"),
+                body.year
+            )),
+        ),
         Encoding::Html => {
             let page = match report {
                 Report::Structure => render::structure_html(body),
                 Report::DepartementRsa => render::departement_rsa_html(body),
                 Report::Territoire => render::territoire_html(body),
             };
-            res.insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-                .body(page)
+            (page.into_bytes(), "text/html; charset=utf-8", None)
         }
+    };
+    let digest = Sha256::digest(&bytes);
+    let etag = format!("\"{}\"", hex::encode(&digest[..16]));
+    let mut headers = vec![
+        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        ),
+        (
+            header::VARY,
+            HeaderValue::from_static("Accept, Authorization"),
+        ),
+    ];
+    let texts = [
+        (header::ETAG, Some(etag.as_str())),
+        (
+            HeaderName::from_static(super::routes::RELEASE_HEADER),
+            Some(body.release.as_str()),
+        ),
+        (header::CONTENT_DISPOSITION, disposition.as_deref()),
+    ];
+    for (name, value) in texts {
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.push((name, v));
+        }
+    }
+    ReportAnswer {
+        body: Bytes::from(bytes),
+        etag,
+        rows: body.lines.len(),
+        headers,
+    }
+}
+
+/// A report encoded once, ready to send again: body bytes, entity tag and headers.
+#[derive(Debug)]
+pub struct ReportAnswer {
+    /// The encoded report (JSON, CSV or HTML).
+    body: Bytes,
+    /// Strong entity tag, quoted: the first 128 bits of the body's SHA-256, in hexadecimal.
+    etag: String,
+    /// Lines of the report, for the access log.
+    rows: usize,
+    /// Headers of the answer (content type, release, cache control, vary, entity tag, and the
+    /// file name of a CSV), built once.
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl ReportAnswer {
+    /// `200 OK` with the body, or `304 Not Modified` when `If-None-Match` names its tag.
+    fn respond(&self, req: &HttpRequest) -> HttpResponse {
+        let fresh = req
+            .headers()
+            .get_all(header::IF_NONE_MATCH)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| {
+                let t = t.trim();
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == self.etag
+            });
+        let mut res = if fresh {
+            HttpResponse::NotModified().finish()
+        } else {
+            HttpResponse::Ok().body(self.body.clone())
+        };
+        let headers = res.headers_mut();
+        for (name, value) in &self.headers {
+            if fresh && *name == header::CONTENT_TYPE {
+                continue;
+            }
+            headers.insert(name.clone(), value.clone());
+        }
+        res
+    }
+}
+
+/// Bytes of encoded reports kept by a server (JSON, CSV and HTML of the reports asked last):
+/// a département report at national scale is 0.4–0.8 MB, so about a hundred of them.
+pub const REPORT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The encoded reports already computed, by release, public release, report, perimeter asked,
+/// period, format and the asking key's role and perimeter; bounded in bytes (moka).
+///
+/// A key's perimeter is part of the cache key so that an answer is only ever reused for keys
+/// of the same perimeter; the key itself (revoked, expired, quota) and its right to the
+/// perimeter asked are checked at every request before the cache is read. The release
+/// versions in the cache key make a new release's answers new entries; the cache is also
+/// emptied when new professional tables are loaded.
+#[derive(Clone)]
+pub struct ReportCache {
+    inner: moka::sync::Cache<String, Arc<ReportAnswer>>,
+}
+
+impl std::fmt::Debug for ReportCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportCache")
+            .field("bytes", &self.inner.weighted_size())
+            .finish()
+    }
+}
+
+impl ReportCache {
+    /// A cache of at most `bytes` bytes (body, headers and key counted).
+    pub fn new(bytes: u64) -> ReportCache {
+        ReportCache {
+            inner: moka::sync::Cache::builder()
+                .max_capacity(bytes)
+                .weigher(|k: &String, v: &Arc<ReportAnswer>| {
+                    u32::try_from(k.len() + v.body.len() + 512).unwrap_or(u32::MAX)
+                })
+                .build(),
+        }
+    }
+
+    /// The answer cached under `key`.
+    pub fn get(&self, key: &str) -> Option<Arc<ReportAnswer>> {
+        self.inner.get(key)
+    }
+
+    /// Caches `answer` under `key`.
+    pub fn insert(&self, key: String, answer: Arc<ReportAnswer>) {
+        self.inner.insert(key, answer);
+    }
+
+    /// Forgets every answer (new professional tables).
+    pub fn clear(&self) {
+        self.inner.invalidate_all();
+    }
+
+    /// Answers held now (approximate until moka's pending work runs).
+    pub fn entry_count(&self) -> u64 {
+        self.inner.entry_count()
     }
 }
