@@ -407,6 +407,17 @@ fn meets(p: &Pending, at: f64) -> bool {
 /// The changes of a point: (value, change), sorted by value.
 type Changes = Vec<(u32, f64)>;
 
+/// How hard the witness pass looks for one point.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Effort {
+    /// Moves, directions and the smallest neighbourhood program: for a first try that has a
+    /// fallback (a magnitude's point that holds every structure's values, before one point
+    /// per structure).
+    Quick,
+    /// Every stage, the widest programs and the closure included.
+    Full,
+}
+
 /// Most points one magnitude claim may take, against as many groups of structures.
 const MAX_POINTS_PER_MAGNITUDE: usize = 16;
 
@@ -418,13 +429,13 @@ const MAX_POINTS_PER_MAGNITUDE: usize = 16;
 /// downwards asks for no less than that contribution (it knows its share). `None` when a
 /// structure is left without a point.
 fn against_every_structure(
-    find: &dyn Fn(Avoid, Goal) -> Option<Changes>,
+    find: &dyn Fn(Avoid, Goal, Effort) -> Option<Changes>,
     claim: &Pending,
     sole: &[u32],
 ) -> Option<Vec<Vec<(u32, f64)>>> {
     let cell = claim.goal.cell;
     let own = sole[cell as usize];
-    if let Some(point) = find(Avoid::EverySole(sole, own), claim.goal) {
+    if let Some(point) = find(Avoid::EverySole(sole, own), claim.goal, Effort::Quick) {
         return Some(vec![point]);
     }
     let touched = |changes: &[(u32, f64)]| -> BTreeSet<u32> {
@@ -437,7 +448,7 @@ fn against_every_structure(
             .map(|&(c, _)| sole[c as usize])
             .collect()
     };
-    let first = find(Avoid::Nothing, claim.goal)?;
+    let first = find(Avoid::Nothing, claim.goal, Effort::Full)?;
     let mut open = touched(&first);
     let mut points = vec![first];
     while let Some(&structure) = open.first() {
@@ -445,7 +456,7 @@ fn against_every_structure(
             return None;
         }
         let avoid = Avoid::SoleOf(sole, structure);
-        if let Some(point) = find(avoid, claim.goal) {
+        if let Some(point) = find(avoid, claim.goal, Effort::Full) {
             let now = touched(&point);
             open.retain(|s| now.contains(s));
             points.push(point);
@@ -458,7 +469,7 @@ fn against_every_structure(
             target: claim.top.1,
             ..claim.goal
         };
-        points.push(find(avoid, floor)?);
+        points.push(find(avoid, floor, Effort::Full)?);
         open.remove(&structure);
     }
     Some(points)
@@ -570,7 +581,7 @@ fn witness_pass(
                 blocked,
                 cost,
             };
-            let find = |avoid: Avoid, goal: Goal| {
+            let find = |avoid: Avoid, goal: Goal, effort: Effort| {
                 let reaches = |changes: &Vec<(u32, f64)>| {
                     let at = changes
                         .binary_search_by_key(cell, |x| x.0)
@@ -587,22 +598,30 @@ fn witness_pass(
                         })
                     })
                     .or_else(|| {
-                        PROGRAM_SIZES.iter().find_map(|&size| {
+                        let sizes = match effort {
+                            Effort::Quick => &PROGRAM_SIZES[..1],
+                            Effort::Full => &PROGRAM_SIZES[..],
+                        };
+                        sizes.iter().find_map(|&size| {
                             clock.time(Stage::Program(size), || {
                                 space.program(goal, &mask, avoid, size).filter(reaches)
                             })
                         })
                     })
                     .or_else(|| {
-                        clock.time(Stage::Closure, || {
-                            space.closure(goal, &mask, avoid).filter(reaches)
-                        })
+                        (effort == Effort::Full)
+                            .then(|| {
+                                clock.time(Stage::Closure, || {
+                                    space.closure(goal, &mask, avoid).filter(reaches)
+                                })
+                            })
+                            .flatten()
                     })
             };
             let found = if claim.magnitude {
                 against_every_structure(&find, claim, &p.sole)
             } else {
-                find(Avoid::Nothing, claim.goal).map(|changes| vec![changes])
+                find(Avoid::Nothing, claim.goal, Effort::Full).map(|changes| vec![changes])
             };
             done[i][k] = true;
             let Some(found) = found else {

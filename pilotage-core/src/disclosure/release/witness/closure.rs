@@ -24,10 +24,11 @@ use super::{Avoid, Goal, Mask, Space};
 use crate::dataset::{DimensionType, TimeRule};
 use crate::disclosure::release::grid::{Class, NONE, RelKind};
 
-/// Most any value may move in an upward closure, in multiples of the claimed value's move
-/// (plus one unit). Downwards no value can move further than down to 0, so repairs that go
-/// round in circles end there; upwards nothing else would stop them.
-const MAX_STRETCH_UP: f64 = 64.0;
+/// Most any value may move in a closure, in multiples of the claimed value's move (plus one
+/// unit): repairs that take a value further are going round in circles. A closure that
+/// follows the units of a small count across breakdowns and measures can lower a national
+/// total by a few times the count, hence the room above 1.
+const MAX_STRETCH: f64 = 64.0;
 
 /// Most repairs of one closure before it gives up.
 const MAX_REPAIRS: usize = 200_000;
@@ -58,11 +59,7 @@ impl Space<'_> {
             avoid,
             goal: goal.cell,
             sign,
-            most: if goal.down {
-                f64::INFINITY
-            } else {
-                MAX_STRETCH_UP * (need.abs() + 1.0)
-            },
+            most: MAX_STRETCH * (need.abs() + 1.0),
             moved: HashMap::default(),
             forced: Vec::new(),
             chosen: BTreeSet::new(),
@@ -269,7 +266,7 @@ struct Closure<'s, 'a> {
     goal: u32,
     /// −1 downwards, +1 upwards.
     sign: f64,
-    /// Most any value may move (see [`MAX_STRETCH_UP`]): repairs that would take one further
+    /// Most any value may move (see [`MAX_STRETCH`]): repairs that would take one further
     /// are going round in circles (units counted again and again) and the closure gives up.
     most: f64,
     moved: HashMap<u32, f64>,
