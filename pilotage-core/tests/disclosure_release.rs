@@ -737,3 +737,68 @@ fn every_claim_the_checker_accepts_holds_in_the_exact_reference() {
         );
     }
 }
+
+/// Applications by month and structure kind (`candidatures`) and refusals by year and group
+/// of structures (`candidatures_refus`, every reason together) publish the same refusals:
+/// moving records in one moves the tied figures of the other, so the protection follows the
+/// records there (record moves across datasets), and the checker, which knows nothing of
+/// moves, accepts every point.
+#[test]
+fn record_moves_follow_the_records_into_a_dataset_that_publishes_the_same_figures() {
+    let mut defs = definitions(&["candidatures", "candidatures_refus"]);
+    let crossings: [&[(&str, &str)]; 2] = [
+        &[
+            ("territoire", "departement"),
+            ("periode", "mois"),
+            ("type_structure", "type"),
+        ],
+        &[
+            ("territoire", "departement"),
+            ("periode", "annee"),
+            ("type_structure", "groupe"),
+        ],
+    ];
+    for (d, crossing) in defs.iter_mut().zip(crossings) {
+        d.first_year = YEARS.1;
+        d.last_year = YEARS.1;
+        d.crossings = vec![
+            crossing
+                .iter()
+                .map(|(k, l)| (k.to_string(), l.to_string()))
+                .collect(),
+        ];
+    }
+    let r = Release::new(defs, 0.0005, 1);
+    let p = &r.protection;
+    let tied = p
+        .stats
+        .relation_kinds
+        .iter()
+        .any(|k| k.2 == "= candidatures_refus.refusees");
+    assert!(
+        tied,
+        "the two datasets are tied: {:?}",
+        p.stats.relation_kinds
+    );
+    assert!(p.unresolved.is_empty(), "{:?}", p.unresolved.first());
+    let report = r.check(&r.tables, &p.certificate);
+    assert!(report.passed, "{}", first_failures(&report));
+    assert_eq!(report.claims, p.stats.claims);
+    let records = p
+        .stats
+        .stages
+        .iter()
+        .find(|s| s.stage == "Records")
+        .expect("record moves were tried");
+    assert!(
+        records.across > 0,
+        "no record move followed its records into the other dataset: {:?}",
+        p.stats.stages
+    );
+    // Such points move values of both datasets.
+    let both = p.certificate.points.iter().any(|pt| {
+        let datasets: BTreeSet<u16> = pt.changes.iter().map(|c| c.0.dataset).collect();
+        datasets.len() == 2
+    });
+    assert!(both);
+}

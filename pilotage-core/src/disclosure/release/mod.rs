@@ -197,9 +197,29 @@ pub struct ProtectStats {
     pub unproved: u64,
     /// Wall time of the protection, in seconds.
     pub seconds: f64,
+    /// Per way of finding a point, in the order they are tried: how it did.
+    pub stages: Vec<StageStats>,
     /// How each (dataset, measure, dimension) was tied: sum, equal, distinct, declared
     /// relation or equality between datasets.
     pub relation_kinds: Vec<(String, String, String, String)>,
+}
+
+/// How one way of finding a witness point did over a protection run: what the operator
+/// reads to see where the time goes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageStats {
+    /// The stage: `Records` (record moves, followed into tied datasets), `Directions`,
+    /// `Program(n)` (a neighbourhood program of at most n values), `Closure` or
+    /// `WideClosure`.
+    pub stage: String,
+    /// Claims it was asked for.
+    pub asked: u64,
+    /// Points it found.
+    pub found: u64,
+    /// Points it found that move values of several datasets.
+    pub across: u64,
+    /// Wall time spent in it, in seconds.
+    pub seconds: f64,
 }
 
 /// A value the protection reports: where it is, its true value and why.

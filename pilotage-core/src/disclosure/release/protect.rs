@@ -14,7 +14,7 @@ use super::super::rules::PrimaryRules;
 use super::grid::{self, Class, System, Table};
 use super::previous::{self, Before, Kept};
 use super::witness::{Avoid, Goal, Mask, Space};
-use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection};
+use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection, StageStats};
 
 /// Builds the tables of the release from the cubes (coordinates only).
 fn tables_of(
@@ -475,9 +475,26 @@ fn against_every_structure(
     Some(points)
 }
 
-/// Sizes of the neighbourhood programs tried in turn when no move reaches a claim (values):
-/// a wider neighbourhood only when the smaller one has no solution, its border held.
-const PROGRAM_SIZES: [usize; 3] = [300, 1_500, 6_000];
+impl Effort {
+    /// The stages tried in turn, cheapest first: moves, then neighbourhood programs of
+    /// growing size (values; a wider one only when the smaller one has no solution, its
+    /// border held), the closure before the widest program, which costs seconds, and the
+    /// wide closure last.
+    fn stages(self) -> &'static [Stage] {
+        match self {
+            Effort::Quick => &[Stage::Records, Stage::Directions, Stage::Program(300)],
+            Effort::Full => &[
+                Stage::Records,
+                Stage::Directions,
+                Stage::Program(300),
+                Stage::Program(1_500),
+                Stage::Closure,
+                Stage::Program(6_000),
+                Stage::WideClosure,
+            ],
+        }
+    }
+}
 
 /// A way the witness pass looks for a point, in the order it tries them.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -490,13 +507,15 @@ enum Stage {
     Program(usize),
     /// The closure point ([`Space::closure`]).
     Closure,
+    /// The closure point without a limit on how far values move downwards: the last resort.
+    WideClosure,
 }
 
 /// Per stage of the witness pass: how often it was asked, how often it gave a point, and the
-/// processor time it took (seconds), reported through `tracing` at the end of the pass.
+/// time it took, reported through `tracing` at the end of the pass and kept in the stats.
 #[derive(Default)]
 struct StageClock {
-    stages: std::cell::RefCell<std::collections::BTreeMap<Stage, (u64, u64, f64)>>,
+    stages: std::cell::RefCell<std::collections::BTreeMap<Stage, StageStats>>,
 }
 
 impl StageClock {
@@ -505,18 +524,58 @@ impl StageClock {
         let started = Instant::now();
         let found = search();
         let mut stages = self.stages.borrow_mut();
-        let e = stages.entry(stage).or_default();
-        e.0 += 1;
-        e.1 += u64::from(found.is_some());
-        e.2 += started.elapsed().as_secs_f64();
+        let e = stages.entry(stage).or_insert_with(|| StageStats {
+            stage: format!("{stage:?}"),
+            ..StageStats::default()
+        });
+        e.asked += 1;
+        e.found += u64::from(found.is_some());
+        e.seconds += started.elapsed().as_secs_f64();
         found
     }
 
-    /// Logs one line per stage.
-    fn report(&self) {
-        for (stage, (asked, found, seconds)) in self.stages.borrow().iter() {
-            tracing::info!("witness stage {stage:?}: asked {asked}, found {found}, {seconds:.1} s");
+    /// Counts a point of `stage` that moves values of several datasets.
+    fn across(&self, stage: Stage) {
+        if let Some(e) = self.stages.borrow_mut().get_mut(&stage) {
+            e.across += 1;
         }
+    }
+
+    /// Seconds spent so far per stage, on one line.
+    fn summary(&self) -> String {
+        self.stages
+            .borrow()
+            .values()
+            .map(|e| format!("{} {:.0} s", e.stage, e.seconds))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Logs one line per stage and returns the figures, in the order the stages are tried.
+    fn report(&self) -> Vec<StageStats> {
+        let order = Effort::Full.stages();
+        let mut out: Vec<(usize, StageStats)> = self
+            .stages
+            .borrow()
+            .iter()
+            .map(|(stage, e)| {
+                let at = order.iter().position(|s| s == stage).unwrap_or(order.len());
+                (at, e.clone())
+            })
+            .collect();
+        out.sort_by_key(|x| x.0);
+        let out: Vec<StageStats> = out.into_iter().map(|x| x.1).collect();
+        for e in &out {
+            tracing::info!(
+                "witness stage {}: asked {}, found {} ({} across datasets), {:.1} s",
+                e.stage,
+                e.asked,
+                e.found,
+                e.across,
+                e.seconds
+            );
+        }
+        out
     }
 }
 
@@ -526,6 +585,7 @@ struct Witnessed {
     points: Vec<(Changes, Vec<(u32, ClaimKind)>)>,
     unproved: Vec<(u32, ClaimKind)>,
     shared: u64,
+    stages: Vec<StageStats>,
 }
 
 /// The witness pass: for every claim not proved yet, a point reaching it; the values the point
@@ -560,10 +620,12 @@ fn witness_pass(
         if last_report.elapsed().as_secs() >= 10 {
             last_report = Instant::now();
             tracing::info!(
-                "witness pass: {i} of {} confidential values, {} points, {:.0} s",
+                "witness pass: {i} of {} confidential values (at {}), {} points, {:.0} s ({})",
                 p.claims.len(),
+                space.describe(*cell),
                 points.len(),
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                clock.summary()
             );
         }
         let mask = Mask {
@@ -588,35 +650,23 @@ fn witness_pass(
                         .map_or(0.0, |j| changes[j].1);
                     goal.meets(system.value[*cell as usize] + at)
                 };
-                clock
-                    .time(Stage::Records, || {
-                        space.records(goal, &mask, avoid).filter(reaches)
-                    })
-                    .or_else(|| {
-                        clock.time(Stage::Directions, || {
-                            space.reach(goal, &candidates, &mask, avoid).filter(reaches)
-                        })
-                    })
-                    .or_else(|| {
-                        let sizes = match effort {
-                            Effort::Quick => &PROGRAM_SIZES[..1],
-                            Effort::Full => &PROGRAM_SIZES[..],
-                        };
-                        sizes.iter().find_map(|&size| {
-                            clock.time(Stage::Program(size), || {
-                                space.program(goal, &mask, avoid, size).filter(reaches)
-                            })
-                        })
-                    })
-                    .or_else(|| {
-                        (effort == Effort::Full)
-                            .then(|| {
-                                clock.time(Stage::Closure, || {
-                                    space.closure(goal, &mask, avoid).filter(reaches)
-                                })
-                            })
-                            .flatten()
-                    })
+                effort.stages().iter().find_map(|&stage| {
+                    let found = clock.time(stage, || {
+                        match stage {
+                            Stage::Records => space.records(goal, &mask, avoid),
+                            Stage::Directions => space.reach(goal, &candidates, &mask, avoid),
+                            Stage::Program(size) => space.program(goal, &mask, avoid, size),
+                            Stage::Closure => space.closure(goal, &mask, avoid, false),
+                            Stage::WideClosure => space.closure(goal, &mask, avoid, true),
+                        }
+                        .filter(reaches)
+                    })?;
+                    let table = |c: u32| system.locate(c as usize).0;
+                    if found.iter().any(|&(c, _)| table(c) != table(*cell)) {
+                        clock.across(stage);
+                    }
+                    Some(found)
+                })
             };
             let found = if claim.magnitude {
                 against_every_structure(&find, claim, &p.sole)
@@ -672,12 +722,13 @@ fn witness_pass(
         unproved.len(),
         started.elapsed().as_secs_f64()
     );
-    clock.report();
+    let stages = clock.report();
     Witnessed {
         hidden,
         points,
         unproved,
         shared,
+        stages,
     }
 }
 
@@ -882,6 +933,7 @@ pub fn protect_release(
         claims_shared: witnessed.shared,
         unproved: witnessed.unproved.len() as u64,
         seconds: started.elapsed().as_secs_f64(),
+        stages: witnessed.stages,
         relation_kinds: system
             .decisions
             .iter()

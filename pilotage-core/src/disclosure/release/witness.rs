@@ -198,9 +198,18 @@ pub(crate) struct Space<'a> {
     moving: Vec<Vec<Vec<MeasureOption>>>,
     /// Per table, what record moves need (`None` where rows cannot be indexed).
     shapes: Vec<Option<records::Shape>>,
+    /// Per table, the tables that publish some of its figures (record moves follow them).
+    links: Vec<Vec<records::Link>>,
 }
 
 impl<'a> Space<'a> {
+    /// The dataset and measure ids of a value, for progress messages.
+    pub fn describe(&self, cell: u32) -> String {
+        let (t, m, _) = self.system.locate(cell as usize);
+        let table = &self.tables[t];
+        format!("{} {}", table.dataset, table.measures[m].id)
+    }
+
     pub fn new(
         tables: &'a [Table],
         system: &'a System,
@@ -221,6 +230,7 @@ impl<'a> Space<'a> {
                     .collect()
             })
             .collect();
+        let links = records::links(tables, system, &rows);
         Space {
             tables,
             system,
@@ -229,6 +239,7 @@ impl<'a> Space<'a> {
             rows,
             moving,
             shapes,
+            links,
         }
     }
 

@@ -27,7 +27,8 @@ use crate::disclosure::release::grid::{Class, NONE, RelKind};
 /// Most any value may move in a closure, in multiples of the claimed value's move (plus one
 /// unit): repairs that take a value further are going round in circles. A closure that
 /// follows the units of a small count across breakdowns and measures can lower a national
-/// total by a few times the count, hence the room above 1.
+/// total by a few times the count, hence the room above 1. A *wide* closure, the last resort,
+/// has no such limit downwards, where no value can go below 0 anyway.
 const MAX_STRETCH: f64 = 64.0;
 
 /// Most repairs of one closure before it gives up.
@@ -42,8 +43,15 @@ const MAX_CHANGES: usize = 100_000;
 impl Space<'_> {
     /// The closure point of a goal (see the module documentation), or `None` when a repair
     /// would move a value that may not move (`mask.blocked`, or `avoid` besides the goal's own
-    /// value), a count would go below 0, or the repairs do not settle within their limits.
-    pub fn closure(&self, goal: Goal, mask: &Mask, avoid: Avoid) -> Option<Vec<(u32, f64)>> {
+    /// value), a count would go below 0, or the repairs do not settle within their limits
+    /// (the stretch of [`MAX_STRETCH`] too unless `wide` and downwards).
+    pub fn closure(
+        &self,
+        goal: Goal,
+        mask: &Mask,
+        avoid: Avoid,
+        wide: bool,
+    ) -> Option<Vec<(u32, f64)>> {
         let sign = if goal.down { -1.0 } else { 1.0 };
         let x0 = self.value(goal.cell);
         let mut need = goal.target - x0;
@@ -59,7 +67,11 @@ impl Space<'_> {
             avoid,
             goal: goal.cell,
             sign,
-            most: MAX_STRETCH * (need.abs() + 1.0),
+            most: if wide && goal.down {
+                f64::INFINITY
+            } else {
+                MAX_STRETCH * (need.abs() + 1.0)
+            },
             moved: HashMap::default(),
             forced: Vec::new(),
             chosen: BTreeSet::new(),

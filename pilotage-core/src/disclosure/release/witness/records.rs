@@ -16,6 +16,9 @@
 //! (non-negative), and only reach rows the table holds. The point is checked against the
 //! relations it touches before it is returned, like every other point.
 
+mod mirror;
+
+pub(crate) use mirror::{Link, links};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
@@ -42,6 +45,8 @@ const BASES: usize = 4;
 const SOURCES: usize = 2;
 /// Most values one move settles (distinct-count bounds) before it is given up.
 const MAX_SETTLE: usize = 4096;
+/// Most choices of record kinds in the tables a move is mirrored into (see [`Step::images`]).
+const KIND_CHOICES: usize = 4;
 /// Most record kinds tried per measure.
 const MAX_KINDS: usize = 8;
 
@@ -578,10 +583,43 @@ impl Step<'_, '_> {
         siblings.into_iter().map(|x| x.1).collect()
     }
 
-    /// The image of signed leaves (each a record of the kind, coefficient ±1): every cell that
-    /// changes and by how much, or `None` when a changed row does not exist or the measure
-    /// does not apply there.
-    fn image(&self, corners: &[(Vec<u32>, f64)]) -> Option<Vec<(u32, f64)>> {
+    /// The image of signed leaves (each a record of the kind, coefficient ±1) in this table
+    /// and, through [`Step::mirror`], in every table that publishes some of the same figures:
+    /// every cell that changes and by how much, sorted by cell, or `None` when a changed row
+    /// does not exist or the measure does not apply there.
+    ///
+    /// A tied table may count the records in several kinds (an answered application also
+    /// accepted, or refused): one image per choice of kind there, up to [`KIND_CHOICES`],
+    /// the same image given once.
+    fn images(&self, corners: &Corners) -> Vec<Vec<(u32, f64)>> {
+        let Some(here) = self.image_here(corners) else {
+            return Vec::new();
+        };
+        if self.space.links[self.t].is_empty() {
+            return vec![here];
+        }
+        let mut out: Vec<Vec<(u32, f64)>> = Vec::new();
+        for choice in 0..KIND_CHOICES {
+            let mut image = here.clone();
+            let mut varied = false;
+            if self
+                .mirror(corners, &mut image, &mut vec![self.t], choice, &mut varied)
+                .is_some()
+            {
+                image.sort_unstable_by_key(|x| x.0);
+                if !out.contains(&image) {
+                    out.push(image);
+                }
+            }
+            if !varied {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The image of signed leaves in this step's table alone.
+    fn image_here(&self, corners: &[(Vec<u32>, f64)]) -> Option<Vec<(u32, f64)>> {
         let table = &self.space.tables[self.t];
         // (measure, row key, row, coefficient) of every record in every row it counts in,
         // gathered, then summed per row.
@@ -688,9 +726,17 @@ impl Space<'_> {
             let scored: Vec<Option<Scored>> = moves
                 .par_iter()
                 .map(|(i, corners)| {
-                    steps[*i]
-                        .image(corners)
-                        .and_then(|image| self.score(goal, &image, need, count, mask, avoid, &over))
+                    let mut best: Option<Scored> = None;
+                    for image in steps[*i].images(corners) {
+                        let Some(s) = self.score(goal, &image, need, count, mask, avoid, &over)
+                        else {
+                            continue;
+                        };
+                        if best.as_ref().is_none_or(|b| s.0 < b.0) {
+                            best = Some(s);
+                        }
+                    }
+                    best
                 })
                 .collect();
             let mut best: Option<Scored> = None;
