@@ -426,8 +426,9 @@ const MAX_POINTS_PER_MAGNITUDE: usize = 16;
 /// claimed value, if any, knows it and is left out), or else a first point and then, as long
 /// as some structure alone makes a value every point so far moves, a point that holds that
 /// structure's values. Against the structure making the largest contribution, a claim
-/// downwards asks for no less than that contribution (it knows its share). `None` when a
-/// structure is left without a point.
+/// downwards asks for no less than that contribution (it knows its share). The first try,
+/// quick, has the cheap stages only; when the points one per structure fail, the one point is
+/// searched for again with every stage. `None` when a structure is left without a point.
 fn against_every_structure(
     find: &dyn Fn(Avoid, Goal, Effort) -> Option<Changes>,
     claim: &Pending,
@@ -435,9 +436,23 @@ fn against_every_structure(
 ) -> Option<Vec<Vec<(u32, f64)>>> {
     let cell = claim.goal.cell;
     let own = sole[cell as usize];
-    if let Some(point) = find(Avoid::EverySole(sole, own), claim.goal, Effort::Quick) {
+    let every = Avoid::EverySole(sole, own);
+    if let Some(point) = find(every, claim.goal, Effort::Quick) {
         return Some(vec![point]);
     }
+    one_per_structure(find, claim, sole)
+        .or_else(|| find(every, claim.goal, Effort::Full).map(|point| vec![point]))
+}
+
+/// The points of [`against_every_structure`] after its quick first try: a first point, then
+/// one per structure every point so far moves a value of.
+fn one_per_structure(
+    find: &dyn Fn(Avoid, Goal, Effort) -> Option<Changes>,
+    claim: &Pending,
+    sole: &[u32],
+) -> Option<Vec<Vec<(u32, f64)>>> {
+    let cell = claim.goal.cell;
+    let own = sole[cell as usize];
     let touched = |changes: &[(u32, f64)]| -> BTreeSet<u32> {
         changes
             .iter()
