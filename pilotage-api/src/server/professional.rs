@@ -155,7 +155,13 @@ impl Professional {
         let started = Instant::now();
         match PrivateSet::open(&self.options.private.join(&version)) {
             Ok(set) => {
-                tracing::info!(%version, millis = started.elapsed().as_millis() as u64, "professional tables loaded");
+                let cells: usize = set.tables.values().map(private::PrivateTable::rows).sum();
+                tracing::info!(
+                    %version,
+                    millis = started.elapsed().as_millis() as u64,
+                    cells,
+                    "professional tables loaded"
+                );
                 if let Ok(mut t) = self.tables.write() {
                     *t = Some(Arc::new(set));
                 }
