@@ -254,6 +254,9 @@ pub async fn get_report(
     let Some(key) = token.and_then(|t| pro.authenticate(t)) else {
         return Ok(unauthorized());
     };
+    // The first request with a working key indexes the public release `territoire` compares
+    // with; from then on the poller indexes each new one before a report needs it.
+    pro.follow_releases(&state.releases);
     if let Err(secs) = pro.check_quota(key.id) {
         let mut p = Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
