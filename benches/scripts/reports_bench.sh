@@ -3,10 +3,12 @@
 #   - `pilotage publish`'s private stage: seconds, rows, bytes of the professional tables;
 #   - each report's first answer after the server loaded its tables (cold, curl: computed and
 #     encoded) and its latency under load (warm, wrk: 4 keep-alive connections, p50 and p99:
-#     the key checked, then the encoded answer read from the server's answer cache).
+#     the key checked, then the encoded answer read from the server's answer cache);
+#   - the server's start (until it answers with the professional tables loaded) and its
+#     resident memory after loading them and after the reports.
 #
 # Usage: benches/scripts/reports_bench.sh [SCALE] [YEARS]     (default 0.1 and 2025-2025)
-# Needs curl, jq and wrk. PILOTAGE_BIN=target/release/pilotage uses an existing binary;
+# Needs curl, jq, wrk, sqlite3 and bc. PILOTAGE_BIN=target/release/pilotage uses an existing binary;
 # WORK=DIR keeps the generated country (reused when it exists); DURATION=10s for wrk;
 # SKIP_PUBLISH=1 serves what the last run published.
 #
@@ -60,6 +62,8 @@ URL=http://127.0.0.1:$PORT
 started=$(date +%s.%N)
 until curl -sf "$URL/readyz" >/dev/null && grep -q "professional tables loaded" "$WORK/serve.log"; do sleep 0.1; done
 echo "server ready with the professional tables in $(echo "$(date +%s.%N) - $started" | bc) s"
+echo "  of which loading and indexing them: $(grep -m1 "professional tables loaded" "$WORK/serve.log" | sed 's/\x1b\[[0-9;]*m//g' | grep -oE 'millis=[0-9]+' | cut -d= -f2) ms"
+echo "server resident memory after loading them: $(ps -o rss= -p $SERVER) KiB"
 DEP=$(sqlite3 "$STORE" "SELECT departement FROM structures GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
 STRUCTURE=$(sqlite3 "$STORE" "SELECT s.id FROM structures s JOIN annexes_financieres a ON a.structure_asp_id = s.asp_id WHERE s.departement = '$DEP' GROUP BY s.id ORDER BY sum(a.etp_conventionnes_mensuels) DESC, s.id LIMIT 1" 2>/dev/null || true)
 [ -n "$STRUCTURE" ] || STRUCTURE=$(sqlite3 "$STORE" "SELECT id FROM structures WHERE departement = '$DEP' ORDER BY id LIMIT 1")
@@ -75,4 +79,4 @@ for spec in "structure?structure=$STRUCTURE" "departement-rsa?departement=$DEP" 
     echo "${spec%%\?*} $fmt: first answer (status, s, bytes) $cold; warm $warm"
   done
 done
-echo "server resident memory: $(ps -o rss= -p $SERVER) KiB"
+echo "server resident memory after the reports: $(ps -o rss= -p $SERVER) KiB"

@@ -7,13 +7,14 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use governor::clock::DefaultClock;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
+use super::releases::{Release, Releases};
 use super::reports::{REPORT_CACHE_BYTES, ReportCache};
 use crate::keys::{Perimeter, Role};
 use crate::private::{self, PrivateSet};
@@ -51,7 +52,10 @@ type KeyLimiter = RateLimiter<i64, DefaultKeyedStateStore<i64>, DefaultClock>;
 pub struct Professional {
     keys: RwLock<HashMap<String, ActiveKey>>,
     tables: RwLock<Option<Arc<PrivateSet>>>,
-    public: Mutex<Option<(String, Arc<PrivateSet>)>>,
+    /// The public release's tables indexed like the professional ones, with its version.
+    public: RwLock<Option<(String, Arc<PrivateSet>)>>,
+    /// The server's public releases, once followed (see [`Professional::follow_releases`]).
+    releases: OnceLock<Arc<Releases>>,
     log: Mutex<Sender<AccessLogRow>>,
     limiter: KeyLimiter,
     /// Measure definitions (kinds, time rules, units) the reports follow.
@@ -82,7 +86,8 @@ impl Professional {
         let professional = Arc::new(Professional {
             keys: RwLock::new(HashMap::new()),
             tables: RwLock::new(None),
-            public: Mutex::new(None),
+            public: RwLock::new(None),
+            releases: OnceLock::new(),
             log: Mutex::new(tx),
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             measures: Measures::embedded(),
@@ -155,7 +160,13 @@ impl Professional {
         let started = Instant::now();
         match PrivateSet::open(&self.options.private.join(&version)) {
             Ok(set) => {
-                tracing::info!(%version, millis = started.elapsed().as_millis() as u64, "professional tables loaded");
+                let cells: usize = set.tables.values().map(private::PrivateTable::rows).sum();
+                tracing::info!(
+                    %version,
+                    millis = started.elapsed().as_millis() as u64,
+                    cells,
+                    "professional tables loaded"
+                );
                 if let Ok(mut t) = self.tables.write() {
                     *t = Some(Arc::new(set));
                 }
@@ -163,6 +174,31 @@ impl Professional {
                 self.answers.clear();
             }
             Err(e) => tracing::warn!(%version, error = %e, "professional tables unreadable"),
+        }
+    }
+
+    /// Follows the server's public releases: indexes now the one the `territoire` report
+    /// compares with, then again at each poll when it changes, so that no report request
+    /// indexes a release. Only the first call counts.
+    pub fn follow_releases(&self, releases: &Arc<Releases>) {
+        if self.releases.get().is_some() || self.releases.set(releases.clone()).is_err() {
+            return;
+        }
+        self.index_public();
+    }
+
+    /// Indexes the public release of the professional tables' version (else the current one)
+    /// if it is not the one indexed already.
+    fn index_public(&self) {
+        let Some(releases) = self.releases.get() else {
+            return;
+        };
+        let release = self
+            .tables()
+            .and_then(|t| releases.get(&t.version).ok())
+            .or_else(|| releases.current());
+        if let Some(release) = release {
+            self.public(&release);
         }
     }
 
@@ -191,15 +227,16 @@ impl Professional {
         self.tables.read().ok()?.clone()
     }
 
-    /// The public tables of a release, indexed like the professional ones (cached for the
-    /// last release asked).
-    pub fn public(&self, release: &super::releases::Release) -> Option<Arc<PrivateSet>> {
-        let mut cached = self.public.lock().ok()?;
-        if let Some((v, set)) = cached.as_ref()
+    /// The public tables of a release, indexed like the professional ones (kept for the last
+    /// release indexed). Indexed by the poller when the releases are followed; a release not
+    /// indexed yet is indexed here, without holding any lock meanwhile.
+    pub fn public(&self, release: &Release) -> Option<Arc<PrivateSet>> {
+        if let Some((v, set)) = self.public.read().ok()?.as_ref()
             && v == release.version()
         {
             return Some(set.clone());
         }
+        let started = Instant::now();
         let mut tables = std::collections::BTreeMap::new();
         for (id, d) in &release.datasets {
             match private::PrivateTable::new(&d.table) {
@@ -213,7 +250,12 @@ impl Professional {
             version: release.version().to_owned(),
             tables,
         });
-        *cached = Some((release.version().to_owned(), set.clone()));
+        tracing::info!(
+            version = %release.version(),
+            millis = started.elapsed().as_millis() as u64,
+            "public release indexed for the reports"
+        );
+        *self.public.write().ok()? = Some((release.version().to_owned(), set.clone()));
         Some(set)
     }
 
@@ -265,6 +307,7 @@ fn poll_loop(
             return;
         };
         p.refresh(&mut store);
+        p.index_public();
     }
 }
 

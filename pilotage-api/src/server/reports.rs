@@ -213,7 +213,10 @@ fn structure_departement(set: &PrivateSet, id: i64) -> Option<String> {
     tag = "reports",
     params(("report" = String, Path, description = "`structure`, `departement-rsa` or `territoire`."), ReportParams),
     responses(
-        (status = 200, description = "The report: JSON lines (section, label, value, unit, period, source, measure, filter), CSV with the same columns, or a printable French HTML page.", body = serde_json::Value),
+        (status = 200, description = "The report: JSON lines (section, label, value, unit, period, source, measure, filter), CSV with the same columns, or a printable French HTML page.", body = serde_json::Value,
+         headers(("ETag" = String, description = "Strong entity tag of the answer: the first 128 bits of the body's SHA-256, in hexadecimal, quoted."), ("Pilotage-Release" = String, description = "The release the figures come from."))),
+        (status = 304, description = "Not modified: `If-None-Match` names the answer's entity tag; no body.",
+         headers(("ETag" = String, description = "Strong entity tag of the answer."), ("Pilotage-Release" = String, description = "The release the figures come from."))),
         (status = 400, description = "A parameter cannot be used.", body = pilotage_core::wire::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No working professional key.", body = pilotage_core::wire::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown report, or nothing this key may read for this perimeter and period (one answer for both).", body = pilotage_core::wire::Problem, content_type = "application/problem+json"),
@@ -254,6 +257,9 @@ pub async fn get_report(
     let Some(key) = token.and_then(|t| pro.authenticate(t)) else {
         return Ok(unauthorized());
     };
+    // The first request with a working key indexes the public release `territoire` compares
+    // with; from then on the poller indexes each new one before a report needs it.
+    pro.follow_releases(&state.releases);
     if let Err(secs) = pro.check_quota(key.id) {
         let mut p = Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
