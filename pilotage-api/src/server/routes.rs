@@ -140,6 +140,17 @@ pub async fn pick_release(
     }
 }
 
+/// The release asked for (see [`pick_release`]) and its dataset `id` (404 when it has none).
+async fn pick_release_dataset(
+    state: &AppState,
+    version: Option<&str>,
+    id: &str,
+) -> Result<(Arc<Release>, Arc<Dataset>), Problem> {
+    let release = pick_release(state, version).await?;
+    let ds = pick_dataset(&release, id)?;
+    Ok((release, ds))
+}
+
 fn pick_dataset(release: &Release, id: &str) -> Result<Arc<Dataset>, Problem> {
     release
         .datasets
@@ -485,8 +496,7 @@ pub async fn get_dataset(
     id: web::Path<String>,
     q: web::Query<ReleaseParam>,
 ) -> Result<HttpResponse, Problem> {
-    let release = pick_release(&state, q.release.as_deref()).await?;
-    let ds = pick_dataset(&release, &id)?;
+    let (release, ds) = pick_release_dataset(&state, q.release.as_deref(), &id).await?;
     let body = to_json(&dataset_detail(&release, &ds))?;
     Ok(json_answer(
         &req,
@@ -515,8 +525,7 @@ pub async fn get_schema(
     id: web::Path<String>,
     q: web::Query<ReleaseParam>,
 ) -> Result<HttpResponse, Problem> {
-    let release = pick_release(&state, q.release.as_deref()).await?;
-    let ds = pick_dataset(&release, &id)?;
+    let (release, ds) = pick_release_dataset(&state, q.release.as_deref(), &id).await?;
     Ok(json_answer(
         &req,
         release.version(),
@@ -585,14 +594,7 @@ pub async fn get_data(
     )?;
     let (release, ds, query) = data_query(&state, &id, &pairs, param("release")).await?;
     let version = release.version().to_owned();
-    let identity = format!(
-        "{version}\n{id}\n{}\n{}\n{:?}\n{:?}\n{}",
-        query.normalized,
-        query.measures.join(","),
-        query.limit,
-        query.after,
-        format.name()
-    );
+    let identity = data_identity(&version, &id, &query, format);
     let etag = format!("\"{}\"", data::short_hash(&[&identity]));
     // Parquet is compressed inside: a content coding would only cost time.
     let coding = if format == Format::Parquet {
@@ -642,6 +644,20 @@ pub async fn get_data(
     Ok(coded.respond())
 }
 
+/// What identifies a data answer, whatever its content coding: the release, the dataset,
+/// the normalized query, the measures, the page and the format. Hashed into the ETag and
+/// keys the answer cache.
+fn data_identity(version: &str, id: &str, query: &data::Query, format: Format) -> String {
+    format!(
+        "{version}\n{id}\n{}\n{}\n{:?}\n{:?}\n{}",
+        query.normalized,
+        query.measures.join(","),
+        query.limit,
+        query.after,
+        format.name()
+    )
+}
+
 /// The release, dataset and parsed query of a data request. A cursor keeps paging on the
 /// release the first page came from, unless `release=` names another one (400).
 async fn data_query(
@@ -650,8 +666,7 @@ async fn data_query(
     pairs: &[(String, String)],
     asked_release: Option<&str>,
 ) -> Result<(Arc<Release>, Arc<Dataset>, data::Query), Problem> {
-    let mut release = pick_release(state, asked_release).await?;
-    let mut ds = pick_dataset(&release, id)?;
+    let (mut release, mut ds) = pick_release_dataset(state, asked_release, id).await?;
     let (mut query, mut cursor) = data::parse_query(&ds, pairs)?;
     if let Some(c) = cursor.take() {
         let (cursor_release, after) = data::decode_cursor(&c, id, &query.normalized)?;
@@ -667,8 +682,7 @@ async fn data_query(
                 .hint("leave `release=` out to follow the cursor's release"));
             }
             // Keep paging on the release the first page came from.
-            release = pick_release(state, Some(&cursor_release)).await?;
-            ds = pick_dataset(&release, id)?;
+            (release, ds) = pick_release_dataset(state, Some(&cursor_release), id).await?;
             // The same query read against that release's dataset; its cursor is the one
             // being followed.
             (query, _) = data::parse_query(&ds, pairs)?;
