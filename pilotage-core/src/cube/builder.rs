@@ -697,22 +697,12 @@ impl CubeBuilder {
                 pairs.items = Vec::new();
             }
             tagged.sort_unstable();
-            let mut i = 0;
-            while i < tagged.len() {
-                let unit = tagged[i].0 >> 32;
-                scratch.clear();
-                while i < tagged.len() && tagged[i].0 >> 32 == unit {
-                    let (key, rule) = tagged[i];
-                    let cell = (key & 0xFFFF_FFFF) as usize;
-                    scratch.extend_from_slice(reach(&ancestors[k][rule as usize], cell));
-                    i += 1;
-                }
-                scratch.sort_unstable();
-                scratch.dedup();
-                for &r in scratch.iter() {
-                    structures[r as usize] += 1;
-                }
-            }
+            count_distinct(
+                &tagged,
+                |&(key, rule)| (key, &ancestors[k][rule as usize]),
+                &mut structures,
+                &mut scratch,
+            );
         }
         structures
     }
@@ -961,16 +951,29 @@ fn merge_contributions(contributions: &mut Vec<(u64, f64)>) {
 }
 
 /// Adds to `counts` one per distinct (unit, row) reached by the unit's cells.
-fn distinct(pairs: &mut Pairs, ancestors: &Ancestry, counts: &mut [u64], scratch: &mut Vec<u32>) {
+fn distinct(pairs: &mut Pairs, ancestry: &Ancestry, counts: &mut [u64], scratch: &mut Vec<u32>) {
     pairs.compact();
-    let items = &pairs.items;
+    count_distinct(&pairs.items, |&key| (key, ancestry), counts, scratch);
+}
+
+/// Adds to `counts` one per distinct (unit, row) reached by the cells of `items`, sorted by
+/// unit: `locate` gives an item's `unit << 32 | cell` key and the rows its cell rolls up to.
+fn count_distinct<'a, T>(
+    items: &[T],
+    locate: impl Fn(&T) -> (u64, &'a Ancestry),
+    counts: &mut [u64],
+    scratch: &mut Vec<u32>,
+) {
     let mut i = 0;
     while i < items.len() {
-        let unit = items[i] >> 32;
+        let unit = locate(&items[i]).0 >> 32;
         scratch.clear();
-        while i < items.len() && items[i] >> 32 == unit {
-            let cell = (items[i] & 0xFFFF_FFFF) as usize;
-            scratch.extend_from_slice(reach(ancestors, cell));
+        while i < items.len() {
+            let (key, ancestry) = locate(&items[i]);
+            if key >> 32 != unit {
+                break;
+            }
+            scratch.extend_from_slice(reach(ancestry, (key & 0xFFFF_FFFF) as usize));
             i += 1;
         }
         scratch.sort_unstable();
