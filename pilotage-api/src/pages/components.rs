@@ -130,103 +130,171 @@ sur fond hachuré, ou comme une barre hachurée.";
 /// numbers follow in a table. `id` must be unique in the page.
 pub fn line_chart(id: &str, title: &str, unit: &str, lines: &[Line], points: &[Point]) -> Markup {
     let n = points.len();
-    let max = points
-        .iter()
-        .flat_map(|p| p.cells.iter().filter_map(|c| c.value()))
-        .fold(0.0f64, f64::max);
-    let top = nice_max(max);
     let any_published = points
         .iter()
         .any(|p| p.cells.iter().any(|c| c.value().is_some()));
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let step = if n > 1 { plot_w / (n - 1) as f64 } else { 0.0 };
-    let x = |i: usize| {
-        if n > 1 {
-            LEFT + step * i as f64
-        } else {
-            LEFT + plot_w / 2.0
-        }
-    };
-    let y = |v: f64| TOP + plot_h - (v / top) * plot_h;
-    let band = if n > 1 { step.clamp(6.0, 28.0) } else { 24.0 };
     let secret_periods: Vec<&str> = points
         .iter()
         .filter(|p| p.cells.contains(&Cell::Secret))
         .map(|p| p.period.as_str())
         .collect();
-    let mut paths: Vec<Vec<String>> = Vec::new();
-    let mut dots: Vec<Vec<(f64, f64)>> = Vec::new();
-    for (l, _) in lines.iter().enumerate() {
-        let mut segments = Vec::new();
-        let mut current: Vec<(f64, f64)> = Vec::new();
-        let mut alone = Vec::new();
-        for (i, p) in points.iter().enumerate() {
-            match p.cells.get(l).copied().and_then(Cell::value) {
-                Some(v) => current.push((x(i), y(v))),
-                None => {
-                    if current.len() == 1 {
-                        alone.push(current[0]);
-                    }
-                    if current.len() > 1 {
-                        segments.push(std::mem::take(&mut current));
-                    }
-                    current.clear();
+    let data = line_table(title, unit, lines, points);
+    html! {
+        figure.pl-chart id=(id) {
+            h3.fr-h6 id={(id) "-titre"} { (title) }
+            @if n == 0 {
+                p.pl-empty { "Aucune donnée publiée pour ce territoire." }
+            } @else if !any_published {
+                p.pl-empty {
+                    "Toutes les valeurs de ce graphique sont couvertes par le secret statistique pour ce territoire: "
+                    "elles ne sont pas nulles, elles ne sont pas publiées."
                 }
+                (data)
+            } @else {
+                (line_svg(id, unit, lines, points, &secret_periods))
+                @if lines.len() > 1 {
+                    ul.pl-legend {
+                        @for (l, line) in lines.iter().enumerate() {
+                            li { span class={"pl-swatch pl-swatch--" (l)} aria-hidden="true" {} (line.label) }
+                        }
+                    }
+                }
+                @if !secret_periods.is_empty() {
+                    p.pl-note.fr-text--sm { (SECRET_NOTE) }
+                }
+                (data)
             }
         }
-        if current.len() == 1 {
-            alone.push(current[0]);
-        } else if current.len() > 1 {
-            segments.push(current);
+    }
+}
+
+/// The plot area of a line chart of `n` points whose axis tops at `top`: where a point and a
+/// value stand, in SVG user units.
+struct LineFrame {
+    n: usize,
+    top: f64,
+    plot_w: f64,
+    plot_h: f64,
+    step: f64,
+}
+
+impl LineFrame {
+    fn new(points: &[Point]) -> LineFrame {
+        let n = points.len();
+        let max = points
+            .iter()
+            .flat_map(|p| p.cells.iter().filter_map(|c| c.value()))
+            .fold(0.0f64, f64::max);
+        let plot_w = WIDTH - LEFT - RIGHT;
+        LineFrame {
+            n,
+            top: nice_max(max),
+            plot_w,
+            plot_h: HEIGHT - TOP - BOTTOM,
+            step: if n > 1 { plot_w / (n - 1) as f64 } else { 0.0 },
         }
-        paths.push(
-            segments
-                .iter()
-                .map(|s| {
-                    let mut d = String::new();
-                    for (k, (px, py)) in s.iter().enumerate() {
-                        d.push_str(&format!(
-                            "{}{px:.1},{py:.1}",
-                            if k == 0 { "M" } else { " L" }
-                        ));
-                    }
-                    d
-                })
-                .collect(),
-        );
-        dots.push(alone);
+    }
+
+    /// Abscissa of point `i`.
+    fn x(&self, i: usize) -> f64 {
+        if self.n > 1 {
+            LEFT + self.step * i as f64
+        } else {
+            LEFT + self.plot_w / 2.0
+        }
+    }
+
+    /// Ordinate of value `v`.
+    fn y(&self, v: f64) -> f64 {
+        TOP + self.plot_h - (v / self.top) * self.plot_h
+    }
+
+    /// Width of the hatched band of a secret period.
+    fn band(&self) -> f64 {
+        if self.n > 1 {
+            self.step.clamp(6.0, 28.0)
+        } else {
+            24.0
+        }
+    }
+}
+
+/// Line `l` of a chart: the SVG paths of its runs of published values, and the points
+/// standing alone between secret or missing ones.
+fn line_paths(l: usize, points: &[Point], frame: &LineFrame) -> (Vec<String>, Vec<(f64, f64)>) {
+    let mut segments = Vec::new();
+    let mut current: Vec<(f64, f64)> = Vec::new();
+    let mut alone = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        match p.cells.get(l).copied().and_then(Cell::value) {
+            Some(v) => current.push((frame.x(i), frame.y(v))),
+            None => {
+                if current.len() == 1 {
+                    alone.push(current[0]);
+                }
+                if current.len() > 1 {
+                    segments.push(std::mem::take(&mut current));
+                }
+                current.clear();
+            }
+        }
+    }
+    if current.len() == 1 {
+        alone.push(current[0]);
+    } else if current.len() > 1 {
+        segments.push(current);
+    }
+    let paths = segments
+        .iter()
+        .map(|s| {
+            let mut d = String::new();
+            for (k, (px, py)) in s.iter().enumerate() {
+                d.push_str(&format!(
+                    "{}{px:.1},{py:.1}",
+                    if k == 0 { "M" } else { " L" }
+                ));
+            }
+            d
+        })
+        .collect();
+    (paths, alone)
+}
+
+/// The text alternative of a line chart: what is drawn, over which periods, which are secret.
+fn line_description(unit: &str, lines: &[Line], points: &[Point], secret: &[&str]) -> String {
+    let n = points.len();
+    if n == 0 {
+        return "Aucune donnée publiée pour ce graphique.".to_owned();
     }
     let first = points.first().map(|p| p.period.as_str()).unwrap_or("");
     let last = points.last().map(|p| p.period.as_str()).unwrap_or("");
     let names: Vec<&str> = lines.iter().map(|l| l.label.as_str()).collect();
-    let description = if n == 0 {
-        "Aucune donnée publiée pour ce graphique.".to_owned()
+    let mut d = format!(
+        "Courbe{} de {} ({unit}), de {} à {}, {} périodes.",
+        if lines.len() > 1 { "s" } else { "" },
+        names.join(" et "),
+        period_label(first),
+        period_label(last),
+        n
+    );
+    if secret.is_empty() {
+        d.push_str(" Aucune valeur secrète.");
     } else {
-        let mut d = format!(
-            "Courbe{} de {} ({unit}), de {} à {}, {} périodes.",
-            if lines.len() > 1 { "s" } else { "" },
-            names.join(" et "),
-            period_label(first),
-            period_label(last),
-            n
-        );
-        if secret_periods.is_empty() {
-            d.push_str(" Aucune valeur secrète.");
-        } else {
-            d.push_str(&format!(
-                " Valeurs secrètes (interruptions de la courbe): {}.",
-                secret_periods
-                    .iter()
-                    .map(|p| period_label(p))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        d.push_str(" Les valeurs figurent dans le tableau qui suit.");
-        d
-    };
-    let label_every = n.div_ceil(8).max(1);
+        d.push_str(&format!(
+            " Valeurs secrètes (interruptions de la courbe): {}.",
+            secret
+                .iter()
+                .map(|p| period_label(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    d.push_str(" Les valeurs figurent dans le tableau qui suit.");
+    d
+}
+
+/// The numbers of a line chart, in a table folded under the chart.
+fn line_table(title: &str, unit: &str, lines: &[Line], points: &[Point]) -> Markup {
     let headers: Vec<String> = std::iter::once("Période".to_owned())
         .chain(lines.iter().map(|l| format!("{} ({unit})", l.label)))
         .collect();
@@ -244,64 +312,52 @@ pub fn line_chart(id: &str, title: &str, unit: &str, lines: &[Line], points: &[P
         })
         .collect();
     html! {
-        figure.pl-chart id=(id) {
-            h3.fr-h6 id={(id) "-titre"} { (title) }
-            @if n == 0 {
-                p.pl-empty { "Aucune donnée publiée pour ce territoire." }
-            } @else if !any_published {
-                p.pl-empty {
-                    "Toutes les valeurs de ce graphique sont couvertes par le secret statistique pour ce territoire: "
-                    "elles ne sont pas nulles, elles ne sont pas publiées."
+        details.pl-data {
+            summary { "Tableau des données: " (title) }
+            (table(title, &headers, &rows))
+        }
+    }
+}
+
+/// The SVG of a line chart with at least one published value: grid, hatched bands of the
+/// secret periods, period labels, lines and lone points.
+fn line_svg(id: &str, unit: &str, lines: &[Line], points: &[Point], secret: &[&str]) -> Markup {
+    let frame = LineFrame::new(points);
+    let (n, top, band) = (frame.n, frame.top, frame.band());
+    let marks: Vec<_> = (0..lines.len())
+        .map(|l| line_paths(l, points, &frame))
+        .collect();
+    let description = line_description(unit, lines, points, secret);
+    let label_every = n.div_ceil(8).max(1);
+    html! {
+        svg viewBox={"0 0 " (WIDTH) " " (HEIGHT)} role="img"
+            aria-labelledby={(id) "-titre " (id) "-desc"} class="pl-svg" {
+            desc id={(id) "-desc"} { (description) }
+            defs {
+                pattern id={(id) "-hachures"} width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)" {
+                    line x1="0" y1="0" x2="0" y2="8" class="pl-hatch-line" {}
                 }
-                details.pl-data {
-                    summary { "Tableau des données: " (title) }
-                    (table(title, &headers, &rows))
+            }
+            @for t in [0.0, 0.5, 1.0] {
+                line.pl-grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(format!("{:.1}", frame.y(top * t))) y2=(format!("{:.1}", frame.y(top * t))) {}
+                text.pl-axis x=(LEFT - 6.0) y=(format!("{:.1}", frame.y(top * t) + 4.0)) text-anchor="end" { (number(top * t, if top < 10.0 { 1 } else { 0 })) }
+            }
+            @for (i, p) in points.iter().enumerate() {
+                @if p.cells.contains(&Cell::Secret) {
+                    rect.pl-secret-band data-secret-period=(p.period)
+                        x=(format!("{:.1}", frame.x(i) - band / 2.0)) y=(TOP) width=(format!("{band:.1}")) height=(frame.plot_h)
+                        fill={"url(#" (id) "-hachures)"} {}
                 }
-            } @else {
-                svg viewBox={"0 0 " (WIDTH) " " (HEIGHT)} role="img"
-                    aria-labelledby={(id) "-titre " (id) "-desc"} class="pl-svg" {
-                    desc id={(id) "-desc"} { (description) }
-                    defs {
-                        pattern id={(id) "-hachures"} width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)" {
-                            line x1="0" y1="0" x2="0" y2="8" class="pl-hatch-line" {}
-                        }
-                    }
-                    @for t in [0.0, 0.5, 1.0] {
-                        line.pl-grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(format!("{:.1}", y(top * t))) y2=(format!("{:.1}", y(top * t))) {}
-                        text.pl-axis x=(LEFT - 6.0) y=(format!("{:.1}", y(top * t) + 4.0)) text-anchor="end" { (number(top * t, if top < 10.0 { 1 } else { 0 })) }
-                    }
-                    @for (i, p) in points.iter().enumerate() {
-                        @if p.cells.contains(&Cell::Secret) {
-                            rect.pl-secret-band data-secret-period=(p.period)
-                                x=(format!("{:.1}", x(i) - band / 2.0)) y=(TOP) width=(format!("{band:.1}")) height=(plot_h)
-                                fill={"url(#" (id) "-hachures)"} {}
-                        }
-                        @if i % label_every == 0 {
-                            text.pl-axis x=(format!("{:.1}", x(i))) y=(HEIGHT - 10.0) text-anchor=(if n > 1 && i + 1 == n { "end" } else if n > 1 && i == 0 { "start" } else { "middle" }) { (short_period(&p.period)) }
-                        }
-                    }
-                    @for (l, segments) in paths.iter().enumerate() {
-                        @for d in segments {
-                            path class={"pl-line pl-line--" (l)} d=(d) {}
-                        }
-                        @for (px, py) in &dots[l] {
-                            circle class={"pl-dot pl-dot--" (l)} cx=(format!("{px:.1}")) cy=(format!("{py:.1}")) r="3.5" {}
-                        }
-                    }
+                @if i % label_every == 0 {
+                    text.pl-axis x=(format!("{:.1}", frame.x(i))) y=(HEIGHT - 10.0) text-anchor=(if n > 1 && i + 1 == n { "end" } else if n > 1 && i == 0 { "start" } else { "middle" }) { (short_period(&p.period)) }
                 }
-                @if lines.len() > 1 {
-                    ul.pl-legend {
-                        @for (l, line) in lines.iter().enumerate() {
-                            li { span class={"pl-swatch pl-swatch--" (l)} aria-hidden="true" {} (line.label) }
-                        }
-                    }
+            }
+            @for (l, (segments, dots)) in marks.iter().enumerate() {
+                @for d in segments {
+                    path class={"pl-line pl-line--" (l)} d=(d) {}
                 }
-                @if !secret_periods.is_empty() {
-                    p.pl-note.fr-text--sm { (SECRET_NOTE) }
-                }
-                details.pl-data {
-                    summary { "Tableau des données: " (title) }
-                    (table(title, &headers, &rows))
+                @for (px, py) in dots {
+                    circle class={"pl-dot pl-dot--" (l)} cx=(format!("{px:.1}")) cy=(format!("{py:.1}")) r="3.5" {}
                 }
             }
         }

@@ -99,7 +99,25 @@ fn render(
         )));
     };
     let def = &ds.definition;
-    // Filters: one code per dimension; an empty value means every member.
+    let filters = preview_filters(ds, pairs)?;
+    let version = release.version();
+    let main = html! {
+        (summary(ds, version))
+        (definitions(ds))
+        (preview(ds, id, &filters))
+        (downloads(release, id))
+        (usage(id, version, &filters, base))
+    };
+    Ok(page(&def.title.fr, &[(def.title.fr.as_str(), None)], main))
+}
+
+/// The preview's filters from the query: one code per dimension; an empty value means every
+/// member. An unknown dimension or code, or a dimension filtered twice, is a 400 page.
+fn preview_filters(
+    ds: &Dataset,
+    pairs: &[(String, String)],
+) -> Result<Vec<(String, String)>, PageError> {
+    let def = &ds.definition;
     let mut filters: Vec<(String, String)> = Vec::new();
     for (name, value) in pairs {
         if value.is_empty() {
@@ -129,6 +147,65 @@ fn render(
         }
         filters.push((name.clone(), value.clone()));
     }
+    Ok(filters)
+}
+
+/// Title, description, identity, years, licence and size of the dataset.
+fn summary(ds: &Dataset, version: &str) -> Markup {
+    let def = &ds.definition;
+    html! {
+        h1 { (def.title.fr) }
+        p.fr-text--lead { (def.description.fr) }
+        ul {
+            li { "Identifiant: " code { (def.id) } ", définition version " (def.version) }
+            li { "Années: " (def.first_year) "–" (def.last_year) ", mise à jour " (def.frequency.fr.to_lowercase()) }
+            li { "Licence: " (def.license) }
+            li { (number(ds.rows() as f64, 0)) " lignes dans la publication " code { (version) } }
+        }
+    }
+}
+
+/// Methodology, dimensions and measures of the dataset.
+fn definitions(ds: &Dataset) -> Markup {
+    let def = &ds.definition;
+    html! {
+        h2.fr-mt-4w { "Méthodologie" }
+        dl {
+            (methodology_item("Ce qui est compté", Some(&def.methodology.counted)))
+            (methodology_item("Période", Some(&def.methodology.period)))
+            (methodology_item("Filtres", Some(&def.methodology.filters)))
+            (methodology_item("Âge", def.methodology.age.as_ref()))
+            (methodology_item("Arrondis", Some(&def.methodology.rounding)))
+            (methodology_item("Limites", def.methodology.limits.as_ref()))
+        }
+        p { "Une valeur « secret » est couverte par le secret statistique: elle n'est pas nulle, elle n'est pas publiée. Un tiret signale une valeur sans objet ou non calculable." }
+        h2.fr-mt-4w { "Dimensions" }
+        (text_table("Dimensions", &["Dimension".into(), "Colonne".into(), "Description".into(), "Niveaux".into()],
+            &def.dimensions.iter().map(|d| vec![
+                html! { (d.label.fr) },
+                html! { code { (d.id) } },
+                html! { (d.description.fr) },
+                html! { (match d.kind {
+                    DimensionType::Territory => "France, région, département".to_owned(),
+                    DimensionType::Period => "année, trimestre, mois".to_owned(),
+                    DimensionType::Categorical => d.levels.iter().map(|l| format!("{} ({})", l.label.fr, l.members.len())).collect::<Vec<_>>().join(", "),
+                }) },
+            ]).collect::<Vec<_>>()))
+        h2.fr-mt-4w { "Mesures" }
+        (text_table("Mesures", &["Mesure".into(), "Colonne".into(), "Unité".into(), "Définition".into()],
+            &def.measures.iter().map(|m| vec![
+                html! { (m.label.fr) },
+                html! { code { (m.id) } },
+                html! { (m.unit) },
+                html! { (m.definition.fr) },
+            ]).collect::<Vec<_>>()))
+    }
+}
+
+/// The preview: the filter form, the count of matching rows and the first
+/// [`PREVIEW_ROWS`] of them.
+fn preview(ds: &Dataset, id: &str, filters: &[(String, String)]) -> Markup {
+    let def = &ds.definition;
     let conditions: Vec<(&str, &str)> = filters
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
@@ -160,65 +237,7 @@ fn render(
             cells
         })
         .collect();
-    let version = release.version();
-    let files: Vec<_> = release
-        .meta
-        .manifest
-        .files
-        .iter()
-        .filter(|f| f.name.starts_with(&format!("{id}.")))
-        .collect();
-    let query: String = filters.iter().map(|(n, v)| format!("&{n}={v}")).collect();
-    let api_call = format!("curl '{base}/v1/datasets/{id}/data?format=csv{query}'");
-    let client_filters: String = filters
-        .iter()
-        .map(|(n, v)| format!(".filter(\"{n}\", [\"{v}\"])"))
-        .collect();
-    let client = format!(
-        "let client = pilotage_client::Client::new(\"{base}\")?;\nlet page = client.data(\"{id}\"){client_filters}.release(\"{version}\").limit(1000).page().await?;"
-    );
-    let duckdb = format!(
-        "SELECT * FROM read_parquet('{base}/v1/releases/{version}/files/{id}.parquet') LIMIT 10;"
-    );
-    let main = html! {
-        h1 { (def.title.fr) }
-        p.fr-text--lead { (def.description.fr) }
-        ul {
-            li { "Identifiant: " code { (def.id) } ", définition version " (def.version) }
-            li { "Années: " (def.first_year) "–" (def.last_year) ", mise à jour " (def.frequency.fr.to_lowercase()) }
-            li { "Licence: " (def.license) }
-            li { (number(ds.rows() as f64, 0)) " lignes dans la publication " code { (version) } }
-        }
-        h2.fr-mt-4w { "Méthodologie" }
-        dl {
-            (methodology_item("Ce qui est compté", Some(&def.methodology.counted)))
-            (methodology_item("Période", Some(&def.methodology.period)))
-            (methodology_item("Filtres", Some(&def.methodology.filters)))
-            (methodology_item("Âge", def.methodology.age.as_ref()))
-            (methodology_item("Arrondis", Some(&def.methodology.rounding)))
-            (methodology_item("Limites", def.methodology.limits.as_ref()))
-        }
-        p { "Une valeur « secret » est couverte par le secret statistique: elle n'est pas nulle, elle n'est pas publiée. Un tiret signale une valeur sans objet ou non calculable." }
-        h2.fr-mt-4w { "Dimensions" }
-        (text_table("Dimensions", &["Dimension".into(), "Colonne".into(), "Description".into(), "Niveaux".into()],
-            &def.dimensions.iter().map(|d| vec![
-                html! { (d.label.fr) },
-                html! { code { (d.id) } },
-                html! { (d.description.fr) },
-                html! { (match d.kind {
-                    DimensionType::Territory => "France, région, département".to_owned(),
-                    DimensionType::Period => "année, trimestre, mois".to_owned(),
-                    DimensionType::Categorical => d.levels.iter().map(|l| format!("{} ({})", l.label.fr, l.members.len())).collect::<Vec<_>>().join(", "),
-                }) },
-            ]).collect::<Vec<_>>()))
-        h2.fr-mt-4w { "Mesures" }
-        (text_table("Mesures", &["Mesure".into(), "Colonne".into(), "Unité".into(), "Définition".into()],
-            &def.measures.iter().map(|m| vec![
-                html! { (m.label.fr) },
-                html! { code { (m.id) } },
-                html! { (m.unit) },
-                html! { (m.definition.fr) },
-            ]).collect::<Vec<_>>()))
+    html! {
         h2.fr-mt-4w id="apercu" { "Aperçu" }
         form.pl-filters method="get" action=(format!("/datasets/{id}#apercu")) {
             @for d in &def.dimensions {
@@ -242,6 +261,20 @@ fn render(
             @if rows.len() > PREVIEW_ROWS { "; les " (PREVIEW_ROWS) " premières sont affichées" } "."
         }
         (table(&format!("Aperçu de {}", def.title.fr), &headers, &table_rows))
+    }
+}
+
+/// The release's files of the dataset, with sizes (in Ko) and SHA-256.
+fn downloads(release: &Release, id: &str) -> Markup {
+    let version = release.version();
+    let files: Vec<_> = release
+        .meta
+        .manifest
+        .files
+        .iter()
+        .filter(|f| f.name.starts_with(&format!("{id}.")))
+        .collect();
+    html! {
         h2.fr-mt-4w { "Téléchargements" }
         (text_table("Fichiers de la publication", &["Fichier".into(), "Taille".into(), "SHA-256".into()],
             &files.iter().map(|f| vec![
@@ -249,6 +282,24 @@ fn render(
                 html! { (number(f.bytes as f64 / 1024.0, 1)) " Ko" },
                 html! { code.fr-text--xs { (f.sha256) } },
             ]).collect::<Vec<_>>()))
+    }
+}
+
+/// Ready-to-copy lines reading the previewed rows: the API, the Rust client, DuckDB.
+fn usage(id: &str, version: &str, filters: &[(String, String)], base: &str) -> Markup {
+    let query: String = filters.iter().map(|(n, v)| format!("&{n}={v}")).collect();
+    let api_call = format!("curl '{base}/v1/datasets/{id}/data?format=csv{query}'");
+    let client_filters: String = filters
+        .iter()
+        .map(|(n, v)| format!(".filter(\"{n}\", [\"{v}\"])"))
+        .collect();
+    let client = format!(
+        "let client = pilotage_client::Client::new(\"{base}\")?;\nlet page = client.data(\"{id}\"){client_filters}.release(\"{version}\").limit(1000).page().await?;"
+    );
+    let duckdb = format!(
+        "SELECT * FROM read_parquet('{base}/v1/releases/{version}/files/{id}.parquet') LIMIT 10;"
+    );
+    html! {
         h2.fr-mt-4w { "Utiliser ces données" }
         h3.fr-h6 { "Appel de l'API" }
         pre.pl-code { code { (api_call) } }
@@ -257,6 +308,5 @@ fn render(
         h3.fr-h6 { "DuckDB, lecture du fichier Parquet par HTTP" }
         pre.pl-code { code { (duckdb) } }
         p { a.fr-link href=(format!("/v1/datasets/{id}")) { "Description complète (JSON)" } " · " a.fr-link href=(format!("/v1/datasets/{id}/schema")) { "Table Schema" } }
-    };
-    Ok(page(&def.title.fr, &[(def.title.fr.as_str(), None)], main))
+    }
 }

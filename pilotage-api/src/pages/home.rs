@@ -5,19 +5,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use pilotage_core::territory::Referential;
 
+use super::answer_current;
 use super::components::number;
 use super::layout::{page, search_box};
-use super::{answer, current};
 use crate::server::AppState;
 use crate::server::releases::Release;
 
 /// GET `/`.
 pub async fn handler(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let release = match current(&state) {
-        Ok(r) => r,
-        Err(e) => return e.respond(),
-    };
-    answer(&req, &state, release.version(), || Ok(render(&release)))
+    answer_current(&req, &state, |release| Ok(render(release)))
 }
 
 /// The first sentence of a text (up to the first period followed by a space).

@@ -138,6 +138,20 @@ fn security_headers(res: &mut HttpResponse) {
     );
 }
 
+/// Answers a page of the current release with [`answer`], `render` given the release; the
+/// 503 page when no release is loaded.
+pub fn answer_current(
+    req: &HttpRequest,
+    state: &AppState,
+    render: impl FnOnce(&Release) -> Result<Markup, PageError>,
+) -> HttpResponse {
+    let release = match current(state) {
+        Ok(r) => r,
+        Err(e) => return e.respond(),
+    };
+    answer(req, state, release.version(), || render(&release))
+}
+
 /// Answers a page of `release` at the request's address: `304` when `If-None-Match` names
 /// it, the cached rendering when there is one, else `render()` compressed as the client
 /// prefers and kept in the answer cache. The strong `ETag` hashes the release version, the

@@ -10,7 +10,7 @@ use pilotage_core::territory::Referential;
 use super::components::{Line, bar_chart, cell, key_figure, line_chart, number, period_label};
 use super::cube::{self, Cell};
 use super::layout::{page, search_box};
-use super::{PageError, answer, current};
+use super::{PageError, answer_current};
 use crate::server::AppState;
 use crate::server::releases::{Dataset, Release};
 
@@ -79,12 +79,8 @@ pub async fn handler(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let release = match current(&state) {
-        Ok(r) => r,
-        Err(e) => return e.respond(),
-    };
     let code = path.into_inner();
-    answer(&req, &state, release.version(), || render(&release, &code))
+    answer_current(&req, &state, |release| render(release, &code))
 }
 
 /// A chart of the dashboard: from which dataset, which measures, at which period levels
@@ -97,49 +93,65 @@ struct ChartSpec {
     levels: &'static [&'static str],
 }
 
+impl ChartSpec {
+    /// A chart of `measures` of `dataset`, at one of `levels` (finest first) or by year.
+    const fn new(
+        id: &'static str,
+        title: &'static str,
+        dataset: &'static str,
+        measures: &'static [&'static str],
+        levels: &'static [&'static str],
+    ) -> ChartSpec {
+        ChartSpec {
+            id,
+            title,
+            dataset,
+            measures,
+            levels,
+        }
+    }
+}
+
+/// Period levels of a monthly chart: months, else quarters (else years).
+const MONTHLY: &[&str] = &["mois", "trimestre"];
+
 const CHARTS: [ChartSpec; 6] = [
-    ChartSpec {
-        id: "candidatures",
-        title: "Candidatures reçues et acceptées",
-        dataset: "candidatures",
-        measures: &["recues", "acceptees"],
-        levels: &["mois", "trimestre"],
-    },
-    ChartSpec {
-        id: "embauches",
-        title: "Embauches",
-        dataset: "sorties",
-        measures: &["embauches"],
-        levels: &["mois", "trimestre"],
-    },
-    ChartSpec {
-        id: "pass-iae",
-        title: "PASS IAE délivrés",
-        dataset: "pass_iae",
-        measures: &["delivres"],
-        levels: &["mois", "trimestre"],
-    },
-    ChartSpec {
-        id: "beneficiaires",
-        title: "Bénéficiaires",
-        dataset: "beneficiaires",
-        measures: &["beneficiaires"],
-        levels: &["mois", "trimestre"],
-    },
-    ChartSpec {
-        id: "etp",
-        title: "ETP conventionnés et réalisés",
-        dataset: "etp",
-        measures: &["etp_conventionnes", "etp_realises"],
-        levels: &["mois", "trimestre"],
-    },
-    ChartSpec {
-        id: "taux-sortie",
-        title: "Taux de sorties durables et dynamiques",
-        dataset: "sorties",
-        measures: &["taux_sorties_durables", "taux_sorties_dynamiques"],
-        levels: &["trimestre", "annee"],
-    },
+    ChartSpec::new(
+        "candidatures",
+        "Candidatures reçues et acceptées",
+        "candidatures",
+        &["recues", "acceptees"],
+        MONTHLY,
+    ),
+    ChartSpec::new("embauches", "Embauches", "sorties", &["embauches"], MONTHLY),
+    ChartSpec::new(
+        "pass-iae",
+        "PASS IAE délivrés",
+        "pass_iae",
+        &["delivres"],
+        MONTHLY,
+    ),
+    ChartSpec::new(
+        "beneficiaires",
+        "Bénéficiaires",
+        "beneficiaires",
+        &["beneficiaires"],
+        MONTHLY,
+    ),
+    ChartSpec::new(
+        "etp",
+        "ETP conventionnés et réalisés",
+        "etp",
+        &["etp_conventionnes", "etp_realises"],
+        MONTHLY,
+    ),
+    ChartSpec::new(
+        "taux-sortie",
+        "Taux de sorties durables et dynamiques",
+        "sorties",
+        &["taux_sorties_durables", "taux_sorties_dynamiques"],
+        &["trimestre", "annee"],
+    ),
 ];
 
 /// Key figures: dataset, measure, label.

@@ -131,157 +131,188 @@ pub fn parse_query(
     let mut cursor = None;
     for (name, value) in pairs {
         if !seen.insert(name.as_str()) {
-            let problem = Problem::bad_parameter(
-                name,
-                format!("`{}` is given more than once", prefix(name, MAX_QUOTED)),
-            );
-            return Err(match name.as_str() {
-                "limit" | "cursor" | "format" | "release" => {
-                    problem.hint(format!("give `{name}` once"))
-                }
-                "measures" | "sort" => problem.hint(format!(
-                    "give one `{name}` with a comma-separated list, e.g. {}",
-                    if name == "sort" {
-                        "sort=-recues,territoire"
-                    } else {
-                        "measures=recues,acceptees"
-                    }
-                )),
-                _ => problem.hint(
-                    "give a comma-separated list in one parameter, e.g. territoire=REG-84,REG-11",
-                ),
-            });
+            return Err(repeated_parameter(name));
         }
         match name.as_str() {
             "format" | "release" => {}
-            "measures" => {
-                let mut chosen = Vec::new();
-                for m in split_list(value) {
-                    if def.measure(m).is_none() {
-                        return Err(Problem::bad_parameter(
-                            "measures",
-                            format!("the dataset has no measure {}", quote(m)),
-                        )
-                        .hint_values("measures", def.measures.iter().map(|m| m.id.as_str())));
-                    }
-                    chosen.push(m.to_owned());
-                }
-                if chosen.is_empty() {
-                    return Err(Problem::bad_parameter("measures", "the list is empty")
-                        .hint_values("measures", def.measures.iter().map(|m| m.id.as_str())));
-                }
-                // Definition order, no duplicates.
-                measures = Some(
-                    def.measures
-                        .iter()
-                        .filter(|m| chosen.contains(&m.id))
-                        .map(|m| m.id.clone())
-                        .collect(),
-                );
-            }
-            "sort" => {
-                // The syntax the OpenAPI document gives (SORT_PATTERN): keys separated by
-                // commas, none empty; spaces around a key (`+` in a query) are allowed.
-                for item in value.split(',').map(|k| k.trim_matches(' ')) {
-                    if item.is_empty() {
-                        return Err(Problem::bad_parameter(
-                            "sort",
-                            "a sort key is empty (the list is empty or has a stray comma)",
-                        )
-                        .hint("give column names separated by commas, e.g. sort=-recues,territoire; leave `sort` out for release order"));
-                    }
-                    let (descending, column) = match item.strip_prefix('-') {
-                        Some(c) => (true, c),
-                        None => (false, item.strip_prefix('+').unwrap_or(item)),
-                    };
-                    if dataset.table.schema().index_of(column).is_err() {
-                        return Err(Problem::bad_parameter(
-                            "sort",
-                            format!("the dataset has no column {}", quote(column)),
-                        )
-                        .hint_values(
-                            "columns (prefix with - to sort descending)",
-                            dataset
-                                .table
-                                .schema()
-                                .fields()
-                                .iter()
-                                .map(|f| f.name().as_str())
-                                .collect::<Vec<_>>(),
-                        ));
-                    }
-                    sort.push(SortKey {
-                        column: column.to_owned(),
-                        descending,
-                    });
-                }
-            }
-            "limit" => {
-                let text = value.trim();
-                let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-                let n = text.parse::<u64>().ok().filter(|n| *n > 0);
-                let n = match n {
-                    Some(n) if n <= MAX_LIMIT => n as usize,
-                    None if !digits || text.bytes().all(|b| b == b'0') => {
-                        return Err(Problem::bad_parameter(
-                            "limit",
-                            format!("{} is not a positive integer", quote(value)),
-                        )
-                        .hint(
-                            "give a number of rows ≥ 1, e.g. limit=100; leave it out for every row",
-                        ));
-                    }
-                    _ => {
-                        return Err(Problem::bad_parameter(
-                            "limit",
-                            format!("{} is more than the most rows a page holds, {MAX_LIMIT}", quote(value)),
-                        )
-                        .hint(format!(
-                            "give a number of rows from 1 to {MAX_LIMIT}; leave it out for every row"
-                        )));
-                    }
-                };
-                limit = Some(n);
-            }
+            "measures" => measures = Some(parse_measures(dataset, value)?),
+            "sort" => sort = parse_sort(dataset, value)?,
+            "limit" => limit = Some(parse_limit(value)?),
             "cursor" => cursor = Some(value.clone()),
             column => {
-                let Some(col) = dataset.code_column(column) else {
-                    let mut valid: Vec<&str> = dataset
-                        .code_columns
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect();
-                    valid.extend(RESERVED);
-                    return Err(Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "unknown-dimension",
-                        "Unknown dimension",
-                        format!(
-                            "the dataset {:?} has no dimension {}",
-                            def.id,
-                            quote(column)
-                        ),
-                    )
-                    .param(column)
-                    .hint_values("parameters", valid));
-                };
-                let mut keys = Vec::new();
-                for code in split_list(value) {
-                    keys.push(resolve_code(col, code, column)?);
-                }
-                if keys.is_empty() {
-                    return Err(Problem::bad_parameter(column, "the list of codes is empty")
-                        .hint_values("codes", col.codes.iter().map(String::as_str)));
-                }
-                keys.sort_unstable();
-                keys.dedup();
+                let keys = parse_filter(dataset, column, value)?;
                 filters.insert(column.to_owned(), keys);
             }
         }
     }
     let measures = measures.unwrap_or_else(|| def.measures.iter().map(|m| m.id.clone()).collect());
+    let normalized = normalize(dataset, &filters, &sort);
+    let query = Query {
+        filters,
+        measures,
+        sort,
+        limit,
+        after: None,
+        normalized,
+    };
+    Ok((query, cursor))
+}
+
+/// The 400 problem of a parameter given twice, with a hint on how to give it once.
+fn repeated_parameter(name: &str) -> Problem {
+    let problem = Problem::bad_parameter(
+        name,
+        format!("`{}` is given more than once", prefix(name, MAX_QUOTED)),
+    );
+    match name {
+        "limit" | "cursor" | "format" | "release" => problem.hint(format!("give `{name}` once")),
+        "measures" | "sort" => problem.hint(format!(
+            "give one `{name}` with a comma-separated list, e.g. {}",
+            if name == "sort" {
+                "sort=-recues,territoire"
+            } else {
+                "measures=recues,acceptees"
+            }
+        )),
+        _ => problem
+            .hint("give a comma-separated list in one parameter, e.g. territoire=REG-84,REG-11"),
+    }
+}
+
+/// `measures=`: the measures named, in definition order, without duplicates.
+fn parse_measures(dataset: &Dataset, value: &str) -> Result<Vec<String>, Problem> {
+    let def = &dataset.definition;
+    let mut chosen = Vec::new();
+    for m in split_list(value) {
+        if def.measure(m).is_none() {
+            return Err(Problem::bad_parameter(
+                "measures",
+                format!("the dataset has no measure {}", quote(m)),
+            )
+            .hint_values("measures", def.measures.iter().map(|m| m.id.as_str())));
+        }
+        chosen.push(m.to_owned());
+    }
+    if chosen.is_empty() {
+        return Err(Problem::bad_parameter("measures", "the list is empty")
+            .hint_values("measures", def.measures.iter().map(|m| m.id.as_str())));
+    }
+    // Definition order, no duplicates.
+    Ok(def
+        .measures
+        .iter()
+        .filter(|m| chosen.contains(&m.id))
+        .map(|m| m.id.clone())
+        .collect())
+}
+
+/// `sort=`: the sort keys, in priority order, each naming a column of the dataset.
+fn parse_sort(dataset: &Dataset, value: &str) -> Result<Vec<SortKey>, Problem> {
+    let mut sort = Vec::new();
+    // The syntax the OpenAPI document gives (SORT_PATTERN): keys separated by
+    // commas, none empty; spaces around a key (`+` in a query) are allowed.
+    for item in value.split(',').map(|k| k.trim_matches(' ')) {
+        if item.is_empty() {
+            return Err(Problem::bad_parameter(
+                "sort",
+                "a sort key is empty (the list is empty or has a stray comma)",
+            )
+            .hint("give column names separated by commas, e.g. sort=-recues,territoire; leave `sort` out for release order"));
+        }
+        let (descending, column) = match item.strip_prefix('-') {
+            Some(c) => (true, c),
+            None => (false, item.strip_prefix('+').unwrap_or(item)),
+        };
+        if dataset.table.schema().index_of(column).is_err() {
+            return Err(Problem::bad_parameter(
+                "sort",
+                format!("the dataset has no column {}", quote(column)),
+            )
+            .hint_values(
+                "columns (prefix with - to sort descending)",
+                dataset
+                    .table
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect::<Vec<_>>(),
+            ));
+        }
+        sort.push(SortKey {
+            column: column.to_owned(),
+            descending,
+        });
+    }
+    Ok(sort)
+}
+
+/// `limit=`: a page size from 1 to [`MAX_LIMIT`] rows.
+fn parse_limit(value: &str) -> Result<usize, Problem> {
+    let text = value.trim();
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let n = text.parse::<u64>().ok().filter(|n| *n > 0);
+    match n {
+        Some(n) if n <= MAX_LIMIT => Ok(n as usize),
+        None if !digits || text.bytes().all(|b| b == b'0') => Err(Problem::bad_parameter(
+            "limit",
+            format!("{} is not a positive integer", quote(value)),
+        )
+        .hint("give a number of rows ≥ 1, e.g. limit=100; leave it out for every row")),
+        _ => Err(Problem::bad_parameter(
+            "limit",
+            format!(
+                "{} is more than the most rows a page holds, {MAX_LIMIT}",
+                quote(value)
+            ),
+        )
+        .hint(format!(
+            "give a number of rows from 1 to {MAX_LIMIT}; leave it out for every row"
+        ))),
+    }
+}
+
+/// A filter on the code column `column`: the keys of the codes listed, sorted, without
+/// duplicates. An unknown column is a 400 listing the parameters the dataset takes.
+fn parse_filter(dataset: &Dataset, column: &str, value: &str) -> Result<Vec<u32>, Problem> {
+    let Some(col) = dataset.code_column(column) else {
+        let mut valid: Vec<&str> = dataset
+            .code_columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        valid.extend(RESERVED);
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "unknown-dimension",
+            "Unknown dimension",
+            format!(
+                "the dataset {:?} has no dimension {}",
+                dataset.definition.id,
+                quote(column)
+            ),
+        )
+        .param(column)
+        .hint_values("parameters", valid));
+    };
+    let mut keys = Vec::new();
+    for code in split_list(value) {
+        keys.push(resolve_code(col, code, column)?);
+    }
+    if keys.is_empty() {
+        return Err(Problem::bad_parameter(column, "the list of codes is empty")
+            .hint_values("codes", col.codes.iter().map(String::as_str)));
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
+}
+
+/// The normalized form of filters and sort (`col=code,code&…&sort=-a,b`): binds a cursor and
+/// keys the cache.
+fn normalize(dataset: &Dataset, filters: &BTreeMap<String, Vec<u32>>, sort: &[SortKey]) -> String {
     let mut normalized = String::new();
-    for (name, keys) in &filters {
+    for (name, keys) in filters {
         let col = dataset.code_column(name).map(|c| &c.codes);
         let codes: Vec<&str> = keys
             .iter()
@@ -294,15 +325,7 @@ pub fn parse_query(
         .map(|k| format!("{}{}", if k.descending { "-" } else { "" }, k.column))
         .collect();
     normalized.push_str(&format!("sort={}", sort_text.join(",")));
-    let query = Query {
-        filters,
-        measures,
-        sort,
-        limit,
-        after: None,
-        normalized,
-    };
-    Ok((query, cursor))
+    normalized
 }
 
 fn split_list(value: &str) -> impl Iterator<Item = &str> {

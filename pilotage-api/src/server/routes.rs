@@ -140,6 +140,17 @@ pub async fn pick_release(
     }
 }
 
+/// The release asked for (see [`pick_release`]) and its dataset `id` (404 when it has none).
+async fn pick_release_dataset(
+    state: &AppState,
+    version: Option<&str>,
+    id: &str,
+) -> Result<(Arc<Release>, Arc<Dataset>), Problem> {
+    let release = pick_release(state, version).await?;
+    let ds = pick_dataset(&release, id)?;
+    Ok((release, ds))
+}
+
 fn pick_dataset(release: &Release, id: &str) -> Result<Arc<Dataset>, Problem> {
     release
         .datasets
@@ -210,12 +221,7 @@ fn coded_answer(
 fn to_json<T: Serialize>(value: &T) -> Result<Bytes, Problem> {
     serde_json::to_vec(value).map(Bytes::from).map_err(|e| {
         tracing::error!(error = %e, "cannot encode an answer");
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-            "the answer cannot be encoded",
-        )
+        cannot_encode()
     })
 }
 
@@ -490,8 +496,7 @@ pub async fn get_dataset(
     id: web::Path<String>,
     q: web::Query<ReleaseParam>,
 ) -> Result<HttpResponse, Problem> {
-    let release = pick_release(&state, q.release.as_deref()).await?;
-    let ds = pick_dataset(&release, &id)?;
+    let (release, ds) = pick_release_dataset(&state, q.release.as_deref(), &id).await?;
     let body = to_json(&dataset_detail(&release, &ds))?;
     Ok(json_answer(
         &req,
@@ -520,8 +525,7 @@ pub async fn get_schema(
     id: web::Path<String>,
     q: web::Query<ReleaseParam>,
 ) -> Result<HttpResponse, Problem> {
-    let release = pick_release(&state, q.release.as_deref()).await?;
-    let ds = pick_dataset(&release, &id)?;
+    let (release, ds) = pick_release_dataset(&state, q.release.as_deref(), &id).await?;
     Ok(json_answer(
         &req,
         release.version(),
@@ -588,41 +592,9 @@ pub async fn get_data(
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok()),
     )?;
-    let asked_release = param("release");
-    let mut release = pick_release(&state, asked_release).await?;
-    let mut ds = pick_dataset(&release, &id)?;
-    let (mut query, mut cursor) = data::parse_query(&ds, &pairs)?;
-    if let Some(c) = cursor.take() {
-        let (cursor_release, after) = data::decode_cursor(&c, &id, &query.normalized)?;
-        if cursor_release != release.version() {
-            if asked_release.is_some() {
-                return Err(Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad-cursor",
-                    "Invalid cursor",
-                    "the cursor belongs to another release than `release=`",
-                )
-                .param("cursor")
-                .hint("leave `release=` out to follow the cursor's release"));
-            }
-            // Keep paging on the release the first page came from.
-            release = pick_release(&state, Some(&cursor_release)).await?;
-            ds = pick_dataset(&release, &id)?;
-            // The same query read against that release's dataset; its cursor is the one
-            // being followed.
-            (query, _) = data::parse_query(&ds, &pairs)?;
-        }
-        query.after = Some(after);
-    }
+    let (release, ds, query) = data_query(&state, &id, &pairs, param("release")).await?;
     let version = release.version().to_owned();
-    let identity = format!(
-        "{version}\n{id}\n{}\n{}\n{:?}\n{:?}\n{}",
-        query.normalized,
-        query.measures.join(","),
-        query.limit,
-        query.after,
-        format.name()
-    );
+    let identity = data_identity(&version, &id, &query, format);
     let etag = format!("\"{}\"", data::short_hash(&[&identity]));
     // Parquet is compressed inside: a content coding would only cost time.
     let coding = if format == Format::Parquet {
@@ -637,89 +609,193 @@ pub async fn get_data(
             VARY_DATA,
         ));
     }
-    let cache = state.cache.as_ref();
-    if let Some(hit) = cache.and_then(|c| c.get(&cache::key(&identity, coding))) {
-        state.metrics.cache_lookup(true);
+    if let Some(hit) = cached_data(&state, &identity, coding).await {
         return Ok(hit.respond());
     }
-    let identity_key = cache::key(&identity, Coding::Identity);
-    if coding != Coding::Identity
-        && let Some(plain) = cache.and_then(|c| c.get(&identity_key))
-    {
-        state.metrics.cache_lookup(true);
-        let coded = cache::in_coding(cache, &identity, plain, coding).await;
-        return Ok(coded.respond());
-    }
     let selection = data::select(&ds, &query)?;
-    let next = selection.next_after.map(|after| {
-        let mut q: Vec<String> = pairs
-            .iter()
-            .filter(|(k, _)| k != "cursor")
-            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-            .collect();
-        q.push(format!(
-            "cursor={}",
-            data::encode_cursor(&version, &id, after, &query.normalized)
-        ));
-        format!("/v1/datasets/{id}/data?{}", q.join("&"))
-    });
-    let columns = data::output_columns(&ds, &query.measures);
-    if format != Format::Parquet && selection.rows.len() > data::STREAM_ROWS {
-        let encoder = data::TextEncoder::new(ds.clone(), columns, format);
-        let rows = encoder.stream(Arc::new(selection.rows), &version, next.as_deref());
-        let stream = encoding::encode_stream(coding, rows).map_err(|e| {
-            tracing::error!(error = %e, "cannot start compressing an answer");
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "the answer cannot be encoded",
-            )
-        })?;
-        let mut builder = HttpResponse::Ok();
-        builder
-            .insert_header((header::CONTENT_TYPE, format.media_type()))
-            .insert_header((header::CONTENT_ENCODING, coding.token()))
-            .insert_header((header::ETAG, coding.etag(&etag)))
-            .insert_header((header::CACHE_CONTROL, REVALIDATE))
-            .insert_header((RELEASE_HEADER, version.clone()))
-            .insert_header((header::VARY, VARY_DATA));
-        if let Some(n) = &next {
-            builder.insert_header((header::LINK, format!("<{n}>; rel=\"next\"")));
-        }
-        return Ok(builder.streaming(stream));
-    }
-    let body = if format == Format::Parquet {
-        data::encode_parquet(&ds, &columns, &selection.rows).map_err(|e| {
-            tracing::error!(error = %e, "cannot encode Parquet");
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "the answer cannot be encoded",
-            )
-        })?
-    } else {
-        data::TextEncoder::new(ds.clone(), columns, format).encode_all(
-            &selection.rows,
-            &version,
-            next.as_deref(),
-        )
+    let next = selection
+        .next_after
+        .map(|after| next_page(&pairs, &version, &id, after, &query.normalized));
+    let answer = DataAnswer {
+        columns: data::output_columns(&ds, &query.measures),
+        ds,
+        rows: selection.rows,
+        format,
+        version,
+        next,
     };
+    if format != Format::Parquet && answer.rows.len() > data::STREAM_ROWS {
+        return stream_data(answer, coding, &etag);
+    }
     let plain = Arc::new(Encoded::new(
-        body,
+        encode_data(&answer)?,
         format.media_type(),
         &etag,
-        next,
+        answer.next,
         Coding::Identity,
-        &version,
+        &answer.version,
     ));
+    let cache = state.cache.as_ref();
     if let Some(c) = cache {
         state.metrics.cache_lookup(false);
-        c.insert(identity_key, plain.clone());
+        c.insert(cache::key(&identity, Coding::Identity), plain.clone());
     }
-    let answer = cache::in_coding(cache, &identity, plain, coding).await;
-    Ok(answer.respond())
+    let coded = cache::in_coding(cache, &identity, plain, coding).await;
+    Ok(coded.respond())
+}
+
+/// What identifies a data answer, whatever its content coding: the release, the dataset,
+/// the normalized query, the measures, the page and the format. Hashed into the ETag and
+/// keys the answer cache.
+fn data_identity(version: &str, id: &str, query: &data::Query, format: Format) -> String {
+    format!(
+        "{version}\n{id}\n{}\n{}\n{:?}\n{:?}\n{}",
+        query.normalized,
+        query.measures.join(","),
+        query.limit,
+        query.after,
+        format.name()
+    )
+}
+
+/// The release, dataset and parsed query of a data request. A cursor keeps paging on the
+/// release the first page came from, unless `release=` names another one (400).
+async fn data_query(
+    state: &AppState,
+    id: &str,
+    pairs: &[(String, String)],
+    asked_release: Option<&str>,
+) -> Result<(Arc<Release>, Arc<Dataset>, data::Query), Problem> {
+    let (mut release, mut ds) = pick_release_dataset(state, asked_release, id).await?;
+    let (mut query, mut cursor) = data::parse_query(&ds, pairs)?;
+    if let Some(c) = cursor.take() {
+        let (cursor_release, after) = data::decode_cursor(&c, id, &query.normalized)?;
+        if cursor_release != release.version() {
+            if asked_release.is_some() {
+                return Err(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad-cursor",
+                    "Invalid cursor",
+                    "the cursor belongs to another release than `release=`",
+                )
+                .param("cursor")
+                .hint("leave `release=` out to follow the cursor's release"));
+            }
+            // Keep paging on the release the first page came from.
+            (release, ds) = pick_release_dataset(state, Some(&cursor_release), id).await?;
+            // The same query read against that release's dataset; its cursor is the one
+            // being followed.
+            (query, _) = data::parse_query(&ds, pairs)?;
+        }
+        query.after = Some(after);
+    }
+    Ok((release, ds, query))
+}
+
+/// The cached data answer identified by `identity` in `coding`: as cached, or compressed
+/// now from the cached identity answer. None when neither is cached (or there is no cache).
+async fn cached_data(state: &AppState, identity: &str, coding: Coding) -> Option<Arc<Encoded>> {
+    let cache = state.cache.as_ref()?;
+    if let Some(hit) = cache.get(&cache::key(identity, coding)) {
+        state.metrics.cache_lookup(true);
+        return Some(hit);
+    }
+    if coding == Coding::Identity {
+        return None;
+    }
+    let plain = cache.get(&cache::key(identity, Coding::Identity))?;
+    state.metrics.cache_lookup(true);
+    Some(cache::in_coding(Some(cache), identity, plain, coding).await)
+}
+
+/// The link to the page after row `after`: the same parameters, the cursor replaced.
+fn next_page(
+    pairs: &[(String, String)],
+    version: &str,
+    id: &str,
+    after: u32,
+    normalized: &str,
+) -> String {
+    let mut q: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k != "cursor")
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect();
+    q.push(format!(
+        "cursor={}",
+        data::encode_cursor(version, id, after, normalized)
+    ));
+    format!("/v1/datasets/{id}/data?{}", q.join("&"))
+}
+
+/// The rows of a data answer, ready to encode.
+struct DataAnswer {
+    /// The dataset the rows come from.
+    ds: Arc<Dataset>,
+    /// Schema indices of the columns written, in order.
+    columns: Vec<usize>,
+    /// Row ids of the page.
+    rows: Vec<u32>,
+    /// The encoding.
+    format: Format,
+    /// The release version the rows come from.
+    version: String,
+    /// The link to the next page, if one follows.
+    next: Option<String>,
+}
+
+/// A large text answer, encoded (and compressed) as the client reads it; never cached.
+fn stream_data(answer: DataAnswer, coding: Coding, etag: &str) -> Result<HttpResponse, Problem> {
+    let DataAnswer {
+        ds,
+        columns,
+        rows,
+        format,
+        version,
+        next,
+    } = answer;
+    let encoder = data::TextEncoder::new(ds, columns, format);
+    let rows = encoder.stream(Arc::new(rows), &version, next.as_deref());
+    let stream = encoding::encode_stream(coding, rows).map_err(|e| {
+        tracing::error!(error = %e, "cannot start compressing an answer");
+        cannot_encode()
+    })?;
+    let mut builder = HttpResponse::Ok();
+    builder
+        .insert_header((header::CONTENT_TYPE, format.media_type()))
+        .insert_header((header::CONTENT_ENCODING, coding.token()))
+        .insert_header((header::ETAG, coding.etag(etag)))
+        .insert_header((header::CACHE_CONTROL, REVALIDATE))
+        .insert_header((RELEASE_HEADER, version))
+        .insert_header((header::VARY, VARY_DATA));
+    if let Some(n) = &next {
+        builder.insert_header((header::LINK, format!("<{n}>; rel=\"next\"")));
+    }
+    Ok(builder.streaming(stream))
+}
+
+/// The whole body of a data answer, in its format.
+fn encode_data(answer: &DataAnswer) -> Result<Bytes, Problem> {
+    if answer.format == Format::Parquet {
+        return data::encode_parquet(&answer.ds, &answer.columns, &answer.rows).map_err(|e| {
+            tracing::error!(error = %e, "cannot encode Parquet");
+            cannot_encode()
+        });
+    }
+    Ok(
+        data::TextEncoder::new(answer.ds.clone(), answer.columns.clone(), answer.format)
+            .encode_all(&answer.rows, &answer.version, answer.next.as_deref()),
+    )
+}
+
+/// The 500 problem of an answer that cannot be encoded (the cause is logged).
+fn cannot_encode() -> Problem {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        "the answer cannot be encoded",
+    )
 }
 
 /// List the releases.

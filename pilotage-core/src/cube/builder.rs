@@ -46,6 +46,16 @@ struct MeasureSpec {
     varies: Vec<bool>,
 }
 
+/// A derived measure: a rate or difference of the base measures at positions `a` and `b`.
+#[derive(Debug)]
+struct DerivedSpec {
+    id: String,
+    kind: MeasureKind,
+    a: usize,
+    b: usize,
+    varies: Vec<bool>,
+}
+
 #[derive(Debug)]
 enum Acc {
     Events(Vec<u64>),
@@ -58,6 +68,22 @@ enum Acc {
     },
     /// `cell << 32 | value` for each unit.
     Median(Vec<u64>),
+}
+
+impl Acc {
+    /// The empty accumulator of a base measure of `kind`.
+    fn for_kind(kind: MeasureKind) -> Acc {
+        match kind {
+            MeasureKind::Persons => Acc::Persons(Pairs::default()),
+            MeasureKind::Magnitude => Acc::Magnitude {
+                sums: Vec::new(),
+                contributions: Vec::new(),
+                persons: Pairs::default(),
+            },
+            MeasureKind::Median => Acc::Median(Vec::new()),
+            _ => Acc::Events(Vec::new()),
+        }
+    }
 }
 
 /// `(unit << 32 | cell)` pairs, deduplicated from time to time to bound memory.
@@ -127,7 +153,7 @@ pub struct CubeBuilder {
     projections: Vec<Vec<u8>>,
     crossings: Vec<Crossing>,
     measures: Vec<MeasureSpec>,
-    derived: Vec<(String, MeasureKind, usize, usize, Vec<bool>)>,
+    derived: Vec<DerivedSpec>,
     decimals: HashMap<String, u32>,
     members: Vec<u32>,
 }
@@ -145,150 +171,10 @@ impl CubeBuilder {
             .position(|d| d.kind == DimensionType::Period)
             .ok_or_else(|| CubeError::Input(format!("{}: no period dimension", def.id)))?;
         let territory = dims.iter().position(|d| d.kind == DimensionType::Territory);
-        let level_of = |d: &CompiledDim, name: &str| {
-            d.level_names
-                .iter()
-                .position(|l| l == name)
-                .map(|l| l as u8)
-                .ok_or_else(|| {
-                    CubeError::Input(format!(
-                        "{}: dimension {:?} has no level {name:?}",
-                        def.id, d.id
-                    ))
-                })
-        };
-
-        // Projections, each owned by the first crossing that contains it.
-        let mut owned = BTreeSet::new();
-        let mut crossings = Vec::new();
-        let mut projections: Vec<Vec<u8>> = Vec::new();
-        for crossing in &def.crossings {
-            let max_level = dims
-                .iter()
-                .map(|d| crossing.get(&d.id).map_or(Ok(0), |l| level_of(d, l)))
-                .collect::<Result<Vec<u8>, _>>()?;
-            let mut mine = Vec::new();
-            let mut combo = vec![0u8; dims.len()];
-            loop {
-                if owned.insert(combo.clone()) {
-                    mine.push(projections.len());
-                    projections.push(combo.clone());
-                }
-                // Next combination in mixed radix (max_level[d] + 1).
-                let mut d = 0;
-                while d < combo.len() {
-                    if combo[d] < max_level[d] {
-                        combo[d] += 1;
-                        break;
-                    }
-                    combo[d] = 0;
-                    d += 1;
-                }
-                if d == combo.len() {
-                    break;
-                }
-            }
-            // Dimensions at their total in this crossing always hold member 0: only the others
-            // (and the period, whose top level is the year) make the cell.
-            let active: Vec<usize> = (0..dims.len())
-                .filter(|&d| max_level[d] > 0 || dims[d].kind == DimensionType::Period)
-                .collect();
-            let space: u64 = active
-                .iter()
-                .try_fold(1u64, |acc, &d| acc.checked_mul(dims[d].codes.len() as u64))
-                .unwrap_or(u64::MAX);
-            let mut base_sparse = 0u128;
-            let index = if space <= DENSE_LIMIT {
-                let mut strides = vec![0u64; dims.len()];
-                let mut s = 1u64;
-                for &d in &active {
-                    strides[d] = s;
-                    s *= dims[d].codes.len() as u64;
-                }
-                CellIndex::Dense {
-                    strides,
-                    slots: vec![NONE; space as usize],
-                }
-            } else {
-                let mut shifts = Vec::with_capacity(dims.len());
-                let mut s = 0u32;
-                for d in &dims {
-                    shifts.push(s);
-                    s += d.bits;
-                }
-                if s > 128 {
-                    return Err(CubeError::Input(format!(
-                        "{}: too many members to pack a cell key ({s} bits)",
-                        def.id
-                    )));
-                }
-                for d in (0..dims.len()).filter(|d| !active.contains(d)) {
-                    base_sparse |= 1u128 << shifts[d];
-                }
-                CellIndex::Sparse {
-                    shifts,
-                    map: IntMap::default(),
-                }
-            };
-            crossings.push(Crossing {
-                active,
-                base_sparse,
-                max_level,
-                projections: mine,
-                index,
-                cells: Vec::new(),
-                rules: Vec::new(),
-                acc: Vec::new(),
-                structures: Default::default(),
-            });
-        }
-
-        let varies = |m: &crate::dataset::Measure| -> Vec<bool> {
-            def.dimensions
-                .iter()
-                .map(|d| m.varies_along(&d.id))
-                .collect()
-        };
-        let mut measures = Vec::new();
-        for m in def.measures.iter().filter(|m| !m.kind.is_derived()) {
-            let rule = m.time.ok_or_else(|| {
-                CubeError::Input(format!("{}: measure {:?} has no time rule", def.id, m.id))
-            })?;
-            measures.push(MeasureSpec {
-                id: m.id.clone(),
-                kind: m.kind,
-                rule,
-                varies: varies(m),
-            });
-        }
-        let mut derived = Vec::new();
-        for m in def.measures.iter().filter(|m| m.kind.is_derived()) {
-            let part = |i: usize| {
-                m.of.get(i)
-                    .and_then(|p| measures.iter().position(|b| &b.id == p))
-                    .ok_or_else(|| {
-                        CubeError::Input(format!(
-                            "{}: measure {:?} must be computed from two base measures",
-                            def.id, m.id
-                        ))
-                    })
-            };
-            derived.push((m.id.clone(), m.kind, part(0)?, part(1)?, varies(m)));
-        }
+        let (projections, mut crossings) = plan_crossings(def, &dims)?;
+        let (measures, derived) = measure_specs(def)?;
         for c in &mut crossings {
-            c.acc = measures
-                .iter()
-                .map(|m| match m.kind {
-                    MeasureKind::Persons => Acc::Persons(Pairs::default()),
-                    MeasureKind::Magnitude => Acc::Magnitude {
-                        sums: Vec::new(),
-                        contributions: Vec::new(),
-                        persons: Pairs::default(),
-                    },
-                    MeasureKind::Median => Acc::Median(Vec::new()),
-                    _ => Acc::Events(Vec::new()),
-                })
-                .collect();
+            c.acc = measures.iter().map(|m| Acc::for_kind(m.kind)).collect();
         }
         let decimals = def
             .measures
@@ -551,11 +437,7 @@ impl CubeBuilder {
                         continue;
                     }
                     key[d] = m;
-                    if !row_index.contains_key(key.as_slice()) {
-                        let row = row_index.len() as u32;
-                        row_index.insert(key.clone(), row);
-                        row_members.extend_from_slice(&key);
-                    }
+                    row_of(row_index, row_members, &key);
                 }
                 key[d] = total;
             }
@@ -568,11 +450,56 @@ impl CubeBuilder {
         let dims = self.dims.len();
         let mut row_index: HashMap<Vec<u32>, u32> = HashMap::new();
         let mut row_members: Vec<u32> = Vec::new();
-        // ancestors[k][rule]: (offsets per cell, flat row ids).
-        let mut ancestors: Vec<[(Vec<u32>, Vec<u32>); 3]> = Vec::new();
+        let ancestors = self.ancestries(&mut row_index, &mut row_members);
+        self.densify_sensitive(&mut row_index, &mut row_members);
+        let n_rows = row_index.len();
+        drop(row_index);
+
+        let measures = self.aggregate(&ancestors, &row_members, n_rows);
+        let structures = self.count_structures(&ancestors, n_rows);
+
+        // Row order: by member ids, dimension by dimension.
+        let mut order: Vec<u32> = (0..n_rows as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            row_members[a as usize * dims..(a as usize + 1) * dims]
+                .cmp(&row_members[b as usize * dims..(b as usize + 1) * dims])
+        });
+        let rows = OrderedRows {
+            order: &order,
+            members: &row_members,
+        };
+        let mut out_measures = Vec::new();
+        let mut raw_values: Vec<Vec<Option<f64>>> = Vec::new();
+        for (spec, aggregated) in self.measures.iter().zip(measures) {
+            out_measures.push(self.base_measure(spec, aggregated, &rows, &mut raw_values));
+        }
+        for derived in &self.derived {
+            out_measures.push(self.derived_measure(derived, &rows, &raw_values));
+        }
+        let dimensions = self.cube_dimensions(&rows);
+        Cube {
+            dataset: self.dataset,
+            version: self.version,
+            dimensions,
+            measures: out_measures,
+            structures: permute(&order, &structures),
+            rows: n_rows,
+        }
+    }
+
+    /// For every crossing and time rule, the rows each cell of the crossing rolls up to (one
+    /// per projection the crossing owns and the cell reaches), creating the rows as they are
+    /// first reached.
+    fn ancestries(
+        &self,
+        row_index: &mut HashMap<Vec<u32>, u32>,
+        row_members: &mut Vec<u32>,
+    ) -> Vec<[Ancestry; 3]> {
+        let dims = self.dims.len();
+        let mut ancestors: Vec<[Ancestry; 3]> = Vec::new();
         let mut key = vec![0u32; dims];
         for crossing in &self.crossings {
-            let mut per_rule: [(Vec<u32>, Vec<u32>); 3] = Default::default();
+            let mut per_rule: [Ancestry; 3] = Default::default();
             let n_cells = crossing.rules.len();
             for (rule, (offsets, flat)) in per_rule.iter_mut().enumerate() {
                 offsets.reserve(n_cells + 1);
@@ -580,39 +507,10 @@ impl CubeBuilder {
                 for cell in 0..n_cells {
                     if crossing.rules[cell] & (1 << rule) != 0 {
                         let members = &crossing.cells[cell * dims..(cell + 1) * dims];
-                        'projections: for &p in &crossing.projections {
-                            let levels = &self.projections[p];
-                            let mut sensitive = false;
-                            for (d, dim) in self.dims.iter().enumerate() {
-                                let member = members[d];
-                                let have = dim.level[member as usize];
-                                let want = levels[d];
-                                key[d] = if have == want {
-                                    member
-                                } else if have < want {
-                                    continue 'projections;
-                                } else {
-                                    let a = dim.ancestor[rule][want as usize][member as usize];
-                                    if a == NONE {
-                                        continue 'projections;
-                                    }
-                                    a
-                                };
-                                sensitive |= dim.national_only[key[d] as usize];
+                        for &p in &crossing.projections {
+                            if self.project(members, &self.projections[p], rule, &mut key) {
+                                flat.push(row_of(row_index, row_members, &key));
                             }
-                            if sensitive && self.territory.is_some_and(|t| levels[t] > 0) {
-                                continue;
-                            }
-                            let row = match row_index.get(key.as_slice()) {
-                                Some(&row) => row,
-                                None => {
-                                    let row = row_index.len() as u32;
-                                    row_index.insert(key.clone(), row);
-                                    row_members.extend_from_slice(&key);
-                                    row
-                                }
-                            };
-                            flat.push(row);
                         }
                     }
                     offsets.push(flat.len() as u32);
@@ -620,33 +518,56 @@ impl CubeBuilder {
             }
             ancestors.push(per_rule);
         }
-        self.densify_sensitive(&mut row_index, &mut row_members);
-        let n_rows = row_index.len();
-        drop(row_index);
+        ancestors
+    }
 
+    /// Writes into `key` the members of the row of projection `levels` that a cell of
+    /// `members` rolls up to under time rule `rule`. False when the cell reaches no row of the
+    /// projection: finer than the cell, outside the rule (a stock's quarter from a month other
+    /// than its last), or a national-only member below the national level.
+    fn project(&self, members: &[u32], levels: &[u8], rule: usize, key: &mut [u32]) -> bool {
+        let mut sensitive = false;
+        for (d, dim) in self.dims.iter().enumerate() {
+            let member = members[d];
+            let have = dim.level[member as usize];
+            let want = levels[d];
+            key[d] = if have == want {
+                member
+            } else if have < want {
+                return false;
+            } else {
+                let a = dim.ancestor[rule][want as usize][member as usize];
+                if a == NONE {
+                    return false;
+                }
+                a
+            };
+            sensitive |= dim.national_only[key[d] as usize];
+        }
+        !(sensitive && self.territory.is_some_and(|t| levels[t] > 0))
+    }
+
+    /// Rolls each base measure up from the cells to the `n_rows` rows, in definition order.
+    fn aggregate(
+        &mut self,
+        ancestors: &[[Ancestry; 3]],
+        row_members: &[u32],
+        n_rows: usize,
+    ) -> Vec<Aggregated> {
         let mut measures: Vec<Aggregated> = Vec::new();
         let mut scratch: Vec<u32> = Vec::new();
-        let mut scratch_values: Vec<(u32, f64)> = Vec::new();
-        for (mi, spec) in self.measures.iter().enumerate() {
-            let rule = rule_index(spec.rule);
+        for mi in 0..self.measures.len() {
+            let (kind, time_rule) = (self.measures[mi].kind, self.measures[mi].rule);
+            let rule = rule_index(time_rule);
             let mut counts = vec![0u64; n_rows];
             let mut sums = vec![0f64; n_rows];
             let mut companion = None;
             let mut medians = Vec::new();
-            match spec.kind {
+            match kind {
                 MeasureKind::Events => {
-                    for (k, crossing) in self.crossings.iter_mut().enumerate() {
+                    for (k, crossing) in self.crossings.iter().enumerate() {
                         if let Acc::Events(cells) = &crossing.acc[mi] {
-                            let (offsets, flat) = &ancestors[k][rule];
-                            for (cell, &v) in cells.iter().enumerate() {
-                                if v == 0 {
-                                    continue;
-                                }
-                                for &r in &flat[offsets[cell] as usize..offsets[cell + 1] as usize]
-                                {
-                                    counts[r as usize] += v;
-                                }
-                            }
+                            roll_events(cells, &ancestors[k][rule], &mut counts);
                         }
                     }
                 }
@@ -658,73 +579,10 @@ impl CubeBuilder {
                     }
                 }
                 MeasureKind::Magnitude => {
-                    let mut c = Companion {
-                        raw: Vec::new(),
-                        structures: vec![0; n_rows],
-                        top1: vec![0.0; n_rows],
-                        top2: vec![0.0; n_rows],
-                        top_structure: vec![super::NO_STRUCTURE; n_rows],
-                        persons: vec![0; n_rows],
-                    };
-                    for (k, crossing) in self.crossings.iter_mut().enumerate() {
-                        if let Acc::Magnitude {
-                            sums: cells,
-                            contributions,
-                            persons,
-                        } = &mut crossing.acc[mi]
-                        {
-                            let (offsets, flat) = &ancestors[k][rule];
-                            let reach = |cell: u32| {
-                                &flat[offsets[cell as usize] as usize
-                                    ..offsets[cell as usize + 1] as usize]
-                            };
-                            for (cell, &v) in cells.iter().enumerate() {
-                                for &r in reach(cell as u32) {
-                                    sums[r as usize] += v;
-                                }
-                            }
-                            merge_contributions(contributions);
-                            let mut i = 0;
-                            while i < contributions.len() {
-                                let structure = contributions[i].0 >> 32;
-                                scratch_values.clear();
-                                while i < contributions.len()
-                                    && contributions[i].0 >> 32 == structure
-                                {
-                                    let (key, v) = contributions[i];
-                                    for &r in reach(key as u32) {
-                                        scratch_values.push((r, v));
-                                    }
-                                    i += 1;
-                                }
-                                scratch_values.sort_unstable_by_key(|&(r, _)| r);
-                                let mut j = 0;
-                                while j < scratch_values.len() {
-                                    let r = scratch_values[j].0;
-                                    let mut total = 0.0;
-                                    while j < scratch_values.len() && scratch_values[j].0 == r {
-                                        total += scratch_values[j].1;
-                                        j += 1;
-                                    }
-                                    let r = r as usize;
-                                    c.structures[r] += 1;
-                                    if total > c.top1[r]
-                                        || c.top_structure[r] == super::NO_STRUCTURE
-                                    {
-                                        c.top2[r] = c.top1[r];
-                                        c.top1[r] = total;
-                                        c.top_structure[r] = structure as u32;
-                                    } else if total > c.top2[r] {
-                                        c.top2[r] = total;
-                                    }
-                                }
-                            }
-                            distinct(persons, &ancestors[k][rule], &mut c.persons, &mut scratch);
-                        }
-                    }
-                    if spec.rule == TimeRule::Average {
+                    let mut c = self.roll_magnitudes(mi, rule, ancestors, &mut sums, &mut scratch);
+                    if time_rule == TimeRule::Average {
                         for (r, sum) in sums.iter_mut().enumerate() {
-                            let months = self.months_of_row(&row_members, r);
+                            let months = self.months_of_row(row_members, r);
                             *sum /= months;
                             c.top1[r] /= months;
                             c.top2[r] /= months;
@@ -733,51 +591,105 @@ impl CubeBuilder {
                     c.raw = sums.clone();
                     companion = Some(c);
                 }
-                MeasureKind::Median => {
-                    let mut triples: Vec<(u64, u64)> = Vec::new();
-                    for (k, crossing) in self.crossings.iter_mut().enumerate() {
-                        if let Acc::Median(values) = &mut crossing.acc[mi] {
-                            values.sort_unstable();
-                            let (offsets, flat) = &ancestors[k][rule];
-                            let mut i = 0;
-                            while i < values.len() {
-                                let v = values[i];
-                                let mut n = 0u64;
-                                while i < values.len() && values[i] == v {
-                                    n += 1;
-                                    i += 1;
-                                }
-                                let cell = (v >> 32) as usize;
-                                for &r in &flat[offsets[cell] as usize..offsets[cell + 1] as usize]
-                                {
-                                    triples.push(((u64::from(r) << 32) | (v & 0xFFFF_FFFF), n));
-                                }
-                            }
-                        }
-                    }
-                    triples.sort_unstable_by_key(|t| t.0);
-                    medians = vec![None; n_rows];
-                    let mut i = 0;
-                    while i < triples.len() {
-                        let row = triples[i].0 >> 32;
-                        let start = i;
-                        let mut total = 0u64;
-                        while i < triples.len() && triples[i].0 >> 32 == row {
-                            total += triples[i].1;
-                            i += 1;
-                        }
-                        medians[row as usize] = Some(weighted_median(&triples[start..i], total));
-                    }
-                }
+                MeasureKind::Median => medians = self.roll_medians(mi, rule, ancestors, n_rows),
                 MeasureKind::Rate | MeasureKind::Difference => {}
             }
             measures.push((counts, sums, companion, medians));
         }
+        measures
+    }
 
-        // Contributing structures per row, over every measure and time rule.
-        let mut structures = vec![0u64; n_rows];
+    /// Rolls the magnitude measure `mi` up into `sums` (one per row) and returns its disclosure
+    /// companion: contributing structures, the two largest contributions, persons behind.
+    fn roll_magnitudes(
+        &mut self,
+        mi: usize,
+        rule: usize,
+        ancestors: &[[Ancestry; 3]],
+        sums: &mut [f64],
+        scratch: &mut Vec<u32>,
+    ) -> Companion {
+        let n_rows = sums.len();
+        let mut c = Companion {
+            raw: Vec::new(),
+            structures: vec![0; n_rows],
+            top1: vec![0.0; n_rows],
+            top2: vec![0.0; n_rows],
+            top_structure: vec![super::NO_STRUCTURE; n_rows],
+            persons: vec![0; n_rows],
+        };
+        let mut scratch_values: Vec<(u32, f64)> = Vec::new();
         for (k, crossing) in self.crossings.iter_mut().enumerate() {
-            // One structure counts once per row whatever the time rules of its facts.
+            if let Acc::Magnitude {
+                sums: cells,
+                contributions,
+                persons,
+            } = &mut crossing.acc[mi]
+            {
+                let ancestry = &ancestors[k][rule];
+                for (cell, &v) in cells.iter().enumerate() {
+                    for &r in reach(ancestry, cell) {
+                        sums[r as usize] += v;
+                    }
+                }
+                merge_contributions(contributions);
+                rank_contributions(contributions, ancestry, &mut c, &mut scratch_values);
+                distinct(persons, ancestry, &mut c.persons, scratch);
+            }
+        }
+        c
+    }
+
+    /// The median of the median measure `mi` on each of the `n_rows` rows (none without value):
+    /// the histograms of the cells each row covers, merged.
+    fn roll_medians(
+        &mut self,
+        mi: usize,
+        rule: usize,
+        ancestors: &[[Ancestry; 3]],
+        n_rows: usize,
+    ) -> Vec<Option<f64>> {
+        let mut triples: Vec<(u64, u64)> = Vec::new();
+        for (k, crossing) in self.crossings.iter_mut().enumerate() {
+            if let Acc::Median(values) = &mut crossing.acc[mi] {
+                values.sort_unstable();
+                let ancestry = &ancestors[k][rule];
+                let mut i = 0;
+                while i < values.len() {
+                    let v = values[i];
+                    let mut n = 0u64;
+                    while i < values.len() && values[i] == v {
+                        n += 1;
+                        i += 1;
+                    }
+                    for &r in reach(ancestry, (v >> 32) as usize) {
+                        triples.push(((u64::from(r) << 32) | (v & 0xFFFF_FFFF), n));
+                    }
+                }
+            }
+        }
+        triples.sort_unstable_by_key(|t| t.0);
+        let mut medians = vec![None; n_rows];
+        let mut i = 0;
+        while i < triples.len() {
+            let row = triples[i].0 >> 32;
+            let start = i;
+            let mut total = 0u64;
+            while i < triples.len() && triples[i].0 >> 32 == row {
+                total += triples[i].1;
+                i += 1;
+            }
+            medians[row as usize] = Some(weighted_median(&triples[start..i], total));
+        }
+        medians
+    }
+
+    /// Contributing structures per row, over every measure and time rule: one structure counts
+    /// once per row whatever the time rules of its facts.
+    fn count_structures(&mut self, ancestors: &[[Ancestry; 3]], n_rows: usize) -> Vec<u64> {
+        let mut structures = vec![0u64; n_rows];
+        let mut scratch: Vec<u32> = Vec::new();
+        for (k, crossing) in self.crossings.iter_mut().enumerate() {
             let mut tagged: Vec<(u64, u8)> = Vec::new();
             for (rule, pairs) in crossing.structures.iter_mut().enumerate() {
                 pairs.compact();
@@ -785,132 +697,122 @@ impl CubeBuilder {
                 pairs.items = Vec::new();
             }
             tagged.sort_unstable();
-            let mut i = 0;
-            while i < tagged.len() {
-                let unit = tagged[i].0 >> 32;
-                scratch.clear();
-                while i < tagged.len() && tagged[i].0 >> 32 == unit {
-                    let (key, rule) = tagged[i];
-                    let (offsets, flat) = &ancestors[k][rule as usize];
-                    let cell = (key & 0xFFFF_FFFF) as usize;
-                    scratch.extend_from_slice(
-                        &flat[offsets[cell] as usize..offsets[cell + 1] as usize],
-                    );
-                    i += 1;
-                }
-                scratch.sort_unstable();
-                scratch.dedup();
-                for &r in scratch.iter() {
-                    structures[r as usize] += 1;
-                }
+            count_distinct(
+                &tagged,
+                |&(key, rule)| (key, &ancestors[k][rule as usize]),
+                &mut structures,
+                &mut scratch,
+            );
+        }
+        structures
+    }
+
+    /// Whether a measure varying along `varies` has a value on row `r`: it must be at the total
+    /// of every dimension it does not vary along.
+    fn applicable(&self, varies: &[bool], row_members: &[u32], r: usize) -> bool {
+        let dims = self.dims.len();
+        (0..dims).all(|d| varies[d] || self.dims[d].level[row_members[r * dims + d] as usize] == 0)
+    }
+
+    /// A base measure as published, rows in cube order; pushes its unrounded values (none where
+    /// the measure does not apply) to `raw_values`, for the derived measures.
+    fn base_measure(
+        &self,
+        spec: &MeasureSpec,
+        (counts, sums, companion, medians): Aggregated,
+        rows: &OrderedRows<'_>,
+        raw_values: &mut Vec<Vec<Option<f64>>>,
+    ) -> CubeMeasure {
+        let decimals = self.decimals.get(&spec.id).copied();
+        let applies = |r: u32| self.applicable(&spec.varies, rows.members, r as usize);
+        let values = match spec.kind {
+            MeasureKind::Persons | MeasureKind::Events => {
+                raw_values.push(
+                    rows.order
+                        .iter()
+                        .map(|&r| applies(r).then_some(counts[r as usize] as f64))
+                        .collect(),
+                );
+                MeasureValues::Counts(
+                    rows.order
+                        .iter()
+                        .map(|&r| applies(r).then_some(counts[r as usize]))
+                        .collect(),
+                )
             }
-        }
-
-        // Row order: by member ids, dimension by dimension.
-        let mut order: Vec<u32> = (0..n_rows as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            row_members[a as usize * dims..(a as usize + 1) * dims]
-                .cmp(&row_members[b as usize * dims..(b as usize + 1) * dims])
-        });
-        let permute_u64 = |v: &[u64]| order.iter().map(|&r| v[r as usize]).collect::<Vec<_>>();
-        let permute_f64 = |v: &[f64]| order.iter().map(|&r| v[r as usize]).collect::<Vec<_>>();
-        let applicable = |varies: &[bool], r: usize| {
-            (0..dims)
-                .all(|d| varies[d] || self.dims[d].level[row_members[r * dims + d] as usize] == 0)
+            kind => {
+                let raw: Vec<Option<f64>> = rows
+                    .order
+                    .iter()
+                    .map(|&r| match kind {
+                        MeasureKind::Magnitude => applies(r).then_some(sums[r as usize]),
+                        _ if applies(r) => medians[r as usize],
+                        _ => None,
+                    })
+                    .collect();
+                let published = raw.iter().map(|v| v.map(|x| round(x, decimals))).collect();
+                raw_values.push(raw);
+                MeasureValues::Values(published)
+            }
         };
-
-        let mut out_measures = Vec::new();
-        let mut raw_values: Vec<Vec<Option<f64>>> = Vec::new();
-        for (spec, (counts, sums, companion, medians)) in self.measures.iter().zip(measures) {
-            let decimals = self.decimals.get(&spec.id).copied();
-            let values = match spec.kind {
-                MeasureKind::Persons | MeasureKind::Events => {
-                    raw_values.push(
-                        order
-                            .iter()
-                            .map(|&r| {
-                                applicable(&spec.varies, r as usize)
-                                    .then_some(counts[r as usize] as f64)
-                            })
-                            .collect(),
-                    );
-                    MeasureValues::Counts(
-                        order
-                            .iter()
-                            .map(|&r| {
-                                applicable(&spec.varies, r as usize).then_some(counts[r as usize])
-                            })
-                            .collect(),
-                    )
-                }
-                MeasureKind::Magnitude => {
-                    let raw: Vec<Option<f64>> = order
-                        .iter()
-                        .map(|&r| applicable(&spec.varies, r as usize).then_some(sums[r as usize]))
-                        .collect();
-                    let published = raw.iter().map(|v| v.map(|x| round(x, decimals))).collect();
-                    raw_values.push(raw);
-                    MeasureValues::Values(published)
-                }
-                _ => {
-                    let raw: Vec<Option<f64>> = order
-                        .iter()
-                        .map(|&r| {
-                            if applicable(&spec.varies, r as usize) {
-                                medians[r as usize]
-                            } else {
-                                None
-                            }
-                        })
-                        .collect();
-                    let published = raw.iter().map(|v| v.map(|x| round(x, decimals))).collect();
-                    raw_values.push(raw);
-                    MeasureValues::Values(published)
-                }
-            };
-            let companion = companion.map(|c| Companion {
-                raw: permute_f64(&c.raw),
-                structures: order.iter().map(|&r| c.structures[r as usize]).collect(),
-                top1: permute_f64(&c.top1),
-                top2: permute_f64(&c.top2),
-                top_structure: order.iter().map(|&r| c.top_structure[r as usize]).collect(),
-                persons: permute_u64(&c.persons),
-            });
-            out_measures.push(CubeMeasure {
-                id: spec.id.clone(),
-                kind: spec.kind,
-                values,
-                companion,
-                parts: None,
-            });
+        let order = rows.order;
+        let companion = companion.map(|c| Companion {
+            raw: permute(order, &c.raw),
+            structures: permute(order, &c.structures),
+            top1: permute(order, &c.top1),
+            top2: permute(order, &c.top2),
+            top_structure: permute(order, &c.top_structure),
+            persons: permute(order, &c.persons),
+        });
+        CubeMeasure {
+            id: spec.id.clone(),
+            kind: spec.kind,
+            values,
+            companion,
+            parts: None,
         }
-        for (id, kind, a, b, varies) in &self.derived {
-            let decimals = self.decimals.get(id).copied();
-            let values = order
-                .iter()
-                .enumerate()
-                .map(|(i, &r)| {
-                    if !applicable(varies, r as usize) {
-                        return None;
-                    }
-                    let (x, y) = (raw_values[*a][i]?, raw_values[*b][i]?);
-                    match kind {
-                        MeasureKind::Rate => (y != 0.0).then(|| round(100.0 * x / y, decimals)),
-                        _ => Some(round(x - y, decimals)),
-                    }
-                })
-                .collect();
-            out_measures.push(CubeMeasure {
-                id: id.clone(),
-                kind: *kind,
-                values: MeasureValues::Values(values),
-                companion: None,
-                parts: Some((self.measures[*a].id.clone(), self.measures[*b].id.clone())),
-            });
-        }
+    }
 
-        let dimensions = self
-            .dims
+    /// A derived measure (rate, difference) computed from the unrounded values of its two base
+    /// measures, rows in cube order.
+    fn derived_measure(
+        &self,
+        derived: &DerivedSpec,
+        rows: &OrderedRows<'_>,
+        raw_values: &[Vec<Option<f64>>],
+    ) -> CubeMeasure {
+        let decimals = self.decimals.get(&derived.id).copied();
+        let values = rows
+            .order
+            .iter()
+            .enumerate()
+            .map(|(i, &r)| {
+                if !self.applicable(&derived.varies, rows.members, r as usize) {
+                    return None;
+                }
+                let (x, y) = (raw_values[derived.a][i]?, raw_values[derived.b][i]?);
+                match derived.kind {
+                    MeasureKind::Rate => (y != 0.0).then(|| round(100.0 * x / y, decimals)),
+                    _ => Some(round(x - y, decimals)),
+                }
+            })
+            .collect();
+        CubeMeasure {
+            id: derived.id.clone(),
+            kind: derived.kind,
+            values: MeasureValues::Values(values),
+            companion: None,
+            parts: Some((
+                self.measures[derived.a].id.clone(),
+                self.measures[derived.b].id.clone(),
+            )),
+        }
+    }
+
+    /// The dimensions of the cube, with each row's member, rows in cube order.
+    fn cube_dimensions(&self, rows: &OrderedRows<'_>) -> Vec<CubeDimension> {
+        let dims = self.dims.len();
+        self.dims
             .iter()
             .enumerate()
             .map(|(d, dim)| CubeDimension {
@@ -918,20 +820,13 @@ impl CubeBuilder {
                 level_names: dim.level_names.clone(),
                 codes: dim.codes.clone(),
                 member_level: dim.level.clone(),
-                rows: order
+                rows: rows
+                    .order
                     .iter()
-                    .map(|&r| row_members[r as usize * dims + d])
+                    .map(|&r| rows.members[r as usize * dims + d])
                     .collect(),
             })
-            .collect();
-        Cube {
-            dataset: self.dataset,
-            version: self.version,
-            dimensions,
-            measures: out_measures,
-            structures: permute_u64(&structures),
-            rows: n_rows,
-        }
+            .collect()
     }
 
     fn months_of_row(&self, row_members: &[u32], r: usize) -> f64 {
@@ -946,6 +841,94 @@ impl CubeBuilder {
 
 /// One base measure rolled up, before ordering: counts, sums, companion, medians per row.
 type Aggregated = (Vec<u64>, Vec<f64>, Option<Companion>, Vec<Option<f64>>);
+
+/// The rows each cell of a crossing rolls up to under one time rule: offsets per cell (one
+/// more than cells) into a flat list of row ids.
+type Ancestry = (Vec<u32>, Vec<u32>);
+
+/// The rows of the cube being finished: the cube order (row ids) and the members of each row
+/// by row id, `dims` per row.
+struct OrderedRows<'a> {
+    order: &'a [u32],
+    members: &'a [u32],
+}
+
+/// The rows `cell` rolls up to.
+fn reach(ancestry: &Ancestry, cell: usize) -> &[u32] {
+    let (offsets, flat) = ancestry;
+    &flat[offsets[cell] as usize..offsets[cell + 1] as usize]
+}
+
+/// The id of the row of members `key`, adding the row when it is new.
+fn row_of(row_index: &mut HashMap<Vec<u32>, u32>, row_members: &mut Vec<u32>, key: &[u32]) -> u32 {
+    match row_index.get(key) {
+        Some(&row) => row,
+        None => {
+            let row = row_index.len() as u32;
+            row_index.insert(key.to_vec(), row);
+            row_members.extend_from_slice(key);
+            row
+        }
+    }
+}
+
+/// `v` in the order of `order` (row ids).
+fn permute<T: Copy>(order: &[u32], v: &[T]) -> Vec<T> {
+    order.iter().map(|&r| v[r as usize]).collect()
+}
+
+/// Adds the events of each cell to the rows it rolls up to.
+fn roll_events(cells: &[u64], ancestry: &Ancestry, counts: &mut [u64]) {
+    for (cell, &v) in cells.iter().enumerate() {
+        if v == 0 {
+            continue;
+        }
+        for &r in reach(ancestry, cell) {
+            counts[r as usize] += v;
+        }
+    }
+}
+
+/// Tallies, per row, the structures contributing to a magnitude and its two largest
+/// contributions, from `(structure << 32 | cell, value)` contributions merged and sorted by key.
+fn rank_contributions(
+    contributions: &[(u64, f64)],
+    ancestry: &Ancestry,
+    c: &mut Companion,
+    scratch_values: &mut Vec<(u32, f64)>,
+) {
+    let mut i = 0;
+    while i < contributions.len() {
+        let structure = contributions[i].0 >> 32;
+        scratch_values.clear();
+        while i < contributions.len() && contributions[i].0 >> 32 == structure {
+            let (key, v) = contributions[i];
+            for &r in reach(ancestry, key as u32 as usize) {
+                scratch_values.push((r, v));
+            }
+            i += 1;
+        }
+        scratch_values.sort_unstable_by_key(|&(r, _)| r);
+        let mut j = 0;
+        while j < scratch_values.len() {
+            let r = scratch_values[j].0;
+            let mut total = 0.0;
+            while j < scratch_values.len() && scratch_values[j].0 == r {
+                total += scratch_values[j].1;
+                j += 1;
+            }
+            let r = r as usize;
+            c.structures[r] += 1;
+            if total > c.top1[r] || c.top_structure[r] == super::NO_STRUCTURE {
+                c.top2[r] = c.top1[r];
+                c.top1[r] = total;
+                c.top_structure[r] = structure as u32;
+            } else if total > c.top2[r] {
+                c.top2[r] = total;
+            }
+        }
+    }
+}
 
 fn grow<T: Copy>(v: &mut Vec<T>, index: u32, fill: T) {
     if v.len() <= index as usize {
@@ -968,22 +951,29 @@ fn merge_contributions(contributions: &mut Vec<(u64, f64)>) {
 }
 
 /// Adds to `counts` one per distinct (unit, row) reached by the unit's cells.
-fn distinct(
-    pairs: &mut Pairs,
-    ancestors: &(Vec<u32>, Vec<u32>),
+fn distinct(pairs: &mut Pairs, ancestry: &Ancestry, counts: &mut [u64], scratch: &mut Vec<u32>) {
+    pairs.compact();
+    count_distinct(&pairs.items, |&key| (key, ancestry), counts, scratch);
+}
+
+/// Adds to `counts` one per distinct (unit, row) reached by the cells of `items`, sorted by
+/// unit: `locate` gives an item's `unit << 32 | cell` key and the rows its cell rolls up to.
+fn count_distinct<'a, T>(
+    items: &[T],
+    locate: impl Fn(&T) -> (u64, &'a Ancestry),
     counts: &mut [u64],
     scratch: &mut Vec<u32>,
 ) {
-    pairs.compact();
-    let (offsets, flat) = ancestors;
-    let items = &pairs.items;
     let mut i = 0;
     while i < items.len() {
-        let unit = items[i] >> 32;
+        let unit = locate(&items[i]).0 >> 32;
         scratch.clear();
-        while i < items.len() && items[i] >> 32 == unit {
-            let cell = (items[i] & 0xFFFF_FFFF) as usize;
-            scratch.extend_from_slice(&flat[offsets[cell] as usize..offsets[cell + 1] as usize]);
+        while i < items.len() {
+            let (key, ancestry) = locate(&items[i]);
+            if key >> 32 != unit {
+                break;
+            }
+            scratch.extend_from_slice(reach(ancestry, (key & 0xFFFF_FFFF) as usize));
             i += 1;
         }
         scratch.sort_unstable();
@@ -1023,4 +1013,169 @@ pub(crate) fn round(x: f64, decimals: Option<u32>) -> f64 {
             (x * f).round() / f
         }
     }
+}
+
+/// The projections of a definition and the crossings that compute them: each projection (one
+/// level per dimension) is owned by the first crossing that contains it.
+fn plan_crossings(
+    def: &Definition,
+    dims: &[CompiledDim],
+) -> Result<(Vec<Vec<u8>>, Vec<Crossing>), CubeError> {
+    let level_of = |d: &CompiledDim, name: &str| {
+        d.level_names
+            .iter()
+            .position(|l| l == name)
+            .map(|l| l as u8)
+            .ok_or_else(|| {
+                CubeError::Input(format!(
+                    "{}: dimension {:?} has no level {name:?}",
+                    def.id, d.id
+                ))
+            })
+    };
+    let mut owned = BTreeSet::new();
+    let mut crossings = Vec::new();
+    let mut projections: Vec<Vec<u8>> = Vec::new();
+    for crossing in &def.crossings {
+        let max_level = dims
+            .iter()
+            .map(|d| crossing.get(&d.id).map_or(Ok(0), |l| level_of(d, l)))
+            .collect::<Result<Vec<u8>, _>>()?;
+        let mine = own_projections(&max_level, &mut owned, &mut projections);
+        // Dimensions at their total in this crossing always hold member 0: only the others
+        // (and the period, whose top level is the year) make the cell.
+        let active: Vec<usize> = (0..dims.len())
+            .filter(|&d| max_level[d] > 0 || dims[d].kind == DimensionType::Period)
+            .collect();
+        let (index, base_sparse) = cell_index(def, dims, &active)?;
+        crossings.push(Crossing {
+            active,
+            base_sparse,
+            max_level,
+            projections: mine,
+            index,
+            cells: Vec::new(),
+            rules: Vec::new(),
+            acc: Vec::new(),
+            structures: Default::default(),
+        });
+    }
+    Ok((projections, crossings))
+}
+
+/// Every projection at or below `max_level` (levels in mixed radix `max_level[d] + 1`) not yet
+/// `owned`: appends them to `projections`, and returns their indices there.
+fn own_projections(
+    max_level: &[u8],
+    owned: &mut BTreeSet<Vec<u8>>,
+    projections: &mut Vec<Vec<u8>>,
+) -> Vec<usize> {
+    let mut mine = Vec::new();
+    let mut combo = vec![0u8; max_level.len()];
+    loop {
+        if owned.insert(combo.clone()) {
+            mine.push(projections.len());
+            projections.push(combo.clone());
+        }
+        // Next combination in mixed radix (max_level[d] + 1).
+        let mut d = 0;
+        while d < combo.len() {
+            if combo[d] < max_level[d] {
+                combo[d] += 1;
+                break;
+            }
+            combo[d] = 0;
+            d += 1;
+        }
+        if d == combo.len() {
+            break;
+        }
+    }
+    mine
+}
+
+/// The cell index of a crossing whose cells vary along the `active` dimensions: a dense table
+/// when the space of their members is at most [`DENSE_LIMIT`], packed keys in a hash map
+/// otherwise (with the sparse key part of the dimensions at their total).
+fn cell_index(
+    def: &Definition,
+    dims: &[CompiledDim],
+    active: &[usize],
+) -> Result<(CellIndex, u128), CubeError> {
+    let space: u64 = active
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(dims[d].codes.len() as u64))
+        .unwrap_or(u64::MAX);
+    if space <= DENSE_LIMIT {
+        let mut strides = vec![0u64; dims.len()];
+        let mut s = 1u64;
+        for &d in active {
+            strides[d] = s;
+            s *= dims[d].codes.len() as u64;
+        }
+        let slots = vec![NONE; space as usize];
+        return Ok((CellIndex::Dense { strides, slots }, 0));
+    }
+    let mut shifts = Vec::with_capacity(dims.len());
+    let mut s = 0u32;
+    for d in dims {
+        shifts.push(s);
+        s += d.bits;
+    }
+    if s > 128 {
+        return Err(CubeError::Input(format!(
+            "{}: too many members to pack a cell key ({s} bits)",
+            def.id
+        )));
+    }
+    let mut base_sparse = 0u128;
+    for d in (0..dims.len()).filter(|d| !active.contains(d)) {
+        base_sparse |= 1u128 << shifts[d];
+    }
+    let map = IntMap::default();
+    Ok((CellIndex::Sparse { shifts, map }, base_sparse))
+}
+
+/// The base measures of a definition (with their time rules), then its derived ones (with the
+/// positions of the two base measures each is computed from).
+fn measure_specs(def: &Definition) -> Result<(Vec<MeasureSpec>, Vec<DerivedSpec>), CubeError> {
+    let varies = |m: &crate::dataset::Measure| -> Vec<bool> {
+        def.dimensions
+            .iter()
+            .map(|d| m.varies_along(&d.id))
+            .collect()
+    };
+    let mut measures = Vec::new();
+    for m in def.measures.iter().filter(|m| !m.kind.is_derived()) {
+        let rule = m.time.ok_or_else(|| {
+            CubeError::Input(format!("{}: measure {:?} has no time rule", def.id, m.id))
+        })?;
+        measures.push(MeasureSpec {
+            id: m.id.clone(),
+            kind: m.kind,
+            rule,
+            varies: varies(m),
+        });
+    }
+    let mut derived = Vec::new();
+    for m in def.measures.iter().filter(|m| m.kind.is_derived()) {
+        let part = |i: usize| {
+            m.of.get(i)
+                .and_then(|p| measures.iter().position(|b| &b.id == p))
+                .ok_or_else(|| {
+                    CubeError::Input(format!(
+                        "{}: measure {:?} must be computed from two base measures",
+                        def.id, m.id
+                    ))
+                })
+        };
+        derived.push(DerivedSpec {
+            id: m.id.clone(),
+            kind: m.kind,
+            a: part(0)?,
+            b: part(1)?,
+            varies: varies(m),
+        });
+    }
+    Ok((measures, derived))
 }

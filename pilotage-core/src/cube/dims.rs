@@ -118,127 +118,27 @@ pub(crate) fn rule_index(rule: TimeRule) -> usize {
 }
 
 impl CompiledDim {
+    /// Compiles one dimension of a definition: its members in publication order (the
+    /// territory's from the geography, the period's from the definition's years), their
+    /// levels and ancestors under each time rule.
     pub fn compile(
         def: &Definition,
         dim: &Dimension,
         geography: &Geography,
     ) -> Result<CompiledDim, CubeError> {
-        // Members: (code, level, parent member under flow, parent under stock).
-        let mut members: Vec<(String, u8, u32, u32)> = Vec::new();
-        let mut finest = Vec::new();
-        let mut finest_index = HashMap::new();
-        let level_names: Vec<String>;
-        match dim.kind {
-            DimensionType::Territory => {
-                level_names = TERRITORY_LEVELS.iter().map(|s| s.to_string()).collect();
-                if geography.departements.is_empty() {
-                    return Err(CubeError::Input(format!(
-                        "dimension {:?}: the geography holds no département",
-                        dim.id
-                    )));
-                }
-                members.push((TERRITORY_TOTAL.to_owned(), 0, NONE, NONE));
-                let regions: BTreeMap<&str, u32> = geography
-                    .departements
-                    .iter()
-                    .map(|(_, r)| r.as_str())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, r)| (r, i as u32 + 1))
-                    .collect();
-                for r in regions.keys() {
-                    members.push((format!("REG-{r}"), 1, 0, 0));
-                }
-                for (i, (d, r)) in geography.departements.iter().enumerate() {
-                    let parent = regions[r.as_str()];
-                    let id = members.len() as u32;
-                    members.push((format!("DEP-{d}"), 2, parent, parent));
-                    finest.push(id);
-                    finest_index.insert(d.clone(), i as u32);
-                }
-            }
-            DimensionType::Period => {
-                level_names = PERIOD_LEVELS.iter().map(|s| s.to_string()).collect();
-                let window = MonthWindow {
-                    first_year: def.first_year,
-                    last_year: def.last_year,
-                };
-                let years = (def.last_year - def.first_year + 1) as u32;
-                for y in 0..years {
-                    members.push(((def.first_year + y as i32).to_string(), 0, NONE, NONE));
-                }
-                for q in 0..years * 4 {
-                    let year = q / 4;
-                    // A quarter's stock is its year's only for the last quarter.
-                    let stock = if q % 4 == 3 { year } else { NONE };
-                    members.push((
-                        format!("{}-T{}", def.first_year + year as i32, q % 4 + 1),
-                        1,
-                        year,
-                        stock,
-                    ));
-                }
-                for m in 0..window.len() {
-                    let (y, mo) = window.year_month(m);
-                    let quarter = years + m / 3;
-                    let stock = if mo % 3 == 0 { quarter } else { NONE };
-                    let id = members.len() as u32;
-                    members.push((format!("{y}-{mo:02}"), 2, quarter, stock));
-                    finest.push(id);
-                }
-            }
-            DimensionType::Categorical => {
-                level_names = std::iter::once(TOTAL_LEVEL.to_owned())
-                    .chain(dim.levels.iter().map(|l| l.id.clone()))
-                    .collect();
-                members.push((TOTAL.to_owned(), 0, NONE, NONE));
-                let mut ids: HashMap<&str, u32> = HashMap::new();
-                for (i, level) in dim.levels.iter().enumerate() {
-                    for m in &level.members {
-                        let parent = match &m.parent {
-                            None => 0,
-                            Some(p) => *ids.get(p.as_str()).ok_or_else(|| {
-                                CubeError::Input(format!(
-                                    "dimension {:?}: member {:?} has an unknown parent {p:?}",
-                                    dim.id, m.code
-                                ))
-                            })?,
-                        };
-                        let id = members.len() as u32;
-                        ids.insert(&m.code, id);
-                        members.push((m.code.clone(), i as u8 + 1, parent, parent));
-                        if i + 1 == dim.levels.len() {
-                            finest_index.insert(m.code.clone(), finest.len() as u32);
-                            finest.push(id);
-                        }
-                    }
-                }
-            }
-        }
+        let (level_names, members) = match dim.kind {
+            DimensionType::Territory => territory_members(dim, geography)?,
+            DimensionType::Period => period_members(def),
+            DimensionType::Categorical => categorical_members(dim)?,
+        };
+        let Members {
+            list: members,
+            finest,
+            finest_index,
+        } = members;
         let n = members.len();
         let levels = level_names.len();
-        let mut ancestor: [Vec<Vec<u32>>; 3] = Default::default();
-        for (rule, table) in ancestor.iter_mut().enumerate() {
-            *table = vec![vec![NONE; n]; levels];
-            for id in 0..n {
-                let mut current = id as u32;
-                loop {
-                    let (_, lvl, flow_parent, stock_parent) = &members[current as usize];
-                    let row: &mut Vec<u32> = &mut table[*lvl as usize];
-                    row[id] = current;
-                    let parent = if rule == 1 {
-                        *stock_parent
-                    } else {
-                        *flow_parent
-                    };
-                    if parent == NONE {
-                        break;
-                    }
-                    current = parent;
-                }
-            }
-        }
+        let ancestor = ancestor_tables(&members, levels);
         let national_only = members
             .iter()
             .map(|(code, lvl, _, _)| {
@@ -265,4 +165,167 @@ impl CompiledDim {
     pub fn total(&self) -> u32 {
         0
     }
+}
+
+/// The members of a dimension being compiled, in publication order.
+struct Members {
+    /// `(code, level, parent member under flow, parent under stock)`.
+    list: Vec<(String, u8, u32, u32)>,
+    /// Member id of each finest-level index.
+    finest: Vec<u32>,
+    /// Finest-level index of each finest code (territory and categorical dimensions).
+    finest_index: HashMap<String, u32>,
+}
+
+/// Level names and members of a territory dimension: France, its régions, its départements
+/// (the finest level, indexed by département code).
+fn territory_members(
+    dim: &Dimension,
+    geography: &Geography,
+) -> Result<(Vec<String>, Members), CubeError> {
+    let level_names = TERRITORY_LEVELS.iter().map(|s| s.to_string()).collect();
+    if geography.departements.is_empty() {
+        return Err(CubeError::Input(format!(
+            "dimension {:?}: the geography holds no département",
+            dim.id
+        )));
+    }
+    let mut members = Vec::new();
+    let mut finest = Vec::new();
+    let mut finest_index = HashMap::new();
+    members.push((TERRITORY_TOTAL.to_owned(), 0, NONE, NONE));
+    let regions: BTreeMap<&str, u32> = geography
+        .departements
+        .iter()
+        .map(|(_, r)| r.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (r, i as u32 + 1))
+        .collect();
+    for r in regions.keys() {
+        members.push((format!("REG-{r}"), 1, 0, 0));
+    }
+    for (i, (d, r)) in geography.departements.iter().enumerate() {
+        let parent = regions[r.as_str()];
+        let id = members.len() as u32;
+        members.push((format!("DEP-{d}"), 2, parent, parent));
+        finest.push(id);
+        finest_index.insert(d.clone(), i as u32);
+    }
+    let members = Members {
+        list: members,
+        finest,
+        finest_index,
+    };
+    Ok((level_names, members))
+}
+
+/// Level names and members of the period dimension: the definition's years, their quarters,
+/// their months (the finest level). A quarter's stock is its year's only for the last
+/// quarter, a month's its quarter's only for the last month.
+fn period_members(def: &Definition) -> (Vec<String>, Members) {
+    let level_names = PERIOD_LEVELS.iter().map(|s| s.to_string()).collect();
+    let mut members = Vec::new();
+    let mut finest = Vec::new();
+    let window = MonthWindow {
+        first_year: def.first_year,
+        last_year: def.last_year,
+    };
+    let years = (def.last_year - def.first_year + 1) as u32;
+    for y in 0..years {
+        members.push(((def.first_year + y as i32).to_string(), 0, NONE, NONE));
+    }
+    for q in 0..years * 4 {
+        let year = q / 4;
+        // A quarter's stock is its year's only for the last quarter.
+        let stock = if q % 4 == 3 { year } else { NONE };
+        members.push((
+            format!("{}-T{}", def.first_year + year as i32, q % 4 + 1),
+            1,
+            year,
+            stock,
+        ));
+    }
+    for m in 0..window.len() {
+        let (y, mo) = window.year_month(m);
+        let quarter = years + m / 3;
+        let stock = if mo % 3 == 0 { quarter } else { NONE };
+        let id = members.len() as u32;
+        members.push((format!("{y}-{mo:02}"), 2, quarter, stock));
+        finest.push(id);
+    }
+    let members = Members {
+        list: members,
+        finest,
+        finest_index: HashMap::new(),
+    };
+    (level_names, members)
+}
+
+/// Level names and members of a categorical dimension: its total, then the members of each
+/// level of the definition (the last level is the finest, indexed by member code).
+fn categorical_members(dim: &Dimension) -> Result<(Vec<String>, Members), CubeError> {
+    let level_names = std::iter::once(TOTAL_LEVEL.to_owned())
+        .chain(dim.levels.iter().map(|l| l.id.clone()))
+        .collect();
+    let mut members = Vec::new();
+    let mut finest = Vec::new();
+    let mut finest_index = HashMap::new();
+    members.push((TOTAL.to_owned(), 0, NONE, NONE));
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    for (i, level) in dim.levels.iter().enumerate() {
+        for m in &level.members {
+            let parent = match &m.parent {
+                None => 0,
+                Some(p) => *ids.get(p.as_str()).ok_or_else(|| {
+                    CubeError::Input(format!(
+                        "dimension {:?}: member {:?} has an unknown parent {p:?}",
+                        dim.id, m.code
+                    ))
+                })?,
+            };
+            let id = members.len() as u32;
+            ids.insert(&m.code, id);
+            members.push((m.code.clone(), i as u8 + 1, parent, parent));
+            if i + 1 == dim.levels.len() {
+                finest_index.insert(m.code.clone(), finest.len() as u32);
+                finest.push(id);
+            }
+        }
+    }
+    let members = Members {
+        list: members,
+        finest,
+        finest_index,
+    };
+    Ok((level_names, members))
+}
+
+/// Per time rule (see [`rule_index`]), per level, the ancestor of each member at that level
+/// ([`NONE`] where the member has none, or is coarser).
+fn ancestor_tables(members: &[(String, u8, u32, u32)], levels: usize) -> [Vec<Vec<u32>>; 3] {
+    let n = members.len();
+    let mut ancestor: [Vec<Vec<u32>>; 3] = Default::default();
+    for (rule, table) in ancestor.iter_mut().enumerate() {
+        *table = vec![vec![NONE; n]; levels];
+        for id in 0..n {
+            let mut current = id as u32;
+            loop {
+                let (_, lvl, flow_parent, stock_parent) = &members[current as usize];
+                let row: &mut Vec<u32> = &mut table[*lvl as usize];
+                row[id] = current;
+                let parent = if rule == 1 {
+                    *stock_parent
+                } else {
+                    *flow_parent
+                };
+                if parent == NONE {
+                    break;
+                }
+                current = parent;
+            }
+        }
+    }
+    ancestor
 }

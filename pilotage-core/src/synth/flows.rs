@@ -64,6 +64,24 @@ pub(crate) struct Parcours {
     pub has_application: bool,
 }
 
+/// A parcours to start: who, on which day, for how many days, and whether it is part of the
+/// stock in place on the first day of the period.
+pub(crate) struct NewParcours {
+    pub person: Person,
+    pub start: i32,
+    pub length: i32,
+    pub stock: bool,
+}
+
+/// One year of a funding line: the year, the ETP funded and the id of the annexe financière
+/// counted.
+#[derive(Clone, Copy)]
+struct Funded {
+    year: i32,
+    etp: f64,
+    af_id: i64,
+}
+
 /// State of one funding line across years.
 #[derive(Default)]
 pub(crate) struct LineState {
@@ -263,16 +281,13 @@ impl<'w> Simulation<'w> {
                     let elapsed = stream.int(0, i64::from(length) - 1) as i32;
                     let start = self.period_start - elapsed;
                     let person = self.new_person(s.dept, start, &mut stream, &mut rows);
-                    let parcours = self.start_parcours(
-                        si,
-                        li,
+                    let new = NewParcours {
                         person,
                         start,
                         length,
-                        true,
-                        &mut stream,
-                        &mut rows,
-                    );
+                        stock: true,
+                    };
+                    let parcours = self.start_parcours(si, li, new, &mut stream, &mut rows);
                     let gap = stream.exponential(params::SLOT_GAP_DAYS).round() as i32;
                     state.slots.push(Slot {
                         next_start: parcours.end + 1 + gap,
@@ -321,19 +336,22 @@ impl<'w> Simulation<'w> {
         }
     }
 
-    /// Starts a parcours: salarié, contracts (with their exit), and returns it.
-    #[allow(clippy::too_many_arguments)]
+    /// Starts a parcours on funding line `li` of structure `si`: salarié, contracts (with
+    /// their exit), and returns it.
     pub(crate) fn start_parcours(
         &mut self,
         si: usize,
         li: usize,
-        person: Person,
-        start: i32,
-        length: i32,
-        stock: bool,
+        new: NewParcours,
         stream: &mut Stream,
         rows: &mut YearRows,
     ) -> Parcours {
+        let NewParcours {
+            person,
+            start,
+            length,
+            stock,
+        } = new;
         let s = &self.world.structures[si];
         let p = profile(s.kind);
         let measure = s.lines[li].measure;
@@ -504,8 +522,13 @@ impl<'w> Simulation<'w> {
                 let start = state.slots[k].next_start.max(year_start);
                 let length = Self::parcours_days(s.kind, stream);
                 let person = self.hire_person(s.dept, start, stream, rows);
-                let parcours =
-                    self.start_parcours(si, li, person, start, length, false, stream, rows);
+                let new = NewParcours {
+                    person,
+                    start,
+                    length,
+                    stock: false,
+                };
+                let parcours = self.start_parcours(si, li, new, stream, rows);
                 let gap = stream.exponential(params::SLOT_GAP_DAYS).round() as i32;
                 state.slots[k].next_start = parcours.end + 1 + gap;
                 let platform = match s.antenne {
@@ -552,7 +575,8 @@ impl<'w> Simulation<'w> {
                 }
             }
         }
-        self.monthly_declarations(&state, s.kind, year, etp, af_id, stream, rows);
+        let funded = Funded { year, etp, af_id };
+        self.monthly_declarations(&state, s.kind, funded, stream, rows);
         state.live.retain(|p| p.end > year_end);
         self.lines[si][li] = state;
     }
@@ -673,17 +697,15 @@ impl<'w> Simulation<'w> {
     }
 
     /// Monthly declarations of a funding line for one year, scaled to the realisation target.
-    #[allow(clippy::too_many_arguments)]
     fn monthly_declarations(
         &mut self,
         state: &LineState,
         kind: StructureKind,
-        year: i32,
-        etp: f64,
-        af_id: i64,
+        funded: Funded,
         stream: &mut Stream,
         rows: &mut YearRows,
     ) {
+        let Funded { year, etp, af_id } = funded;
         let variable = matches!(kind, StructureKind::Ai | StructureKind::Etti);
         let first = rows.emis.len();
         let mut validated = 0.0;

@@ -44,6 +44,18 @@ struct Resolution {
     processed: Option<i32>,
 }
 
+/// An application to record: the candidat's hash, the structure index receiving it, its
+/// creation day, its sender (origin, organisation, structure), how it ends and the day the
+/// hiring it carries starts.
+struct NewApplication {
+    hash: [u8; 32],
+    receiver: usize,
+    created: i32,
+    sender: (Origine, Option<i64>, Option<i64>),
+    resolution: Resolution,
+    hiring_start_on: Option<i32>,
+}
+
 impl<'w> Simulation<'w> {
     /// A new candidat living near département `dept`, first seen on `day`.
     pub(crate) fn new_person(
@@ -377,18 +389,21 @@ impl<'w> Simulation<'w> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Records an application and returns its id.
     fn push_application(
         &mut self,
-        hash: [u8; 32],
-        receiver: usize,
-        created: i32,
-        sender: (Origine, Option<i64>, Option<i64>),
-        resolution: Resolution,
-        hiring_start_on: Option<i32>,
+        app: NewApplication,
         stream: &mut Stream,
         rows: &mut YearRows,
     ) -> i64 {
+        let NewApplication {
+            hash,
+            receiver,
+            created,
+            sender,
+            resolution,
+            hiring_start_on,
+        } = app;
         let id = Ids::next(&mut self.ids.candidature);
         let s = &self.world.structures[receiver];
         let (origine, organisation, structure) = sender;
@@ -432,16 +447,15 @@ impl<'w> Simulation<'w> {
             first_look: Some(first_look),
             processed: Some(accepted_on),
         };
-        let app = self.push_application(
-            hire.person.hash,
-            hire.structure,
+        let accepted = NewApplication {
+            hash: hire.person.hash,
+            receiver: hire.structure,
             created,
             sender,
             resolution,
-            Some(hire.date),
-            stream,
-            rows,
-        );
+            hiring_start_on: Some(hire.date),
+        };
+        let app = self.push_application(accepted, stream, rows);
         if hire.siae {
             self.issue_pass(hire, Some(app), accepted_on, dept, stream, rows);
         }
@@ -478,16 +492,15 @@ impl<'w> Simulation<'w> {
                 }
             };
             let resolution = self.resolve(created_other, plan);
-            self.push_application(
-                hire.person.hash,
+            let other = NewApplication {
+                hash: hire.person.hash,
                 receiver,
-                created_other,
-                extra_sender,
+                created: created_other,
+                sender: extra_sender,
                 resolution,
-                None,
-                stream,
-                rows,
-            );
+                hiring_start_on: None,
+            };
+            self.push_application(other, stream, rows);
         }
     }
 
@@ -560,16 +573,15 @@ impl<'w> Simulation<'w> {
             } else {
                 sender
             };
-            self.push_application(
-                person.hash,
+            let app = NewApplication {
+                hash: person.hash,
                 receiver,
                 created,
-                this_sender,
+                sender: this_sender,
                 resolution,
                 hiring_start_on,
-                stream,
-                rows,
-            );
+            };
+            self.push_application(app, stream, rows);
         }
         let pool = &mut self.pools[usize::from(dept)];
         if stream.chance(0.5) {

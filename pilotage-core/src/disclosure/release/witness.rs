@@ -186,6 +186,16 @@ type MeasureOption = Vec<(usize, f64)>;
 /// A child member ranked as a corner: whether its rows fit, then [`Space::rank`].
 type Ranked = (u32, (bool, (bool, f64)));
 
+/// Where a member is carried down: dimension `k` of measure `m` in table `t`, `ctx` giving
+/// the members of every dimension the direction reaches (one list per dimension).
+#[derive(Clone, Copy)]
+struct Along<'a> {
+    t: usize,
+    m: usize,
+    k: usize,
+    ctx: &'a [Vec<u32>],
+}
+
 /// The directions of a release.
 pub(crate) struct Space<'a> {
     tables: &'a [Table],
@@ -263,20 +273,11 @@ impl<'a> Space<'a> {
         (mask.hidden[c as usize], self.value(c))
     }
 
-    /// Whether the row of `members` with dimension `k` at `b` exists and may move for every
-    /// combination of the other dimensions' members in `ctx` whose row with `k` at `a`
-    /// exists (checked on at most 256 combinations).
-    #[allow(clippy::too_many_arguments)]
-    fn fits(
-        &self,
-        t: usize,
-        m: usize,
-        k: usize,
-        ctx: &[Vec<u32>],
-        a: u32,
-        b: u32,
-        mask: &Mask,
-    ) -> bool {
+    /// Whether the row with dimension `k` at `b` exists and may move for every combination of
+    /// the other dimensions' members in `ctx` whose row with `k` at `a` exists (checked on at
+    /// most 256 combinations).
+    fn fits(&self, along: Along<'_>, a: u32, b: u32, mask: &Mask) -> bool {
+        let Along { t, m, k, ctx } = along;
         let Some(index) = self.rows[t].as_ref() else {
             return false;
         };
@@ -335,36 +336,22 @@ impl<'a> Space<'a> {
     /// one child for sums (the hidden child with the largest value among those whose rows
     /// exist wherever the direction reaches, `ctx` giving the members of the other
     /// dimensions), every child for averages over time, the last child for stocks.
-    #[allow(clippy::too_many_arguments)]
-    fn down(
-        &self,
-        t: usize,
-        m: usize,
-        k: usize,
-        ctx: &[Vec<u32>],
-        a: u32,
-        sign: f64,
-        mask: &Mask,
-        out: &mut Vec<(u32, f64)>,
-    ) {
-        self.down_nth(t, m, k, ctx, a, sign, mask, out, 0);
+    fn down(&self, along: Along<'_>, a: u32, sign: f64, mask: &Mask, out: &mut Vec<(u32, f64)>) {
+        self.down_nth(along, a, sign, mask, out, 0);
     }
 
     /// [`Space::down`] taking, at the first level of a sum, the `nth` best child instead of
     /// the best (the next candidates reach the value's other children).
-    #[allow(clippy::too_many_arguments)]
     fn down_nth(
         &self,
-        t: usize,
-        m: usize,
-        k: usize,
-        ctx: &[Vec<u32>],
+        along: Along<'_>,
         a: u32,
         sign: f64,
         mask: &Mask,
         out: &mut Vec<(u32, f64)>,
         nth: usize,
     ) {
+        let Along { t, m, k, ctx } = along;
         out.push((a, sign));
         let table = &self.tables[t];
         let dim = &table.dims[k];
@@ -394,12 +381,12 @@ impl<'a> Space<'a> {
         match rule {
             Some(TimeRule::Average) => {
                 for b in present {
-                    self.down(t, m, k, ctx, b, sign, mask, out);
+                    self.down(along, b, sign, mask, out);
                 }
             }
             Some(TimeRule::Stock) => {
                 if let Some(&b) = present.last() {
-                    self.down(t, m, k, ctx, b, sign, mask, out);
+                    self.down(along, b, sign, mask, out);
                 }
             }
             _ => {
@@ -409,7 +396,7 @@ impl<'a> Space<'a> {
                     .filter_map(|b| {
                         members[k] = b;
                         let c = self.usable(t, m, &members, mask)?;
-                        let fits = self.fits(t, m, k, ctx, a, b, mask);
+                        let fits = self.fits(along, a, b, mask);
                         Some((b, (fits, self.rank(c, mask))))
                     })
                     .collect();
@@ -420,7 +407,7 @@ impl<'a> Space<'a> {
                         .then(y.0.cmp(&x.0))
                 });
                 if let Some(&(b, _)) = ranked.get(nth) {
-                    self.down(t, m, k, ctx, b, sign, mask, out);
+                    self.down(along, b, sign, mask, out);
                 }
             }
         }
@@ -540,17 +527,13 @@ impl<'a> Space<'a> {
                 if carry > 0 {
                     let mut local = ctx.clone();
                     local[k] = vec![member];
-                    self.down_nth(
+                    let along = Along {
                         t,
                         m,
                         k,
-                        &local,
-                        member,
-                        coef,
-                        mask,
-                        &mut v,
-                        carry as usize - 1,
-                    );
+                        ctx: &local,
+                    };
+                    self.down_nth(along, member, coef, mask, &mut v, carry as usize - 1);
                 } else {
                     v.push((member, coef));
                 }
@@ -773,7 +756,13 @@ impl<'a> Space<'a> {
                         let mut v = Vec::new();
                         let a2 = members2[k2];
                         let ctx: Vec<Vec<u32>> = members2.iter().map(|&x| vec![x]).collect();
-                        self.down(t2, m2, k2, &ctx, a2, 1.0, mask, &mut v);
+                        let along = Along {
+                            t: t2,
+                            m: m2,
+                            k: k2,
+                            ctx: &ctx,
+                        };
+                        self.down(along, a2, 1.0, mask, &mut v);
                         mapped.push(v);
                     }
                 }

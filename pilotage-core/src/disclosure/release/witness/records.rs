@@ -385,7 +385,6 @@ impl Step<'_, '_> {
     /// Up to [`PARTNERS`] leaves for dimension `k` outside the value's member `own[k]`, each
     /// making with `base` a leaf whose rows exist (with records where `mass`): below the
     /// member's siblings, hidden siblings first, then below its parent's siblings.
-    #[allow(clippy::too_many_arguments)]
     fn partners(
         &self,
         own: &[u32],
