@@ -176,7 +176,7 @@ impl Step<'_, '_> {
             if merged.is_empty() {
                 continue;
             }
-            if link.roots.iter().any(|&r| r == NONE) {
+            if link.roots.contains(&NONE) {
                 return None;
             }
             visited.push(link.to);
