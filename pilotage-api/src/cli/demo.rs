@@ -42,8 +42,9 @@ const LAST_YEAR: i32 = 2025;
 
 /// The datasets the demo publishes: those for which the witness protection proves every claim
 /// of the small demo country under the relations their definitions declare. The last one
-/// (applications) still leaves a few claims without a point there (docs/disclosure.md); the
-/// demo says so rather than publish it unproved.
+/// (applications), published with the datasets that share some of its figures, still leaves
+/// a few claims without a point there (docs/disclosure.md); the demo says so rather than
+/// publish it unproved.
 pub const DEMO_DATASETS: [&str; 8] = [
     "offre",
     "pass_iae",
