@@ -21,8 +21,10 @@
 //! - [`cube`]: the generic cube engine: every margin of every hierarchy, distinct counts that are
 //!   not sums, magnitudes with their disclosure companions, conversion to Arrow.
 //! - [`indicator`]: the computation of each dataset's cube from the source tables' Arrow batches.
-//! - [`disclosure`]: statistical disclosure control of a release: primary rules, secondary
-//!   suppression over the whole linear system, and the independent LP audit.
+//! - [`disclosure`]: statistical disclosure control of a release: the primary rules give the
+//!   confidential values and their claims, and witness points (record moves, directions, small
+//!   programs, closures) prove each claim; the certificate they make is checked by the
+//!   separate `pilotage-checker` crate.
 //! - [`release`]: the layout and manifest of published releases.
 //! - [`wire`]: the JSON bodies of the open-data API, shared by the server and the client (the
 //!   `pilotage-wire` crate, re-exported).
