@@ -1077,17 +1077,7 @@ fn own_projections(
             mine.push(projections.len());
             projections.push(combo.clone());
         }
-        // Next combination in mixed radix (max_level[d] + 1).
-        let mut d = 0;
-        while d < combo.len() {
-            if combo[d] < max_level[d] {
-                combo[d] += 1;
-                break;
-            }
-            combo[d] = 0;
-            d += 1;
-        }
-        if d == combo.len() {
+        if !crate::dataset::size::next_combination(&mut combo, max_level) {
             break;
         }
     }

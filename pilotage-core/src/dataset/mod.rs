@@ -20,7 +20,7 @@
 
 mod methodology;
 mod model;
-mod size;
+pub(crate) mod size;
 mod validate;
 
 pub use methodology::render_methodology;

@@ -93,17 +93,7 @@ pub fn declared_size(def: &Definition, regions: u64, departements: u64) -> Decla
                     })
                     .product::<u64>();
             }
-            // Next combination in mixed radix (max[d] + 1).
-            let mut d = 0;
-            while d < combo.len() {
-                if combo[d] < max[d] {
-                    combo[d] += 1;
-                    break;
-                }
-                combo[d] = 0;
-                d += 1;
-            }
-            if d == combo.len() {
+            if !next_combination(&mut combo, &max) {
                 break;
             }
         }
@@ -113,4 +103,21 @@ pub fn declared_size(def: &Definition, regions: u64, departements: u64) -> Decla
         rows,
         measures: def.measures.len(),
     }
+}
+
+/// Steps `combo` to the next combination in mixed radix (digit `d` from 0 to `max[d]`, the
+/// first digit fastest); `false` once every combination has been given (`combo` is then back
+/// to all zeros).
+pub(crate) fn next_combination<T>(combo: &mut [T], max: &[T]) -> bool
+where
+    T: Copy + PartialOrd + Default + std::ops::Add<Output = T> + From<u8>,
+{
+    for (digit, &most) in combo.iter_mut().zip(max) {
+        if *digit < most {
+            *digit = *digit + T::from(1);
+            return true;
+        }
+        *digit = T::default();
+    }
+    false
 }
