@@ -125,6 +125,15 @@ fn world() -> &'static World {
     })
 }
 
+/// Revokes key `id` with the command line.
+fn revoke(id: i64) {
+    let id = id.to_string();
+    ok(
+        pilotage(&["keys", "--database-url", &world().store, "revoke", &id]),
+        "revoke",
+    );
+}
+
 /// Creates a key with the command line; returns (id, token).
 fn key(role: &str, perimeter: &str, extra: &[&str]) -> (i64, String) {
     let w = world();
@@ -366,16 +375,7 @@ fn revocation_and_expiry_take_effect_without_restart() {
     let query = format!("departement={dep}&year={YEAR}");
     let (id, token) = key("ddets", &format!("DEP-{dep}"), &[]);
     assert_eq!(get(&token, "territoire", &query).0, 200);
-    ok(
-        pilotage(&[
-            "keys",
-            "--database-url",
-            &world().store,
-            "revoke",
-            &id.to_string(),
-        ]),
-        "revoke",
-    );
+    revoke(id);
     until("revocation", || get(&token, "territoire", &query).0 == 401);
 
     // A key that stops working six seconds from now.
@@ -505,16 +505,7 @@ fn the_answer_cache_keeps_perimeters_apart_and_follows_revocation() {
         get(&revoked, "departement-rsa", &path_a),
         (200, warm.clone())
     );
-    ok(
-        pilotage(&[
-            "keys",
-            "--database-url",
-            &world().store,
-            "revoke",
-            &id.to_string(),
-        ]),
-        "revoke",
-    );
+    revoke(id);
     until("revocation with a warm cache", || {
         get(&revoked, "departement-rsa", &path_a).0 == 401
     });
