@@ -3,10 +3,17 @@
 //! into it, and `--datasets DIR` replaces them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
 
 use pilotage_core::dataset;
 use pilotage_core::release::Manifest;
+
+/// Held while a test writes a binary copy and while it starts a process. A process forked while
+/// another test still has its copy open for writing inherits that descriptor until it execs, and
+/// running the copy in that window fails with "Text file busy"; taking this lock around both
+/// makes the window impossible.
+static SPAWN: Mutex<()> = Mutex::new(());
 
 /// A copy of the built binary in a folder of its own, and an empty working folder.
 struct Installed {
@@ -23,7 +30,10 @@ impl Installed {
         std::fs::create_dir(&bin_dir).expect("bin folder");
         std::fs::create_dir(&cwd).expect("working folder");
         let bin = bin_dir.join("pilotage");
-        std::fs::copy(env!("CARGO_BIN_EXE_pilotage"), &bin).expect("copy the binary");
+        {
+            let _guard = SPAWN.lock().unwrap_or_else(|e| e.into_inner());
+            std::fs::copy(env!("CARGO_BIN_EXE_pilotage"), &bin).expect("copy the binary");
+        }
         Installed {
             _dir: dir,
             bin,
@@ -32,12 +42,19 @@ impl Installed {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(&self.bin)
-            .args(args)
-            .current_dir(&self.cwd)
-            .env_remove("PILOTAGE_DATABASE_URL")
-            .output()
-            .expect("the copied binary runs")
+        let child = {
+            let _guard = SPAWN.lock().unwrap_or_else(|e| e.into_inner());
+            Command::new(&self.bin)
+                .args(args)
+                .current_dir(&self.cwd)
+                .env_remove("PILOTAGE_DATABASE_URL")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the copied binary starts")
+        };
+        child.wait_with_output().expect("the copied binary runs")
     }
 }
 
