@@ -202,6 +202,10 @@ pub(crate) struct Space<'a> {
     system: &'a System,
     rel_start: &'a [u32],
     rel_flat: &'a [u32],
+    /// Per value, where its inequalities (relations other than sums) start in `ineq_flat`.
+    ineq_start: Vec<u32>,
+    /// The inequalities of every value, by relation index.
+    ineq_flat: Vec<u32>,
     rows: Vec<Option<RowIndex>>,
     /// Per table and measure, the measures that move with it, one option per entry:
     /// `(measure, coefficient)`; a coefficient of NaN stands for "in proportion to the row".
@@ -241,11 +245,28 @@ impl<'a> Space<'a> {
             })
             .collect();
         let links = records::links(tables, system, &rows);
+        // The inequalities of every value, apart: a move keeps every sum by construction, and
+        // what remains to check is a short list.
+        let mut ineq_start = Vec::with_capacity(rel_start.len());
+        let mut ineq_flat = Vec::new();
+        ineq_start.push(0u32);
+        for c in 0..rel_start.len().saturating_sub(1) {
+            let range = rel_start[c] as usize..rel_start[c + 1] as usize;
+            ineq_flat.extend(
+                rel_flat[range]
+                    .iter()
+                    .copied()
+                    .filter(|&r| !matches!(system.relations[r as usize].kind, RelKind::Sum(_))),
+            );
+            ineq_start.push(ineq_flat.len() as u32);
+        }
         Space {
             tables,
             system,
             rel_start,
             rel_flat,
+            ineq_start,
+            ineq_flat,
             rows,
             moving,
             shapes,
@@ -255,6 +276,12 @@ impl<'a> Space<'a> {
 
     fn relations_of(&self, c: u32) -> &[u32] {
         &self.rel_flat[self.rel_start[c as usize] as usize..self.rel_start[c as usize + 1] as usize]
+    }
+
+    /// The relations of value `c` other than sums (distinct-count bounds, inequalities).
+    fn inequalities_of(&self, c: u32) -> &[u32] {
+        &self.ineq_flat
+            [self.ineq_start[c as usize] as usize..self.ineq_start[c as usize + 1] as usize]
     }
 
     fn value(&self, c: u32) -> f64 {
@@ -810,7 +837,7 @@ impl<'a> Space<'a> {
     fn inequalities_hold(&self, cells: &[(u32, f64)], over: impl Fn(u32) -> f64) -> bool {
         let mut rels: Vec<u32> = cells
             .iter()
-            .flat_map(|&(c, _)| self.relations_of(c).iter().copied())
+            .flat_map(|&(c, _)| self.inequalities_of(c).iter().copied())
             .collect();
         rels.sort_unstable();
         rels.dedup();

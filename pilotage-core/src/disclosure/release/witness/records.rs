@@ -306,12 +306,26 @@ impl Step<'_, '_> {
 
     /// A leaf below `own` (one member per dimension) whose rows all exist, with records where
     /// `mass`: searched dimension by dimension, the fullest leaf first.
+    /// Only leaves whose records have a place in the tables tied to this one
+    /// ([`Step::placeable`]).
     fn leaf_below(&self, own: &[u32], mass: bool) -> Option<Vec<u32>> {
         self.leaves_below(own, mass, 1).pop()
     }
 
     /// Up to `most` such leaves, fullest first.
     fn leaves_below(&self, own: &[u32], mass: bool, most: usize) -> Vec<Vec<u32>> {
+        self.search_below(own, mass, most, true)
+    }
+
+    /// A leaf below `own` whose rows all exist in this table, whatever the tables tied to it
+    /// hold (for the records a move places in a tied table).
+    fn leaf_below_here(&self, own: &[u32], mass: bool) -> Option<Vec<u32>> {
+        self.search_below(own, mass, 1, false).pop()
+    }
+
+    /// Up to `most` leaves below `own` whose rows all exist (with records where `mass`),
+    /// fullest first; with `tied`, only leaves [`Step::placeable`] in the tied tables.
+    fn search_below(&self, own: &[u32], mass: bool, most: usize, tied: bool) -> Vec<Vec<u32>> {
         let mut leaf = own.to_vec();
         let mut budget = LEAF_BUDGET;
         let mut found = Vec::new();
@@ -320,6 +334,7 @@ impl Step<'_, '_> {
             own,
             stages: &stages,
             mass,
+            tied,
             budget: &mut budget,
             most,
             found: &mut found,
@@ -357,7 +372,9 @@ impl Step<'_, '_> {
     fn descend(&self, search: &mut Descent, leaf: &mut Vec<u32>, k: usize) {
         let own = search.own;
         if k == own.len() {
-            search.found.push(leaf.clone());
+            if !search.tied || self.placeable(leaf, search.mass) {
+                search.found.push(leaf.clone());
+            }
             return;
         }
         let mut options: Vec<(f64, u32)> = Vec::new();
@@ -412,7 +429,7 @@ impl Step<'_, '_> {
                     .take(LEAVES_PER_SIBLING)
                 {
                     leaf[k] = l;
-                    if self.holds(&leaf, &all, mass).is_some() {
+                    if self.holds(&leaf, &all, mass).is_some() && self.placeable(&leaf, mass) {
                         out.push(l);
                         break;
                     }
@@ -469,7 +486,7 @@ impl Step<'_, '_> {
                     .take(LEAVES_PER_SIBLING)
                     .any(|&l| {
                         dest[k] = l;
-                        self.holds(&dest, &all, false).is_some()
+                        self.holds(&dest, &all, false).is_some() && self.placeable(&dest, false)
                     });
                 if !found {
                     continue;
@@ -961,6 +978,8 @@ struct Descent<'d> {
     /// Per dimension, the patterns settled when its member is chosen.
     stages: &'d [Vec<usize>],
     mass: bool,
+    /// Whether a leaf must also have a place in the tied tables ([`Step::placeable`]).
+    tied: bool,
     budget: &'d mut usize,
     most: usize,
     found: &'d mut Vec<Vec<u32>>,

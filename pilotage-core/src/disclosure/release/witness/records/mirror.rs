@@ -30,6 +30,23 @@ pub(crate) struct Link {
     roots: Vec<u32>,
 }
 
+impl Link {
+    /// The member of the other table where the records of `leaf` (a leaf here) are counted:
+    /// the same members in the dimensions both tables have (the finest there at or above
+    /// each), the total in the dimensions only the other table has; `None` when a member has
+    /// no counterpart there.
+    fn project(&self, leaf: &[u32]) -> Option<Vec<u32>> {
+        self.dims
+            .iter()
+            .zip(&self.roots)
+            .map(|(d, &root)| match d {
+                Some((ka, map)) => Some(map[leaf[*ka] as usize]).filter(|&m| m != NONE),
+                None => Some(root),
+            })
+            .collect()
+    }
+}
+
 /// The links of every table, from the equalities between tables of the system.
 pub(crate) fn links(
     tables: &[Table],
@@ -105,6 +122,48 @@ pub(crate) fn links(
 const MIRROR_LEAVES: usize = 8;
 
 impl Step<'_, '_> {
+    /// The tables tied to this step's table through a measure of its kind, with the tied
+    /// measures there.
+    fn tied(&self) -> impl Iterator<Item = (&Link, Vec<usize>)> {
+        self.space.links[self.t].iter().filter_map(|link| {
+            let mut tied: Vec<usize> = link
+                .measures
+                .iter()
+                .filter(|(here, _)| self.kind.contains(here))
+                .map(|x| x.1)
+                .collect();
+            tied.sort_unstable();
+            tied.dedup();
+            (!tied.is_empty()).then_some((link, tied))
+        })
+    }
+
+    /// Whether records at `leaf` (a leaf of this step's table) have a place in every table
+    /// tied to it: a leaf there, below the member that counts them, whose rows all exist
+    /// (with records where `mass`, for records that leave). A table counts its records at a
+    /// finer crossing than another in some dimensions (applications by département and
+    /// structure kind, where refusals are by département and kind group): a leaf that holds
+    /// here may stand for records no row there can hold, and a move through it cannot be
+    /// mirrored. Checked where moves choose their leaves, so that the moves scored are
+    /// those that can be.
+    pub(super) fn placeable(&self, leaf: &[u32], mass: bool) -> bool {
+        self.tied().all(|(link, tied)| {
+            let (Some(shape), Some(member)) =
+                (self.space.shapes[link.to].as_ref(), link.project(leaf))
+            else {
+                return false;
+            };
+            let there = Step {
+                space: self.space,
+                shape,
+                t: link.to,
+                kind: &tied,
+                over: self.over,
+            };
+            there.leaf_below_here(&member, mass).is_some()
+        })
+    }
+
     /// Adds to `out` (the image of `corners` in this step's table) the image of the same
     /// records in every table tied to it, and in the tables tied to those (each table once,
     /// `visited` holding those done). In each tied table the records are of the `choice`-th
@@ -119,21 +178,11 @@ impl Step<'_, '_> {
         choice: usize,
         varied: &mut bool,
     ) -> Option<()> {
-        for link in &self.space.links[self.t] {
+        for (link, tied) in self.tied() {
             if visited.contains(&link.to) {
                 continue;
             }
-            let mut tied: Vec<usize> = link
-                .measures
-                .iter()
-                .filter(|(here, _)| self.kind.contains(here))
-                .map(|x| x.1)
-                .collect();
-            tied.sort_unstable();
-            tied.dedup();
-            let Some(&first) = tied.first() else {
-                continue;
-            };
+            let first = tied[0];
             let shape = self.space.shapes[link.to].as_ref()?;
             // The tied measures alone first, then every kind of the table that holds them.
             let mut kinds: Vec<&[usize]> = vec![&tied];
@@ -149,20 +198,7 @@ impl Step<'_, '_> {
             // The corners seen from the other table: its own dimensions at their total.
             let mut projected: Vec<(Vec<u32>, f64)> = Vec::with_capacity(corners.len());
             for (leaf, sign) in corners {
-                let mut there = Vec::with_capacity(link.dims.len());
-                for (kb, d) in link.dims.iter().enumerate() {
-                    match d {
-                        Some((ka, map)) => {
-                            let m = map[leaf[*ka] as usize];
-                            if m == NONE {
-                                return None;
-                            }
-                            there.push(m);
-                        }
-                        None => there.push(link.roots[kb]),
-                    }
-                }
-                projected.push((there, *sign));
+                projected.push((link.project(leaf)?, *sign));
             }
             projected.sort_by(|x, y| x.0.cmp(&y.0));
             let mut merged: Vec<(Vec<u32>, f64)> = Vec::with_capacity(projected.len());
@@ -212,7 +248,7 @@ impl Step<'_, '_> {
                     .collect()
             };
             let shared = step
-                .leaves_below(&merged[0].0, true, MIRROR_LEAVES)
+                .search_below(&merged[0].0, true, MIRROR_LEAVES, false)
                 .into_iter()
                 .map(|first| {
                     merged
@@ -231,8 +267,8 @@ impl Step<'_, '_> {
                     .iter()
                     .map(|(member, sign)| {
                         let leaf = step
-                            .leaf_below(member, true)
-                            .or_else(|| step.leaf_below(member, false))?;
+                            .leaf_below_here(member, true)
+                            .or_else(|| step.leaf_below_here(member, false))?;
                         Some((leaf, *sign))
                     })
                     .collect::<Option<Corners>>()?,
