@@ -34,10 +34,6 @@ const MAX_SIBLINGS: usize = 4;
 const MAX_MOVES: usize = 8;
 /// Most cells of one direction.
 const MAX_CELLS: usize = 4096;
-/// Time one neighbourhood program may take, per 1,000 values of its neighbourhood
-/// (milliseconds): a wider neighbourhood is tried only for the few claims a smaller one does
-/// not prove, and may take longer.
-const PROGRAM_MILLIS_PER_1000: u64 = 1_000;
 /// Node limit of one neighbourhood program's branch and bound.
 const PROGRAM_NODES: u64 = 200;
 
@@ -1102,10 +1098,9 @@ impl<'a> Space<'a> {
             microlp::ComparisonOp::Ge
         };
         problem.add_constraint(e, op, need);
+        // A node limit, not a time limit: the same release must come out of the same store
+        // however busy the machine is.
         let mut options = microlp::SolveOptions::default();
-        options.time_limit = Some(std::time::Duration::from_millis(
-            PROGRAM_MILLIS_PER_1000 * (cells.len() as u64).div_ceil(1000),
-        ));
         options.node_limit = Some(PROGRAM_NODES);
         let microlp::SolveOutcome::Solution(solution) = problem.solve_with(options).ok()? else {
             return None;
