@@ -24,8 +24,8 @@ use pilotage_core::disclosure::release::{
 };
 use pilotage_core::indicator::{self, Context, Sources};
 use pilotage_core::release::{
-    self, AuditRules, AuditSummary, CatalogOptions, Manifest, PublishedDataset, ReleaseInput,
-    WrittenRelease,
+    self, AuditRules, AuditSummary, CatalogOptions, InformationLoss, Manifest, PreparedRelease,
+    PublishedDataset, ReleaseInput, WrittenRelease,
 };
 use pilotage_core::source::SourceTable;
 use pilotage_core::territory::Referential;
@@ -155,11 +155,7 @@ pub fn publish(
     if let Some(private) = &options.private {
         crate::private::check_location(private, &options.releases)?;
     }
-    let definitions = match &options.datasets {
-        Some(dir) => dataset::load_dir(dir)
-            .with_context(|| format!("loading the dataset definitions from {}", dir.display()))?,
-        None => dataset::embedded().context("loading the built-in dataset definitions")?,
-    };
+    let definitions = load_definitions(options)?;
 
     // 1–2. Load and compute.
     let truth = true_values(
@@ -168,9 +164,69 @@ pub fn publish(
         Extractions::Latest,
         on_stage,
     )?;
-    let cubes = &truth.cubes;
 
     // 3. Protect.
+    let protected = protect(options, &definitions, &truth, on_stage)?;
+
+    // 4. Check, independently: the published tables against the true values and the points.
+    let checked = check_independently(&definitions, &truth, &protected, on_stage)?;
+
+    // 5. Certify: the version, then the certificate filed under it in the store.
+    let (input, prepared) = certify(options, &truth, protected, &checked, on_stage)?;
+
+    // 6. Write.
+    let started = Instant::now();
+    let written = release::write_prepared(&options.releases, &input, prepared, options.keep)
+        .with_context(|| format!("writing the release into {}", options.releases.display()))?;
+    on_stage(&Stage::Written {
+        elapsed: started.elapsed(),
+    });
+
+    // 7. The professional tables, under the same version, from the same extractions.
+    if let Some(private) = &options.private {
+        write_private(options, private, &definitions, &truth, &written, on_stage)?;
+    }
+    Ok(written)
+}
+
+/// The dataset definitions to publish: those of the folder the options name, or the built-in
+/// ones.
+fn load_definitions(options: &PublishOptions) -> anyhow::Result<Vec<Definition>> {
+    Ok(match &options.datasets {
+        Some(dir) => dataset::load_dir(dir)
+            .with_context(|| format!("loading the dataset definitions from {}", dir.display()))?,
+        None => dataset::embedded().context("loading the built-in dataset definitions")?,
+    })
+}
+
+/// A release once disclosure control is done: its tables, and what the check and the
+/// manifest need besides.
+struct Protected<'a> {
+    /// The release current before this one, if any.
+    previous: Option<Previous>,
+    /// The options disclosure control ran with.
+    options: ProtectOptions,
+    /// The published tables, in the definitions' order.
+    datasets: Vec<PublishedDataset<'a>>,
+    /// The information lost to secrecy, as the manifest records it.
+    loss: InformationLoss,
+    /// The version the manifest names as the previous release.
+    previous_version: Option<String>,
+    /// The disclosure certificate (the one the previous release was published with when the
+    /// data are the same).
+    certificate: Certificate,
+}
+
+/// Runs disclosure control over the whole release against the current one, reports
+/// [`Stage::Protected`], refuses a release with unresolved values, and builds the published
+/// tables.
+fn protect<'a>(
+    options: &PublishOptions,
+    definitions: &'a [Definition],
+    truth: &'a TrueValues,
+    on_stage: &mut dyn FnMut(&Stage),
+) -> anyhow::Result<Protected<'a>> {
+    let cubes = &truth.cubes;
     let started = Instant::now();
     let previous = previous_release(&options.releases)?;
     let protect_options = ProtectOptions {
@@ -181,7 +237,7 @@ pub fn publish(
         ..ProtectOptions::default()
     };
     let protection =
-        protect_release(cubes, &definitions, &protect_options).context("disclosure control")?;
+        protect_release(cubes, definitions, &protect_options).context("disclosure control")?;
     let mut loss = protection.loss.clone();
     let mut previous_version = previous.as_ref().map(|p| p.version.clone());
     if protection.same_as_previous
@@ -223,12 +279,37 @@ pub fn publish(
         // The same release again keeps the certificate it was published with.
         certificate = kept;
     }
+    Ok(Protected {
+        previous,
+        options: protect_options,
+        datasets,
+        loss,
+        previous_version,
+        certificate,
+    })
+}
 
-    // 4. Check, independently: the published tables against the true values and the points.
+/// What the independent check of a release found, and under which rules.
+struct Checked {
+    /// The checker's report (passed).
+    report: Report,
+    /// The rules it checked.
+    rules: Rules,
+}
+
+/// Has the independent checker verify the certificate against the published tables and the
+/// true values, refuses the release on any failure, and reports [`Stage::Audited`].
+fn check_independently(
+    definitions: &[Definition],
+    truth: &TrueValues,
+    protected: &Protected<'_>,
+    on_stage: &mut dyn FnMut(&Stage),
+) -> anyhow::Result<Checked> {
     let started = Instant::now();
-    let rules = checker_rules(&protect_options);
-    let published: Vec<RecordBatch> = datasets.iter().map(|d| d.table.clone()).collect();
-    let previous_tables: Vec<(String, RecordBatch)> = previous
+    let rules = checker_rules(&protected.options);
+    let published: Vec<RecordBatch> = protected.datasets.iter().map(|d| d.table.clone()).collect();
+    let previous_tables: Vec<(String, RecordBatch)> = protected
+        .previous
         .as_ref()
         .map(|p| {
             p.tables
@@ -238,12 +319,12 @@ pub fn publish(
         })
         .unwrap_or_default();
     let report = pilotage_checker::check(&Input {
-        definitions: &definitions,
+        definitions,
         published: &published,
-        truth: cubes,
+        truth: &truth.cubes,
         geography: &truth.geography,
         previous: &previous_tables,
-        certificate: &certificate,
+        certificate: &protected.certificate,
         rules: &rules,
     });
     drop(published);
@@ -265,9 +346,27 @@ pub fn publish(
         points: report.points,
         elapsed: started.elapsed(),
     });
+    Ok(Checked { report, rules })
+}
 
-    // 5. Certify: the version, then the certificate filed under it in the store.
+/// Prepares the release (which fixes its version), stamps the certificate with that version,
+/// files it in the store and reports [`Stage::Certified`]; returns the release input, with the
+/// certificate's digest, and the prepared release, ready to write.
+fn certify<'a>(
+    options: &PublishOptions,
+    truth: &TrueValues,
+    protected: Protected<'a>,
+    checked: &Checked,
+    on_stage: &mut dyn FnMut(&Stage),
+) -> anyhow::Result<(ReleaseInput<'a>, PreparedRelease)> {
     let started = Instant::now();
+    let Protected {
+        datasets,
+        loss,
+        previous_version,
+        mut certificate,
+        ..
+    } = protected;
     let mut input = ReleaseInput {
         datasets,
         vintage: truth.vintage.to_string(),
@@ -278,7 +377,7 @@ pub fn publish(
             .collect(),
         information_loss: loss,
         previous: previous_version,
-        audit: audit_summary(&report, &rules),
+        audit: audit_summary(&checked.report, &checked.rules),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         catalog: CatalogOptions {
             base_url: options.base_url.clone(),
@@ -321,32 +420,33 @@ pub fn publish(
         elapsed: started.elapsed(),
     });
     drop(bytes);
+    Ok((input, prepared))
+}
 
-    // 6. Write.
+/// Computes the professional tables from the same extractions as the release, writes them
+/// into `private` under the release's version, and reports [`Stage::Private`].
+fn write_private(
+    options: &PublishOptions,
+    private: &Path,
+    definitions: &[Definition],
+    truth: &TrueValues,
+    written: &WrittenRelease,
+    on_stage: &mut dyn FnMut(&Stage),
+) -> anyhow::Result<()> {
     let started = Instant::now();
-    let written = release::write_prepared(&options.releases, &input, prepared, options.keep)
-        .with_context(|| format!("writing the release into {}", options.releases.display()))?;
-    on_stage(&Stage::Written {
+    let tables = crate::private::compute(
+        &options.database_url,
+        &crate::private::definitions(definitions)?,
+        &truth.vintages,
+        truth.vintage,
+    )?;
+    let out = crate::private::write(private, &written.version, &tables)?;
+    on_stage(&Stage::Private {
+        bytes: out.manifest.tables.iter().map(|t| t.bytes).sum(),
+        rows: out.manifest.tables.iter().map(|t| t.rows).sum(),
         elapsed: started.elapsed(),
     });
-
-    // 7. The professional tables, under the same version, from the same extractions.
-    if let Some(private) = &options.private {
-        let started = Instant::now();
-        let tables = crate::private::compute(
-            &options.database_url,
-            &crate::private::definitions(&definitions)?,
-            &truth.vintages,
-            truth.vintage,
-        )?;
-        let out = crate::private::write(private, &written.version, &tables)?;
-        on_stage(&Stage::Private {
-            bytes: out.manifest.tables.iter().map(|t| t.bytes).sum(),
-            rows: out.manifest.tables.iter().map(|t| t.rows).sum(),
-            elapsed: started.elapsed(),
-        });
-    }
-    Ok(written)
+    Ok(())
 }
 
 /// Reads the sources back from the store and computes every dataset of `definitions`: the

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
@@ -253,28 +253,12 @@ pub async fn serve_file(
     if none_match(req.headers(), &spec.etag) || not_modified_since(req.headers(), spec.modified) {
         return Ok(not_modified(&spec.etag, spec.cache_control));
     }
-    let (memory, file, len) = match open.await? {
-        Source::Memory(b) => {
-            let len = b.len() as u64;
-            (Some(b), None, len)
-        }
-        Source::Disk { file, len } => (None, Some(file), len),
-    };
+    let content = Content::from(open.await?);
     let range_header = req
         .headers()
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok());
-    // If-Range: serve ranges only if the validator still matches.
-    let if_range_ok = req
-        .headers()
-        .get(header::IF_RANGE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.trim() == spec.etag);
-    let ranges = if if_range_ok {
-        parse_ranges(range_header, len)
-    } else {
-        Ranges::Full
-    };
+    let ranges = requested_ranges(req.headers(), range_header, &spec.etag, content.len);
     let mut builder = HttpResponse::Ok();
     builder
         .insert_header((header::ETAG, spec.etag.clone()))
@@ -286,93 +270,180 @@ pub async fn serve_file(
         .insert_header((header::CACHE_CONTROL, spec.cache_control))
         // The bytes as stored: compressing would break lengths and ranges.
         .insert_header((header::CONTENT_ENCODING, "identity"));
-    match ranges {
-        Ranges::Full => {
-            builder.insert_header((header::CONTENT_TYPE, spec.media_type.to_owned()));
-            let Some(file) = file else {
-                return Ok(builder.body(memory.unwrap_or_default()));
-            };
-            builder.no_chunking(len);
-            let stream = futures_util::stream::unfold((file, len), |(mut file, left)| async move {
-                if left == 0 {
-                    return None;
-                }
-                let want = (left as usize).min(READ_CHUNK);
-                let mut buf = vec![0u8; want];
-                match file.read_exact(&mut buf).await {
-                    Ok(_) => Some((
-                        Ok::<_, std::io::Error>(Bytes::from(buf)),
-                        (file, left - want as u64),
-                    )),
-                    Err(e) => Some((Err(e), (file, 0))),
-                }
-            });
-            Ok(builder.streaming(stream))
-        }
-        Ranges::Unsatisfiable => {
-            let mut res = Problem::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "bad-range",
-                "Range not satisfiable",
-                format!(
-                    "no range of {} lies within the file's {len} bytes",
-                    super::problem::quote(range_header.unwrap_or(""))
-                ),
-            )
-            .param("Range")
-            .hint(format!(
-                "byte positions run from 0 to {}",
-                len.saturating_sub(1)
-            ))
-            .to_response();
-            res.headers_mut().insert(
-                header::CONTENT_RANGE,
-                header::HeaderValue::from_str(&format!("bytes */{len}"))
-                    .unwrap_or(header::HeaderValue::from_static("bytes */0")),
-            );
-            res.headers_mut().insert(
-                header::ACCEPT_RANGES,
-                header::HeaderValue::from_static("bytes"),
-            );
-            Ok(res)
-        }
+    Ok(match ranges {
+        Ranges::Full => serve_full(&mut builder, &spec, content),
+        Ranges::Unsatisfiable => range_not_satisfiable(range_header, content.len),
         Ranges::Parts(parts) => {
             builder.status(StatusCode::PARTIAL_CONTENT);
             if let [(first, last)] = parts.as_slice() {
-                let (first, last) = (*first, *last);
-                builder
-                    .insert_header((header::CONTENT_TYPE, spec.media_type.to_owned()))
-                    .insert_header((header::CONTENT_RANGE, format!("bytes {first}-{last}/{len}")));
-                if let Some(b) = &memory {
-                    return Ok(builder.body(b.slice(first as usize..=last as usize)));
+                serve_range(&mut builder, &spec, content, *first, *last)
+            } else {
+                serve_multipart(&mut builder, &spec, content, parts)
+            }
+        }
+    })
+}
+
+/// The bytes of a file being served, from memory or from disk.
+struct Content {
+    /// The bytes, when in memory.
+    memory: Option<Bytes>,
+    /// The open file, at its start, when on disk.
+    file: Option<tokio::fs::File>,
+    /// Length in bytes.
+    len: u64,
+}
+
+impl From<Source> for Content {
+    fn from(source: Source) -> Self {
+        match source {
+            Source::Memory(b) => {
+                let len = b.len() as u64;
+                Content {
+                    memory: Some(b),
+                    file: None,
+                    len,
                 }
-                builder.no_chunking(last - first + 1);
-                let pieces = vec![Piece::File(first, last)];
-                return Ok(builder.streaming(multipart_stream(memory, file, pieces)));
             }
-            let boundary = format!("pilotage-{}", spec.etag.trim_matches('"'));
-            let mut pieces = Vec::with_capacity(parts.len() * 2 + 1);
-            let mut total = 0u64;
-            for (first, last) in parts {
-                let head = Bytes::from(format!(
-                    "\r\n--{boundary}\r\nContent-Type: {}\r\nContent-Range: bytes {first}-{last}/{len}\r\n\r\n",
-                    spec.media_type
-                ));
-                total += head.len() as u64 + (last - first + 1);
-                pieces.push(Piece::Text(head));
-                pieces.push(Piece::File(first, last));
-            }
-            let tail = Bytes::from(format!("\r\n--{boundary}--\r\n"));
-            total += tail.len() as u64;
-            pieces.push(Piece::Text(tail));
-            builder.insert_header((
-                header::CONTENT_TYPE,
-                format!("multipart/byteranges; boundary={boundary}"),
-            ));
-            builder.no_chunking(total);
-            Ok(builder.streaming(multipart_stream(memory, file, pieces)))
+            Source::Disk { file, len } => Content {
+                memory: None,
+                file: Some(file),
+                len,
+            },
         }
     }
+}
+
+/// The ranges to serve of a file of `len` bytes: those of the `Range` header, unless an
+/// `If-Range` validator no longer matches `etag` (then the whole file).
+fn requested_ranges(
+    headers: &HeaderMap,
+    range_header: Option<&str>,
+    etag: &str,
+    len: u64,
+) -> Ranges {
+    // If-Range: serve ranges only if the validator still matches.
+    let if_range_ok = headers
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.trim() == etag);
+    if if_range_ok {
+        parse_ranges(range_header, len)
+    } else {
+        Ranges::Full
+    }
+}
+
+/// The whole file (200): the bytes in memory as they are, or the file streamed by chunks of
+/// [`READ_CHUNK`] bytes.
+fn serve_full(
+    builder: &mut HttpResponseBuilder,
+    spec: &FileSpec<'_>,
+    content: Content,
+) -> HttpResponse {
+    builder.insert_header((header::CONTENT_TYPE, spec.media_type.to_owned()));
+    let Content { memory, file, len } = content;
+    let Some(file) = file else {
+        return builder.body(memory.unwrap_or_default());
+    };
+    builder.no_chunking(len);
+    let stream = futures_util::stream::unfold((file, len), |(mut file, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let want = (left as usize).min(READ_CHUNK);
+        let mut buf = vec![0u8; want];
+        match file.read_exact(&mut buf).await {
+            Ok(_) => Some((
+                Ok::<_, std::io::Error>(Bytes::from(buf)),
+                (file, left - want as u64),
+            )),
+            Err(e) => Some((Err(e), (file, 0))),
+        }
+    });
+    builder.streaming(stream)
+}
+
+/// The 416 answer when no range of `range_header` lies within the file's `len` bytes.
+fn range_not_satisfiable(range_header: Option<&str>, len: u64) -> HttpResponse {
+    let mut res = Problem::new(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "bad-range",
+        "Range not satisfiable",
+        format!(
+            "no range of {} lies within the file's {len} bytes",
+            super::problem::quote(range_header.unwrap_or(""))
+        ),
+    )
+    .param("Range")
+    .hint(format!(
+        "byte positions run from 0 to {}",
+        len.saturating_sub(1)
+    ))
+    .to_response();
+    res.headers_mut().insert(
+        header::CONTENT_RANGE,
+        header::HeaderValue::from_str(&format!("bytes */{len}"))
+            .unwrap_or(header::HeaderValue::from_static("bytes */0")),
+    );
+    res.headers_mut().insert(
+        header::ACCEPT_RANGES,
+        header::HeaderValue::from_static("bytes"),
+    );
+    res
+}
+
+/// One range, bytes `first..=last` of the file (206), with its `Content-Range`.
+fn serve_range(
+    builder: &mut HttpResponseBuilder,
+    spec: &FileSpec<'_>,
+    content: Content,
+    first: u64,
+    last: u64,
+) -> HttpResponse {
+    let Content { memory, file, len } = content;
+    builder
+        .insert_header((header::CONTENT_TYPE, spec.media_type.to_owned()))
+        .insert_header((header::CONTENT_RANGE, format!("bytes {first}-{last}/{len}")));
+    if let Some(b) = &memory {
+        return builder.body(b.slice(first as usize..=last as usize));
+    }
+    builder.no_chunking(last - first + 1);
+    let pieces = vec![Piece::File(first, last)];
+    builder.streaming(multipart_stream(memory, file, pieces))
+}
+
+/// Several ranges (206) as `multipart/byteranges`, each part with its type and
+/// `Content-Range`, the boundary made from the entity tag; the length (bytes) is known
+/// beforehand.
+fn serve_multipart(
+    builder: &mut HttpResponseBuilder,
+    spec: &FileSpec<'_>,
+    content: Content,
+    parts: Vec<(u64, u64)>,
+) -> HttpResponse {
+    let Content { memory, file, len } = content;
+    let boundary = format!("pilotage-{}", spec.etag.trim_matches('"'));
+    let mut pieces = Vec::with_capacity(parts.len() * 2 + 1);
+    let mut total = 0u64;
+    for (first, last) in parts {
+        let head = Bytes::from(format!(
+            "\r\n--{boundary}\r\nContent-Type: {}\r\nContent-Range: bytes {first}-{last}/{len}\r\n\r\n",
+            spec.media_type
+        ));
+        total += head.len() as u64 + (last - first + 1);
+        pieces.push(Piece::Text(head));
+        pieces.push(Piece::File(first, last));
+    }
+    let tail = Bytes::from(format!("\r\n--{boundary}--\r\n"));
+    total += tail.len() as u64;
+    pieces.push(Piece::Text(tail));
+    builder.insert_header((
+        header::CONTENT_TYPE,
+        format!("multipart/byteranges; boundary={boundary}"),
+    ));
+    builder.no_chunking(total);
+    builder.streaming(multipart_stream(memory, file, pieces))
 }
 
 /// A piece of a multipart answer: text of the format, or bytes `first..=last` of the file.

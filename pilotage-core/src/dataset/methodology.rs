@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Definition, DimensionType, PERIOD_LEVELS, TERRITORY_LEVELS};
+use super::model::{Definition, Dimension, DimensionType, PERIOD_LEVELS, TERRITORY_LEVELS};
 use super::size::declared_size;
 use super::validate::level_names;
 use crate::territory::Referential;
@@ -18,8 +18,21 @@ pub fn render_methodology(def: &Definition) -> String {
     s
 }
 
+/// Writes the page section by section: header, methodology, dimensions, measures, relations,
+/// crossings and size.
 fn write_page(s: &mut String, def: &Definition) -> std::fmt::Result {
-    let m = &def.methodology;
+    write_header(s, def)?;
+    write_methodology(s, def)?;
+    write_dimensions(s, def)?;
+    write_measures(s, def)?;
+    write_relations(s, def)?;
+    write_crossings(s, def)?;
+    write_size(s, def)
+}
+
+/// Writes the title, the identity table (id, version, licence, frequency, coverage) and the
+/// description.
+fn write_header(s: &mut String, def: &Definition) -> std::fmt::Result {
     writeln!(s, "# {} — {}", def.title.fr, def.title.en)?;
     writeln!(s)?;
     writeln!(
@@ -48,6 +61,13 @@ fn write_page(s: &mut String, def: &Definition) -> std::fmt::Result {
     writeln!(s)?;
     writeln!(s, "*{}*", def.description.en)?;
     writeln!(s)?;
+    Ok(())
+}
+
+/// Writes the methodology section: what is counted, period, filters, rounding, excluded
+/// creation paths, and age and limits where stated.
+fn write_methodology(s: &mut String, def: &Definition) -> std::fmt::Result {
+    let m = &def.methodology;
     writeln!(s, "## Méthodologie — methodology")?;
     writeln!(s)?;
     for (title, text) in [
@@ -92,81 +112,104 @@ fn write_page(s: &mut String, def: &Definition) -> std::fmt::Result {
         writeln!(s, "*{}*", limits.en)?;
         writeln!(s)?;
     }
+    Ok(())
+}
 
+/// Writes the dimensions section, one subsection per dimension.
+fn write_dimensions(s: &mut String, def: &Definition) -> std::fmt::Result {
     writeln!(s, "## Dimensions")?;
     writeln!(s)?;
     for d in &def.dimensions {
-        writeln!(s, "### `{}` — {} / {}", d.id, d.label.fr, d.label.en)?;
+        write_dimension(s, d)?;
+    }
+    Ok(())
+}
+
+/// Writes the subsection of one dimension: labels, description, levels, codes, and the notes
+/// on sensitivity and national-only members where they apply.
+fn write_dimension(s: &mut String, d: &Dimension) -> std::fmt::Result {
+    writeln!(s, "### `{}` — {} / {}", d.id, d.label.fr, d.label.en)?;
+    writeln!(s)?;
+    writeln!(s, "{}", d.description.fr)?;
+    writeln!(s)?;
+    writeln!(s, "*{}*", d.description.en)?;
+    writeln!(s)?;
+    writeln!(s, "Niveaux / levels: {}.", level_names(d).join(" → "))?;
+    writeln!(s)?;
+    write_codes(s, d)?;
+    writeln!(s)?;
+    if d.is_sensitive() {
+        writeln!(
+            s,
+            "Attribut sensible: une ventilation dont le total compte de 1 à 10 personnes est \
+             entièrement secrète, zéros compris, et chaque ventilation est publiée complète \
+             (une ligne par modalité, zéros compris). *Sensitive attribute: a breakdown whose \
+             total counts 1 to 10 persons is secret entirely, zeros included, and every \
+             breakdown is published complete (one row per member, zeros included).*"
+        )?;
         writeln!(s)?;
-        writeln!(s, "{}", d.description.fr)?;
+    }
+    if !d.national_only.is_empty() {
+        let codes: Vec<String> = d.national_only.iter().map(|c| format!("`{c}`")).collect();
+        writeln!(
+            s,
+            "Publiés au niveau national seulement — national level only: {}.",
+            codes.join(", ")
+        )?;
         writeln!(s)?;
-        writeln!(s, "*{}*", d.description.en)?;
-        writeln!(s)?;
-        writeln!(s, "Niveaux / levels: {}.", level_names(d).join(" → "))?;
-        writeln!(s)?;
-        match d.kind {
-            DimensionType::Territory => {
-                writeln!(
-                    s,
-                    "Codes: `FR` (France entière, total), `REG-<code région>`, `DEP-<code département>` \
-                     (codes officiels géographiques de l'INSEE); colonne de niveau `{}_niveau`: {}.",
-                    d.id,
-                    TERRITORY_LEVELS.join(", ")
-                )?;
-            }
-            DimensionType::Period => {
-                writeln!(
-                    s,
-                    "Codes: `2024` (année), `2024-T1` (trimestre), `2024-01` (mois); pas de total; \
-                     colonne de niveau `{}_niveau`: {}.",
-                    d.id,
-                    PERIOD_LEVELS.join(", ")
-                )?;
-            }
-            DimensionType::Categorical => {
-                writeln!(s, "| niveau | code | libellé | parent |")?;
-                writeln!(s, "|---|---|---|---|")?;
-                writeln!(s, "| total | `_T` | Total | |")?;
-                for level in &d.levels {
-                    for member in &level.members {
-                        writeln!(
-                            s,
-                            "| {} | `{}` | {} | {} |",
-                            level.id,
-                            member.code,
-                            member.label,
-                            member
-                                .parent
-                                .as_deref()
-                                .map_or(String::new(), |p| format!("`{p}`"))
-                        )?;
-                    }
+    }
+    Ok(())
+}
+
+/// Writes how a dimension's codes read: the fixed territory or period codes, or the table of
+/// a categorical dimension's members level by level.
+fn write_codes(s: &mut String, d: &Dimension) -> std::fmt::Result {
+    match d.kind {
+        DimensionType::Territory => {
+            writeln!(
+                s,
+                "Codes: `FR` (France entière, total), `REG-<code région>`, `DEP-<code département>` \
+                 (codes officiels géographiques de l'INSEE); colonne de niveau `{}_niveau`: {}.",
+                d.id,
+                TERRITORY_LEVELS.join(", ")
+            )?;
+        }
+        DimensionType::Period => {
+            writeln!(
+                s,
+                "Codes: `2024` (année), `2024-T1` (trimestre), `2024-01` (mois); pas de total; \
+                 colonne de niveau `{}_niveau`: {}.",
+                d.id,
+                PERIOD_LEVELS.join(", ")
+            )?;
+        }
+        DimensionType::Categorical => {
+            writeln!(s, "| niveau | code | libellé | parent |")?;
+            writeln!(s, "|---|---|---|---|")?;
+            writeln!(s, "| total | `_T` | Total | |")?;
+            for level in &d.levels {
+                for member in &level.members {
+                    writeln!(
+                        s,
+                        "| {} | `{}` | {} | {} |",
+                        level.id,
+                        member.code,
+                        member.label,
+                        member
+                            .parent
+                            .as_deref()
+                            .map_or(String::new(), |p| format!("`{p}`"))
+                    )?;
                 }
             }
         }
-        writeln!(s)?;
-        if d.is_sensitive() {
-            writeln!(
-                s,
-                "Attribut sensible: une ventilation dont le total compte de 1 à 10 personnes est \
-                 entièrement secrète, zéros compris, et chaque ventilation est publiée complète \
-                 (une ligne par modalité, zéros compris). *Sensitive attribute: a breakdown whose \
-                 total counts 1 to 10 persons is secret entirely, zeros included, and every \
-                 breakdown is published complete (one row per member, zeros included).*"
-            )?;
-            writeln!(s)?;
-        }
-        if !d.national_only.is_empty() {
-            let codes: Vec<String> = d.national_only.iter().map(|c| format!("`{c}`")).collect();
-            writeln!(
-                s,
-                "Publiés au niveau national seulement — national level only: {}.",
-                codes.join(", ")
-            )?;
-            writeln!(s)?;
-        }
     }
+    Ok(())
+}
 
+/// Writes the measures section: a table of kinds, units, time rules, rounding and
+/// dimensions, then each measure's definition.
+fn write_measures(s: &mut String, def: &Definition) -> std::fmt::Result {
     writeln!(s, "## Mesures — measures")?;
     writeln!(s)?;
     writeln!(
@@ -205,7 +248,11 @@ fn write_page(s: &mut String, def: &Definition) -> std::fmt::Result {
         writeln!(s, "  *{}*", me.definition.en)?;
     }
     writeln!(s)?;
+    Ok(())
+}
 
+/// Writes the relations that hold between the measures of every row, if any.
+fn write_relations(s: &mut String, def: &Definition) -> std::fmt::Result {
     writeln!(s, "## Relations entre mesures — relations between measures")?;
     writeln!(s)?;
     if def.relations.is_empty() {
@@ -229,7 +276,11 @@ fn write_page(s: &mut String, def: &Definition) -> std::fmt::Result {
         }
     }
     writeln!(s)?;
+    Ok(())
+}
 
+/// Writes the published crossings, one numbered line each.
+fn write_crossings(s: &mut String, def: &Definition) -> std::fmt::Result {
     writeln!(s, "## Croisements publiés — published crossings")?;
     writeln!(s)?;
     writeln!(
@@ -248,7 +299,12 @@ fn write_page(s: &mut String, def: &Definition) -> std::fmt::Result {
         writeln!(s, "{}. {}", i + 1, parts.join(" × "))?;
     }
     writeln!(s)?;
+    Ok(())
+}
 
+/// Writes the declared size: at most how many rows and values are published, over the
+/// official régions and départements.
+fn write_size(s: &mut String, def: &Definition) -> std::fmt::Result {
     let official = Referential::official();
     let (regions, departements) = (official.regions().len(), official.departements().len());
     let size = declared_size(def, regions as u64, departements as u64);

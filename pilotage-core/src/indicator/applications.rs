@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use arrow_array::Array;
 
 use super::columns::{CodeTable, dates, flags, ints, opt, position, strings};
-use super::prepared::IntMap;
+use super::prepared::{IntMap, Structures};
 use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
 use crate::calendar::MonthWindow;
 use crate::cube::{CubeBuilder, DimId, MeasureId, NONE};
@@ -552,22 +552,20 @@ pub(super) fn pass_iae(
     def: &Definition,
     p: &Prepared<'_>,
 ) -> Result<(), IndicatorError> {
-    let w = window(def);
-    let as_of = p.context.as_of;
-    let (terr, per, reason_d) = (
-        b.dim("territoire")?,
-        b.dim("periode")?,
-        b.dim("motif_prolongation")?,
-    );
-    let reasons = translate::<ProlongationReason>(b, reason_d);
-    let m_issued = b.measure("delivres", Events)?;
-    let m_valid = b.measure("valides", Events)?;
-    let m_expiring = b.measure("expirant_bientot", Events)?;
-    let m_suspended = b.measure("suspendus", Events)?;
-    let m_prolongations = b.measure("prolongations", Events)?;
+    let cube = PassCube::new(b, def, p)?;
     let structures = p.structures()?;
+    let excluded_apps = excluded_applications(def, p)?;
+    let kept = cube.count_passes(b, p, structures, &excluded_apps)?;
+    cube.count_suspensions(b, p, &kept)?;
+    cube.count_prolongations(b, p, &kept)
+}
 
-    // Applications whose creation path is excluded: their PASS IAE are left out too.
+/// The applications whose creation path the definition excludes (their PASS IAE are left out
+/// too), by id.
+fn excluded_applications<'a>(
+    def: &Definition,
+    p: &Prepared<'a>,
+) -> Result<HashSet<&'a str>, IndicatorError> {
     let excluded = Prepared::excluded_paths(def);
     let paths = CodeTable::<CreationPath>::new();
     let ct = SourceTable::Candidatures;
@@ -583,90 +581,170 @@ pub(super) fn pass_iae(
             }
         }
     }
+    Ok(excluded_apps)
+}
 
-    // PASS IAE: id → (territory, structure) of those kept.
-    let t = SourceTable::PassIae;
-    let mut kept: IntMap<i64, (u32, Option<u32>)> = IntMap::default();
-    let mut coords = b.blank();
-    for batch in p.sources.batches(t) {
-        let id = ints(batch, t, "id")?;
-        let structure_id = ints(batch, t, "structure_id")?;
-        let issued = dates(batch, t, "issued_at")?;
-        let end = dates(batch, t, "end_date")?;
-        let application = strings(batch, t, "candidature_id")?;
-        for i in 0..batch.num_rows() {
-            if application.is_valid(i) && excluded_apps.contains(application.value(i)) {
-                continue;
-            }
-            let structure = opt(structure_id, i)
-                .map(|sid| structures.by_platform_id(sid, t, "structure_id"))
-                .transpose()?;
-            let dep = structure.map_or(NONE, |s| structures.dep[s as usize]);
-            kept.insert(id.value(i), (dep, structure));
-            coords[terr.0] = dep;
-            let issued_at = issued.value(i);
-            if let Some(m) = w.month_of_day(issued_at) {
-                coords[per.0] = m;
-                b.add_events(m_issued, &coords, structure, 1);
-            }
-            // Valid at a month end: issued on or before it and not ended (future and
-            // suspended PASS IAE included); expiring soon if it ends within the next
-            // EXPIRING_SOON_DAYS days.
-            let end_date = end.value(i);
-            month_ends(w, issued_at, end_date.saturating_add(1), as_of, |m| {
-                coords[per.0] = m;
-                b.add_events(m_valid, &coords, structure, 1);
-                if end_date <= w.month_end(m).saturating_add(EXPIRING_SOON_DAYS) {
-                    b.add_events(m_expiring, &coords, structure, 1);
+/// The PASS IAE kept, by id: the territory member and the structure (dense index) they are
+/// counted under.
+type KeptPasses = IntMap<i64, (u32, Option<u32>)>;
+
+/// What the stages of `pass_iae` share: the month window, the extraction date, the cube's
+/// dimensions and measures, and the members of each prolongation reason.
+struct PassCube {
+    w: MonthWindow,
+    /// Extraction date (days since 1970-01-01): no month end after it is counted.
+    as_of: i32,
+    terr: DimId,
+    per: DimId,
+    reason_d: DimId,
+    /// Member of each prolongation reason (by position), or [`NONE`].
+    reasons: Vec<u32>,
+    m_issued: MeasureId,
+    m_valid: MeasureId,
+    m_expiring: MeasureId,
+    m_suspended: MeasureId,
+    m_prolongations: MeasureId,
+}
+
+impl PassCube {
+    /// Looks up the dimensions and measures of the cube being built.
+    fn new(b: &CubeBuilder, def: &Definition, p: &Prepared<'_>) -> Result<Self, IndicatorError> {
+        let w = window(def);
+        let as_of = p.context.as_of;
+        let (terr, per, reason_d) = (
+            b.dim("territoire")?,
+            b.dim("periode")?,
+            b.dim("motif_prolongation")?,
+        );
+        let reasons = translate::<ProlongationReason>(b, reason_d);
+        Ok(Self {
+            w,
+            as_of,
+            terr,
+            per,
+            reason_d,
+            reasons,
+            m_issued: b.measure("delivres", Events)?,
+            m_valid: b.measure("valides", Events)?,
+            m_expiring: b.measure("expirant_bientot", Events)?,
+            m_suspended: b.measure("suspendus", Events)?,
+            m_prolongations: b.measure("prolongations", Events)?,
+        })
+    }
+
+    /// Counts the PASS IAE issued each month, and those valid and expiring soon at each month
+    /// end, leaving out those of excluded applications; returns the PASS IAE kept.
+    fn count_passes(
+        &self,
+        b: &mut CubeBuilder,
+        p: &Prepared<'_>,
+        structures: &Structures,
+        excluded_apps: &HashSet<&str>,
+    ) -> Result<KeptPasses, IndicatorError> {
+        let w = self.w;
+        let t = SourceTable::PassIae;
+        let mut kept: KeptPasses = IntMap::default();
+        let mut coords = b.blank();
+        for batch in p.sources.batches(t) {
+            let id = ints(batch, t, "id")?;
+            let structure_id = ints(batch, t, "structure_id")?;
+            let issued = dates(batch, t, "issued_at")?;
+            let end = dates(batch, t, "end_date")?;
+            let application = strings(batch, t, "candidature_id")?;
+            for i in 0..batch.num_rows() {
+                if application.is_valid(i) && excluded_apps.contains(application.value(i)) {
+                    continue;
                 }
-            });
+                let structure = opt(structure_id, i)
+                    .map(|sid| structures.by_platform_id(sid, t, "structure_id"))
+                    .transpose()?;
+                let dep = structure.map_or(NONE, |s| structures.dep[s as usize]);
+                kept.insert(id.value(i), (dep, structure));
+                coords[self.terr.0] = dep;
+                let issued_at = issued.value(i);
+                if let Some(m) = w.month_of_day(issued_at) {
+                    coords[self.per.0] = m;
+                    b.add_events(self.m_issued, &coords, structure, 1);
+                }
+                // Valid at a month end: issued on or before it and not ended (future and
+                // suspended PASS IAE included); expiring soon if it ends within the next
+                // EXPIRING_SOON_DAYS days.
+                let end_date = end.value(i);
+                month_ends(w, issued_at, end_date.saturating_add(1), self.as_of, |m| {
+                    coords[self.per.0] = m;
+                    b.add_events(self.m_valid, &coords, structure, 1);
+                    if end_date <= w.month_end(m).saturating_add(EXPIRING_SOON_DAYS) {
+                        b.add_events(self.m_expiring, &coords, structure, 1);
+                    }
+                });
+            }
         }
+        Ok(kept)
     }
 
-    let st = SourceTable::PassIaeSuspensions;
-    for batch in p.sources.batches(st) {
-        let pass = ints(batch, st, "pass_iae_id")?;
-        let start = dates(batch, st, "start_date")?;
-        let end = dates(batch, st, "end_date")?;
-        for i in 0..batch.num_rows() {
-            let Some(&(dep, structure)) = kept.get(&pass.value(i)) else {
-                continue;
-            };
-            coords[terr.0] = dep;
-            month_ends(
-                w,
-                start.value(i),
-                end.value(i).saturating_add(1),
-                as_of,
-                |m| {
-                    coords[per.0] = m;
-                    b.add_events(m_suspended, &coords, structure, 1);
-                },
-            );
+    /// Counts the kept PASS IAE suspended at each month end.
+    fn count_suspensions(
+        &self,
+        b: &mut CubeBuilder,
+        p: &Prepared<'_>,
+        kept: &KeptPasses,
+    ) -> Result<(), IndicatorError> {
+        let mut coords = b.blank();
+        let st = SourceTable::PassIaeSuspensions;
+        for batch in p.sources.batches(st) {
+            let pass = ints(batch, st, "pass_iae_id")?;
+            let start = dates(batch, st, "start_date")?;
+            let end = dates(batch, st, "end_date")?;
+            for i in 0..batch.num_rows() {
+                let Some(&(dep, structure)) = kept.get(&pass.value(i)) else {
+                    continue;
+                };
+                coords[self.terr.0] = dep;
+                month_ends(
+                    self.w,
+                    start.value(i),
+                    end.value(i).saturating_add(1),
+                    self.as_of,
+                    |m| {
+                        coords[self.per.0] = m;
+                        b.add_events(self.m_suspended, &coords, structure, 1);
+                    },
+                );
+            }
         }
+        Ok(())
     }
 
-    let pt = SourceTable::PassIaeProlongations;
-    let reason_t = CodeTable::<ProlongationReason>::new();
-    for batch in p.sources.batches(pt) {
-        let pass = ints(batch, pt, "pass_iae_id")?;
-        let start = dates(batch, pt, "start_date")?;
-        let reason = strings(batch, pt, "reason")?;
-        for i in 0..batch.num_rows() {
-            let Some(&(dep, structure)) = kept.get(&pass.value(i)) else {
-                continue;
-            };
-            let Some(m) = w.month_of_day(start.value(i)) else {
-                continue;
-            };
-            coords[terr.0] = dep;
-            coords[per.0] = m;
-            coords[reason_d.0] = reason_t
-                .at(reason, i, pt, "reason")?
-                .map_or(NONE, |r| reasons[position(r)]);
-            b.add_events(m_prolongations, &coords, structure, 1);
+    /// Counts the prolongations of kept PASS IAE starting each month, by reason.
+    fn count_prolongations(
+        &self,
+        b: &mut CubeBuilder,
+        p: &Prepared<'_>,
+        kept: &KeptPasses,
+    ) -> Result<(), IndicatorError> {
+        let mut coords = b.blank();
+        let pt = SourceTable::PassIaeProlongations;
+        let reason_t = CodeTable::<ProlongationReason>::new();
+        for batch in p.sources.batches(pt) {
+            let pass = ints(batch, pt, "pass_iae_id")?;
+            let start = dates(batch, pt, "start_date")?;
+            let reason = strings(batch, pt, "reason")?;
+            for i in 0..batch.num_rows() {
+                let Some(&(dep, structure)) = kept.get(&pass.value(i)) else {
+                    continue;
+                };
+                let Some(m) = self.w.month_of_day(start.value(i)) else {
+                    continue;
+                };
+                coords[self.terr.0] = dep;
+                coords[self.per.0] = m;
+                coords[self.reason_d.0] = reason_t
+                    .at(reason, i, pt, "reason")?
+                    .map_or(NONE, |r| self.reasons[position(r)]);
+                b.add_events(self.m_prolongations, &coords, structure, 1);
+            }
+            coords[self.reason_d.0] = NONE;
         }
-        coords[reason_d.0] = NONE;
+        Ok(())
     }
-    Ok(())
 }

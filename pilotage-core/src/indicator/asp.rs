@@ -7,10 +7,10 @@ use super::applications::{translate, window};
 use arrow_array::{Int32Array, Int64Array};
 
 use super::columns::{CodeTable, dates, flags, floats, ints, ints32, opt, position, strings};
-use super::prepared::IntMap;
+use super::prepared::{IntMap, Structures};
 use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
 use crate::calendar::{days_from_civil, days_in_month};
-use crate::cube::{CubeBuilder, NONE};
+use crate::cube::{CubeBuilder, MeasureId, NONE};
 use crate::dataset::{Definition, MeasureKind, TimeRule};
 use crate::domain::{
     AfState, AgeBracket, AspMeasure, Code, DEFAULT_ANNUAL_FULL_TIME_HOURS, EducationLevel,
@@ -476,18 +476,131 @@ pub(super) fn sorties(
         b.dim("type_structure")?,
     );
     let kinds = translate::<StructureKind>(b, kind_d);
-    let m_hires = b.measure("embauches", Events)?;
-    let m_all = b.measure("sorties", Events)?;
-    let m_duration = b.measure("duree_parcours_mediane", Median)?;
-    let m_examined = b.measure("sorties_examinees", Events)?;
-    let m_durable = b.measure("sorties_emploi_durable", Events)?;
-    let m_transition = b.measure("sorties_emploi_transition", Events)?;
-    let m_positive = b.measure("sorties_positives", Events)?;
-    let m_dynamic = b.measure("sorties_dynamiques", Events)?;
-    let m_other = b.measure("autres_sorties", Events)?;
+    let measures = ExitMeasures::new(b)?;
+    let categories = exit_categories(p)?;
+    let t = SourceTable::Contrats;
+    let chains = Chains::read(p, structures)?;
+    let chain_hours = chains.hours(p)?;
 
-    // The exit-motive referential as delivered (code → category); the documented mapping of
-    // the domain when the table is empty.
+    let mut coords = b.blank();
+    let mut ids: Vec<i64> = chains.rows.keys().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+        let row = &chains.rows[&id];
+        let kind = structures.kind[row.structure as usize];
+        coords[terr.0] = structures.dep[row.structure as usize];
+        coords[kind_d.0] = kinds[position(kind)];
+        let s = Some(row.structure);
+        // A hire: the first contract of a chain, dated by its start.
+        let root = chains.root_of(id);
+        if root == id
+            && kind.is_siae()
+            && let Some(m) = w.month_of_day(row.start)
+        {
+            coords[per.0] = m;
+            b.add_events(measures.hires, &coords, s, 1);
+        }
+        let Some((exit_date, motive)) = row.exit else {
+            continue;
+        };
+        let Some(category) = categories[position(motive)] else {
+            return Err(IndicatorError::UnknownReference {
+                table: t.name(),
+                column: "exit_motive",
+                value: motive.code().to_owned(),
+            });
+        };
+        if !category.is_counted() || !kind.is_siae() {
+            continue;
+        }
+        let Some(m) = w.month_of_day(exit_date) else {
+            continue;
+        };
+        let start = chains.rows.get(&root).map_or(row.start, |r| r.start);
+        coords[per.0] = m;
+        let exit = Exit {
+            kind,
+            category,
+            // Days of the parcours, both ends included: from the chain's first day to the exit.
+            days: (exit_date - start + 1).max(0),
+            months: f64::from(exit_date - start + 1) / DAYS_PER_MONTH,
+            hours: chain_hours.get(&root).copied().unwrap_or(0.0),
+        };
+        measures.add_exit(b, &coords, s, &exit);
+    }
+    Ok(())
+}
+
+/// The measures of `sorties`, looked up in the cube being built.
+struct ExitMeasures {
+    hires: MeasureId,
+    all: MeasureId,
+    duration: MeasureId,
+    examined: MeasureId,
+    durable: MeasureId,
+    transition: MeasureId,
+    positive: MeasureId,
+    dynamic: MeasureId,
+    other: MeasureId,
+}
+
+/// One exit from an SIAE counted by `sorties`.
+struct Exit {
+    /// Kind of the structure left.
+    kind: StructureKind,
+    /// Category of the exit motive.
+    category: ExitCategory,
+    /// Length of the parcours in days, both ends included (0 when the dates are reversed).
+    days: i32,
+    /// Length of the parcours in months of [`DAYS_PER_MONTH`] days.
+    months: f64,
+    /// Hours validated over the whole chain of contracts.
+    hours: f64,
+}
+
+impl ExitMeasures {
+    /// Looks the measures up by id.
+    fn new(b: &CubeBuilder) -> Result<Self, IndicatorError> {
+        Ok(Self {
+            hires: b.measure("embauches", Events)?,
+            all: b.measure("sorties", Events)?,
+            duration: b.measure("duree_parcours_mediane", Median)?,
+            examined: b.measure("sorties_examinees", Events)?,
+            durable: b.measure("sorties_emploi_durable", Events)?,
+            transition: b.measure("sorties_emploi_transition", Events)?,
+            positive: b.measure("sorties_positives", Events)?,
+            dynamic: b.measure("sorties_dynamiques", Events)?,
+            other: b.measure("autres_sorties", Events)?,
+        })
+    }
+
+    /// Counts one exit at `coords`: as an exit with its parcours length, then, when it is
+    /// examined, by category and as dynamic if it is one.
+    fn add_exit(&self, b: &mut CubeBuilder, coords: &[u32], s: Option<u32>, exit: &Exit) {
+        b.add_events(self.all, coords, s, 1);
+        b.add_value(self.duration, coords, s, exit.days as u32);
+        if !exit_is_examined(exit.kind, exit.months, exit.hours) {
+            return;
+        }
+        let specific = match exit.category {
+            ExitCategory::EmploiDurable => self.durable,
+            ExitCategory::EmploiTransition => self.transition,
+            ExitCategory::SortiePositive => self.positive,
+            _ => self.other,
+        };
+        for measure in [self.examined, specific] {
+            b.add_events(measure, coords, s, 1);
+        }
+        if exit.category.is_dynamic() {
+            b.add_events(self.dynamic, coords, s, 1);
+        }
+    }
+}
+
+/// The category of each exit motive (by position in [`ExitMotive::ALL`]): from the exit-motive
+/// referential as delivered (code → category), or the documented mapping of the domain when
+/// the table is empty.
+fn exit_categories(p: &Prepared<'_>) -> Result<Vec<Option<ExitCategory>>, IndicatorError> {
     let mt = SourceTable::MotifsSortie;
     let motive_t = CodeTable::<ExitMotive>::new();
     let category_t = CodeTable::<ExitCategory>::new();
@@ -511,116 +624,81 @@ pub(super) fn sorties(
             categories[position(m)] = Some(m.category());
         }
     }
+    Ok(categories)
+}
 
-    // Contracts: chains by parent id; each contract's root (first hire of the chain).
-    let t = SourceTable::Contrats;
-    struct Row {
-        parent: Option<i64>,
-        start: i32,
-        structure: u32,
-        exit: Option<(i32, ExitMotive)>,
-    }
-    let mut rows: IntMap<i64, Row> = IntMap::default();
-    for batch in p.sources.batches(t) {
-        let id = ints(batch, t, "id")?;
-        let parent = ints(batch, t, "parent_contrat_id")?;
-        let asp = ints(batch, t, "structure_asp_id")?;
-        let start = dates(batch, t, "start_date")?;
-        let exit = dates(batch, t, "exit_date")?;
-        let motive = strings(batch, t, "exit_motive")?;
-        for i in 0..batch.num_rows() {
-            let structure = structures.by_asp_id(asp.value(i), t, "structure_asp_id")?;
-            let exit = match (opt(exit, i), motive_t.at(motive, i, t, "exit_motive")?) {
-                (Some(d), Some(m)) => Some((d, m)),
-                _ => None,
-            };
-            rows.insert(
-                id.value(i),
-                Row {
-                    parent: opt(parent, i),
-                    start: start.value(i),
-                    structure,
-                    exit,
-                },
-            );
+/// One contract of the ASP extraction, as `sorties` needs it.
+struct ContractRow {
+    /// The contract it renews, if any.
+    parent: Option<i64>,
+    /// Start date (days since 1970-01-01).
+    start: i32,
+    /// Dense index of the employing structure.
+    structure: u32,
+    /// Exit date (days since 1970-01-01) and motive, when the contract ended with an exit.
+    exit: Option<(i32, ExitMotive)>,
+}
+
+/// The contracts by id, chained by parent id: each chain is one parcours, its root the first
+/// hire.
+struct Chains {
+    rows: IntMap<i64, ContractRow>,
+}
+
+impl Chains {
+    /// Reads the contracts table.
+    fn read(p: &Prepared<'_>, structures: &Structures) -> Result<Self, IndicatorError> {
+        let t = SourceTable::Contrats;
+        let motive_t = CodeTable::<ExitMotive>::new();
+        let mut rows: IntMap<i64, ContractRow> = IntMap::default();
+        for batch in p.sources.batches(t) {
+            let id = ints(batch, t, "id")?;
+            let parent = ints(batch, t, "parent_contrat_id")?;
+            let asp = ints(batch, t, "structure_asp_id")?;
+            let start = dates(batch, t, "start_date")?;
+            let exit = dates(batch, t, "exit_date")?;
+            let motive = strings(batch, t, "exit_motive")?;
+            for i in 0..batch.num_rows() {
+                let structure = structures.by_asp_id(asp.value(i), t, "structure_asp_id")?;
+                let exit = match (opt(exit, i), motive_t.at(motive, i, t, "exit_motive")?) {
+                    (Some(d), Some(m)) => Some((d, m)),
+                    _ => None,
+                };
+                rows.insert(
+                    id.value(i),
+                    ContractRow {
+                        parent: opt(parent, i),
+                        start: start.value(i),
+                        structure,
+                        exit,
+                    },
+                );
+            }
         }
+        Ok(Self { rows })
     }
-    let root_of = |mut id: i64| {
+
+    /// The root of the chain of contract `id` (itself when it renews nothing known).
+    fn root_of(&self, mut id: i64) -> i64 {
         // Bounded walk: a cycle in the chain cannot loop forever.
-        for _ in 0..rows.len() {
-            match rows.get(&id).and_then(|r| r.parent) {
-                Some(parent) if rows.contains_key(&parent) => id = parent,
+        for _ in 0..self.rows.len() {
+            match self.rows.get(&id).and_then(|r| r.parent) {
+                Some(parent) if self.rows.contains_key(&parent) => id = parent,
                 _ => break,
             }
         }
         id
-    };
-    // Validated hours per chain (root id).
-    let mut chain_hours: IntMap<i64, f64> = IntMap::default();
-    for_each_worked_month(p, |emi, i, h| {
-        *chain_hours
-            .entry(root_of(emi.contrat.value(i)))
-            .or_default() += h;
-        Ok(())
-    })?;
-
-    let mut coords = b.blank();
-    let mut ids: Vec<i64> = rows.keys().copied().collect();
-    ids.sort_unstable();
-    for id in ids {
-        let row = &rows[&id];
-        let kind = structures.kind[row.structure as usize];
-        coords[terr.0] = structures.dep[row.structure as usize];
-        coords[kind_d.0] = kinds[position(kind)];
-        let s = Some(row.structure);
-        // A hire: the first contract of a chain, dated by its start.
-        let root = root_of(id);
-        if root == id
-            && kind.is_siae()
-            && let Some(m) = w.month_of_day(row.start)
-        {
-            coords[per.0] = m;
-            b.add_events(m_hires, &coords, s, 1);
-        }
-        let Some((exit_date, motive)) = row.exit else {
-            continue;
-        };
-        let Some(category) = categories[position(motive)] else {
-            return Err(IndicatorError::UnknownReference {
-                table: t.name(),
-                column: "exit_motive",
-                value: motive.code().to_owned(),
-            });
-        };
-        if !category.is_counted() || !kind.is_siae() {
-            continue;
-        }
-        let Some(m) = w.month_of_day(exit_date) else {
-            continue;
-        };
-        let start = rows.get(&root).map_or(row.start, |r| r.start);
-        // Days of the parcours, both ends included: from the chain's first day to the exit.
-        let days = (exit_date - start + 1).max(0);
-        let months = f64::from(exit_date - start + 1) / DAYS_PER_MONTH;
-        let hours = chain_hours.get(&root).copied().unwrap_or(0.0);
-        coords[per.0] = m;
-        b.add_events(m_all, &coords, s, 1);
-        b.add_value(m_duration, &coords, s, days as u32);
-        if !exit_is_examined(kind, months, hours) {
-            continue;
-        }
-        let specific = match category {
-            ExitCategory::EmploiDurable => m_durable,
-            ExitCategory::EmploiTransition => m_transition,
-            ExitCategory::SortiePositive => m_positive,
-            _ => m_other,
-        };
-        for measure in [m_examined, specific] {
-            b.add_events(measure, &coords, s, 1);
-        }
-        if category.is_dynamic() {
-            b.add_events(m_dynamic, &coords, s, 1);
-        }
     }
-    Ok(())
+
+    /// Validated hours per chain, by root id.
+    fn hours(&self, p: &Prepared<'_>) -> Result<IntMap<i64, f64>, IndicatorError> {
+        let mut chain_hours: IntMap<i64, f64> = IntMap::default();
+        for_each_worked_month(p, |emi, i, h| {
+            *chain_hours
+                .entry(self.root_of(emi.contrat.value(i)))
+                .or_default() += h;
+            Ok(())
+        })?;
+        Ok(chain_hours)
+    }
 }

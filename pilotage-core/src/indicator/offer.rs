@@ -6,9 +6,10 @@ use arrow_array::Array;
 
 use super::applications::{month_ends, translate, window};
 use super::columns::{CodeTable, dates, flags, ints, opt, position, strings};
-use super::prepared::IntMap;
+use super::prepared::{IntMap, Structures};
 use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
-use crate::cube::{CubeBuilder, NONE};
+use crate::calendar::MonthWindow;
+use crate::cube::{CubeBuilder, DimId, MeasureId, NONE};
 use crate::dataset::{Definition, MeasureKind, TimeRule};
 use crate::domain::{ApplicationState, PrescriberKind, StructureKind};
 use crate::source::SourceTable;
@@ -67,37 +68,179 @@ pub(super) fn offre(
     def: &Definition,
     p: &Prepared<'_>,
 ) -> Result<(), IndicatorError> {
-    let w = window(def);
-    let as_of = p.context.as_of;
-    let (terr, per, kind_d, presc_d) = (
-        b.dim("territoire")?,
-        b.dim("periode")?,
-        b.dim("type_structure")?,
-        b.dim("prescripteur")?,
-    );
-    let kinds = translate::<StructureKind>(b, kind_d);
-    let prescribers = translate::<PrescriberKind>(b, presc_d);
-    let m_structures = b.measure("structures", MeasureKind::Events)?;
-    let m_open = b.measure("fiches_ouvertes", MeasureKind::Events)?;
-    let m_tension = b.measure("fiches_en_tension", MeasureKind::Events)?;
-    let m_orgs = b.measure("organisations", MeasureKind::Events)?;
+    let cube = OfferCube::new(b, def, p)?;
     let structures = p.structures()?;
-    let mut coords = b.blank();
+    cube.count_structures(b, structures);
+    let hires = hires_by_fiche(def, p)?;
+    cube.count_fiches(b, p, structures, &hires)?;
+    cube.count_organisations(b, p)
+}
 
-    // Structures registered at the month end (administrative records, not antennes).
-    for s in 0..structures.kind.len() {
-        if !structures.administrative[s] {
-            continue;
-        }
-        coords[terr.0] = structures.dep[s];
-        coords[kind_d.0] = kinds[position(structures.kind[s])];
-        month_ends(w, structures.created_at[s], i32::MAX, as_of, |m| {
-            coords[per.0] = m;
-            b.add_events(m_structures, &coords, Some(s as u32), 1);
-        });
+/// What the stages of `offre` share: the month window, the extraction date, the cube's
+/// dimensions and measures, and the members of each structure and prescriber kind.
+struct OfferCube {
+    w: MonthWindow,
+    /// Extraction date (days since 1970-01-01): no month end after it is counted.
+    as_of: i32,
+    terr: DimId,
+    per: DimId,
+    kind_d: DimId,
+    presc_d: DimId,
+    /// Member of each structure kind (by position), or [`NONE`].
+    kinds: Vec<u32>,
+    /// Member of each prescriber kind (by position), or [`NONE`].
+    prescribers: Vec<u32>,
+    m_structures: MeasureId,
+    m_open: MeasureId,
+    m_tension: MeasureId,
+    m_orgs: MeasureId,
+}
+
+impl OfferCube {
+    /// Looks up the dimensions and measures of the cube being built.
+    fn new(b: &CubeBuilder, def: &Definition, p: &Prepared<'_>) -> Result<Self, IndicatorError> {
+        let w = window(def);
+        let as_of = p.context.as_of;
+        let (terr, per, kind_d, presc_d) = (
+            b.dim("territoire")?,
+            b.dim("periode")?,
+            b.dim("type_structure")?,
+            b.dim("prescripteur")?,
+        );
+        let kinds = translate::<StructureKind>(b, kind_d);
+        let prescribers = translate::<PrescriberKind>(b, presc_d);
+        Ok(Self {
+            w,
+            as_of,
+            terr,
+            per,
+            kind_d,
+            presc_d,
+            kinds,
+            prescribers,
+            m_structures: b.measure("structures", MeasureKind::Events)?,
+            m_open: b.measure("fiches_ouvertes", MeasureKind::Events)?,
+            m_tension: b.measure("fiches_en_tension", MeasureKind::Events)?,
+            m_orgs: b.measure("organisations", MeasureKind::Events)?,
+        })
     }
 
-    // Hires per job description: the dates of its accepted applications, sorted.
+    /// Counts the structures registered at each month end (administrative records, not
+    /// antennes).
+    fn count_structures(&self, b: &mut CubeBuilder, structures: &Structures) {
+        let mut coords = b.blank();
+        for s in 0..structures.kind.len() {
+            if !structures.administrative[s] {
+                continue;
+            }
+            coords[self.terr.0] = structures.dep[s];
+            coords[self.kind_d.0] = self.kinds[position(structures.kind[s])];
+            month_ends(
+                self.w,
+                structures.created_at[s],
+                i32::MAX,
+                self.as_of,
+                |m| {
+                    coords[self.per.0] = m;
+                    b.add_events(self.m_structures, &coords, Some(s as u32), 1);
+                },
+            );
+        }
+    }
+
+    /// Counts the job descriptions open at each month end, and those en tension.
+    ///
+    /// Open at the month end e (a stock at the end of that day): created on or before e, and
+    /// still open at extraction or last changed (closed) after e; one closed on e itself is
+    /// closed at the end of e. En tension: open at e, created before e - TENSION_DAYS (open
+    /// for more than 30 days), and no hire dated from e - TENSION_DAYS + 1 to e (the 30 days
+    /// up to the month end, both included), a hire being dated by its acceptance
+    /// (processed_at), not by the contract start (hired_at).
+    fn count_fiches(
+        &self,
+        b: &mut CubeBuilder,
+        p: &Prepared<'_>,
+        structures: &Structures,
+        hires: &IntMap<i64, Vec<i32>>,
+    ) -> Result<(), IndicatorError> {
+        let w = self.w;
+        let mut coords = b.blank();
+        let ft = SourceTable::FichesDePoste;
+        for batch in p.sources.batches(ft) {
+            let id = ints(batch, ft, "id")?;
+            let structure_id = ints(batch, ft, "structure_id")?;
+            let created = dates(batch, ft, "created_at")?;
+            let updated = dates(batch, ft, "updated_at")?;
+            let open = flags(batch, ft, "is_open")?;
+            for i in 0..batch.num_rows() {
+                let s = structures.by_platform_id(structure_id.value(i), ft, "structure_id")?;
+                // Month ends strictly before `until` are counted: a closed job description
+                // is open up to the day before its last change.
+                let until = if open.value(i) {
+                    i32::MAX
+                } else {
+                    updated.value(i)
+                };
+                let c = created.value(i);
+                let fiche_hires = hires.get(&id.value(i)).map_or(&[][..], Vec::as_slice);
+                coords[self.terr.0] = structures.dep[s as usize];
+                coords[self.kind_d.0] = self.kinds[position(structures.kind[s as usize])];
+                month_ends(w, c, until, self.as_of, |m| {
+                    coords[self.per.0] = m;
+                    b.add_events(self.m_open, &coords, Some(s), 1);
+                    let end = w.month_end(m);
+                    let recent = fiche_hires
+                        .iter()
+                        .any(|&d| d > end - TENSION_DAYS && d <= end);
+                    if c < end - TENSION_DAYS && !recent {
+                        b.add_events(self.m_tension, &coords, Some(s), 1);
+                    }
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts the prescriber organisations registered at each month end, in their own
+    /// département.
+    fn count_organisations(
+        &self,
+        b: &mut CubeBuilder,
+        p: &Prepared<'_>,
+    ) -> Result<(), IndicatorError> {
+        let mut coords = b.blank();
+        let ot = SourceTable::Organisations;
+        let kind_t = CodeTable::<PrescriberKind>::new();
+        for batch in p.sources.batches(ot) {
+            let kind = strings(batch, ot, "kind")?;
+            let dep = strings(batch, ot, "departement")?;
+            let created = dates(batch, ot, "created_at")?;
+            for i in 0..batch.num_rows() {
+                let Some(k) = kind_t.at(kind, i, ot, "kind")? else {
+                    continue;
+                };
+                coords[self.terr.0] = if dep.is_null(i) {
+                    NONE
+                } else {
+                    p.context.geography.index(dep.value(i)).unwrap_or(NONE)
+                };
+                coords[self.presc_d.0] = self.prescribers[position(k)];
+                month_ends(self.w, created.value(i), i32::MAX, self.as_of, |m| {
+                    coords[self.per.0] = m;
+                    b.add_events(self.m_orgs, &coords, None, 1);
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hires per job description: the dates (days since 1970-01-01) of its accepted applications,
+/// sorted, leaving out the creation paths the definition excludes.
+fn hires_by_fiche(
+    def: &Definition,
+    p: &Prepared<'_>,
+) -> Result<IntMap<i64, Vec<i32>>, IndicatorError> {
     let excluded = Prepared::excluded_paths(def);
     let ct = SourceTable::Candidatures;
     let states = CodeTable::<ApplicationState>::new();
@@ -124,70 +267,5 @@ pub(super) fn offre(
     for dates in hires.values_mut() {
         dates.sort_unstable();
     }
-
-    // Job descriptions open at the month end e (a stock at the end of that day): created on
-    // or before e, and still open at extraction or last changed (closed) after e; one closed
-    // on e itself is closed at the end of e. En tension: open at e, created before
-    // e - TENSION_DAYS (open for more than 30 days), and no hire dated from
-    // e - TENSION_DAYS + 1 to e (the 30 days up to the month end, both included), a hire
-    // being dated by its acceptance (processed_at), not by the contract start (hired_at).
-    let ft = SourceTable::FichesDePoste;
-    for batch in p.sources.batches(ft) {
-        let id = ints(batch, ft, "id")?;
-        let structure_id = ints(batch, ft, "structure_id")?;
-        let created = dates(batch, ft, "created_at")?;
-        let updated = dates(batch, ft, "updated_at")?;
-        let open = flags(batch, ft, "is_open")?;
-        for i in 0..batch.num_rows() {
-            let s = structures.by_platform_id(structure_id.value(i), ft, "structure_id")?;
-            // Month ends strictly before `until` are counted: a closed job description
-            // is open up to the day before its last change.
-            let until = if open.value(i) {
-                i32::MAX
-            } else {
-                updated.value(i)
-            };
-            let c = created.value(i);
-            let fiche_hires = hires.get(&id.value(i)).map_or(&[][..], Vec::as_slice);
-            coords[terr.0] = structures.dep[s as usize];
-            coords[kind_d.0] = kinds[position(structures.kind[s as usize])];
-            month_ends(w, c, until, as_of, |m| {
-                coords[per.0] = m;
-                b.add_events(m_open, &coords, Some(s), 1);
-                let end = w.month_end(m);
-                let recent = fiche_hires
-                    .iter()
-                    .any(|&d| d > end - TENSION_DAYS && d <= end);
-                if c < end - TENSION_DAYS && !recent {
-                    b.add_events(m_tension, &coords, Some(s), 1);
-                }
-            });
-        }
-    }
-    coords[kind_d.0] = NONE;
-
-    // Prescriber organisations registered at the month end, in their own département.
-    let ot = SourceTable::Organisations;
-    let kind_t = CodeTable::<PrescriberKind>::new();
-    for batch in p.sources.batches(ot) {
-        let kind = strings(batch, ot, "kind")?;
-        let dep = strings(batch, ot, "departement")?;
-        let created = dates(batch, ot, "created_at")?;
-        for i in 0..batch.num_rows() {
-            let Some(k) = kind_t.at(kind, i, ot, "kind")? else {
-                continue;
-            };
-            coords[terr.0] = if dep.is_null(i) {
-                NONE
-            } else {
-                p.context.geography.index(dep.value(i)).unwrap_or(NONE)
-            };
-            coords[presc_d.0] = prescribers[position(k)];
-            month_ends(w, created.value(i), i32::MAX, as_of, |m| {
-                coords[per.0] = m;
-                b.add_events(m_orgs, &coords, None, 1);
-            });
-        }
-    }
-    Ok(())
+    Ok(hires)
 }

@@ -207,133 +207,168 @@ fn siret(stream: &mut Stream, siren_seq: u64) -> String {
     format!("{siren:09}{:05}", stream.int(1, 99_999))
 }
 
-impl World {
-    /// Draws the static entities of a run.
-    pub(crate) fn build(
-        referential: &Referential,
-        seed: u64,
-        scale: f64,
-        first_year: i32,
-        last_year: i32,
-    ) -> Result<Self, SynthError> {
-        let geo = Geo::new(referential)?;
-        let mut stream = Stream::new(seed, "structures", 0, 0);
-        let at_least_one = scale >= 0.001;
-        let mut structures: Vec<Structure> = Vec::new();
-        let mut siren_seq = 1u64;
-        let period_start = days_from_civil(first_year, 1, 1);
-        for p in &KINDS {
-            let n = scaled(p.count, scale, at_least_one);
-            for _ in 0..n {
-                let commune = geo.commune(&mut stream);
-                let dept = geo.dept_of(commune);
-                let mut lines = Vec::new();
-                if let Some(measure) = AspMeasure::droit_commun(p.kind) {
-                    let median = p.mean_etp / (params::SIZE_SIGMA.powi(2) / 2.0).exp();
-                    let etp = stream
-                        .lognormal(median, params::SIZE_SIGMA)
-                        .clamp(0.5, 400.0);
-                    lines.push(FundingLine {
-                        measure,
-                        base_etp: (etp * 100.0).round() / 100.0,
-                    });
-                    let prison = match p.kind {
-                        StructureKind::Aci => Some((AspMeasure::AciMp, params::PRISON_SHARE_ACI)),
-                        StructureKind::Ei => Some((AspMeasure::EiMp, params::PRISON_SHARE_EI)),
-                        _ => None,
-                    };
-                    if let Some((measure, share)) = prison
-                        && stream.chance(share)
-                    {
-                        let etp = stream.uniform(2.0, 12.0);
-                        lines.push(FundingLine {
-                            measure,
-                            base_etp: (etp * 100.0).round() / 100.0,
-                        });
-                    }
-                }
-                let attraction = if lines.is_empty() {
-                    p.hors_iae_hires
-                } else {
-                    // Hires a year: posts (ETP × 1,607 h ÷ yearly hours of one salarié)
-                    // renewed every parcours.
-                    lines.iter().map(|l| l.base_etp).sum::<f64>() * params::FULL_TIME_HOURS
-                        / (p.weekly_hours * 52.0)
-                        * 12.0
-                        / p.parcours_months
-                };
-                let created_on = period_start - stream.int(200, 20 * 365) as i32;
-                structures.push(Structure {
-                    id: 0,
-                    asp_id: None,
-                    parent: None,
-                    siret: siret(&mut stream, siren_seq),
-                    name: String::new(),
-                    kind: p.kind,
-                    commune,
-                    dept,
-                    created_on,
-                    lines,
-                    antenne: None,
-                    attraction,
-                    fiches: 0..0,
-                });
-                siren_seq += 1;
-            }
+/// Draws the structures of every kind, `scale` times the kind's count each (at least
+/// one when `at_least_one`), created before `period_start` (days since 1970-01-01); ids and
+/// names are left to [`name_structures`].
+fn draw_structures(
+    geo: &Geo,
+    stream: &mut Stream,
+    scale: f64,
+    at_least_one: bool,
+    period_start: i32,
+) -> Vec<Structure> {
+    let mut structures: Vec<Structure> = Vec::new();
+    let mut siren_seq = 1u64;
+    for p in &KINDS {
+        let n = scaled(p.count, scale, at_least_one);
+        for _ in 0..n {
+            let commune = geo.commune(stream);
+            let dept = geo.dept_of(commune);
+            let lines = funding_lines(p, stream);
+            let attraction = attraction(p, &lines);
+            let created_on = period_start - stream.int(200, 20 * 365) as i32;
+            structures.push(Structure {
+                id: 0,
+                asp_id: None,
+                parent: None,
+                siret: siret(stream, siren_seq),
+                name: String::new(),
+                kind: p.kind,
+                commune,
+                dept,
+                created_on,
+                lines,
+                antenne: None,
+                attraction,
+                fiches: 0..0,
+            });
+            siren_seq += 1;
         }
-        // Antennes of SIAE: same kind and SIREN, no ASP identity.
-        let parents = structures.len();
-        for i in 0..parents {
-            if structures[i].kind.is_siae() && stream.chance(params::ANTENNE_SHARE) {
-                let dept = structures[i].dept;
-                let commune = geo.commune_in(dept, &mut stream);
-                let siren = structures[i].siret[..9].to_owned();
-                let created_on = structures[i].created_on + stream.int(100, 2000) as i32;
-                let antenne = Structure {
-                    id: 0,
-                    asp_id: None,
-                    parent: Some(i),
-                    siret: format!("{siren}{:05}", stream.int(1, 99_999)),
-                    name: String::new(),
-                    kind: structures[i].kind,
-                    commune,
-                    dept,
-                    created_on,
-                    lines: Vec::new(),
-                    antenne: None,
-                    attraction: structures[i].attraction * params::ANTENNE_HIRE_SHARE,
-                    fiches: 0..0,
-                };
-                structures[i].antenne = Some(structures.len());
-                structures.push(antenne);
-            }
-        }
-        // Stable ids: by département then position, so files read naturally.
-        let mut asp_seq = 1000i64;
-        for (i, s) in structures.iter_mut().enumerate() {
-            s.id = i as i64 + 1;
-            if !s.lines.is_empty() {
-                asp_seq += 1 + (i as i64 % 3);
-                s.asp_id = Some(asp_seq);
-            }
-            let place = &geo.communes[s.commune as usize].code;
-            let suffix = if s.parent.is_some() { " (antenne)" } else { "" };
-            s.name = format!("{} {} n°{}{}", s.kind.code(), place, s.id, suffix);
-        }
+    }
+    structures
+}
 
-        let organisations = build_organisations(&geo, seed, scale, at_least_one, period_start);
-        let period_end = days_from_civil(last_year, 12, 31);
-        let fiches = build_fiches(&mut structures, seed, period_start, period_end);
+/// The funding lines of a structure of kind `p`: none outside the IAE; else the kind's
+/// droit-commun measure (ETP drawn lognormal around the kind's mean, 0.5–400, to the
+/// hundredth) and, for some ACI and EI, a prison measure of 2–12 ETP.
+fn funding_lines(p: &KindProfile, stream: &mut Stream) -> Vec<FundingLine> {
+    let mut lines = Vec::new();
+    if let Some(measure) = AspMeasure::droit_commun(p.kind) {
+        let median = p.mean_etp / (params::SIZE_SIGMA.powi(2) / 2.0).exp();
+        let etp = stream
+            .lognormal(median, params::SIZE_SIGMA)
+            .clamp(0.5, 400.0);
+        lines.push(FundingLine {
+            measure,
+            base_etp: (etp * 100.0).round() / 100.0,
+        });
+        let prison = match p.kind {
+            StructureKind::Aci => Some((AspMeasure::AciMp, params::PRISON_SHARE_ACI)),
+            StructureKind::Ei => Some((AspMeasure::EiMp, params::PRISON_SHARE_EI)),
+            _ => None,
+        };
+        if let Some((measure, share)) = prison
+            && stream.chance(share)
+        {
+            let etp = stream.uniform(2.0, 12.0);
+            lines.push(FundingLine {
+                measure,
+                base_etp: (etp * 100.0).round() / 100.0,
+            });
+        }
+    }
+    lines
+}
 
+/// A structure's weight as a receiver of applications, in hires a year: the kind's hires
+/// outside the IAE, else what its funded posts allow.
+fn attraction(p: &KindProfile, lines: &[FundingLine]) -> f64 {
+    if lines.is_empty() {
+        p.hors_iae_hires
+    } else {
+        // Hires a year: posts (ETP × 1,607 h ÷ yearly hours of one salarié)
+        // renewed every parcours.
+        lines.iter().map(|l| l.base_etp).sum::<f64>() * params::FULL_TIME_HOURS
+            / (p.weekly_hours * 52.0)
+            * 12.0
+            / p.parcours_months
+    }
+}
+
+/// Gives some SIAE an antenne: same kind and SIREN, no ASP identity, in the same
+/// département, appended after every parent structure.
+fn add_antennes(structures: &mut Vec<Structure>, geo: &Geo, stream: &mut Stream) {
+    let parents = structures.len();
+    for i in 0..parents {
+        if structures[i].kind.is_siae() && stream.chance(params::ANTENNE_SHARE) {
+            let dept = structures[i].dept;
+            let commune = geo.commune_in(dept, stream);
+            let siren = structures[i].siret[..9].to_owned();
+            let created_on = structures[i].created_on + stream.int(100, 2000) as i32;
+            let antenne = Structure {
+                id: 0,
+                asp_id: None,
+                parent: Some(i),
+                siret: format!("{siren}{:05}", stream.int(1, 99_999)),
+                name: String::new(),
+                kind: structures[i].kind,
+                commune,
+                dept,
+                created_on,
+                lines: Vec::new(),
+                antenne: None,
+                attraction: structures[i].attraction * params::ANTENNE_HIRE_SHARE,
+                fiches: 0..0,
+            };
+            structures[i].antenne = Some(structures.len());
+            structures.push(antenne);
+        }
+    }
+}
+
+/// Gives the structures stable ids (their position, from 1), ASP ids to the funded ones, and
+/// names from their kind, commune and id.
+fn name_structures(structures: &mut [Structure], geo: &Geo) {
+    let mut asp_seq = 1000i64;
+    for (i, s) in structures.iter_mut().enumerate() {
+        s.id = i as i64 + 1;
+        if !s.lines.is_empty() {
+            asp_seq += 1 + (i as i64 % 3);
+            s.asp_id = Some(asp_seq);
+        }
+        let place = &geo.communes[s.commune as usize].code;
+        let suffix = if s.parent.is_some() { " (antenne)" } else { "" };
+        s.name = format!("{} {} n°{}{}", s.kind.code(), place, s.id, suffix);
+    }
+}
+
+/// Per département of `n_depts`: the indices of its structures and their weights as receivers
+/// of applications.
+fn receivers(structures: &[Structure], n_depts: usize) -> (Vec<Vec<usize>>, Vec<Cumulative>) {
+    let mut structures_by_dept = vec![Vec::new(); n_depts];
+    for (i, s) in structures.iter().enumerate() {
+        structures_by_dept[usize::from(s.dept)].push(i);
+    }
+    let receivers_by_dept = structures_by_dept
+        .iter()
+        .map(|list| Cumulative::new(list.iter().map(|&i| structures[i].attraction)))
+        .collect();
+    (structures_by_dept, receivers_by_dept)
+}
+
+/// The organisations that send applications, authorized or not, per département and
+/// nationally, weighted by their activity as senders.
+struct Senders {
+    authorized_by_dept: Vec<(Vec<usize>, Cumulative)>,
+    orienteurs_by_dept: Vec<(Vec<usize>, Cumulative)>,
+    authorized_all: (Vec<usize>, Cumulative),
+    orienteurs_all: (Vec<usize>, Cumulative),
+}
+
+impl Senders {
+    /// Sorts `organisations` by département (of their commune) and authorization.
+    fn new(organisations: &[Organisation], geo: &Geo) -> Self {
         let n_depts = geo.depts.len();
-        let mut structures_by_dept = vec![Vec::new(); n_depts];
-        for (i, s) in structures.iter().enumerate() {
-            structures_by_dept[usize::from(s.dept)].push(i);
-        }
-        let receivers_by_dept = structures_by_dept
-            .iter()
-            .map(|list| Cumulative::new(list.iter().map(|&i| structures[i].attraction)))
-            .collect();
         let mut authorized_by_dept = vec![Vec::new(); n_depts];
         let mut orienteurs_by_dept = vec![Vec::new(); n_depts];
         for (i, o) in organisations.iter().enumerate() {
@@ -363,6 +398,38 @@ impl World {
         );
         let authorized_by_dept = authorized_by_dept.into_iter().map(weighted).collect();
         let orienteurs_by_dept = orienteurs_by_dept.into_iter().map(weighted).collect();
+        Self {
+            authorized_by_dept,
+            orienteurs_by_dept,
+            authorized_all,
+            orienteurs_all,
+        }
+    }
+}
+
+impl World {
+    /// Draws the static entities of a run.
+    pub(crate) fn build(
+        referential: &Referential,
+        seed: u64,
+        scale: f64,
+        first_year: i32,
+        last_year: i32,
+    ) -> Result<Self, SynthError> {
+        let geo = Geo::new(referential)?;
+        let mut stream = Stream::new(seed, "structures", 0, 0);
+        let at_least_one = scale >= 0.001;
+        let period_start = days_from_civil(first_year, 1, 1);
+        let mut structures = draw_structures(&geo, &mut stream, scale, at_least_one, period_start);
+        add_antennes(&mut structures, &geo, &mut stream);
+        name_structures(&mut structures, &geo);
+
+        let organisations = build_organisations(&geo, seed, scale, at_least_one, period_start);
+        let period_end = days_from_civil(last_year, 12, 31);
+        let fiches = build_fiches(&mut structures, seed, period_start, period_end);
+
+        let (structures_by_dept, receivers_by_dept) = receivers(&structures, geo.depts.len());
+        let senders = Senders::new(&organisations, &geo);
         Ok(Self {
             geo,
             structures,
@@ -370,10 +437,10 @@ impl World {
             fiches,
             structures_by_dept,
             receivers_by_dept,
-            authorized_by_dept,
-            orienteurs_by_dept,
-            authorized_all,
-            orienteurs_all,
+            authorized_by_dept: senders.authorized_by_dept,
+            orienteurs_by_dept: senders.orienteurs_by_dept,
+            authorized_all: senders.authorized_all,
+            orienteurs_all: senders.orienteurs_all,
         })
     }
 
