@@ -6,14 +6,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use crate::certificate::{self, CellRef, Certificate, Claim, ClaimKind, Point};
-use crate::cube::{Cube, Geography, MeasureValues, NO_STRUCTURE};
+use crate::cube::{Companion, Cube, Geography, MeasureValues, NO_STRUCTURE};
 use crate::dataset::{Definition, MeasureKind, RelationOp};
 
 use super::super::DisclosureError;
 use super::super::rules::PrimaryRules;
 use super::grid::{self, Class, System, Table};
 use super::previous::{self, Before, Kept};
-use super::witness::{Avoid, Goal, Mask, Space};
+use super::witness::{Avoid, Candidate, Goal, Mask, Space};
 use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection, StageStats};
 
 /// Builds the tables of the release from the cubes (coordinates only).
@@ -253,52 +253,68 @@ fn primary_pass(
     cubes: &[Cube],
     rules: &PrimaryRules,
 ) -> Result<Primary, DisclosureError> {
-    let n = system.value.len();
-    let min_count = rules.min_count as f64;
-    let mut class = vec![Class::Derived; n];
-    let mut primary = vec![false; n];
-    let mut sole = vec![NO_STRUCTURE; n];
-    let mut claims: HashMap<u32, Vec<Pending>> = HashMap::new();
+    let mut marks = Marks::new(system, rules);
     for (ti, t) in tables.iter().enumerate() {
-        let cube = &cubes[ti];
+        marks.cell_rules(ti, t, &cubes[ti]);
+    }
+    // Sensitive rows: a breakdown whose total is from 1 to 10 is secret entirely, its zeros
+    // included (each must be able to be 1 or more).
+    for (ti, t) in tables.iter().enumerate() {
+        marks.sensitive_rows(ti, t)?;
+    }
+    Ok(marks.finish())
+}
+
+/// The primary decisions while they are made, value by value, over the system of the release.
+struct Marks<'a> {
+    system: &'a System,
+    rules: &'a PrimaryRules,
+    /// The smallest count that may be shown, in persons.
+    min_count: f64,
+    class: Vec<Class>,
+    primary: Vec<bool>,
+    sole: Vec<u32>,
+    claims: HashMap<u32, Vec<Pending>>,
+}
+
+impl<'a> Marks<'a> {
+    /// No value secret yet: every value derived, no sole structure, no claim.
+    fn new(system: &'a System, rules: &'a PrimaryRules) -> Self {
+        let n = system.value.len();
+        let min_count = rules.min_count as f64;
+        Marks {
+            system,
+            rules,
+            min_count,
+            class: vec![Class::Derived; n],
+            primary: vec![false; n],
+            sole: vec![NO_STRUCTURE; n],
+            claims: HashMap::new(),
+        }
+    }
+
+    /// Records the class of every value of table `ti` and applies the count and magnitude
+    /// rules to those present.
+    fn cell_rules(&mut self, ti: usize, t: &Table, cube: &Cube) {
+        let system = self.system;
         for (mi, m) in t.measures.iter().enumerate() {
             let companion = cube.measures[mi].companion.as_ref();
             for r in 0..t.rows {
                 let c = system.base[ti][mi] + r;
-                class[c] = m.class;
+                self.class[c] = m.class;
                 if !system.present[c] {
                     continue;
                 }
                 let v = system.value[c];
                 match m.class {
-                    Class::Count if rules.count_is_sensitive(v) => {
-                        primary[c] = true;
-                        claims.insert(c as u32, count_claims(c as u32, v, min_count));
+                    Class::Count if self.rules.count_is_sensitive(v) => {
+                        self.primary[c] = true;
+                        self.claims
+                            .insert(c as u32, count_claims(c as u32, v, self.min_count));
                     }
                     Class::Magnitude => {
                         if let Some(co) = companion {
-                            if co.structures[r] == 1 {
-                                sole[c] = co.top_structure[r];
-                            }
-                            if let Some(margin) = magnitude_margin(
-                                rules,
-                                v,
-                                u64::from(co.structures[r]),
-                                co.top1[r],
-                                co.top2[r],
-                                co.persons[r],
-                            ) {
-                                primary[c] = true;
-                                claims.insert(
-                                    c as u32,
-                                    magnitude_claims(
-                                        c as u32,
-                                        v,
-                                        margin,
-                                        (co.top_structure[r], co.top1[r]),
-                                    ),
-                                );
-                            }
+                            self.magnitude_rules(c, r, v, co);
                         }
                     }
                     _ => {}
@@ -306,22 +322,40 @@ fn primary_pass(
             }
         }
     }
-    // Sensitive rows: a breakdown whose total is from 1 to 10 is secret entirely, its zeros
-    // included (each must be able to be 1 or more).
-    for (ti, t) in tables.iter().enumerate() {
+
+    /// Applies the magnitude rules to value `c`, at row `r` of its cube, of true value `v`
+    /// (in the measure's unit): its sole structure, and its claims when a rule fires.
+    fn magnitude_rules(&mut self, c: usize, r: usize, v: f64, co: &Companion) {
+        if co.structures[r] == 1 {
+            self.sole[c] = co.top_structure[r];
+        }
+        if let Some(margin) = magnitude_margin(
+            self.rules,
+            v,
+            u64::from(co.structures[r]),
+            co.top1[r],
+            co.top2[r],
+            co.persons[r],
+        ) {
+            self.primary[c] = true;
+            self.claims.insert(
+                c as u32,
+                magnitude_claims(c as u32, v, margin, (co.top_structure[r], co.top1[r])),
+            );
+        }
+    }
+
+    /// Makes secret, in table `ti`, every breakdown row of a sensitive dimension whose total
+    /// has a sensitive count, with that total.
+    fn sensitive_rows(&mut self, ti: usize, t: &Table) -> Result<(), DisclosureError> {
         let sensitive_dims: Vec<usize> =
             (0..t.dims.len()).filter(|&d| t.dims[d].sensitive).collect();
         if sensitive_dims.is_empty() {
-            continue;
+            return Ok(());
         }
         let links = grid::links(t)?;
         for &sd in &sensitive_dims {
-            let mut up: HashMap<u32, u32> = HashMap::new();
-            for l in links.iter().filter(|l| l.dim as usize == sd) {
-                for &ch in &l.children {
-                    up.insert(ch, l.parent);
-                }
-            }
+            let up = parents(&links, sd);
             let dim = &t.dims[sd];
             for r in 0..t.rows as u32 {
                 if dim.depth[dim.rows[r as usize] as usize] == 0 {
@@ -334,69 +368,99 @@ fn primary_pass(
                 if dim.depth[dim.rows[top as usize] as usize] != 0 {
                     continue;
                 }
-                let trigger = t
-                    .measures
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, m)| m.class == Class::Count)
-                    .any(|(mi, _)| {
-                        let c = system.base[ti][mi] + top as usize;
-                        system.present[c] && rules.count_is_sensitive(system.value[c])
-                    });
-                if !trigger {
+                if !self.total_is_sensitive(ti, t, top) {
                     continue;
                 }
-                for (mi, m) in t.measures.iter().enumerate() {
-                    if !matches!(m.class, Class::Count | Class::Magnitude) {
-                        continue;
-                    }
-                    for row in [r, top] {
-                        let c = system.base[ti][mi] + row as usize;
-                        if !system.present[c] {
-                            continue;
-                        }
-                        primary[c] = true;
-                        let v = system.value[c];
-                        let cu = c as u32;
-                        if claims.contains_key(&cu) {
-                            continue;
-                        }
-                        let list = match m.class {
-                            Class::Count if v <= 0.0 => vec![Pending {
-                                kind: ClaimKind::Positive,
-                                goal: Goal {
-                                    cell: cu,
-                                    target: 1.0,
-                                    down: false,
-                                },
-                                magnitude: false,
-                                top: (NO_STRUCTURE, 0.0),
-                            }],
-                            Class::Count if v < min_count => count_claims(cu, v, min_count),
-                            Class::Magnitude if v > 0.0 => magnitude_claims(
-                                cu,
-                                v,
-                                rules.frequency_margin * v,
-                                (NO_STRUCTURE, 0.0),
-                            ),
-                            _ => Vec::new(),
-                        };
-                        if !list.is_empty() {
-                            claims.insert(cu, list);
-                        }
-                    }
+                self.mark_row(ti, t, r, top);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a count present at total row `top` of table `ti` is sensitive.
+    fn total_is_sensitive(&self, ti: usize, t: &Table, top: u32) -> bool {
+        let system = self.system;
+        t.measures
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.class == Class::Count)
+            .any(|(mi, _)| {
+                let c = system.base[ti][mi] + top as usize;
+                system.present[c] && self.rules.count_is_sensitive(system.value[c])
+            })
+    }
+
+    /// Makes secret the counts and magnitudes present at row `r` and at its total row `top`
+    /// of table `ti`, with claims for those that have none yet.
+    fn mark_row(&mut self, ti: usize, t: &Table, r: u32, top: u32) {
+        let system = self.system;
+        for (mi, m) in t.measures.iter().enumerate() {
+            if !matches!(m.class, Class::Count | Class::Magnitude) {
+                continue;
+            }
+            for row in [r, top] {
+                let c = system.base[ti][mi] + row as usize;
+                if !system.present[c] {
+                    continue;
+                }
+                self.primary[c] = true;
+                let v = system.value[c];
+                let cu = c as u32;
+                if self.claims.contains_key(&cu) {
+                    continue;
+                }
+                let list = self.row_claims(m.class, cu, v);
+                if !list.is_empty() {
+                    self.claims.insert(cu, list);
                 }
             }
         }
     }
-    let mut claims: Vec<(u32, Vec<Pending>)> = claims.into_iter().collect();
-    claims.sort_unstable_by_key(|x| x.0);
-    Ok(Primary {
-        class,
-        primary,
-        sole,
-        claims,
-    })
+
+    /// The claims of value `cu`, of class `class` and true value `v` (persons for counts, the
+    /// measure's unit for magnitudes), made secret by a sensitive row.
+    fn row_claims(&self, class: Class, cu: u32, v: f64) -> Vec<Pending> {
+        match class {
+            Class::Count if v <= 0.0 => vec![Pending {
+                kind: ClaimKind::Positive,
+                goal: Goal {
+                    cell: cu,
+                    target: 1.0,
+                    down: false,
+                },
+                magnitude: false,
+                top: (NO_STRUCTURE, 0.0),
+            }],
+            Class::Count if v < self.min_count => count_claims(cu, v, self.min_count),
+            Class::Magnitude if v > 0.0 => {
+                magnitude_claims(cu, v, self.rules.frequency_margin * v, (NO_STRUCTURE, 0.0))
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The decisions, with the claims in value order.
+    fn finish(self) -> Primary {
+        let mut claims: Vec<(u32, Vec<Pending>)> = self.claims.into_iter().collect();
+        claims.sort_unstable_by_key(|x| x.0);
+        Primary {
+            class: self.class,
+            primary: self.primary,
+            sole: self.sole,
+            claims,
+        }
+    }
+}
+
+/// The parent row of every child row linked along dimension `sd`.
+fn parents(links: &[grid::Link], sd: usize) -> HashMap<u32, u32> {
+    let mut up: HashMap<u32, u32> = HashMap::new();
+    for l in links.iter().filter(|l| l.dim as usize == sd) {
+        for &ch in &l.children {
+            up.insert(ch, l.parent);
+        }
+    }
+    up
 }
 
 /// Whether the value at a point meets a claim.
@@ -611,139 +675,254 @@ fn witness_pass(
     space: &Space,
     system: &System,
     p: &Primary,
-    mut hidden: Vec<bool>,
+    hidden: Vec<bool>,
     blocked: &[bool],
     cost: &[f64],
 ) -> Witnessed {
-    let mut points = Vec::new();
-    let mut unproved = Vec::new();
-    let mut shared = 0u64;
-    let index: HashMap<u32, usize> = p
-        .claims
-        .iter()
-        .enumerate()
-        .map(|(i, (c, _))| (*c, i))
-        .collect();
-    let mut done: Vec<Vec<bool>> = p.claims.iter().map(|(_, l)| vec![false; l.len()]).collect();
-    let started = Instant::now();
-    let mut last_report = Instant::now();
-    let clock = StageClock::default();
+    let mut run = WitnessRun::new(space, system, p, hidden, blocked, cost);
     for (i, (cell, list)) in p.claims.iter().enumerate() {
-        if done[i].iter().all(|&d| d) {
+        if run.done[i].iter().all(|&d| d) {
             continue;
         }
-        if last_report.elapsed().as_secs() >= 10 {
-            last_report = Instant::now();
-            tracing::info!(
-                "witness pass: {i} of {} confidential values (at {}), {} points, {:.0} s ({})",
-                p.claims.len(),
-                space.describe(*cell),
-                points.len(),
-                started.elapsed().as_secs_f64(),
-                clock.summary()
-            );
-        }
-        let mask = Mask {
-            hidden: &hidden,
+        run.progress(i, *cell);
+        run.prove_value(i, *cell, list);
+    }
+    run.finish()
+}
+
+/// The witness pass under way: what it searches in, and the points and proofs so far.
+struct WitnessRun<'a, 's> {
+    space: &'a Space<'s>,
+    system: &'a System,
+    p: &'a Primary,
+    blocked: &'a [bool],
+    cost: &'a [f64],
+    hidden: Vec<bool>,
+    points: Vec<(Changes, Vec<(u32, ClaimKind)>)>,
+    unproved: Vec<(u32, ClaimKind)>,
+    /// Claims proved by a point built for another claim.
+    shared: u64,
+    /// Position in `p.claims` of each confidential value.
+    index: HashMap<u32, usize>,
+    /// Per confidential value, per claim: proved or given up.
+    done: Vec<Vec<bool>>,
+    started: Instant,
+    last_report: Instant,
+    clock: StageClock,
+}
+
+impl<'a, 's> WitnessRun<'a, 's> {
+    /// Nothing proved yet, `hidden` hidden.
+    fn new(
+        space: &'a Space<'s>,
+        system: &'a System,
+        p: &'a Primary,
+        hidden: Vec<bool>,
+        blocked: &'a [bool],
+        cost: &'a [f64],
+    ) -> Self {
+        let points = Vec::new();
+        let unproved = Vec::new();
+        let shared = 0u64;
+        let index: HashMap<u32, usize> = p
+            .claims
+            .iter()
+            .enumerate()
+            .map(|(i, (c, _))| (*c, i))
+            .collect();
+        let done: Vec<Vec<bool>> = p.claims.iter().map(|(_, l)| vec![false; l.len()]).collect();
+        let started = Instant::now();
+        let last_report = Instant::now();
+        let clock = StageClock::default();
+        WitnessRun {
+            space,
+            system,
+            p,
             blocked,
             cost,
-        };
-        let candidates = space.candidates(*cell, &mask);
-        for (k, claim) in list.iter().enumerate() {
-            if done[i][k] {
-                continue;
-            }
-            let mask = Mask {
-                hidden: &hidden,
-                blocked,
-                cost,
-            };
-            let find = |avoid: Avoid, goal: Goal, effort: Effort| {
-                let reaches = |changes: &Vec<(u32, f64)>| {
-                    let at = changes
-                        .binary_search_by_key(cell, |x| x.0)
-                        .map_or(0.0, |j| changes[j].1);
-                    goal.meets(system.value[*cell as usize] + at)
-                };
-                effort.stages().iter().find_map(|&stage| {
-                    let found = clock.time(stage, || {
-                        match stage {
-                            Stage::Records => space.records(goal, &mask, avoid),
-                            Stage::Directions => space.reach(goal, &candidates, &mask, avoid),
-                            Stage::Program(size) => space.program(goal, &mask, avoid, size),
-                            Stage::Closure => space.closure(goal, &mask, avoid, false),
-                            Stage::WideClosure => space.closure(goal, &mask, avoid, true),
-                        }
-                        .filter(reaches)
-                    })?;
-                    let table = |c: u32| system.locate(c as usize).0;
-                    if found.iter().any(|&(c, _)| table(c) != table(*cell)) {
-                        clock.across(stage);
-                    }
-                    Some(found)
-                })
-            };
-            let found = if claim.magnitude {
-                against_every_structure(&find, claim, &p.sole)
-            } else {
-                find(Avoid::Nothing, claim.goal, Effort::Full).map(|changes| vec![changes])
-            };
-            done[i][k] = true;
-            let Some(found) = found else {
-                unproved.push((*cell, claim.kind));
-                continue;
-            };
-            for changes in &found {
-                for &(c, _) in changes {
-                    hidden[c as usize] = true;
-                }
-            }
-            let mut found = found.into_iter();
-            let changes = found.next().unwrap_or_default();
-            // Every pending claim the first point meets; a magnitude only where it moves no
-            // value one structure alone makes, besides the magnitude itself.
-            let mut proves = vec![(*cell, claim.kind)];
-            let moved_sole = |own: u32| {
-                let maker = p.sole[own as usize];
-                changes.iter().any(|&(c, _)| {
-                    let s = p.sole[c as usize];
-                    c != own && s != NO_STRUCTURE && s != maker
-                })
-            };
-            for &(c, d) in &changes {
-                let Some(&j) = index.get(&c) else { continue };
-                let at = system.value[c as usize] + d;
-                for (kk, other) in p.claims[j].1.iter().enumerate() {
-                    if done[j][kk] || !meets(other, at) || (other.magnitude && moved_sole(c)) {
-                        continue;
-                    }
-                    done[j][kk] = true;
-                    shared += 1;
-                    proves.push((c, other.kind));
-                }
-            }
-            // The other points of a magnitude: each against the structures the ones before
-            // could not hold.
-            for more in found {
-                points.push((more, vec![(*cell, claim.kind)]));
-            }
-            points.push((changes, proves));
+            hidden,
+            points,
+            unproved,
+            shared,
+            index,
+            done,
+            started,
+            last_report,
+            clock,
         }
     }
-    tracing::info!(
-        "witness pass: {} confidential values, {} points, {} claims unproved, {:.1} s",
-        p.claims.len(),
-        points.len(),
-        unproved.len(),
-        started.elapsed().as_secs_f64()
-    );
-    let stages = clock.report();
-    Witnessed {
-        hidden,
-        points,
-        unproved,
-        shared,
-        stages,
+
+    /// Logs progress, at most once every 10 seconds, before value `cell` (the `i`-th
+    /// confidential value).
+    fn progress(&mut self, i: usize, cell: u32) {
+        if self.last_report.elapsed().as_secs() >= 10 {
+            self.last_report = Instant::now();
+            tracing::info!(
+                "witness pass: {i} of {} confidential values (at {}), {} points, {:.0} s ({})",
+                self.p.claims.len(),
+                self.space.describe(cell),
+                self.points.len(),
+                self.started.elapsed().as_secs_f64(),
+                self.clock.summary()
+            );
+        }
+    }
+
+    /// Looks for the points of every pending claim of value `cell` (the `i`-th confidential
+    /// value, with claims `list`), hiding what they move.
+    fn prove_value(&mut self, i: usize, cell: u32, list: &[Pending]) {
+        let mask = Mask {
+            hidden: &self.hidden,
+            blocked: self.blocked,
+            cost: self.cost,
+        };
+        let candidates = self.space.candidates(cell, &mask);
+        for (k, claim) in list.iter().enumerate() {
+            if self.done[i][k] {
+                continue;
+            }
+            let found = self.points_for(cell, &candidates, claim);
+            self.done[i][k] = true;
+            let Some(found) = found else {
+                self.unproved.push((cell, claim.kind));
+                continue;
+            };
+            self.record(cell, claim, found);
+        }
+    }
+
+    /// The points proving one claim of value `cell`: one, or for a magnitude several (see
+    /// [`against_every_structure`]). `None` when none is found.
+    fn points_for(
+        &self,
+        cell: u32,
+        candidates: &[Candidate],
+        claim: &Pending,
+    ) -> Option<Vec<Changes>> {
+        let mask = Mask {
+            hidden: &self.hidden,
+            blocked: self.blocked,
+            cost: self.cost,
+        };
+        let find = |avoid: Avoid, goal: Goal, effort: Effort| {
+            self.search(cell, candidates, &mask, avoid, goal, effort)
+        };
+        if claim.magnitude {
+            against_every_structure(&find, claim, &self.p.sole)
+        } else {
+            find(Avoid::Nothing, claim.goal, Effort::Full).map(|changes| vec![changes])
+        }
+    }
+
+    /// One point for value `cell` reaching `goal`, from the first of the stages of `effort`
+    /// that finds one, each stage timed and counted.
+    fn search(
+        &self,
+        cell: u32,
+        candidates: &[Candidate],
+        mask: &Mask,
+        avoid: Avoid,
+        goal: Goal,
+        effort: Effort,
+    ) -> Option<Changes> {
+        let (space, system, clock) = (self.space, self.system, &self.clock);
+        let reaches = |changes: &Vec<(u32, f64)>| {
+            let at = changes
+                .binary_search_by_key(&cell, |x| x.0)
+                .map_or(0.0, |j| changes[j].1);
+            goal.meets(system.value[cell as usize] + at)
+        };
+        effort.stages().iter().find_map(|&stage| {
+            let found = clock.time(stage, || {
+                match stage {
+                    Stage::Records => space.records(goal, mask, avoid),
+                    Stage::Directions => space.reach(goal, candidates, mask, avoid),
+                    Stage::Program(size) => space.program(goal, mask, avoid, size),
+                    Stage::Closure => space.closure(goal, mask, avoid, false),
+                    Stage::WideClosure => space.closure(goal, mask, avoid, true),
+                }
+                .filter(reaches)
+            })?;
+            let table = |c: u32| system.locate(c as usize).0;
+            if found.iter().any(|&(c, _)| table(c) != table(cell)) {
+                clock.across(stage);
+            }
+            Some(found)
+        })
+    }
+
+    /// Keeps the points `found` for a claim of value `cell`: hides every value they move and
+    /// adds them to the points, the first with every pending claim it also meets.
+    fn record(&mut self, cell: u32, claim: &Pending, found: Vec<Changes>) {
+        for changes in &found {
+            for &(c, _) in changes {
+                self.hidden[c as usize] = true;
+            }
+        }
+        let mut found = found.into_iter();
+        let changes = found.next().unwrap_or_default();
+        let proves = self.shared_claims(cell, claim, &changes);
+        // The other points of a magnitude: each against the structures the ones before
+        // could not hold.
+        for more in found {
+            self.points.push((more, vec![(cell, claim.kind)]));
+        }
+        self.points.push((changes, proves));
+    }
+
+    /// The claims a point (`changes`, built for `claim` of value `cell`) proves, marking done
+    /// the pending ones it also meets.
+    fn shared_claims(
+        &mut self,
+        cell: u32,
+        claim: &Pending,
+        changes: &[(u32, f64)],
+    ) -> Vec<(u32, ClaimKind)> {
+        let (p, system) = (self.p, self.system);
+        // Every pending claim the first point meets; a magnitude only where it moves no
+        // value one structure alone makes, besides the magnitude itself.
+        let mut proves = vec![(cell, claim.kind)];
+        let moved_sole = |own: u32| {
+            let maker = p.sole[own as usize];
+            changes.iter().any(|&(c, _)| {
+                let s = p.sole[c as usize];
+                c != own && s != NO_STRUCTURE && s != maker
+            })
+        };
+        for &(c, d) in changes {
+            let Some(&j) = self.index.get(&c) else {
+                continue;
+            };
+            let at = system.value[c as usize] + d;
+            for (kk, other) in p.claims[j].1.iter().enumerate() {
+                if self.done[j][kk] || !meets(other, at) || (other.magnitude && moved_sole(c)) {
+                    continue;
+                }
+                self.done[j][kk] = true;
+                self.shared += 1;
+                proves.push((c, other.kind));
+            }
+        }
+        proves
+    }
+
+    /// Logs the totals of the pass and of each stage, and returns what it found.
+    fn finish(self) -> Witnessed {
+        tracing::info!(
+            "witness pass: {} confidential values, {} points, {} claims unproved, {:.1} s",
+            self.p.claims.len(),
+            self.points.len(),
+            self.unproved.len(),
+            self.started.elapsed().as_secs_f64()
+        );
+        let stages = self.clock.report();
+        Witnessed {
+            hidden: self.hidden,
+            points: self.points,
+            unproved: self.unproved,
+            shared: self.shared,
+            stages,
+        }
     }
 }
 
@@ -782,161 +961,42 @@ pub fn protect_release(
         p.claims.len(),
         started.elapsed().as_secs_f64()
     );
+    let release = Release {
+        cubes,
+        tables: &tables,
+        system: &system,
+    };
 
     // Costs, and what may never move.
-    let mut cost = vec![0.0; n];
-    let mut blocked = vec![false; n];
-    for (ti, t) in tables.iter().enumerate() {
-        for mi in 0..t.measures.len() {
-            for r in 0..t.rows {
-                let c = system.base[ti][mi] + r;
-                blocked[c] =
-                    !system.present[c] || !matches!(p.class[c], Class::Count | Class::Magnitude);
-                let v = system.value[c];
-                let level = f64::from(t.level(r));
-                cost[c] = (1.0 + v.max(0.0))
-                    * (1.0 + level).powi(2)
-                    * if t.headline(r) { 50.0 } else { 1.0 };
-            }
-        }
-    }
+    let (mut cost, mut blocked) = release.costs(&p.class);
     // The previous release: its unchanged published values are known, its secrets preferred.
     let before = match &options.previous {
         Some(prev) => previous::match_previous(prev, &tables, &system)?,
         None => vec![Before::Absent; n],
     };
-    let mut known = vec![false; n];
-    let mut already_known: Vec<u32> = Vec::new();
-    for (ti, t) in tables.iter().enumerate() {
-        for mi in 0..t.measures.len() {
-            for r in 0..t.rows {
-                let c = system.base[ti][mi] + r;
-                match before[c] {
-                    Before::Secret => cost[c] /= previous::REUSE_DISCOUNT,
-                    Before::Published(v) => {
-                        let now = shown_value(&cubes[ti], mi, r);
-                        if now.is_some_and(|x| (x - v).abs() <= 1e-9 * x.abs().max(1.0)) {
-                            known[c] = true;
-                            blocked[c] = true;
-                            if p.primary[c] {
-                                already_known.push(c as u32);
-                            }
-                        }
-                    }
-                    Before::Absent => {}
-                }
-            }
-        }
-    }
+    let (known, already_known) =
+        release.previous_known(&before, &p.primary, &mut cost, &mut blocked);
 
     // Witness pass.
     let (rel_start, rel_flat) = grid::incidence(n, &system.relations);
     let space = Space::new(&tables, &system, &rel_start, &rel_flat);
     // What the previous release kept secret stays secret: its points remain available, and
     // publishing the same store again gives the same mask.
-    let mut start = p.primary.clone();
-    for c in 0..n {
-        if before[c] == Before::Secret && system.present[c] {
-            start[c] = true;
-        }
-    }
+    let start = release.witness_start(&p.primary, &before);
     let witnessed = witness_pass(&space, &system, &p, start, &blocked, &cost);
     let mut hidden = witnessed.hidden;
 
     // Derived values: hidden over a hidden part; medians over too few observations.
-    for (ti, t) in tables.iter().enumerate() {
-        for (mi, m) in t.measures.iter().enumerate() {
-            let Some((a, b)) = m.parts else { continue };
-            for r in 0..t.rows {
-                let c = system.base[ti][mi] + r;
-                if !system.present[c] {
-                    continue;
-                }
-                let (ca, cb) = (system.base[ti][a] + r, system.base[ti][b] + r);
-                let few = m.kind == MeasureKind::Median
-                    && system.value[ca] < rules.min_median_observations as f64;
-                if few || p.primary[ca] || p.primary[cb] {
-                    p.primary[c] = true;
-                    hidden[c] = true;
-                } else if hidden[ca] || hidden[cb] {
-                    hidden[c] = true;
-                }
-            }
-        }
-    }
-    let secret: Vec<Vec<Vec<bool>>> = tables
-        .iter()
-        .enumerate()
-        .map(|(ti, t)| {
-            (0..t.measures.len())
-                .map(|mi| {
-                    (0..t.rows)
-                        .map(|r| {
-                            let c = system.base[ti][mi] + r;
-                            system.present[c] && hidden[c]
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect();
+    release.derived(rules, &mut p.primary, &mut hidden);
+    let secret = release.secret(&hidden);
     let (datasets, overall, by_level) = super::summarise(&tables, &system, &p.primary, &hidden);
     let kept = Kept::of(&before, &system.present, &hidden);
 
     // What could not be proved.
-    let mut unresolved: Vec<CellReport> = witnessed
-        .unproved
-        .iter()
-        .map(|&(c, kind)| {
-            report(
-                &tables,
-                &system,
-                c as usize,
-                &format!("no witness point found: {}", kind.describe()),
-            )
-        })
-        .collect();
-    for c in already_known {
-        unresolved.push(report(
-            &tables,
-            &system,
-            c as usize,
-            "secret by a primary rule, but published unchanged by the previous release",
-        ));
-    }
+    let unresolved = release.unresolved(&witnessed.unproved, already_known);
 
     // The certificate.
-    let cell_ref = |c: u32| {
-        let (t, m, r) = system.locate(c as usize);
-        CellRef {
-            dataset: t as u16,
-            row: r as u32,
-            measure: m as u16,
-        }
-    };
-    let certificate = Certificate {
-        release: String::new(),
-        datasets: tables.iter().map(|t| t.dataset.clone()).collect(),
-        measures: tables
-            .iter()
-            .map(|t| t.measures.iter().map(|m| m.id.clone()).collect())
-            .collect(),
-        fingerprint: certificate::fingerprint(cubes),
-        points: witnessed
-            .points
-            .iter()
-            .map(|(changes, proves)| Point {
-                changes: changes.iter().map(|&(c, d)| (cell_ref(c), d)).collect(),
-                claims: proves
-                    .iter()
-                    .map(|&(c, kind)| Claim {
-                        cell: cell_ref(c),
-                        kind,
-                    })
-                    .collect(),
-            })
-            .collect(),
-    };
+    let certificate = release.certificate(&witnessed.points);
 
     let stats = ProtectStats {
         values: system.present.iter().filter(|&&x| x).count() as u64,
@@ -959,19 +1019,7 @@ pub fn protect_release(
     let mut same_as_previous = false;
     if let Some(prev) = &options.previous {
         loss.previous_mask_kept_pct = Some(kept.pct());
-        // The same values shown the same way as by the previous release, and nothing more.
-        let mut shown = 0u64;
-        same_as_previous = (0..n).all(|c| {
-            if !system.present[c] {
-                return true;
-            }
-            shown += 1;
-            match before[c] {
-                Before::Secret => hidden[c],
-                Before::Published(_) => known[c] && !hidden[c],
-                Before::Absent => false,
-            }
-        }) && shown == previous::values_of(prev);
+        same_as_previous = release.same_as_previous(prev, &before, &known, &hidden);
     }
     Ok(ReleaseProtection {
         secret,
@@ -984,6 +1032,227 @@ pub fn protect_release(
         same_as_previous,
         certificate,
     })
+}
+
+/// The cubes of a release with their tables and linear system, for the stages of
+/// [`protect_release`] after the primary pass.
+struct Release<'a> {
+    cubes: &'a [Cube],
+    tables: &'a [Table],
+    system: &'a System,
+}
+
+impl Release<'_> {
+    /// The cost of moving each value (larger for large values, coarse levels and headline
+    /// rows) and whether it may never move (absent, or neither a count nor a magnitude).
+    fn costs(&self, class: &[Class]) -> (Vec<f64>, Vec<bool>) {
+        let system = self.system;
+        let n = system.value.len();
+        let mut cost = vec![0.0; n];
+        let mut blocked = vec![false; n];
+        for (ti, t) in self.tables.iter().enumerate() {
+            for mi in 0..t.measures.len() {
+                for r in 0..t.rows {
+                    let c = system.base[ti][mi] + r;
+                    blocked[c] =
+                        !system.present[c] || !matches!(class[c], Class::Count | Class::Magnitude);
+                    let v = system.value[c];
+                    let level = f64::from(t.level(r));
+                    cost[c] = (1.0 + v.max(0.0))
+                        * (1.0 + level).powi(2)
+                        * if t.headline(r) { 50.0 } else { 1.0 };
+                }
+            }
+        }
+        (cost, blocked)
+    }
+
+    /// Applies the previous release: its secrets cost less to hide again, its values
+    /// published unchanged are known and may not move. Returns which values are known, and
+    /// the primary values among them.
+    fn previous_known(
+        &self,
+        before: &[Before],
+        primary: &[bool],
+        cost: &mut [f64],
+        blocked: &mut [bool],
+    ) -> (Vec<bool>, Vec<u32>) {
+        let system = self.system;
+        let mut known = vec![false; system.value.len()];
+        let mut already_known: Vec<u32> = Vec::new();
+        for (ti, t) in self.tables.iter().enumerate() {
+            for mi in 0..t.measures.len() {
+                for r in 0..t.rows {
+                    let c = system.base[ti][mi] + r;
+                    match before[c] {
+                        Before::Secret => cost[c] /= previous::REUSE_DISCOUNT,
+                        Before::Published(v) => {
+                            let now = shown_value(&self.cubes[ti], mi, r);
+                            if now.is_some_and(|x| (x - v).abs() <= 1e-9 * x.abs().max(1.0)) {
+                                known[c] = true;
+                                blocked[c] = true;
+                                if primary[c] {
+                                    already_known.push(c as u32);
+                                }
+                            }
+                        }
+                        Before::Absent => {}
+                    }
+                }
+            }
+        }
+        (known, already_known)
+    }
+
+    /// The values hidden before the witness pass: the primary ones, and those present that the
+    /// previous release kept secret.
+    fn witness_start(&self, primary: &[bool], before: &[Before]) -> Vec<bool> {
+        let system = self.system;
+        let mut start = primary.to_vec();
+        for c in 0..system.value.len() {
+            if before[c] == Before::Secret && system.present[c] {
+                start[c] = true;
+            }
+        }
+        start
+    }
+
+    /// Hides the derived values over a hidden part, and makes primary those over a primary
+    /// part and the medians over fewer observations than the rules allow.
+    fn derived(&self, rules: &PrimaryRules, primary: &mut [bool], hidden: &mut [bool]) {
+        let system = self.system;
+        for (ti, t) in self.tables.iter().enumerate() {
+            for (mi, m) in t.measures.iter().enumerate() {
+                let Some((a, b)) = m.parts else { continue };
+                for r in 0..t.rows {
+                    let c = system.base[ti][mi] + r;
+                    if !system.present[c] {
+                        continue;
+                    }
+                    let (ca, cb) = (system.base[ti][a] + r, system.base[ti][b] + r);
+                    let few = m.kind == MeasureKind::Median
+                        && system.value[ca] < rules.min_median_observations as f64;
+                    if few || primary[ca] || primary[cb] {
+                        primary[c] = true;
+                        hidden[c] = true;
+                    } else if hidden[ca] || hidden[cb] {
+                        hidden[c] = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The mask of every cube: by table, measure and row, whether the value is present and
+    /// hidden.
+    fn secret(&self, hidden: &[bool]) -> Vec<Vec<Vec<bool>>> {
+        let system = self.system;
+        self.tables
+            .iter()
+            .enumerate()
+            .map(|(ti, t)| {
+                (0..t.measures.len())
+                    .map(|mi| {
+                        (0..t.rows)
+                            .map(|r| {
+                                let c = system.base[ti][mi] + r;
+                                system.present[c] && hidden[c]
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The report of the claims without a point, then of the primary values the previous
+    /// release published unchanged.
+    fn unresolved(
+        &self,
+        unproved: &[(u32, ClaimKind)],
+        already_known: Vec<u32>,
+    ) -> Vec<CellReport> {
+        let (tables, system) = (self.tables, self.system);
+        let mut unresolved: Vec<CellReport> = unproved
+            .iter()
+            .map(|&(c, kind)| {
+                report(
+                    tables,
+                    system,
+                    c as usize,
+                    &format!("no witness point found: {}", kind.describe()),
+                )
+            })
+            .collect();
+        for c in already_known {
+            unresolved.push(report(
+                tables,
+                system,
+                c as usize,
+                "secret by a primary rule, but published unchanged by the previous release",
+            ));
+        }
+        unresolved
+    }
+
+    /// The certificate of the release, with its witness points.
+    fn certificate(&self, points: &[(Changes, Vec<(u32, ClaimKind)>)]) -> Certificate {
+        let (tables, system) = (self.tables, self.system);
+        let cell_ref = |c: u32| {
+            let (t, m, r) = system.locate(c as usize);
+            CellRef {
+                dataset: t as u16,
+                row: r as u32,
+                measure: m as u16,
+            }
+        };
+        Certificate {
+            release: String::new(),
+            datasets: tables.iter().map(|t| t.dataset.clone()).collect(),
+            measures: tables
+                .iter()
+                .map(|t| t.measures.iter().map(|m| m.id.clone()).collect())
+                .collect(),
+            fingerprint: certificate::fingerprint(self.cubes),
+            points: points
+                .iter()
+                .map(|(changes, proves)| Point {
+                    changes: changes.iter().map(|&(c, d)| (cell_ref(c), d)).collect(),
+                    claims: proves
+                        .iter()
+                        .map(|&(c, kind)| Claim {
+                            cell: cell_ref(c),
+                            kind,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether the release shows the same values the same way as the previous release `prev`,
+    /// and nothing more.
+    fn same_as_previous(
+        &self,
+        prev: &previous::PreviousRelease,
+        before: &[Before],
+        known: &[bool],
+        hidden: &[bool],
+    ) -> bool {
+        let system = self.system;
+        let mut shown = 0u64;
+        (0..system.value.len()).all(|c| {
+            if !system.present[c] {
+                return true;
+            }
+            shown += 1;
+            match before[c] {
+                Before::Secret => hidden[c],
+                Before::Published(_) => known[c] && !hidden[c],
+                Before::Absent => false,
+            }
+        }) && shown == previous::values_of(prev)
+    }
 }
 
 /// One line of a report: where the value is and why it is reported.
