@@ -466,6 +466,59 @@ pub(crate) fn build_system(
     value: &dyn Fn(usize, usize, usize) -> Option<f64>,
     present: &dyn Fn(usize, usize, usize) -> bool,
 ) -> Result<System, DisclosureError> {
+    let (base, n) = cell_bases(tables);
+    let (values, presence) = known_values(tables, &base, n, value, present);
+    let mut relations = Vec::new();
+    let mut decisions = Vec::new();
+    for (ti, t) in tables.iter().enumerate() {
+        let links = links(t)?;
+        for (mi, m) in t.measures.iter().enumerate() {
+            if !matches!(m.class, Class::Count | Class::Magnitude) {
+                continue;
+            }
+            for (di, d) in t.dims.iter().enumerate() {
+                let time = d.kind == DimensionType::Period;
+                let family = Families {
+                    base: base[ti][mi],
+                    m,
+                    d,
+                    stock: time && m.time == Some(TimeRule::Stock),
+                    average: time && m.time == Some(TimeRule::Average),
+                    values: &values,
+                    presence: &presence,
+                };
+                let mut group = family.group(&links, di);
+                if group.is_empty() {
+                    continue;
+                }
+                let before = group.len();
+                let distinct = family.keep_holding(&mut group);
+                let decision = family.decision(distinct, group.len() < before);
+                decisions.push((t.dataset.clone(), m.id.clone(), d.id.clone(), decision));
+                relations.extend(group);
+            }
+        }
+    }
+    declared_relations(tables, &base, &presence, &mut relations, &mut decisions);
+    equalities_between_tables(
+        tables,
+        &base,
+        &values,
+        &presence,
+        &mut relations,
+        &mut decisions,
+    );
+    Ok(System {
+        base,
+        value: values,
+        present: presence,
+        relations,
+        decisions,
+    })
+}
+
+/// The first cell index of each (table, measure), and the number of cells.
+fn cell_bases(tables: &[Table]) -> (Vec<Vec<usize>>, usize) {
     let mut base = Vec::with_capacity(tables.len());
     let mut n = 0usize;
     for t in tables {
@@ -479,6 +532,18 @@ pub(crate) fn build_system(
         }
         base.push(b);
     }
+    (base, n)
+}
+
+/// The value the builder knows of each of the `n` cells (NaN when unknown or null) and
+/// whether its measure applies.
+fn known_values(
+    tables: &[Table],
+    base: &[Vec<usize>],
+    n: usize,
+    value: &dyn Fn(usize, usize, usize) -> Option<f64>,
+    present: &dyn Fn(usize, usize, usize) -> bool,
+) -> (Vec<f64>, Vec<bool>) {
     let mut values = vec![f64::NAN; n];
     let mut presence = vec![false; n];
     for (ti, t) in tables.iter().enumerate() {
@@ -492,110 +557,140 @@ pub(crate) fn build_system(
             }
         }
     }
-    let mut relations = Vec::new();
-    let mut decisions = Vec::new();
-    for (ti, t) in tables.iter().enumerate() {
-        let links = links(t)?;
-        for (mi, m) in t.measures.iter().enumerate() {
-            if !matches!(m.class, Class::Count | Class::Magnitude) {
+    (values, presence)
+}
+
+/// The parent–children relations of one measure along one dimension of a table.
+struct Families<'a> {
+    /// First cell index of the measure.
+    base: usize,
+    m: &'a Meas,
+    d: &'a Dim,
+    /// A stock along a period dimension: equal to its period-ending child.
+    stock: bool,
+    /// An average along a period dimension: its sub-periods sum to 3 or 4 times it.
+    average: bool,
+    values: &'a [f64],
+    presence: &'a [bool],
+}
+
+impl Families<'_> {
+    /// The cell of row `r`.
+    fn cell(&self, r: u32) -> usize {
+        self.base + r as usize
+    }
+
+    /// One sum relation per link along dimension `di` whose parent and some children are
+    /// present.
+    fn group(&self, links: &[Link], di: usize) -> Vec<Rel> {
+        let (m, d, presence) = (self.m, self.d, self.presence);
+        let cell = |r: u32| self.cell(r);
+        let mut group: Vec<Rel> = Vec::new();
+        for l in links.iter().filter(|l| l.dim as usize == di) {
+            if !presence[cell(l.parent)] {
                 continue;
             }
-            for (di, d) in t.dims.iter().enumerate() {
-                let cell = |r: u32| base[ti][mi] + r as usize;
-                let time = d.kind == DimensionType::Period;
-                let stock = time && m.time == Some(TimeRule::Stock);
-                let average = time && m.time == Some(TimeRule::Average);
-                let mut group: Vec<Rel> = Vec::new();
-                for l in links.iter().filter(|l| l.dim as usize == di) {
-                    if !presence[cell(l.parent)] {
-                        continue;
-                    }
-                    let mut parts: Vec<u32> = l
-                        .children
-                        .iter()
-                        .copied()
-                        .filter(|&c| presence[cell(c)])
-                        .collect();
-                    let mut k = 1.0;
-                    if stock {
-                        parts.retain(|&c| ends_parent(&d.codes[d.rows[c as usize] as usize]));
-                    } else if average {
-                        let code = &d.codes[d.rows[l.parent as usize] as usize];
-                        k = if code.contains('T') { 3.0 } else { 4.0 };
-                    }
-                    if parts.is_empty() {
-                        continue;
-                    }
-                    let tol = m.half_unit * (k + parts.len() as f64);
-                    group.push(Rel {
-                        kind: RelKind::Sum(k),
-                        total: cell(l.parent) as u32,
-                        parts: parts.into_iter().map(|c| cell(c) as u32).collect(),
-                        tol,
-                    });
-                }
-                if group.is_empty() {
-                    continue;
-                }
-                // Keep each relation that the builder can check to hold: persons counted once
-                // per margin fall back to distinct-count bounds where their sum does not add up,
-                // other relations that do not hold (an average over an incomplete period) are
-                // left out. Decided relation by relation, as the checker does.
-                let holds = |rel: &Rel| {
-                    let RelKind::Sum(k) = rel.kind else {
-                        return true;
-                    };
-                    let t = values[rel.total as usize];
-                    let s: f64 = rel.parts.iter().map(|&p| values[p as usize]).sum();
-                    if t.is_nan() || s.is_nan() {
-                        return true;
-                    }
-                    (k * t - s).abs() <= rel.tol + 1e-7 * (1.0 + (k * t).abs())
-                };
-                let before = group.len();
-                let mut distinct = 0usize;
-                group.retain_mut(|rel| {
-                    if holds(rel) {
-                        true
-                    } else if m.kind == MeasureKind::Persons {
-                        let known = |c: u32| values[c as usize];
-                        let t = known(rel.total);
-                        let slack = rel.tol + 1e-7 * (1.0 + t.abs());
-                        let sum: f64 = rel.parts.iter().map(|&p| known(p)).sum();
-                        let top = rel
-                            .parts
-                            .iter()
-                            .map(|&p| known(p))
-                            .fold(f64::NEG_INFINITY, f64::max);
-                        // Unknown values (NaN) keep the bound: nothing says it fails.
-                        let above_parts = top.is_nan() || t.is_nan() || top <= t + slack;
-                        let below_sum = t.is_nan() || sum.is_nan() || t <= sum + slack;
-                        rel.kind = RelKind::Distinct {
-                            above_parts,
-                            below_sum,
-                        };
-                        distinct += 1;
-                        above_parts || below_sum
-                    } else {
-                        false
-                    }
-                });
-                let decision = if distinct > 0 {
-                    "distinct (largest part ≤ total ≤ sum of parts) where the sum does not hold"
-                } else if group.len() < before {
-                    "sum where it holds (some relations do not add up)"
-                } else if stock {
-                    "equal (stock at period end)"
-                } else if average {
-                    "sum (average over sub-periods)"
-                } else {
-                    "sum"
-                };
-                decisions.push((t.dataset.clone(), m.id.clone(), d.id.clone(), decision));
-                relations.extend(group);
+            let mut parts: Vec<u32> = l
+                .children
+                .iter()
+                .copied()
+                .filter(|&c| presence[cell(c)])
+                .collect();
+            let mut k = 1.0;
+            if self.stock {
+                parts.retain(|&c| ends_parent(&d.codes[d.rows[c as usize] as usize]));
+            } else if self.average {
+                let code = &d.codes[d.rows[l.parent as usize] as usize];
+                k = if code.contains('T') { 3.0 } else { 4.0 };
             }
+            if parts.is_empty() {
+                continue;
+            }
+            let tol = m.half_unit * (k + parts.len() as f64);
+            group.push(Rel {
+                kind: RelKind::Sum(k),
+                total: cell(l.parent) as u32,
+                parts: parts.into_iter().map(|c| cell(c) as u32).collect(),
+                tol,
+            });
+        }
+        group
+    }
+
+    /// Keeps each relation of `group` that the builder can check to hold; returns how many
+    /// fell back to distinct-count bounds.
+    fn keep_holding(&self, group: &mut Vec<Rel>) -> usize {
+        let (m, values) = (self.m, self.values);
+        // Keep each relation that the builder can check to hold: persons counted once
+        // per margin fall back to distinct-count bounds where their sum does not add up,
+        // other relations that do not hold (an average over an incomplete period) are
+        // left out. Decided relation by relation, as the checker does.
+        let holds = |rel: &Rel| {
+            let RelKind::Sum(k) = rel.kind else {
+                return true;
+            };
+            let t = values[rel.total as usize];
+            let s: f64 = rel.parts.iter().map(|&p| values[p as usize]).sum();
+            if t.is_nan() || s.is_nan() {
+                return true;
+            }
+            (k * t - s).abs() <= rel.tol + 1e-7 * (1.0 + (k * t).abs())
+        };
+        let mut distinct = 0usize;
+        group.retain_mut(|rel| {
+            if holds(rel) {
+                true
+            } else if m.kind == MeasureKind::Persons {
+                let known = |c: u32| values[c as usize];
+                let t = known(rel.total);
+                let slack = rel.tol + 1e-7 * (1.0 + t.abs());
+                let sum: f64 = rel.parts.iter().map(|&p| known(p)).sum();
+                let top = rel
+                    .parts
+                    .iter()
+                    .map(|&p| known(p))
+                    .fold(f64::NEG_INFINITY, f64::max);
+                // Unknown values (NaN) keep the bound: nothing says it fails.
+                let above_parts = top.is_nan() || t.is_nan() || top <= t + slack;
+                let below_sum = t.is_nan() || sum.is_nan() || t <= sum + slack;
+                rel.kind = RelKind::Distinct {
+                    above_parts,
+                    below_sum,
+                };
+                distinct += 1;
+                above_parts || below_sum
+            } else {
+                false
+            }
+        });
+        distinct
+    }
+
+    /// How the measure was tied along the dimension, given how many relations became
+    /// distinct-count bounds and whether some were left out.
+    fn decision(&self, distinct: usize, dropped: bool) -> &'static str {
+        if distinct > 0 {
+            "distinct (largest part ≤ total ≤ sum of parts) where the sum does not hold"
+        } else if dropped {
+            "sum where it holds (some relations do not add up)"
+        } else if self.stock {
+            "equal (stock at period end)"
+        } else if self.average {
+            "sum (average over sub-periods)"
+        } else {
+            "sum"
         }
     }
+}
+
+/// The declared relations between the measures of each row, with their decisions.
+fn declared_relations(
+    tables: &[Table],
+    base: &[Vec<usize>],
+    presence: &[bool],
+    relations: &mut Vec<Rel>,
+    decisions: &mut Vec<(String, String, String, &'static str)>,
+) {
     for (ti, t) in tables.iter().enumerate() {
         for rel in &t.relations {
             let kind = match rel.op {
@@ -641,21 +736,6 @@ pub(crate) fn build_system(
             ));
         }
     }
-    equalities_between_tables(
-        tables,
-        &base,
-        &values,
-        &presence,
-        &mut relations,
-        &mut decisions,
-    );
-    Ok(System {
-        base,
-        value: values,
-        present: presence,
-        relations,
-        decisions,
-    })
 }
 
 /// Rows of a table whose dimensions outside `shared` are all at their single top member (a

@@ -971,13 +971,51 @@ impl<'a> Space<'a> {
         avoid: Avoid,
         size: usize,
     ) -> Option<Vec<(u32, f64)>> {
-        let may_move = |c: u32| {
-            let cu = c as usize;
-            self.system.present[cu] && !mask.blocked[cu] && (c == goal.cell || !avoid.blocks(c))
-        };
-        if !may_move(goal.cell) {
+        if !self.may_move(goal.cell, goal, mask, avoid) {
             return None;
         }
+        let (var, cells) = self.neighbourhood(goal, mask, avoid, size);
+        let mut problem = microlp::Problem::new(microlp::OptimizationDirection::Minimize);
+        let (up, dn) = self.add_variables(&mut problem, &cells, mask);
+        let vars = Vars { var, up, dn };
+        self.add_relations(&mut problem, &cells, &vars);
+        let mut e = microlp::LinearExpr::empty();
+        vars.term(&mut e, goal.cell, 1.0);
+        let need = goal.target - self.value(goal.cell);
+        let op = if goal.down {
+            microlp::ComparisonOp::Le
+        } else {
+            microlp::ComparisonOp::Ge
+        };
+        problem.add_constraint(e, op, need);
+        // A node limit, not a time limit: the same release must come out of the same store
+        // however busy the machine is.
+        let mut options = microlp::SolveOptions::default();
+        options.node_limit = Some(PROGRAM_NODES);
+        let microlp::SolveOutcome::Solution(solution) = problem.solve_with(options).ok()? else {
+            return None;
+        };
+        let changes = self.solution_changes(&solution, &cells, &vars);
+        self.program_point_holds(goal, &changes).then_some(changes)
+    }
+
+    /// Whether value `c` may move in a program for `goal`: present, not blocked, and not
+    /// avoided (the goal's own value excepted).
+    fn may_move(&self, c: u32, goal: Goal, mask: &Mask, avoid: Avoid) -> bool {
+        let cu = c as usize;
+        self.system.present[cu] && !mask.blocked[cu] && (c == goal.cell || !avoid.blocks(c))
+    }
+
+    /// The values of the program's neighbourhood, at most `size`, breadth first from the goal's
+    /// value, with the position of each.
+    fn neighbourhood(
+        &self,
+        goal: Goal,
+        mask: &Mask,
+        avoid: Avoid,
+        size: usize,
+    ) -> (HashMap<u32, usize>, Vec<u32>) {
+        let may_move = |c: u32| self.may_move(c, goal, mask, avoid);
         // The neighbourhood, breadth first; a relation of two values (a total with one part,
         // an equality) takes its other value in at the same distance, so that a value and its
         // twin are never split by the border.
@@ -1006,10 +1044,20 @@ impl<'a> Space<'a> {
                 }
             }
         }
-        let mut problem = microlp::Problem::new(microlp::OptimizationDirection::Minimize);
+        (var, cells)
+    }
+
+    /// Adds the upward and downward change of every value of the neighbourhood to the
+    /// program, priced per unit moved (integral for counts, never below 0).
+    fn add_variables(
+        &self,
+        problem: &mut microlp::Problem,
+        cells: &[u32],
+        mask: &Mask,
+    ) -> (Vec<microlp::Variable>, Vec<microlp::Variable>) {
         let mut up = Vec::with_capacity(cells.len());
         let mut dn = Vec::with_capacity(cells.len());
-        for &c in &cells {
+        for &c in cells {
             let (t, m, _) = self.system.locate(c as usize);
             let v = self.value(c).max(0.0);
             let price = if mask.hidden[c as usize] {
@@ -1026,19 +1074,20 @@ impl<'a> Space<'a> {
                 dn.push(problem.add_var(price, (0.0, v)));
             }
         }
-        // Every relation touching the neighbourhood, the values outside held.
+        (up, dn)
+    }
+
+    /// Adds every relation touching the neighbourhood to the program, the values outside
+    /// held.
+    fn add_relations(&self, problem: &mut microlp::Problem, cells: &[u32], vars: &Vars) {
         let mut rels: Vec<u32> = cells
             .iter()
             .flat_map(|&c| self.relations_of(c).iter().copied())
             .collect();
         rels.sort_unstable();
         rels.dedup();
-        let term = |e: &mut microlp::LinearExpr, c: u32, a: f64| {
-            if let Some(&i) = var.get(&c) {
-                e.add(up[i], a);
-                e.add(dn[i], -a);
-            }
-        };
+        let var = &vars.var;
+        let term = |e: &mut microlp::LinearExpr, c: u32, a: f64| vars.term(e, c, a);
         for &r in &rels {
             let rel = &self.system.relations[r as usize];
             let v = |c: u32| self.value(c);
@@ -1089,22 +1138,17 @@ impl<'a> Space<'a> {
                 }
             }
         }
-        let mut e = microlp::LinearExpr::empty();
-        term(&mut e, goal.cell, 1.0);
-        let need = goal.target - self.value(goal.cell);
-        let op = if goal.down {
-            microlp::ComparisonOp::Le
-        } else {
-            microlp::ComparisonOp::Ge
-        };
-        problem.add_constraint(e, op, need);
-        // A node limit, not a time limit: the same release must come out of the same store
-        // however busy the machine is.
-        let mut options = microlp::SolveOptions::default();
-        options.node_limit = Some(PROGRAM_NODES);
-        let microlp::SolveOutcome::Solution(solution) = problem.solve_with(options).ok()? else {
-            return None;
-        };
+    }
+
+    /// The changes of a solution of the program (counts rounded to whole units), those not
+    /// zero, sorted by value.
+    fn solution_changes(
+        &self,
+        solution: &microlp::Solution,
+        cells: &[u32],
+        vars: &Vars,
+    ) -> Vec<(u32, f64)> {
+        let (up, dn) = (&vars.up, &vars.dn);
         let mut changes: Vec<(u32, f64)> = cells
             .iter()
             .enumerate()
@@ -1121,6 +1165,12 @@ impl<'a> Space<'a> {
             .filter(|x| x.1.abs() > 1e-9)
             .collect();
         changes.sort_unstable_by_key(|x| x.0);
+        changes
+    }
+
+    /// Whether the changes of a program make a point: the same checks as any direction
+    /// (balance, inequalities, non-negative, the goal).
+    fn program_point_holds(&self, goal: Goal, changes: &[(u32, f64)]) -> bool {
         // The same checks as any direction: balance, inequalities, non-negative, the goal.
         let over: HashMap<u32, f64> = changes.iter().copied().collect();
         let at = |c: u32| self.value(c) + over.get(&c).copied().unwrap_or(0.0);
@@ -1129,11 +1179,29 @@ impl<'a> Space<'a> {
         } else {
             at(goal.cell) >= goal.target - 1e-9 * (1.0 + goal.target.abs())
         };
-        let ok = reached
+        reached
             && changes.iter().all(|&(c, _)| at(c) >= -1e-9)
-            && self.balanced(&changes)
-            && self.inequalities_hold(&changes, |c| over.get(&c).copied().unwrap_or(0.0));
-        ok.then_some(changes)
+            && self.balanced(changes)
+            && self.inequalities_hold(changes, |c| over.get(&c).copied().unwrap_or(0.0))
+    }
+}
+
+/// The variables of a neighbourhood program: the position of each value, and its upward and
+/// downward change (in the measure's unit).
+struct Vars {
+    var: HashMap<u32, usize>,
+    up: Vec<microlp::Variable>,
+    dn: Vec<microlp::Variable>,
+}
+
+impl Vars {
+    /// Adds `a` times the change of value `c` to `e`, when `c` is in the neighbourhood (the
+    /// values outside are held).
+    fn term(&self, e: &mut microlp::LinearExpr, c: u32, a: f64) {
+        if let Some(&i) = self.var.get(&c) {
+            e.add(self.up[i], a);
+            e.add(self.dn[i], -a);
+        }
     }
 }
 
