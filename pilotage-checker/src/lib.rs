@@ -111,14 +111,6 @@ pub fn check(input: &Input) -> Report {
     let mut report = Report::new();
     report.points = input.certificate.points.len() as u64;
     let mut sink = Failures::default();
-    let whole = |check: Check, message: String| Failure {
-        check,
-        dataset: String::new(),
-        coordinates: Vec::new(),
-        measure: String::new(),
-        claim: None,
-        message,
-    };
     if fingerprint(input.truth) != input.certificate.fingerprint {
         sink.push_with(Check::OtherData, || {
             whole(
@@ -143,6 +135,48 @@ pub fn check(input: &Input) -> Report {
 
     let truth = rules::true_values(input.truth);
     let confidential = rules::evaluate(&tables, input.truth, &truth, input.rules);
+    count_claims(&confidential, &mut report);
+
+    // Confidential values published.
+    confidential_published(&tables, &truth, &confidential, &mut sink);
+    for (d, table) in tables.iter().enumerate() {
+        derived_checks(table, &mut sink, input.rules, |m, r| {
+            Some(truth[d][m].value[r]).filter(|x| !x.is_nan())
+        });
+    }
+
+    // Points.
+    let outcome = verify_points(input, &tables, &truth, &confidential);
+    sink.append(outcome.failures);
+    report.ignored_claims = outcome.ignored;
+
+    // Claims without a valid point.
+    let (proved, listed) = claim_bits(
+        &confidential,
+        &truth,
+        outcome.proved,
+        outcome.partly,
+        outcome.listed,
+    );
+    claims_without_point(&tables, &truth, &confidential, &proved, &listed, &mut sink);
+    report.absorb(sink);
+    report
+}
+
+/// A failure of the whole release, at no value.
+fn whole(check: Check, message: String) -> Failure {
+    Failure {
+        check,
+        dataset: String::new(),
+        coordinates: Vec::new(),
+        measure: String::new(),
+        claim: None,
+        message,
+    }
+}
+
+/// Counts the confidential values and their claims into the report.
+fn count_claims(confidential: &rules::Confidential, report: &mut Report) {
     for d in &confidential.claims {
         for m in d {
             for &mask in m {
@@ -153,8 +187,15 @@ pub fn check(input: &Input) -> Report {
             }
         }
     }
+}
 
-    // Confidential values published.
+/// Reports every confidential value that is not secret.
+fn confidential_published(
+    tables: &[Table],
+    truth: &[Vec<rules::TrueMeasure>],
+    confidential: &rules::Confidential,
+    sink: &mut Failures,
+) {
     for (d, table) in tables.iter().enumerate() {
         for r in 0..table.rows {
             for (m, info) in table.measures.iter().enumerate() {
@@ -175,13 +216,15 @@ pub fn check(input: &Input) -> Report {
             }
         }
     }
-    for (d, table) in tables.iter().enumerate() {
-        derived_checks(table, &mut sink, input.rules, |m, r| {
-            Some(truth[d][m].value[r]).filter(|x| !x.is_nan())
-        });
-    }
+}
 
-    // Points.
+/// Verifies every point of the certificate against the relations an attacker knows.
+fn verify_points(
+    input: &Input,
+    tables: &[Table],
+    truth: &[Vec<rules::TrueMeasure>],
+    confidential: &rules::Confidential,
+) -> points::Outcome {
     let declared: Vec<Vec<relations::Declared>> = tables.iter().map(relations::declared).collect();
     let declared_by_measure = tables
         .iter()
@@ -198,7 +241,7 @@ pub fn check(input: &Input) -> Report {
                 .collect()
         })
         .collect();
-    let cross = relations::cross_equalities(&tables, &truth);
+    let cross = relations::cross_equalities(tables, truth);
     let previous: Vec<Option<points::Previous>> = tables
         .iter()
         .map(|t| {
@@ -210,9 +253,9 @@ pub fn check(input: &Input) -> Report {
         })
         .collect();
     let ctx = points::Context {
-        tables: &tables,
-        truth: &truth,
-        confidential: &confidential,
+        tables,
+        truth,
+        confidential,
         declared: &declared,
         declared_by_measure,
         cross: &cross,
@@ -220,25 +263,48 @@ pub fn check(input: &Input) -> Report {
         rules: input.rules,
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let outcome = points::verify(&ctx, &input.certificate.points, threads);
-    sink.append(outcome.failures);
-    report.ignored_claims = outcome.ignored;
+    points::verify(&ctx, &input.certificate.points, threads)
+}
 
-    // Claims without a valid point.
-    let mut proved: Vec<Vec<Vec<u8>>> = confidential
+/// Claim bits by dataset, measure and row.
+type ClaimBits = Vec<Vec<Vec<u8>>>;
+
+/// The claim bits proved and listed, by dataset, measure and row, from the points' outcome
+/// (`proved`, `partly` and `listed`).
+fn claim_bits(
+    confidential: &rules::Confidential,
+    truth: &[Vec<rules::TrueMeasure>],
+    outcome_proved: Vec<(u64, u8)>,
+    partly: Vec<points::Partly>,
+    outcome_listed: Vec<(u64, u8)>,
+) -> (ClaimBits, ClaimBits) {
+    let mut proved: ClaimBits = confidential
         .claims
         .iter()
         .map(|d| d.iter().map(|m| vec![0u8; m.len()]).collect())
         .collect();
     let mut listed = proved.clone();
-    for (cell, b) in outcome.proved {
+    for (cell, b) in outcome_proved {
         let (d, m, r) = unpack(cell);
         proved[d][m][r] |= b;
     }
+    partly_proved(&mut proved, partly, truth);
+    for (cell, b) in outcome_listed {
+        let (d, m, r) = unpack(cell);
+        listed[d][m][r] |= b;
+    }
+    (proved, listed)
+}
+
+/// Adds to `proved` the magnitude claims proved by points reaching them only in part.
+fn partly_proved(
+    proved: &mut [Vec<Vec<u8>>],
+    mut partly: Vec<points::Partly>,
+    truth: &[Vec<rules::TrueMeasure>],
+) {
     // A magnitude claim whose points some structures see through holds when every structure
     // has a point it does not see through: one reaching the target, or, for the structure
     // making the largest contribution, one reaching that contribution.
-    let mut partly = outcome.partly;
     partly.sort();
     for group in partly.chunk_by(|a, b| a.cell == b.cell && a.bit == b.bit) {
         let (d, m, r) = unpack(group[0].cell);
@@ -256,10 +322,17 @@ pub fn check(input: &Input) -> Report {
             proved[d][m][r] |= group[0].bit;
         }
     }
-    for (cell, b) in outcome.listed {
-        let (d, m, r) = unpack(cell);
-        listed[d][m][r] |= b;
-    }
+}
+
+/// Reports every claim of a confidential value that no valid point proves.
+fn claims_without_point(
+    tables: &[Table],
+    truth: &[Vec<rules::TrueMeasure>],
+    confidential: &rules::Confidential,
+    proved: &[Vec<Vec<u8>>],
+    listed: &[Vec<Vec<u8>>],
+    sink: &mut Failures,
+) {
     for (d, table) in tables.iter().enumerate() {
         for r in 0..table.rows {
             for (m, info) in table.measures.iter().enumerate() {
@@ -304,8 +377,6 @@ pub fn check(input: &Input) -> Report {
             }
         }
     }
-    report.absorb(sink);
-    report
 }
 
 /// Checks what needs no confidential data: no published count from 1 to `min_count − 1`, no

@@ -199,7 +199,20 @@ fn failure(
     }
 }
 
+/// Verifies point `index` of the certificate: each of its changes, the relations at it, and
+/// the claims it lists.
 fn verify_point(ctx: &Context, index: usize, point: &Point, out: &mut Outcome, s: &mut Scratch) {
+    load_changes(point, s);
+    let (mut valid, cells_ok) = check_changes(ctx, index, &s.changes, out);
+    if cells_ok {
+        valid &= relations_hold(ctx, index, out, s);
+    }
+    record_claims(ctx, point, valid, out, s);
+}
+
+/// Loads the changes of a point into `s.changes`, as (packed cell, change in the measure's
+/// unit), sorted by cell.
+fn load_changes(point: &Point, s: &mut Scratch) {
     s.changes.clear();
     s.changes.extend(point.changes.iter().map(|(c, delta)| {
         (
@@ -208,6 +221,17 @@ fn verify_point(ctx: &Context, index: usize, point: &Point, out: &mut Outcome, s
         )
     }));
     s.changes.sort_by_key(|c| c.0);
+}
+
+/// Checks every change of point `index` on its own, reporting each failure. Returns whether
+/// every change is allowed, and whether every changed value exists and may move (the
+/// relations can then be evaluated).
+fn check_changes(
+    ctx: &Context,
+    index: usize,
+    changes: &[(u64, f64)],
+    out: &mut Outcome,
+) -> (bool, bool) {
     let mut valid = true;
     let mut cells_ok = true;
     let fail = |out: &mut Outcome, check: Check, cell: u64, message: &dyn Fn() -> String| {
@@ -224,9 +248,9 @@ fn verify_point(ctx: &Context, index: usize, point: &Point, out: &mut Outcome, s
             )
         });
     };
-    for (i, &(cell, delta)) in s.changes.iter().enumerate() {
+    for (i, &(cell, delta)) in changes.iter().enumerate() {
         let (d, m, r) = unpack(cell);
-        if i > 0 && s.changes[i - 1].0 == cell {
+        if i > 0 && changes[i - 1].0 == cell {
             valid = false;
             fail(out, Check::PointBadCell, cell, &|| {
                 "changes this value twice".into()
@@ -289,9 +313,12 @@ fn verify_point(ctx: &Context, index: usize, point: &Point, out: &mut Outcome, s
             });
         }
     }
-    if cells_ok {
-        valid &= relations_hold(ctx, index, out, s);
-    }
+    (valid, cells_ok)
+}
+
+/// Records the claims a point lists: ignored when the rules do not need them, listed
+/// otherwise, and, when the point is `valid`, proved in full or in part.
+fn record_claims(ctx: &Context, point: &Point, valid: bool, out: &mut Outcome, s: &Scratch) {
     for claim in &point.claims {
         let (d, m, r) = (
             usize::from(claim.cell.dataset),

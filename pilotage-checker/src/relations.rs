@@ -123,88 +123,15 @@ pub(crate) fn check_family(
     mode: Mode,
     describe: bool,
 ) -> Option<String> {
-    let info = &table.measures[m];
-    let dim = &table.dims[k];
     let (pt, pp) = match value(parent) {
         Term::Value(t, p) => (t, p),
         _ => return None,
     };
-    let (mut n, mut sum_t, mut sum_p, mut abs_t, mut abs_p) = (0usize, 0.0, 0.0, 0.0, 0.0);
-    let (mut max_t, mut max_p) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-    let mut ending = None;
-    let period = dim.kind == DimensionType::Period;
-    for &c in table.children(k, parent) {
-        let c = c as usize;
-        match value(c) {
-            Term::Unknown => return None,
-            Term::Null => {}
-            Term::Value(t, p) => {
-                n += 1;
-                sum_t += t;
-                sum_p += p;
-                abs_t += t.abs();
-                abs_p += p.abs();
-                max_t = max_t.max(t);
-                max_p = max_p.max(p);
-                if period && dim.ends_parent[table.row_members(c)[k] as usize] {
-                    ending = Some((c, t, p));
-                }
-            }
-        }
-    }
-    if n == 0 {
+    let sums = ChildSums::of(table, k, parent, value)?;
+    if sums.n == 0 {
         return None;
     }
-    let half = half_unit(table, m);
-    let eps = 1e-9 * (1.0 + abs_p + pp.abs());
-    let mut tests: [Option<(Test, Shape)>; 3] = [None, None, None];
-    let eq = |coef: f64, rhs_t: f64, rhs_p: f64, terms: usize, abs_t: f64, abs_p: f64| Test {
-        equal: true,
-        truth: coef * pt - rhs_t,
-        point: coef * pp - rhs_p,
-        tol_truth: relative(abs_t + coef * pt.abs()),
-        tol_point: match mode {
-            Mode::Point => relative(abs_p + coef * pp.abs()),
-            Mode::Published => half * (coef + terms as f64) + eps,
-        },
-    };
-    let mut ending_row = NONE as usize;
-    if period && info.time == Some(TimeRule::Stock) {
-        let (c, t, p) = ending?;
-        ending_row = c;
-        tests[0] = Some((eq(1.0, t, p, 1, t.abs(), p.abs()), Shape::Stock));
-    } else if period && info.time == Some(TimeRule::Average) {
-        let div = f64::from(dim.divisor[table.row_members(parent)[k] as usize]);
-        tests[0] = Some((eq(div, sum_t, sum_p, n, abs_t, abs_p), Shape::Average(div)));
-    } else if info.kind == MeasureKind::Persons {
-        let le = Test {
-            equal: false,
-            truth: pt - sum_t,
-            point: pp - sum_p,
-            tol_truth: relative(abs_t + pt.abs()),
-            tol_point: match mode {
-                Mode::Point => relative(abs_p + pp.abs()),
-                Mode::Published => half * (1 + n) as f64 + eps,
-            },
-        };
-        let ge = Test {
-            equal: false,
-            truth: max_t - pt,
-            point: max_p - pp,
-            tol_truth: relative(max_t.abs() + pt.abs()),
-            tol_point: match mode {
-                Mode::Point => relative(max_p.abs() + pp.abs()),
-                Mode::Published => 2.0 * half + eps,
-            },
-        };
-        tests[0] = Some((le, Shape::AtMostSum));
-        tests[1] = Some((ge, Shape::AtLeastMax));
-        if mode == Mode::Point {
-            tests[2] = Some((eq(1.0, sum_t, sum_p, n, abs_t, abs_p), Shape::DistinctSum));
-        }
-    } else {
-        tests[0] = Some((eq(1.0, sum_t, sum_p, n, abs_t, abs_p), Shape::Sum));
-    }
+    let (tests, ending_row) = sums.tests(table, m, k, parent, (pt, pp), mode)?;
     let mut broken = Vec::new();
     for (test, shape) in tests.into_iter().flatten() {
         if !test.broken(mode) {
@@ -213,29 +140,173 @@ pub(crate) fn check_family(
         if !describe {
             return Some(String::new());
         }
-        let along = &dim.id;
-        let text = match shape {
-            Shape::Stock => format!(
-                "stock: value = that of its period-ending child {}",
-                table.code(k, ending_row)
-            ),
-            Shape::Average(div) => {
-                format!("average: {div} × value = Σ of its {n} children along {along}")
-            }
-            Shape::AtMostSum => {
-                format!("distinct count: value ≤ Σ of its {n} children along {along}")
-            }
-            Shape::AtLeastMax => {
-                format!("distinct count: value ≥ each of its {n} children along {along}")
-            }
-            Shape::DistinctSum => format!(
-                "distinct count equal to its sum at the true values: value = Σ of its {n} children along {along}"
-            ),
-            Shape::Sum => format!("sum: value = Σ of its {n} children along {along}"),
-        };
+        let text = shape_text(table, k, shape, sums.n, ending_row);
         broken.push(format!("{text} (off by {:.6})", test.point));
     }
     (!broken.is_empty()).then(|| broken.join("; "))
+}
+
+/// The tests of a family relation, with their shapes (at most three).
+type FamilyTests = [Option<(Test, Shape)>; 3];
+
+/// The children of a parent row along one dimension, summed at the true values (`_t`) and at
+/// the point (`_p`), in the measure's unit.
+#[derive(Clone, Copy)]
+struct ChildSums {
+    /// Children with a value.
+    n: usize,
+    sum_t: f64,
+    sum_p: f64,
+    /// Sums of absolute values.
+    abs_t: f64,
+    abs_p: f64,
+    max_t: f64,
+    max_p: f64,
+    /// The period-ending child: (row, true value, value at the point).
+    ending: Option<(usize, f64, f64)>,
+}
+
+impl ChildSums {
+    /// Sums the children of row `parent` along dimension `k`; `None` when one is unknown.
+    fn of(table: &Table, k: usize, parent: usize, value: &impl Fn(usize) -> Term) -> Option<Self> {
+        let dim = &table.dims[k];
+        let (mut n, mut sum_t, mut sum_p, mut abs_t, mut abs_p) = (0usize, 0.0, 0.0, 0.0, 0.0);
+        let (mut max_t, mut max_p) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut ending = None;
+        let period = dim.kind == DimensionType::Period;
+        for &c in table.children(k, parent) {
+            let c = c as usize;
+            match value(c) {
+                Term::Unknown => return None,
+                Term::Null => {}
+                Term::Value(t, p) => {
+                    n += 1;
+                    sum_t += t;
+                    sum_p += p;
+                    abs_t += t.abs();
+                    abs_p += p.abs();
+                    max_t = max_t.max(t);
+                    max_p = max_p.max(p);
+                    if period && dim.ends_parent[table.row_members(c)[k] as usize] {
+                        ending = Some((c, t, p));
+                    }
+                }
+            }
+        }
+        Some(ChildSums {
+            n,
+            sum_t,
+            sum_p,
+            abs_t,
+            abs_p,
+            max_t,
+            max_p,
+            ending,
+        })
+    }
+
+    /// The tests between the parent's value `(pt, pp)` (true, at the point) and these
+    /// children, by the time rule and kind of measure `m`, with the row of the period-ending
+    /// child (stocks only). `None` for a stock without a period-ending child.
+    fn tests(
+        &self,
+        table: &Table,
+        m: usize,
+        k: usize,
+        parent: usize,
+        (pt, pp): (f64, f64),
+        mode: Mode,
+    ) -> Option<(FamilyTests, usize)> {
+        let info = &table.measures[m];
+        let dim = &table.dims[k];
+        let period = dim.kind == DimensionType::Period;
+        let ChildSums {
+            n,
+            sum_t,
+            sum_p,
+            abs_t,
+            abs_p,
+            max_t,
+            max_p,
+            ending,
+        } = *self;
+        let half = half_unit(table, m);
+        let eps = 1e-9 * (1.0 + abs_p + pp.abs());
+        let mut tests: FamilyTests = [None, None, None];
+        let eq = |coef: f64, rhs_t: f64, rhs_p: f64, terms: usize, abs_t: f64, abs_p: f64| Test {
+            equal: true,
+            truth: coef * pt - rhs_t,
+            point: coef * pp - rhs_p,
+            tol_truth: relative(abs_t + coef * pt.abs()),
+            tol_point: match mode {
+                Mode::Point => relative(abs_p + coef * pp.abs()),
+                Mode::Published => half * (coef + terms as f64) + eps,
+            },
+        };
+        let mut ending_row = NONE as usize;
+        if period && info.time == Some(TimeRule::Stock) {
+            let (c, t, p) = ending?;
+            ending_row = c;
+            tests[0] = Some((eq(1.0, t, p, 1, t.abs(), p.abs()), Shape::Stock));
+        } else if period && info.time == Some(TimeRule::Average) {
+            let div = f64::from(dim.divisor[table.row_members(parent)[k] as usize]);
+            tests[0] = Some((eq(div, sum_t, sum_p, n, abs_t, abs_p), Shape::Average(div)));
+        } else if info.kind == MeasureKind::Persons {
+            let le = Test {
+                equal: false,
+                truth: pt - sum_t,
+                point: pp - sum_p,
+                tol_truth: relative(abs_t + pt.abs()),
+                tol_point: match mode {
+                    Mode::Point => relative(abs_p + pp.abs()),
+                    Mode::Published => half * (1 + n) as f64 + eps,
+                },
+            };
+            let ge = Test {
+                equal: false,
+                truth: max_t - pt,
+                point: max_p - pp,
+                tol_truth: relative(max_t.abs() + pt.abs()),
+                tol_point: match mode {
+                    Mode::Point => relative(max_p.abs() + pp.abs()),
+                    Mode::Published => 2.0 * half + eps,
+                },
+            };
+            tests[0] = Some((le, Shape::AtMostSum));
+            tests[1] = Some((ge, Shape::AtLeastMax));
+            if mode == Mode::Point {
+                tests[2] = Some((eq(1.0, sum_t, sum_p, n, abs_t, abs_p), Shape::DistinctSum));
+            }
+        } else {
+            tests[0] = Some((eq(1.0, sum_t, sum_p, n, abs_t, abs_p), Shape::Sum));
+        }
+        Some((tests, ending_row))
+    }
+}
+
+/// The description of a broken family relation of shape `shape`, over `n` children along
+/// dimension `k` (`ending_row`: the period-ending child, for stocks).
+fn shape_text(table: &Table, k: usize, shape: Shape, n: usize, ending_row: usize) -> String {
+    let along = &table.dims[k].id;
+    match shape {
+        Shape::Stock => format!(
+            "stock: value = that of its period-ending child {}",
+            table.code(k, ending_row)
+        ),
+        Shape::Average(div) => {
+            format!("average: {div} × value = Σ of its {n} children along {along}")
+        }
+        Shape::AtMostSum => {
+            format!("distinct count: value ≤ Σ of its {n} children along {along}")
+        }
+        Shape::AtLeastMax => {
+            format!("distinct count: value ≥ each of its {n} children along {along}")
+        }
+        Shape::DistinctSum => format!(
+            "distinct count equal to its sum at the true values: value = Σ of its {n} children along {along}"
+        ),
+        Shape::Sum => format!("sum: value = Σ of its {n} children along {along}"),
+    }
 }
 
 /// The shape of a family relation, for messages.
