@@ -305,9 +305,8 @@ impl Step<'_, '_> {
     }
 
     /// A leaf below `own` (one member per dimension) whose rows all exist, with records where
-    /// `mass`: searched dimension by dimension, the fullest leaf first.
-    /// Only leaves whose records have a place in the tables tied to this one
-    /// ([`Step::placeable`]).
+    /// `mass`, and whose records have a place in the tables tied to this one
+    /// ([`Step::placeable`]): searched dimension by dimension, the fullest leaf first.
     fn leaf_below(&self, own: &[u32], mass: bool) -> Option<Vec<u32>> {
         self.leaves_below(own, mass, 1).pop()
     }
