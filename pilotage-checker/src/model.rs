@@ -47,7 +47,7 @@ impl Class {
 
 /// One dimension with its hierarchy, members interned in order of appearance.
 #[derive(Debug)]
-pub(crate) struct Dim {
+pub(crate) struct Dimension {
     pub id: String,
     pub kind: DimensionType,
     pub sensitive: bool,
@@ -67,8 +67,8 @@ pub(crate) struct Dim {
     member_parent: HashMap<String, String>,
 }
 
-impl Dim {
-    fn new(def: &Definition, index: usize, sensitive_ids: &[String]) -> Dim {
+impl Dimension {
+    fn new(def: &Definition, index: usize, sensitive_ids: &[String]) -> Dimension {
         let d = &def.dimensions[index];
         let mut member_parent = HashMap::new();
         if d.kind == DimensionType::Categorical {
@@ -78,7 +78,7 @@ impl Dim {
                 }
             }
         }
-        let mut dim = Dim {
+        let mut dim = Dimension {
             id: d.id.clone(),
             kind: d.kind,
             sensitive: d.is_sensitive() || sensitive_ids.contains(&d.id),
@@ -203,7 +203,7 @@ pub(crate) struct MeasureInfo {
 #[derive(Debug)]
 pub(crate) struct Table<'a> {
     pub def: &'a Definition,
-    pub dims: Vec<Dim>,
+    pub dims: Vec<Dimension>,
     pub rows: usize,
     /// Member of each row, `rows × dims`.
     pub members: Vec<u32>,
@@ -231,7 +231,9 @@ impl<'a> Table<'a> {
     ) -> Result<Table<'a>, String> {
         let rows = batch.num_rows();
         let n = def.dimensions.len();
-        let mut dims: Vec<Dim> = (0..n).map(|k| Dim::new(def, k, sensitive_ids)).collect();
+        let mut dims: Vec<Dimension> = (0..n)
+            .map(|k| Dimension::new(def, k, sensitive_ids))
+            .collect();
         let mut members = vec![0u32; rows * n];
         for (k, d) in def.dimensions.iter().enumerate() {
             let codes = string_column(batch, &d.id)?;

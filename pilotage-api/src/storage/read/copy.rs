@@ -36,8 +36,8 @@ use diesel::pg::{CopyFormat, CopyTarget, Pg};
 use diesel::query_builder::AstPass;
 use pilotage_core::source::{ColumnSpec, SourceTable};
 
-use super::super::columns::ColumnBuilder;
 use super::{PgCursor, append_pg_value, column_list, finish_batch};
+use crate::storage::columns::ColumnBuilder;
 use crate::storage::{StorageError, Vintage};
 
 /// The signature that opens a binary `COPY` stream (followed by flags and extension length).

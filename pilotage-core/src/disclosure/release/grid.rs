@@ -13,7 +13,7 @@ use crate::dataset::{
     TOTAL_LEVEL, TimeRule,
 };
 
-use super::super::DisclosureError;
+use crate::disclosure::DisclosureError;
 
 /// No member / no parent.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -33,7 +33,7 @@ pub(crate) enum Class {
 
 /// One dimension of one table, with its hierarchy.
 #[derive(Debug, Clone)]
-pub(crate) struct Dim {
+pub(crate) struct Dimension {
     pub id: String,
     pub kind: DimensionType,
     pub codes: Vec<String>,
@@ -51,7 +51,7 @@ pub(crate) struct Dim {
 
 /// One measure of one table.
 #[derive(Debug, Clone)]
-pub(crate) struct Meas {
+pub(crate) struct Measure {
     pub id: String,
     pub kind: MeasureKind,
     pub class: Class,
@@ -68,15 +68,15 @@ pub(crate) struct Meas {
 pub(crate) struct Table {
     pub dataset: String,
     pub rows: usize,
-    pub dims: Vec<Dim>,
-    pub measures: Vec<Meas>,
+    pub dims: Vec<Dimension>,
+    pub measures: Vec<Measure>,
     /// Declared relations between the measures of a row, by measure index.
-    pub relations: Vec<MeasRel>,
+    pub relations: Vec<MeasureRelation>,
 }
 
 /// A declared relation between measures of one row: `left op Σ right` (measure indices).
 #[derive(Debug, Clone)]
-pub(crate) struct MeasRel {
+pub(crate) struct MeasureRelation {
     pub left: usize,
     pub op: RelationOp,
     pub right: Vec<usize>,
@@ -86,7 +86,7 @@ pub(crate) struct MeasRel {
 pub(crate) fn measure_relations(
     def: &Definition,
     ids: &[String],
-) -> Result<Vec<MeasRel>, DisclosureError> {
+) -> Result<Vec<MeasureRelation>, DisclosureError> {
     let index = |id: &String| {
         ids.iter()
             .position(|x| x == id)
@@ -98,7 +98,7 @@ pub(crate) fn measure_relations(
     def.relations
         .iter()
         .map(|r| {
-            Ok(MeasRel {
+            Ok(MeasureRelation {
                 left: index(&r.left)?,
                 op: r.op,
                 right: r.right.iter().map(index).collect::<Result<_, _>>()?,
@@ -148,7 +148,10 @@ impl Table {
 }
 
 /// The classes, time rules and parts of a definition's measures, in the given column order.
-pub(crate) fn measures_of(def: &Definition, ids: &[String]) -> Result<Vec<Meas>, DisclosureError> {
+pub(crate) fn measures_of(
+    def: &Definition,
+    ids: &[String],
+) -> Result<Vec<Measure>, DisclosureError> {
     let position = |id: &str| ids.iter().position(|x| x == id);
     let mut out = Vec::with_capacity(ids.len());
     let mut count_ids: Vec<usize> = Vec::new();
@@ -190,7 +193,7 @@ pub(crate) fn measures_of(def: &Definition, ids: &[String]) -> Result<Vec<Meas>,
         } else {
             None
         };
-        out.push(Meas {
+        out.push(Measure {
             id: id.clone(),
             kind: m.kind,
             class,
@@ -226,7 +229,7 @@ pub(crate) fn dim_of(
     rows: Vec<u32>,
     geography: &Geography,
     sensitive: bool,
-) -> Result<Dim, DisclosureError> {
+) -> Result<Dimension, DisclosureError> {
     let bad = |message: String| DisclosureError::Release {
         dataset: def.id.clone(),
         message,
@@ -295,7 +298,7 @@ pub(crate) fn dim_of(
         );
     }
     let finest = depth.iter().copied().max().unwrap_or(0);
-    Ok(Dim {
+    Ok(Dimension {
         id: id.to_owned(),
         kind: d.kind,
         codes,
@@ -404,7 +407,7 @@ pub(crate) fn links(table: &Table) -> Result<Vec<Link>, DisclosureError> {
 
 /// Kind of a relation between cells.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum RelKind {
+pub(crate) enum RelationKind {
     /// `k × total = Σ parts` (k = 1 for sums and equalities, the number of sub-periods for
     /// averages over time).
     Sum(f64),
@@ -419,15 +422,15 @@ pub(crate) enum RelKind {
 
 /// One relation: a total and its parts (global cell indices), with a rounding tolerance.
 #[derive(Debug, Clone)]
-pub(crate) struct Rel {
-    pub kind: RelKind,
+pub(crate) struct Relation {
+    pub kind: RelationKind,
     pub total: u32,
     pub parts: Vec<u32>,
     /// Slack allowed on each side by the rounding of published magnitudes.
     pub tol: f64,
 }
 
-impl Rel {
+impl Relation {
     /// Every cell of the relation, total first.
     pub fn cells(&self) -> impl Iterator<Item = u32> + '_ {
         std::iter::once(self.total).chain(self.parts.iter().copied())
@@ -445,7 +448,7 @@ pub(crate) struct System {
     pub value: Vec<f64>,
     /// False where the measure is not applicable (null).
     pub present: Vec<bool>,
-    pub relations: Vec<Rel>,
+    pub relations: Vec<Relation>,
     /// How each (table, measure, dimension) was tied: for the documentation and reports.
     pub decisions: Vec<(String, String, String, &'static str)>,
 }
@@ -564,8 +567,8 @@ fn known_values(
 struct Families<'a> {
     /// First cell index of the measure.
     base: usize,
-    m: &'a Meas,
-    d: &'a Dim,
+    m: &'a Measure,
+    d: &'a Dimension,
     /// A stock along a period dimension: equal to its period-ending child.
     stock: bool,
     /// An average along a period dimension: its sub-periods sum to 3 or 4 times it.
@@ -582,10 +585,10 @@ impl Families<'_> {
 
     /// One sum relation per link along dimension `di` whose parent and some children are
     /// present.
-    fn group(&self, links: &[Link], di: usize) -> Vec<Rel> {
+    fn group(&self, links: &[Link], di: usize) -> Vec<Relation> {
         let (m, d, presence) = (self.m, self.d, self.presence);
         let cell = |r: u32| self.cell(r);
-        let mut group: Vec<Rel> = Vec::new();
+        let mut group: Vec<Relation> = Vec::new();
         for l in links.iter().filter(|l| l.dim as usize == di) {
             if !presence[cell(l.parent)] {
                 continue;
@@ -607,8 +610,8 @@ impl Families<'_> {
                 continue;
             }
             let tol = m.half_unit * (k + parts.len() as f64);
-            group.push(Rel {
-                kind: RelKind::Sum(k),
+            group.push(Relation {
+                kind: RelationKind::Sum(k),
                 total: cell(l.parent) as u32,
                 parts: parts.into_iter().map(|c| cell(c) as u32).collect(),
                 tol,
@@ -619,14 +622,14 @@ impl Families<'_> {
 
     /// Keeps each relation of `group` that the builder can check to hold; returns how many
     /// fell back to distinct-count bounds.
-    fn keep_holding(&self, group: &mut Vec<Rel>) -> usize {
+    fn keep_holding(&self, group: &mut Vec<Relation>) -> usize {
         let (m, values) = (self.m, self.values);
         // Keep each relation that the builder can check to hold: persons counted once
         // per margin fall back to distinct-count bounds where their sum does not add up,
         // other relations that do not hold (an average over an incomplete period) are
         // left out. Decided relation by relation, as the checker does.
-        let holds = |rel: &Rel| {
-            let RelKind::Sum(k) = rel.kind else {
+        let holds = |rel: &Relation| {
+            let RelationKind::Sum(k) = rel.kind else {
                 return true;
             };
             let t = values[rel.total as usize];
@@ -653,7 +656,7 @@ impl Families<'_> {
                 // Unknown values (NaN) keep the bound: nothing says it fails.
                 let above_parts = top.is_nan() || t.is_nan() || top <= t + slack;
                 let below_sum = t.is_nan() || sum.is_nan() || t <= sum + slack;
-                rel.kind = RelKind::Distinct {
+                rel.kind = RelationKind::Distinct {
                     above_parts,
                     below_sum,
                 };
@@ -688,14 +691,14 @@ fn declared_relations(
     tables: &[Table],
     base: &[Vec<usize>],
     presence: &[bool],
-    relations: &mut Vec<Rel>,
+    relations: &mut Vec<Relation>,
     decisions: &mut Vec<(String, String, String, &'static str)>,
 ) {
     for (ti, t) in tables.iter().enumerate() {
         for rel in &t.relations {
             let kind = match rel.op {
-                RelationOp::Equal => RelKind::Sum(1.0),
-                RelationOp::AtLeast => RelKind::AtLeast,
+                RelationOp::Equal => RelationKind::Sum(1.0),
+                RelationOp::AtLeast => RelationKind::AtLeast,
             };
             let tol = t.measures[rel.left].half_unit
                 + rel
@@ -718,7 +721,7 @@ fn declared_relations(
                 if parts.is_empty() {
                     continue;
                 }
-                relations.push(Rel {
+                relations.push(Relation {
                     kind,
                     total: cell(rel.left) as u32,
                     parts,
@@ -776,7 +779,7 @@ fn equalities_between_tables(
     base: &[Vec<usize>],
     values: &[f64],
     presence: &[bool],
-    relations: &mut Vec<Rel>,
+    relations: &mut Vec<Relation>,
     decisions: &mut Vec<(String, String, String, &'static str)>,
 ) {
     for ta in 0..tables.len() {
@@ -841,8 +844,8 @@ fn equalities_between_tables(
                         format!("= {}.{}", b.dataset, meb.id),
                         "equal (same figure in two datasets)",
                     ));
-                    relations.extend(cells.into_iter().map(|(x, y)| Rel {
-                        kind: RelKind::Sum(1.0),
+                    relations.extend(cells.into_iter().map(|(x, y)| Relation {
+                        kind: RelationKind::Sum(1.0),
                         total: x as u32,
                         parts: vec![y as u32],
                         tol,
@@ -854,7 +857,7 @@ fn equalities_between_tables(
 }
 
 /// Cell → relations incidence (CSR).
-pub(crate) fn incidence(n: usize, relations: &[Rel]) -> (Vec<u32>, Vec<u32>) {
+pub(crate) fn incidence(n: usize, relations: &[Relation]) -> (Vec<u32>, Vec<u32>) {
     let mut count = vec![0u32; n + 1];
     for r in relations {
         for c in r.cells() {
@@ -879,9 +882,15 @@ pub(crate) fn incidence(n: usize, relations: &[Rel]) -> (Vec<u32>, Vec<u32>) {
 mod tests {
     use super::*;
 
-    fn dim(id: &str, kind: DimensionType, codes: &[&str], parent: &[u32], rows: &[u32]) -> Dim {
+    fn dim(
+        id: &str,
+        kind: DimensionType,
+        codes: &[&str],
+        parent: &[u32],
+        rows: &[u32],
+    ) -> Dimension {
         let depth: Vec<u8> = parent.iter().map(|&p| u8::from(p != NONE)).collect();
-        Dim {
+        Dimension {
             id: id.to_owned(),
             kind,
             codes: codes.iter().map(|c| (*c).to_owned()).collect(),
@@ -893,8 +902,8 @@ mod tests {
         }
     }
 
-    fn events(id: &str) -> Meas {
-        Meas {
+    fn events(id: &str) -> Measure {
+        Measure {
             id: id.to_owned(),
             kind: MeasureKind::Events,
             class: Class::Count,

@@ -18,8 +18,8 @@ use arrow_schema::DataType;
 use crate::dataset::Definition;
 use crate::release::{STATUS_PUBLISHED, STATUS_SECRET, STATUS_SUFFIX};
 
-use super::super::DisclosureError;
 use super::grid::{System, Table};
+use crate::disclosure::DisclosureError;
 
 /// Divides the cost of hiding a value the previous release hid too.
 pub(crate) const REUSE_DISCOUNT: f64 = 4.0;

@@ -9,12 +9,12 @@ use crate::certificate::{self, CellRef, Certificate, Claim, ClaimKind, Point};
 use crate::cube::{Companion, Cube, Geography, MeasureValues, NO_STRUCTURE};
 use crate::dataset::{Definition, MeasureKind, RelationOp};
 
-use super::super::DisclosureError;
-use super::super::rules::PrimaryRules;
 use super::grid::{self, Class, System, Table};
 use super::previous::{self, Before, Kept};
 use super::witness::{Avoid, Candidate, Goal, Mask, Space};
 use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection, StageStats};
+use crate::disclosure::DisclosureError;
+use crate::disclosure::rules::PrimaryRules;
 
 /// Builds the tables of the release from the cubes (coordinates only).
 fn tables_of(

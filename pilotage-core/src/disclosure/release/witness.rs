@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::dataset::{DimensionType, RelationOp, TimeRule};
 
-use super::grid::{Class, NONE, RelKind, System, Table};
+use super::grid::{Class, NONE, RelationKind, System, Table};
 
 /// Most tensor products tried per value.
 const MAX_PRODUCTS: usize = 24;
@@ -249,10 +249,9 @@ impl<'a> Space<'a> {
         for c in 0..rel_start.len().saturating_sub(1) {
             let range = rel_start[c] as usize..rel_start[c + 1] as usize;
             ineq_flat.extend(
-                rel_flat[range]
-                    .iter()
-                    .copied()
-                    .filter(|&r| !matches!(system.relations[r as usize].kind, RelKind::Sum(_))),
+                rel_flat[range].iter().copied().filter(|&r| {
+                    !matches!(system.relations[r as usize].kind, RelationKind::Sum(_))
+                }),
             );
             ineq_start.push(ineq_flat.len() as u32);
         }
@@ -728,7 +727,7 @@ impl<'a> Space<'a> {
             for &(c, a) in &d {
                 for &r in self.relations_of(c) {
                     let rel = &self.system.relations[r as usize];
-                    if rel.parts.len() != 1 || rel.kind != RelKind::Sum(1.0) {
+                    if rel.parts.len() != 1 || rel.kind != RelationKind::Sum(1.0) {
                         continue;
                     }
                     let other = if rel.total == c {
@@ -818,12 +817,12 @@ impl<'a> Space<'a> {
         seen.iter().all(|&r| {
             let rel = &self.system.relations[r as usize];
             match rel.kind {
-                RelKind::Sum(k) => {
+                RelationKind::Sum(k) => {
                     let get = |c: u32| d.binary_search_by_key(&c, |x| x.0).map_or(0.0, |j| d[j].1);
                     let s: f64 = rel.parts.iter().map(|&p| get(p)).sum();
                     (k * get(rel.total) - s).abs() < 1e-9 * (1.0 + s.abs())
                 }
-                RelKind::Distinct { .. } | RelKind::AtLeast => true,
+                RelationKind::Distinct { .. } | RelationKind::AtLeast => true,
             }
         })
     }
@@ -842,8 +841,8 @@ impl<'a> Space<'a> {
             let rel = &self.system.relations[r as usize];
             let slack = rel.tol + 1e-9 * (1.0 + self.value(rel.total).abs());
             match rel.kind {
-                RelKind::Sum(_) => true,
-                RelKind::Distinct {
+                RelationKind::Sum(_) => true,
+                RelationKind::Distinct {
                     above_parts,
                     below_sum,
                 } => {
@@ -852,7 +851,7 @@ impl<'a> Space<'a> {
                     (!above_parts || rel.parts.iter().all(|&p| at(p) <= total + slack))
                         && (!below_sum || total <= sum + slack)
                 }
-                RelKind::AtLeast => {
+                RelationKind::AtLeast => {
                     let sum: f64 = rel.parts.iter().map(|&p| at(p)).sum();
                     at(rel.total) + slack >= sum
                 }
@@ -1092,7 +1091,7 @@ impl<'a> Space<'a> {
             let rel = &self.system.relations[r as usize];
             let v = |c: u32| self.value(c);
             match rel.kind {
-                RelKind::Sum(k) => {
+                RelationKind::Sum(k) => {
                     let mut e = microlp::LinearExpr::empty();
                     term(&mut e, rel.total, k);
                     for &p in &rel.parts {
@@ -1100,7 +1099,7 @@ impl<'a> Space<'a> {
                     }
                     problem.add_constraint(e, microlp::ComparisonOp::Eq, 0.0);
                 }
-                RelKind::AtLeast => {
+                RelationKind::AtLeast => {
                     let mut e = microlp::LinearExpr::empty();
                     for &p in &rel.parts {
                         term(&mut e, p, 1.0);
@@ -1109,7 +1108,7 @@ impl<'a> Space<'a> {
                     let slack = v(rel.total) - rel.parts.iter().map(|&p| v(p)).sum::<f64>();
                     problem.add_constraint(e, microlp::ComparisonOp::Le, slack.max(0.0));
                 }
-                RelKind::Distinct {
+                RelationKind::Distinct {
                     above_parts,
                     below_sum,
                 } => {

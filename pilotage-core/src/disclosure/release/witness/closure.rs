@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 
 use super::{Avoid, Goal, Mask, Space};
 use crate::dataset::{DimensionType, TimeRule};
-use crate::disclosure::release::grid::{Class, NONE, RelKind};
+use crate::disclosure::release::grid::{Class, NONE, RelationKind};
 
 /// Most any value may move in a closure, in multiples of the claimed value's move (plus one
 /// unit): repairs that take a value further are going round in circles. A closure that
@@ -441,7 +441,7 @@ impl Closure<'_, '_> {
         let rel = &space.system.relations[r as usize];
         let slack = rel.tol + 1e-9 * (1.0 + space.value(rel.total).abs());
         match rel.kind {
-            RelKind::Sum(k) => {
+            RelationKind::Sum(k) => {
                 let parts: f64 = rel.parts.iter().map(|&p| self.moved(p)).sum();
                 let gap = k * self.moved(rel.total) - parts;
                 if gap < -1e-9 {
@@ -456,7 +456,7 @@ impl Closure<'_, '_> {
                     }
                 }
             }
-            RelKind::Distinct {
+            RelationKind::Distinct {
                 above_parts,
                 below_sum,
             } => {
@@ -493,7 +493,7 @@ impl Closure<'_, '_> {
                     }
                 }
             }
-            RelKind::AtLeast => {
+            RelationKind::AtLeast => {
                 let sum: f64 = rel.parts.iter().map(|&p| self.at(p)).sum();
                 let total = self.at(rel.total);
                 if sum > total + slack {

@@ -24,8 +24,8 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::dataset::{DimensionType, RelationOp, TimeRule};
 
-use super::super::grid::{Class, Dim, NONE, RelKind, Table, ends_parent};
 use super::{Avoid, Goal, Mask, RowIndex, Space};
+use crate::disclosure::release::grid::{Class, Dimension, NONE, RelationKind, Table, ends_parent};
 
 /// Most record moves summed into one point.
 const MAX_STEPS: usize = 12;
@@ -204,7 +204,7 @@ fn rule_index(rule: Option<TimeRule>) -> usize {
 /// dimension `dim`, for a measure with time rule `rule`: 1 for flows, 1 or 0 for stocks (a
 /// period takes the stock of its last sub-period), the share of the period for averages; 0
 /// where the member has no ancestor at that depth.
-fn weight_of(dim: &Dim, leaf: u32, depth: u8, rule: Option<TimeRule>) -> f64 {
+fn weight_of(dim: &Dimension, leaf: u32, depth: u8, rule: Option<TimeRule>) -> f64 {
     let mut w = 1.0;
     let mut cur = leaf;
     while dim.depth[cur as usize] > depth {
@@ -902,7 +902,7 @@ impl Space<'_> {
                 };
                 let slack = rel.tol + 1e-9 * (1.0 + self.value(rel.total).abs());
                 let lift = match rel.kind {
-                    RelKind::Distinct { above_parts, .. } => {
+                    RelationKind::Distinct { above_parts, .. } => {
                         if !above_parts {
                             continue;
                         }
@@ -914,11 +914,11 @@ impl Space<'_> {
                             .fold(f64::NEG_INFINITY, f64::max);
                         most - total
                     }
-                    RelKind::AtLeast => {
+                    RelationKind::AtLeast => {
                         let sum: f64 = rel.parts.iter().map(|&p| at(p, change)).sum();
                         sum - at(rel.total, change)
                     }
-                    RelKind::Sum(k) => {
+                    RelationKind::Sum(k) => {
                         if rel.total == c {
                             continue;
                         }
@@ -939,7 +939,7 @@ impl Space<'_> {
                     return None;
                 }
                 let lift = match rel.kind {
-                    RelKind::Sum(_) => lift - slack,
+                    RelationKind::Sum(_) => lift - slack,
                     _ => lift,
                 };
                 *change.entry(rel.total).or_insert(0.0) += lift;

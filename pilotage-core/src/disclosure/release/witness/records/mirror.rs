@@ -12,9 +12,9 @@
 //! turn, each table once. The final check of every point (every relation it touches) stays
 //! the judge: a mirror that cannot keep a tie simply gives a move that is not taken.
 
-use super::super::super::grid::{NONE, RelKind, System, Table};
-use super::super::RowIndex;
 use super::{Corners, Step};
+use crate::disclosure::release::grid::{NONE, RelationKind, System, Table};
+use crate::disclosure::release::witness::RowIndex;
 
 /// How the records of one table are found in another that publishes some of the same figures.
 pub(crate) struct Link {
@@ -55,7 +55,7 @@ pub(crate) fn links(
 ) -> Vec<Vec<Link>> {
     let mut pairs: Vec<(usize, usize, usize, usize)> = Vec::new();
     for rel in &system.relations {
-        if !matches!(rel.kind, RelKind::Sum(k) if k == 1.0) || rel.parts.len() != 1 {
+        if !matches!(rel.kind, RelationKind::Sum(k) if k == 1.0) || rel.parts.len() != 1 {
             continue;
         }
         let (ta, ma, _) = system.locate(rel.total as usize);
