@@ -158,7 +158,15 @@ pub fn check(input: &Input) -> Report {
         outcome.partly,
         outcome.listed,
     );
-    claims_without_point(&tables, &truth, &confidential, &proved, &listed, &mut sink);
+    let min_count = input.rules.min_count;
+    claims_without_point(
+        &tables,
+        &truth,
+        &confidential,
+        [&proved, &listed],
+        min_count,
+        &mut sink,
+    );
     report.absorb(sink);
     report
 }
@@ -324,13 +332,15 @@ fn partly_proved(
     }
 }
 
-/// Reports every claim of a confidential value that no valid point proves.
+/// Reports every claim of a confidential value that no valid point proves (`proved` and
+/// `listed`: claim bits per dataset, measure and row), quoting the smallest publishable count
+/// `min_count` of the rules in force.
 fn claims_without_point(
     tables: &[Table],
     truth: &[Vec<rules::TrueMeasure>],
     confidential: &rules::Confidential,
-    proved: &[Vec<Vec<u8>>],
-    listed: &[Vec<Vec<u8>>],
+    [proved, listed]: [&[Vec<Vec<u8>>]; 2],
+    min_count: u64,
     sink: &mut Failures,
 ) {
     for (d, table) in tables.iter().enumerate() {
@@ -368,7 +378,7 @@ fn claims_without_point(
                                 format!(
                                     "no valid point shows that the value (true {}{margin}) {}: {why}",
                                     truth[d][m].value[r],
-                                    kind.describe()
+                                    kind.describe_under(min_count)
                                 ),
                             )
                         }

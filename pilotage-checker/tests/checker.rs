@@ -263,6 +263,8 @@ fn a_claim_without_a_point_is_refused() {
         .find(|f| f.check == Check::ClaimWithoutPoint)
         .expect("failure");
     assert_eq!(f.claim.as_deref(), Some("AtLeastMinCount"));
+    // The message quotes the threshold of the rules in force.
+    assert!(f.message.contains("can be 11 or more"), "{}", f.message);
     assert!(
         f.coordinates
             .contains(&("territoire".to_owned(), "DEP-01".to_owned()))

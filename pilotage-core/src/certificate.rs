@@ -83,6 +83,24 @@ impl ClaimKind {
         ClaimKind::ALL.into_iter().find(|k| k.code() == code)
     }
 
+    /// What the claim says under the rules in force, for failure messages: `min_count` is the
+    /// smallest publishable count of the rules the release is protected under (11 by default),
+    /// so that a message quotes the threshold that applied, not a fixed one.
+    pub fn describe_under(self, min_count: u64) -> String {
+        let small = min_count.saturating_sub(1);
+        match self {
+            ClaimKind::Zero => format!("can be 0 (a count from 1 to {small} is confidential)"),
+            ClaimKind::AtLeastMinCount => {
+                format!("can be {min_count} or more (the smallest publishable count)")
+            }
+            ClaimKind::Positive => format!(
+                "can be 1 or more (a zero of a sensitive breakdown whose total is from 1 to \
+                 {small})"
+            ),
+            ClaimKind::Below | ClaimKind::Above => self.describe().to_owned(),
+        }
+    }
+
     /// Short English name, for messages (`can be 0`, `can be ≥ 11`, …).
     pub fn describe(self) -> &'static str {
         match self {
@@ -328,6 +346,23 @@ pub fn fingerprint(cubes: &[Cube]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_quote_the_threshold_in_force() {
+        assert_eq!(
+            ClaimKind::Zero.describe_under(5),
+            "can be 0 (a count from 1 to 4 is confidential)"
+        );
+        assert_eq!(
+            ClaimKind::AtLeastMinCount.describe_under(5),
+            "can be 5 or more (the smallest publishable count)"
+        );
+        assert!(
+            ClaimKind::Positive
+                .describe_under(11)
+                .ends_with("from 1 to 10)")
+        );
+    }
 
     #[test]
     fn bytes_round_trip() {

@@ -993,7 +993,7 @@ pub fn protect_release(
     let kept = Kept::of(&before, &system.present, &hidden);
 
     // What could not be proved.
-    let unresolved = release.unresolved(&witnessed.unproved, already_known);
+    let unresolved = release.unresolved(&witnessed.unproved, already_known, rules.min_count);
 
     // The certificate.
     let certificate = release.certificate(&witnessed.points);
@@ -1171,6 +1171,7 @@ impl Release<'_> {
         &self,
         unproved: &[(u32, ClaimKind)],
         already_known: Vec<u32>,
+        min_count: u64,
     ) -> Vec<CellReport> {
         let (tables, system) = (self.tables, self.system);
         let mut unresolved: Vec<CellReport> = unproved
@@ -1180,7 +1181,7 @@ impl Release<'_> {
                     tables,
                     system,
                     c as usize,
-                    &format!("no witness point found: {}", kind.describe()),
+                    &format!("no witness point found: {}", kind.describe_under(min_count)),
                 )
             })
             .collect();
