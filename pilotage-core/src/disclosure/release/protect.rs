@@ -3,6 +3,9 @@
 //! hiding the values it moves), the derived values, then the figures and the certificate.
 
 use std::collections::{BTreeSet, HashMap};
+
+use rayon::prelude::*;
+use rustc_hash::FxHashSet as HashSet;
 use std::time::Instant;
 
 use crate::certificate::{self, CellRef, Certificate, Claim, ClaimKind, Point};
@@ -594,7 +597,7 @@ enum Stage {
 /// time it took, reported through `tracing` at the end of the pass and kept in the stats.
 #[derive(Default)]
 struct StageClock {
-    stages: std::cell::RefCell<std::collections::BTreeMap<Stage, StageStats>>,
+    stages: std::sync::Mutex<std::collections::BTreeMap<Stage, StageStats>>,
 }
 
 impl StageClock {
@@ -602,7 +605,7 @@ impl StageClock {
     fn time<T>(&self, stage: Stage, search: impl FnOnce() -> Option<T>) -> Option<T> {
         let started = Instant::now();
         let found = search();
-        let mut stages = self.stages.borrow_mut();
+        let mut stages = self.stages.lock().unwrap_or_else(|e| e.into_inner());
         let e = stages.entry(stage).or_insert_with(|| StageStats {
             stage: format!("{stage:?}"),
             ..StageStats::default()
@@ -615,7 +618,12 @@ impl StageClock {
 
     /// Counts a point of `stage` that moves values of several datasets.
     fn across(&self, stage: Stage) {
-        if let Some(e) = self.stages.borrow_mut().get_mut(&stage) {
+        if let Some(e) = self
+            .stages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(&stage)
+        {
             e.across += 1;
         }
     }
@@ -623,7 +631,8 @@ impl StageClock {
     /// Seconds spent so far per stage, on one line.
     fn summary(&self) -> String {
         self.stages
-            .borrow()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .values()
             .map(|e| format!("{} {:.0} s", e.stage, e.seconds))
             .collect::<Vec<_>>()
@@ -635,7 +644,8 @@ impl StageClock {
         let order = Effort::Full.stages();
         let mut out: Vec<(usize, StageStats)> = self
             .stages
-            .borrow()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .iter()
             .map(|(stage, e)| {
                 let at = order.iter().position(|s| s == stage).unwrap_or(order.len());
@@ -680,15 +690,43 @@ fn witness_pass(
     cost: &[f64],
 ) -> Witnessed {
     let mut run = WitnessRun::new(space, system, p, hidden, blocked, cost);
-    for (i, (cell, list)) in p.claims.iter().enumerate() {
-        if run.done[i].iter().all(|&d| d) {
-            continue;
+    // Lane `j` walks its share of the values in order; a batch takes the next value of each
+    // lane, so that the values proved side by side are far apart and seldom share a point.
+    let n = p.claims.len();
+    let mut lanes: Vec<(usize, usize)> = (0..BATCH)
+        .map(|j| (j * n / BATCH, (j + 1) * n / BATCH))
+        .collect();
+    loop {
+        let mut batch = Vec::with_capacity(BATCH);
+        for (next, end) in &mut lanes {
+            while *next < *end && run.done[*next].iter().all(|&d| d) {
+                *next += 1;
+            }
+            if *next < *end {
+                batch.push(*next);
+                *next += 1;
+            }
         }
-        run.progress(i, *cell);
-        run.prove_value(i, *cell, list);
+        let Some(&first) = batch.first() else {
+            break;
+        };
+        run.progress(p.claims[first].0);
+        let found: Vec<Vec<Found>> = batch.par_iter().map(|&i| run.solve_value(i)).collect();
+        for (&i, found) in batch.iter().zip(found) {
+            run.commit(i, found);
+        }
     }
     run.finish()
 }
+
+/// Confidential values proved side by side (one per lane), each from the mask as it stood
+/// before the batch:
+/// the points found do not depend on the number of threads, and each is checked on its own,
+/// so values of one batch need not see each other's points.
+const BATCH: usize = 8;
+
+/// The points found for one claim (its position in the value's list), `None` when none was.
+type Found = (usize, Option<Vec<Changes>>);
 
 /// The witness pass under way: what it searches in, and the points and proofs so far.
 struct WitnessRun<'a, 's> {
@@ -752,13 +790,13 @@ impl<'a, 's> WitnessRun<'a, 's> {
         }
     }
 
-    /// Logs progress, at most once every 10 seconds, before value `cell` (the `i`-th
-    /// confidential value).
-    fn progress(&mut self, i: usize, cell: u32) {
+    /// Logs progress, at most once every 10 seconds, before a batch starting with value `cell`.
+    fn progress(&mut self, cell: u32) {
         if self.last_report.elapsed().as_secs() >= 10 {
             self.last_report = Instant::now();
+            let done = self.done.iter().filter(|d| d.iter().all(|&x| x)).count();
             tracing::info!(
-                "witness pass: {i} of {} confidential values (at {}), {} points, {:.0} s ({})",
+                "witness pass: {done} of {} confidential values done (at {}), {} points, {:.0} s ({})",
                 self.p.claims.len(),
                 self.space.describe(cell),
                 self.points.len(),
@@ -768,26 +806,66 @@ impl<'a, 's> WitnessRun<'a, 's> {
         }
     }
 
-    /// Looks for the points of every pending claim of value `cell` (the `i`-th confidential
-    /// value, with claims `list`), hiding what they move.
-    fn prove_value(&mut self, i: usize, cell: u32, list: &[Pending]) {
-        let mask = Mask {
-            hidden: &self.hidden,
-            blocked: self.blocked,
-            cost: self.cost,
-        };
-        let candidates = self.space.candidates(cell, &mask);
+    /// Looks for the points of every pending claim of the `i`-th confidential value, from the
+    /// mask as it stands, counting the values its own points move as hidden.
+    fn solve_value(&self, i: usize) -> Vec<Found> {
+        let (cell, list) = &self.p.claims[i];
+        let mut fresh: HashSet<u32> = HashSet::default();
+        let candidates = self.space.candidates(*cell, &self.mask(&fresh));
+        let mut out = Vec::new();
         for (k, claim) in list.iter().enumerate() {
             if self.done[i][k] {
                 continue;
             }
-            let found = self.points_for(cell, &candidates, claim);
-            self.done[i][k] = true;
-            let Some(found) = found else {
-                self.unproved.push((cell, claim.kind));
+            let found = self.points_for(*cell, &candidates, claim, &self.mask(&fresh));
+            for changes in found.iter().flatten() {
+                fresh.extend(changes.iter().map(|&(c, _)| c));
+            }
+            out.push((k, found));
+        }
+        out
+    }
+
+    /// Keeps what [`WitnessRun::solve_value`] found for the `i`-th confidential value, claim
+    /// by claim, skipping the claims a point kept since proved; a claim it left to a point
+    /// that was not kept is searched again from the mask as it now stands.
+    fn commit(&mut self, i: usize, found: Vec<Found>) {
+        let (cell, list) = &self.p.claims[i];
+        let mut searched = vec![false; list.len()];
+        for (k, found) in found {
+            searched[k] = true;
+            if self.done[i][k] {
                 continue;
-            };
-            self.record(cell, claim, found);
+            }
+            self.done[i][k] = true;
+            match found {
+                Some(found) => self.record(*cell, &list[k], found),
+                None => self.unproved.push((*cell, list[k].kind)),
+            }
+        }
+        for (k, claim) in list.iter().enumerate() {
+            if self.done[i][k] || searched[k] {
+                continue;
+            }
+            let fresh = HashSet::default();
+            let mask = self.mask(&fresh);
+            let candidates = self.space.candidates(*cell, &mask);
+            let found = self.points_for(*cell, &candidates, claim, &mask);
+            self.done[i][k] = true;
+            match found {
+                Some(found) => self.record(*cell, claim, found),
+                None => self.unproved.push((*cell, claim.kind)),
+            }
+        }
+    }
+
+    /// The mask as it stands, with `fresh` hidden on top.
+    fn mask<'m>(&'m self, fresh: &'m HashSet<u32>) -> Mask<'m> {
+        Mask {
+            hidden: &self.hidden,
+            fresh,
+            blocked: self.blocked,
+            cost: self.cost,
         }
     }
 
@@ -798,14 +876,10 @@ impl<'a, 's> WitnessRun<'a, 's> {
         cell: u32,
         candidates: &[Candidate],
         claim: &Pending,
+        mask: &Mask,
     ) -> Option<Vec<Changes>> {
-        let mask = Mask {
-            hidden: &self.hidden,
-            blocked: self.blocked,
-            cost: self.cost,
-        };
         let find = |avoid: Avoid, goal: Goal, effort: Effort| {
-            self.search(cell, candidates, &mask, avoid, goal, effort)
+            self.search(cell, candidates, mask, avoid, goal, effort)
         };
         if claim.magnitude {
             against_every_structure(&find, claim, &self.p.sole)

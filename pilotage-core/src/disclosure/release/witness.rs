@@ -20,7 +20,7 @@
 mod closure;
 mod records;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::dataset::{DimensionType, RelationOp, TimeRule};
 
@@ -170,10 +170,20 @@ impl Avoid<'_> {
 /// costs.
 pub(crate) struct Mask<'a> {
     pub hidden: &'a [bool],
+    /// Values hidden since `hidden` was taken, by the points of the value being proved (the
+    /// witness pass proves several values side by side from one `hidden`).
+    pub fresh: &'a HashSet<u32>,
     /// Values that may never move: published unchanged by the previous release, public
     /// counts, derived values.
     pub blocked: &'a [bool],
     pub cost: &'a [f64],
+}
+
+impl Mask<'_> {
+    /// Whether value `c` is hidden already.
+    pub fn is_hidden(&self, c: u32) -> bool {
+        self.hidden[c as usize] || self.fresh.contains(&c)
+    }
 }
 
 /// One way a measure moves with others: `(measure, coefficient)` pairs.
@@ -292,7 +302,7 @@ impl<'a> Space<'a> {
 
     /// Preference of a cell as a corner: hidden first, then the largest value.
     fn rank(&self, c: u32, mask: &Mask) -> (bool, f64) {
-        (mask.hidden[c as usize], self.value(c))
+        (mask.is_hidden(c), self.value(c))
     }
 
     /// Whether the row with dimension `k` at `b` exists and may move for every combination of
@@ -910,7 +920,7 @@ impl<'a> Space<'a> {
                 let price: f64 = cand
                     .cells
                     .iter()
-                    .filter(|&&(c, _)| !mask.hidden[c as usize] && !fresh.contains_key(&c))
+                    .filter(|&&(c, _)| !mask.is_hidden(c) && !fresh.contains_key(&c))
                     .map(|&(c, _)| mask.cost[c as usize])
                     .sum();
                 let score = price * need / room.min(need);
@@ -1059,7 +1069,7 @@ impl<'a> Space<'a> {
         for &c in cells {
             let (t, m, _) = self.system.locate(c as usize);
             let v = self.value(c).max(0.0);
-            let price = if mask.hidden[c as usize] {
+            let price = if mask.is_hidden(c) {
                 1e-3
             } else {
                 mask.cost[c as usize] / (1.0 + v)

@@ -397,7 +397,7 @@ impl Closure<'_, '_> {
                 self.row_moved(c),
                 self.on_chain(c),
                 m == goal_measure,
-                self.mask.hidden[c as usize],
+                self.mask.is_hidden(c),
             )
         };
         order.sort_by(|&a, &b| {

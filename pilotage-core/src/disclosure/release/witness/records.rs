@@ -259,6 +259,16 @@ impl Step<'_, '_> {
         let index = self.space.rows[self.t]
             .as_ref()
             .expect("a shape exists only with its row index");
+        let key = self.key_at(leaf, p)?;
+        Some((key, index.index.get(&key).copied()))
+    }
+
+    /// The key of the row of `leaf`'s ancestors at pattern `p` (see [`Step::row_at`]),
+    /// without looking the row up.
+    fn key_at(&self, leaf: &[u32], p: &[u8]) -> Option<u128> {
+        let index = self.space.rows[self.t]
+            .as_ref()
+            .expect("a shape exists only with its row index");
         let mut key: u128 = 0;
         for (k, (&l, &depth)) in leaf.iter().zip(p).enumerate() {
             let a = self.shape.ancestor(k, l, depth);
@@ -267,7 +277,7 @@ impl Step<'_, '_> {
             }
             key = key * index.radix[k] + u128::from(a);
         }
-        Some((key, index.index.get(&key).copied()))
+        Some(key)
     }
 
     /// Whether the rows of `leaf` at the given patterns exist and hold the kind's measures,
@@ -585,7 +595,7 @@ impl Step<'_, '_> {
                     .row(&members)
                     .map(|r| (space.system.base[self.t][m] + r as usize) as u32)
                     .filter(|&c| space.system.present[c as usize])
-                    .map_or((false, 0.0), |c| (mask.hidden[c as usize], self.at(c)));
+                    .map_or((false, 0.0), |c| (mask.is_hidden(c), self.at(c)));
                 (rank, s)
             })
             .collect();
@@ -633,42 +643,52 @@ impl Step<'_, '_> {
         out
     }
 
-    /// The image of signed leaves in this step's table alone.
+    /// The image of signed leaves in this step's table alone. Pattern by pattern, the corners
+    /// that share a row there are summed first (a rectangle's corners cancel in every row
+    /// above the siblings it turns around), so that only the rows that change are looked up.
     fn image_here(&self, corners: &[(Vec<u32>, f64)]) -> Option<Vec<(u32, f64)>> {
         let table = &self.space.tables[self.t];
-        // (measure, row key, row, coefficient) of every record in every row it counts in,
-        // gathered, then summed per row.
-        let mut acc: Vec<(usize, u128, Option<u32>, f64)> =
-            Vec::with_capacity(corners.len() * self.shape.patterns.len() * self.kind.len());
-        for (leaf, sign) in corners {
-            for p in &self.shape.patterns {
-                let Some((key, row)) = self.row_at(leaf, p) else {
-                    continue;
-                };
+        let system = self.space.system;
+        let index = self.space.rows[self.t]
+            .as_ref()
+            .expect("a shape exists only with its row index");
+        let mut out = Vec::new();
+        let mut keys: Vec<(u128, usize)> = Vec::with_capacity(corners.len());
+        for p in &self.shape.patterns {
+            keys.clear();
+            keys.extend(
+                corners
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, (leaf, _))| Some((self.key_at(leaf, p)?, i))),
+            );
+            keys.sort_unstable();
+            for run in keys.chunk_by(|a, b| a.0 == b.0) {
+                let mut row: Option<Option<u32>> = None;
                 for &m in self.kind {
-                    let w = match self.shape.period {
-                        Some(k) => self.time_weight(leaf[k], p[k], table.measures[m].time),
-                        None => 1.0,
-                    };
-                    if w != 0.0 {
-                        acc.push((m, key, row, sign * w));
+                    let coef: f64 = run
+                        .iter()
+                        .map(|&(_, i)| {
+                            let (leaf, sign) = &corners[i];
+                            match self.shape.period {
+                                Some(k) => {
+                                    sign * self.time_weight(leaf[k], p[k], table.measures[m].time)
+                                }
+                                None => *sign,
+                            }
+                        })
+                        .sum();
+                    if coef.abs() <= 1e-12 {
+                        continue;
                     }
+                    let r = *row.get_or_insert_with(|| index.index.get(&run[0].0).copied());
+                    let c = (system.base[self.t][m] + r? as usize) as u32;
+                    if !system.present[c as usize] {
+                        return None;
+                    }
+                    out.push((c, coef));
                 }
             }
-        }
-        acc.sort_unstable_by_key(|x| (x.0, x.1));
-        let mut out = Vec::new();
-        for run in acc.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
-            let coef: f64 = run.iter().map(|x| x.3).sum();
-            if coef.abs() <= 1e-12 {
-                continue;
-            }
-            let (m, _, row, _) = run[0];
-            let c = (self.space.system.base[self.t][m] + row? as usize) as u32;
-            if !self.space.system.present[c as usize] {
-                return None;
-            }
-            out.push((c, coef));
         }
         out.sort_unstable_by_key(|x| x.0);
         Some(out)
@@ -824,7 +844,7 @@ impl Space<'_> {
             if step < 0.0 {
                 room = room.min(at(c).max(0.0) / -step);
             }
-            if !mask.hidden[cu] && !over.contains_key(&c) {
+            if !mask.is_hidden(c) && !over.contains_key(&c) {
                 price += mask.cost[cu];
             }
             cells.push((c, coef));
