@@ -15,15 +15,6 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-/// The server of these tests: two workers and a watcher polling every 50 ms, then `options`.
-fn start(options: impl FnOnce(ServeOptions) -> ServeOptions) -> TestServer {
-    TestServer::start(|mut o| {
-        o.workers = 2;
-        o.poll_interval = Duration::from_millis(50);
-        options(o)
-    })
-}
-
 fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
@@ -56,7 +47,7 @@ fn rows(v: &Value) -> &Vec<Value> {
 
 #[test]
 fn health_readiness_and_no_release() {
-    let env = start(|o| o);
+    let env = TestServer::start_watching(|o| o);
     assert_eq!(env.json("/healthz")["status"], "ok");
     assert_eq!(env.json("/readyz")["release"], env.version.as_str());
 
@@ -81,7 +72,7 @@ fn health_readiness_and_no_release() {
 
 #[test]
 fn datasets_list_detail_and_schema() {
-    let env = start(|o| o);
+    let env = TestServer::start_watching(|o| o);
     let list = env.json("/v1/datasets");
     assert_eq!(list["release"], env.version.as_str());
     let ds = &list["datasets"][0];
@@ -181,7 +172,7 @@ fn datasets_list_detail_and_schema() {
 
 #[test]
 fn data_in_every_format() {
-    let env = start(|o| o);
+    let env = TestServer::start_watching(|o| o);
     let json = env.json("/v1/datasets/candidatures/data");
     assert_eq!(rows(&json).len(), 160);
     assert_eq!(json["next"], Value::Null);
@@ -261,7 +252,7 @@ fn data_in_every_format() {
 
 #[test]
 fn filters_measures_sort_and_mistakes() {
-    let env = start(|o| o);
+    let env = TestServer::start_watching(|o| o);
     let v = env.json("/v1/datasets/candidatures/data?territoire=REG-84,REG-11&periode=2024");
     assert_eq!(rows(&v).len(), 16);
     assert!(rows(&v).iter().all(
@@ -398,7 +389,7 @@ fn paginate(env: &TestServer, first: &str) -> (Vec<Value>, usize) {
 
 #[test]
 fn keyset_pagination_to_the_end() {
-    let env = start(|o| o);
+    let env = TestServer::start_watching(|o| o);
     let all = env.json("/v1/datasets/candidatures/data");
     let (paged, pages) = paginate(&env, "/v1/datasets/candidatures/data?limit=50");
     assert_eq!(pages, 4);
@@ -440,7 +431,7 @@ fn keyset_pagination_to_the_end() {
 
 #[test]
 fn etags_answer_304() {
-    let env = start(|o| o);
+    let env = TestServer::start_watching(|o| o);
     for path in [
         "/v1/datasets/candidatures/data?territoire=REG-84",
         "/v1/datasets/candidatures",
@@ -471,7 +462,7 @@ fn etags_answer_304() {
 
 #[test]
 fn release_files_with_ranges() {
-    let env = start(|o| o);
+    let env = TestServer::start_watching(|o| o);
     let versioned = format!("/v1/releases/{}/files/candidatures.parquet", env.version);
     let on_disk = std::fs::read(
         env.dir
@@ -659,7 +650,7 @@ impl parquet::file::reader::ChunkReader for HttpFile {
 
 #[test]
 fn parquet_read_through_http_ranges() {
-    let env = start(|o| o);
+    let env = TestServer::start_watching(|o| o);
     let url = env.url("/v1/releases/current/files/candidatures.parquet");
     let head = env.client.head(&url).send().expect("head");
     let len: u64 = header(head.headers(), "content-length")
@@ -686,7 +677,7 @@ fn parquet_read_through_http_ranges() {
 
 #[test]
 fn releases_catalog_and_territories() {
-    let env = start(|o| o);
+    let env = TestServer::start_watching(|o| o);
     let list = env.json("/v1/releases");
     assert_eq!(list["current"], env.version.as_str());
     assert_eq!(list["releases"][0]["version"], env.version.as_str());
@@ -748,7 +739,7 @@ fn releases_catalog_and_territories() {
 
 #[test]
 fn openapi_docs_metrics_and_compression() {
-    let env = start(|o| o);
+    let env = TestServer::start_watching(|o| o);
     let spec = env.json("/openapi.json");
     assert!(spec["paths"]["/v1/datasets/{id}/data"]["get"].is_object());
     install_crypto_provider();
@@ -804,7 +795,7 @@ fn openapi_docs_metrics_and_compression() {
 
 #[test]
 fn rate_limit_headers_and_429() {
-    let env = start(|mut o| {
+    let env = TestServer::start_watching(|mut o| {
         o.rate_limit = Some(RateLimitOptions {
             per_ip: 3,
             per_key: 100,
@@ -869,7 +860,7 @@ fn wait_for_current(env: &TestServer, version: &str) {
 
 #[test]
 fn hot_switch_of_current() {
-    let env = start(|o| o);
+    let env = TestServer::start_watching(|o| o);
     let before = env.get("/v1/datasets/candidatures/data?limit=100");
     let etag_before = header(before.headers(), "etag").to_owned();
     let link = header(before.headers(), "link").to_owned();
@@ -917,8 +908,8 @@ fn hot_switch_of_current() {
 
 #[test]
 fn cache_off_gives_the_same_answers() {
-    let cached = start(|o| o);
-    let uncached = start(|mut o| {
+    let cached = TestServer::start_watching(|o| o);
+    let uncached = TestServer::start_watching(|mut o| {
         o.cache_bytes = 0;
         o
     });

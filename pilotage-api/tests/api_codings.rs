@@ -14,15 +14,6 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::Response;
 use serde_json::Value;
 
-/// The server of these tests: two workers and a watcher polling every 50 ms.
-fn start() -> TestServer {
-    TestServer::start(|mut o| {
-        o.workers = 2;
-        o.poll_interval = Duration::from_millis(50);
-        o
-    })
-}
-
 fn header(res: &Response, name: &str) -> String {
     res.headers()
         .get_all(name)
@@ -48,7 +39,7 @@ fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
 
 #[test]
 fn each_coding_has_its_own_strong_etag() {
-    let env = start();
+    let env = TestServer::start_watching(|o| o);
     for path in [
         "/v1/datasets/candidatures/data",
         "/v1/datasets/candidatures/data?format=csv&territoire=REG-84",
@@ -138,7 +129,7 @@ fn each_coding_has_its_own_strong_etag() {
 
 #[test]
 fn an_older_release_answers_off_the_workers_and_stays_loaded() {
-    let env = start();
+    let env = TestServer::start_watching(|o| o);
     let first = env.version.clone();
     let second = fixture::write_release(env.dir.path(), 2);
     let third = fixture::write_release(env.dir.path(), 3);

@@ -276,6 +276,16 @@ impl TestServer {
         }
     }
 
+    /// Like [`TestServer::start`] with two workers and a watcher that polls every 50 ms, for
+    /// the tests that switch `current` and wait for the server to follow, then `options`.
+    pub fn start_watching(options: impl FnOnce(ServeOptions) -> ServeOptions) -> TestServer {
+        TestServer::start(|mut o| {
+            o.workers = 2;
+            o.poll_interval = Duration::from_millis(50);
+            options(o)
+        })
+    }
+
     /// The running server.
     pub fn server(&self) -> &RunningServer {
         self.server.as_ref().expect("running")
