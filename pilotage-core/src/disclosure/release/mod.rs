@@ -20,7 +20,7 @@
 //! breakdown with 1 or more, a confidential magnitude x with x − m and x + m (m the largest
 //! margin of the rules that fire), against every structure too. Each claim is proved by a
 //! witness point: a sparse change of hidden values from the true values that satisfies the
-//! whole system ([`witness`]). The protection hides the values each point moves, so the
+//! whole system (the `witness` module). The protection hides the values each point moves, so the
 //! points hold in the published release by construction; the certificate lists them, and the
 //! independent checker (`pilotage-checker`) verifies them with arithmetic alone.
 
