@@ -5,8 +5,10 @@
 
 #[path = "api/fixture.rs"]
 mod fixture;
+#[path = "api/test_server.rs"]
+mod test_server;
 
-use fixture::TestServer;
+use test_server::TestServer;
 
 use std::io::Read;
 use std::time::{Duration, Instant};

@@ -5,8 +5,10 @@
 
 #[path = "api/fixture.rs"]
 mod fixture;
+#[path = "api/test_server.rs"]
+mod test_server;
 
-use fixture::{TestServer, client};
+use test_server::{TestServer, client};
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
