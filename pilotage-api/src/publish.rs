@@ -544,12 +544,7 @@ pub fn true_values(
     let started = Instant::now();
     let referential = Referential::official();
     let context = Context {
-        geography: Geography::from_pairs(
-            referential
-                .all_departements()
-                .iter()
-                .map(|d| (d.code.as_str(), d.region.as_str())),
-        ),
+        geography: Geography::from_referential(referential),
         as_of: vintage.days(),
     };
     let cubes = indicator::compute_all(definitions, &sources, &context)

@@ -3,74 +3,19 @@
 
 #[path = "api/fixture.rs"]
 mod fixture;
+#[path = "api/test_server.rs"]
+mod test_server;
+
+use test_server::TestServer;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use pilotage_api::server::{self, RateLimitOptions, RunningServer, ServeOptions};
+use pilotage_api::server::{self, RateLimitOptions, ServeOptions};
 use reqwest::blocking::{Client, Response};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-
-struct Env {
-    dir: tempfile::TempDir,
-    server: Option<RunningServer>,
-    client: Client,
-    version: String,
-}
-
-impl Env {
-    fn with(options: impl FnOnce(ServeOptions) -> ServeOptions) -> Env {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (mut opts, version) = fixture::serving_release_one(dir.path());
-        opts.workers = 2;
-        opts.poll_interval = Duration::from_millis(50);
-        let server = server::spawn(options(opts)).expect("server starts");
-        install_crypto_provider();
-        let client = Client::builder().build().expect("client");
-        Env {
-            dir,
-            server: Some(server),
-            client,
-            version,
-        }
-    }
-
-    fn new() -> Env {
-        Env::with(|o| o)
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.server.as_ref().expect("running").url())
-    }
-
-    fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().expect("request")
-    }
-
-    fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
-        let mut req = self.client.get(self.url(path));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        req.send().expect("request")
-    }
-
-    fn json(&self, path: &str) -> Value {
-        let res = self.get(path);
-        assert_eq!(res.status(), 200, "GET {path}");
-        res.json().expect("json")
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(s) = self.server.take() {
-            let _ = s.stop();
-        }
-    }
-}
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
@@ -104,7 +49,7 @@ fn rows(v: &Value) -> &Vec<Value> {
 
 #[test]
 fn health_readiness_and_no_release() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     assert_eq!(env.json("/healthz")["status"], "ok");
     assert_eq!(env.json("/readyz")["release"], env.version.as_str());
 
@@ -129,7 +74,7 @@ fn health_readiness_and_no_release() {
 
 #[test]
 fn datasets_list_detail_and_schema() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     let list = env.json("/v1/datasets");
     assert_eq!(list["release"], env.version.as_str());
     let ds = &list["datasets"][0];
@@ -229,7 +174,7 @@ fn datasets_list_detail_and_schema() {
 
 #[test]
 fn data_in_every_format() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     let json = env.json("/v1/datasets/candidatures/data");
     assert_eq!(rows(&json).len(), 160);
     assert_eq!(json["next"], Value::Null);
@@ -309,7 +254,7 @@ fn data_in_every_format() {
 
 #[test]
 fn filters_measures_sort_and_mistakes() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     let v = env.json("/v1/datasets/candidatures/data?territoire=REG-84,REG-11&periode=2024");
     assert_eq!(rows(&v).len(), 16);
     assert!(rows(&v).iter().all(
@@ -417,7 +362,7 @@ fn filters_measures_sort_and_mistakes() {
 }
 
 /// Follows `Link: rel="next"` to the end, returning every row and the number of pages.
-fn paginate(env: &Env, first: &str) -> (Vec<Value>, usize) {
+fn paginate(env: &TestServer, first: &str) -> (Vec<Value>, usize) {
     let mut out = Vec::new();
     let mut next = Some(first.to_owned());
     let mut pages = 0;
@@ -446,7 +391,7 @@ fn paginate(env: &Env, first: &str) -> (Vec<Value>, usize) {
 
 #[test]
 fn keyset_pagination_to_the_end() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     let all = env.json("/v1/datasets/candidatures/data");
     let (paged, pages) = paginate(&env, "/v1/datasets/candidatures/data?limit=50");
     assert_eq!(pages, 4);
@@ -488,7 +433,7 @@ fn keyset_pagination_to_the_end() {
 
 #[test]
 fn etags_answer_304() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     for path in [
         "/v1/datasets/candidatures/data?territoire=REG-84",
         "/v1/datasets/candidatures",
@@ -519,7 +464,7 @@ fn etags_answer_304() {
 
 #[test]
 fn release_files_with_ranges() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     let versioned = format!("/v1/releases/{}/files/candidatures.parquet", env.version);
     let on_disk = std::fs::read(
         env.dir
@@ -707,7 +652,7 @@ impl parquet::file::reader::ChunkReader for HttpFile {
 
 #[test]
 fn parquet_read_through_http_ranges() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     let url = env.url("/v1/releases/current/files/candidatures.parquet");
     let head = env.client.head(&url).send().expect("head");
     let len: u64 = header(head.headers(), "content-length")
@@ -734,7 +679,7 @@ fn parquet_read_through_http_ranges() {
 
 #[test]
 fn releases_catalog_and_territories() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     let list = env.json("/v1/releases");
     assert_eq!(list["current"], env.version.as_str());
     assert_eq!(list["releases"][0]["version"], env.version.as_str());
@@ -796,7 +741,7 @@ fn releases_catalog_and_territories() {
 
 #[test]
 fn openapi_docs_metrics_and_compression() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     let spec = env.json("/openapi.json");
     assert!(spec["paths"]["/v1/datasets/{id}/data"]["get"].is_object());
     install_crypto_provider();
@@ -852,7 +797,7 @@ fn openapi_docs_metrics_and_compression() {
 
 #[test]
 fn rate_limit_headers_and_429() {
-    let env = Env::with(|mut o| {
+    let env = TestServer::start_watching(|mut o| {
         o.rate_limit = Some(RateLimitOptions {
             per_ip: 3,
             per_key: 100,
@@ -904,7 +849,7 @@ fn rate_limit_headers_and_429() {
     assert_eq!(header(file.headers(), "ratelimit-limit"), "50");
 }
 
-fn wait_for_current(env: &Env, version: &str) {
+fn wait_for_current(env: &TestServer, version: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if env.json("/readyz")["release"] == version {
@@ -917,7 +862,7 @@ fn wait_for_current(env: &Env, version: &str) {
 
 #[test]
 fn hot_switch_of_current() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     let before = env.get("/v1/datasets/candidatures/data?limit=100");
     let etag_before = header(before.headers(), "etag").to_owned();
     let link = header(before.headers(), "link").to_owned();
@@ -965,8 +910,8 @@ fn hot_switch_of_current() {
 
 #[test]
 fn cache_off_gives_the_same_answers() {
-    let cached = Env::new();
-    let uncached = Env::with(|mut o| {
+    let cached = TestServer::start_watching(|o| o);
+    let uncached = TestServer::start_watching(|mut o| {
         o.cache_bytes = 0;
         o
     });

@@ -5,56 +5,16 @@
 
 #[path = "api/fixture.rs"]
 mod fixture;
+#[path = "api/test_server.rs"]
+mod test_server;
+
+use test_server::TestServer;
 
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use pilotage_api::server::{self, RunningServer};
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::Response;
 use serde_json::Value;
-
-struct Env {
-    dir: tempfile::TempDir,
-    server: Option<RunningServer>,
-    client: Client,
-    version: String,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (mut opts, version) = fixture::serving_release_one(dir.path());
-        opts.workers = 2;
-        opts.poll_interval = Duration::from_millis(50);
-        let server = server::spawn(opts).expect("server starts");
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        // No automatic decompression: the test reads the coded bytes.
-        let client = Client::builder().build().expect("client");
-        Env {
-            dir,
-            server: Some(server),
-            client,
-            version,
-        }
-    }
-
-    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Response {
-        let url = format!("{}{path}", self.server.as_ref().expect("running").url());
-        let mut req = self.client.get(url);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        req.send().expect("request")
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(s) = self.server.take() {
-            let _ = s.stop();
-        }
-    }
-}
 
 fn header(res: &Response, name: &str) -> String {
     res.headers()
@@ -81,14 +41,14 @@ fn decode(coding: &str, body: &[u8]) -> Vec<u8> {
 
 #[test]
 fn each_coding_has_its_own_strong_etag() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     for path in [
         "/v1/datasets/candidatures/data",
         "/v1/datasets/candidatures/data?format=csv&territoire=REG-84",
         "/v1/datasets/candidatures",
         "/v1/territories?level=departement",
     ] {
-        let plain = env.get(path, &[]);
+        let plain = env.get_with(path, &[]);
         assert_eq!(plain.status(), 200, "{path}");
         assert_eq!(header(&plain, "content-encoding"), "", "{path}");
         assert!(
@@ -101,7 +61,7 @@ fn each_coding_has_its_own_strong_etag() {
         let identity = plain.bytes().expect("body").to_vec();
         let base = tag.trim_end_matches('"').to_owned();
         for coding in ["gzip", "zstd"] {
-            let res = env.get(path, &[("accept-encoding", coding)]);
+            let res = env.get_with(path, &[("accept-encoding", coding)]);
             assert_eq!(res.status(), 200, "{path} {coding}");
             assert_eq!(header(&res, "content-encoding"), coding, "{path}");
             let coded_tag = header(&res, "etag");
@@ -116,30 +76,30 @@ fn each_coding_has_its_own_strong_etag() {
             assert!(body.len() < identity.len(), "{path} {coding} compresses");
             assert_eq!(decode(coding, &body), identity, "{path} {coding}");
             // A second request is the same bytes (from the cache for data answers).
-            let again = env.get(path, &[("accept-encoding", coding)]);
+            let again = env.get_with(path, &[("accept-encoding", coding)]);
             assert_eq!(header(&again, "etag"), coded_tag);
             assert_eq!(again.bytes().expect("body"), body, "{path} {coding}");
 
             // If-None-Match with the coded tag: 304 in either coding, carrying the tag of the
             // coding the client would receive now.
-            let same = env.get(
+            let same = env.get_with(
                 path,
                 &[("accept-encoding", coding), ("if-none-match", &coded_tag)],
             );
             assert_eq!(same.status(), 304, "{path} {coding}");
             assert_eq!(header(&same, "etag"), coded_tag);
-            let plain_again = env.get(path, &[("if-none-match", &coded_tag)]);
+            let plain_again = env.get_with(path, &[("if-none-match", &coded_tag)]);
             assert_eq!(plain_again.status(), 304, "{path} {coding}");
             assert_eq!(header(&plain_again, "etag"), tag);
             // The identity tag validates a coded request too.
-            let cross = env.get(
+            let cross = env.get_with(
                 path,
                 &[("accept-encoding", coding), ("if-none-match", &tag)],
             );
             assert_eq!(cross.status(), 304, "{path} {coding}");
             assert_eq!(header(&cross, "etag"), coded_tag);
             // Another answer's coded tag does not.
-            let other = env.get(
+            let other = env.get_with(
                 path,
                 &[
                     ("accept-encoding", coding),
@@ -149,18 +109,18 @@ fn each_coding_has_its_own_strong_etag() {
             assert_eq!(other.status(), 200, "{path} {coding}");
         }
         // The client's preference decides between the two.
-        let pref = env.get(path, &[("accept-encoding", "gzip;q=1, zstd;q=0.5")]);
+        let pref = env.get_with(path, &[("accept-encoding", "gzip;q=1, zstd;q=0.5")]);
         assert_eq!(header(&pref, "content-encoding"), "gzip", "{path}");
     }
     // A body too small to gain from compression stays identity, with the identity tag.
-    let small = env.get(
+    let small = env.get_with(
         "/v1/datasets/candidatures/data?format=csv&limit=1&measures=recues",
         &[("accept-encoding", "gzip")],
     );
     assert_eq!(header(&small, "content-encoding"), "");
     assert!(!header(&small, "etag").contains("-gzip"));
     // Parquet answers stay as they are (compressed inside).
-    let pq = env.get(
+    let pq = env.get_with(
         "/v1/datasets/candidatures/data?format=parquet",
         &[("accept-encoding", "gzip")],
     );
@@ -171,14 +131,14 @@ fn each_coding_has_its_own_strong_etag() {
 
 #[test]
 fn an_older_release_answers_off_the_workers_and_stays_loaded() {
-    let env = Env::new();
+    let env = TestServer::start_watching(|o| o);
     let first = env.version.clone();
     let second = fixture::write_release(env.dir.path(), 2);
     let third = fixture::write_release(env.dir.path(), 3);
     fixture::set_current(env.dir.path(), &third);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let ready: Value = env.get("/readyz", &[]).json().expect("json");
+        let ready: Value = env.get_with("/readyz", &[]).json().expect("json");
         if ready["release"] == third.as_str() {
             break;
         }
@@ -186,7 +146,7 @@ fn an_older_release_answers_off_the_workers_and_stays_loaded() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let current: Value = env
-        .get("/v1/datasets/candidatures/data?limit=1", &[])
+        .get_with("/v1/datasets/candidatures/data?limit=1", &[])
         .json()
         .expect("json");
     // Several requests for a release not in memory at once: each answers from it.
@@ -194,7 +154,7 @@ fn an_older_release_answers_off_the_workers_and_stays_loaded() {
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
-                    let res = env.get(
+                    let res = env.get_with(
                         &format!("/v1/datasets/candidatures/data?release={second}&limit=1"),
                         &[],
                     );
@@ -211,16 +171,16 @@ fn an_older_release_answers_off_the_workers_and_stays_loaded() {
         }
     });
     let detail: Value = env
-        .get(&format!("/v1/datasets/candidatures?release={first}"), &[])
+        .get_with(&format!("/v1/datasets/candidatures?release={first}"), &[])
         .json()
         .expect("json");
     assert_eq!(detail["release"], first.as_str());
     // An unknown release is a 404 naming the versions.
-    let unknown = env.get("/v1/datasets?release=1999-01-01-000000000000", &[]);
+    let unknown = env.get_with("/v1/datasets?release=1999-01-01-000000000000", &[]);
     assert_eq!(unknown.status(), 404);
     // The current release still answers.
     let now: Value = env
-        .get("/v1/datasets/candidatures/data?limit=1", &[])
+        .get_with("/v1/datasets/candidatures/data?limit=1", &[])
         .json()
         .expect("json");
     assert_eq!(now["release"], third.as_str());

@@ -5,6 +5,10 @@
 
 #[path = "api/fixture.rs"]
 mod fixture;
+#[path = "api/test_server.rs"]
+mod test_server;
+
+use test_server::{TestServer, client};
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -12,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pilotage_api::server::{self, RunningServer, ServeOptions};
+use pilotage_api::server::{self, ServeOptions};
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
@@ -370,57 +374,6 @@ fn replicas_over_one_releases_folder_answer_alike_and_switch_together() {
     compare(&second);
 }
 
-/// A server in this process on a fresh releases directory holding release 1 as `current`; the
-/// watcher is slow, so the tests switch releases with [`server::Releases::refresh`].
-struct Env {
-    dir: tempfile::TempDir,
-    server: Option<RunningServer>,
-    client: Client,
-    version: String,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (opts, version) = fixture::serving_release_one(dir.path());
-        let server = server::spawn(opts).expect("server starts");
-        Env {
-            dir,
-            server: Some(server),
-            client: client(),
-            version,
-        }
-    }
-
-    fn server(&self) -> &RunningServer {
-        self.server.as_ref().expect("running")
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.server().url())
-    }
-
-    fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().expect("request")
-    }
-
-    fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
-        let mut req = self.client.get(self.url(path));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        req.send().expect("request")
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(s) = self.server.take() {
-            let _ = s.stop();
-        }
-    }
-}
-
 fn header(res: &Response, name: &str) -> String {
     res.headers()
         .get(name)
@@ -459,7 +412,7 @@ fn replace_by_link(path: &Path, target: &Path) {
 /// restored is served again.
 #[test]
 fn release_files_are_served_only_as_the_manifest_says() {
-    let env = Env::new();
+    let env = TestServer::start(|o| o);
     let folder = env.dir.path().join(&env.version);
     let csv = folder.join("candidatures.csv");
     let good = std::fs::read(&csv).expect("csv");
@@ -499,7 +452,7 @@ fn release_files_are_served_only_as_the_manifest_says() {
 /// refused whole when `current` points to it: the previous release stays.
 #[test]
 fn a_release_unlike_its_manifest_is_not_switched_to() {
-    let env = Env::new();
+    let env = TestServer::start(|o| o);
     let releases = env.server().releases.clone();
     let outside = tempfile::tempdir().expect("outside");
     let secret = outside.path().join("secret.csv");
@@ -564,7 +517,7 @@ fn every_route(version: &str) -> Vec<String> {
 /// a 404 problem, an impossible content coding a 406 problem naming `Accept-Encoding`.
 #[test]
 fn framework_errors_are_problems_too() {
-    let env = Env::new();
+    let env = TestServer::start(|o| o);
     for path in every_route(&env.version) {
         for method in ["POST", "DELETE", "TRACE", "PUT", "PATCH"] {
             let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
@@ -616,7 +569,7 @@ fn an_unknown_api_key_gets_www_authenticate() {
 /// An answer never echoes a huge input: the detail quotes a short prefix of the value.
 #[test]
 fn problems_quote_a_short_prefix_of_the_value() {
-    let env = Env::new();
+    let env = TestServer::start(|o| o);
     let huge = "a".repeat(20_000);
     for path in [
         format!("/v1/territories?level={huge}"),
@@ -660,7 +613,7 @@ fn problems_quote_a_short_prefix_of_the_value() {
 /// server keeps serving (the body is the codec's, see docs/api.md).
 #[test]
 fn codec_limits_keep_the_server_serving() {
-    let env = Env::new();
+    let env = TestServer::start(|o| o);
     // A URI over 64 KiB (the HTTP client refuses to send one: a raw request).
     let addr = env.server().addr;
     let mut stream = std::net::TcpStream::connect(addr).expect("connect");
@@ -692,7 +645,7 @@ fn codec_limits_keep_the_server_serving() {
 /// gets the right hint, a cursor is bound to its query and release and cannot be forged.
 #[test]
 fn limits_repeats_and_cursors() {
-    let env = Env::new();
+    let env = TestServer::start(|o| o);
     let data = "/v1/datasets/candidatures/data";
     let res = env.get(&format!("{data}?limit=99999999999999999999999"));
     let body = assert_problem(res, 400, "bad-parameter", Some("limit"));
@@ -765,7 +718,7 @@ fn limits_repeats_and_cursors() {
 /// `If-Modified-Since` equal to `Last-Modified` is a 304; `/openapi.json` has a strong ETag.
 #[test]
 fn validators_of_files_catalog_and_openapi() {
-    let env = Env::new();
+    let env = TestServer::start(|o| o);
     for path in [
         format!("/v1/releases/{}/files/candidatures.csv", env.version),
         format!("/v1/releases/{}", env.version),
@@ -818,7 +771,7 @@ fn big_csv(root: &Path, version: &str, size: usize) -> Vec<u8> {
 /// refused.
 #[test]
 fn multiple_ranges_are_merged_and_bounded() {
-    let env = Env::new();
+    let env = TestServer::start(|o| o);
     let second = fixture::write_release(env.dir.path(), 2);
     let size = 1_019_045;
     let bytes = big_csv(env.dir.path(), &second, size);
@@ -884,12 +837,4 @@ fn multiple_ranges_are_merged_and_bounded() {
     );
     let res = env.get_with(&path, &[("range", &spec)]);
     assert_problem(res, 416, "bad-range", Some("Range"));
-}
-
-/// A blocking HTTP client. reqwest is built without a default TLS provider in this workspace
-/// (the client crate installs ring at start-up), so every client of these tests is made here,
-/// after installing it: which test runs first must not matter.
-fn client() -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Client::builder().build().expect("client")
 }

@@ -209,3 +209,43 @@ fn geography_reads_the_referential() {
     assert!(g.index("2A").is_some());
     assert!(g.index("20").is_none());
 }
+
+#[test]
+fn geography_from_a_folder_is_the_referential_and_names_a_bad_row() {
+    let official = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/reference");
+    let g = Geography::from_reference_dir(&official).expect("referential");
+    assert_eq!(
+        g,
+        Geography::from_referential(pilotage_core::territory::Referential::official())
+    );
+
+    let dir = tempfile::tempdir().expect("temporary folder");
+    for name in [
+        "regions.csv",
+        "departements.csv",
+        "communes.csv",
+        "epci.csv",
+    ] {
+        std::fs::copy(official.join(name), dir.path().join(name)).expect("copy");
+    }
+    let departements = std::fs::read_to_string(official.join("departements.csv")).expect("read");
+    std::fs::write(
+        dir.path().join("departements.csv"),
+        departements.replacen("01,Ain,84,", "01,Ain,99,", 1),
+    )
+    .expect("write");
+    let message = Geography::from_reference_dir(dir.path())
+        .expect_err("unknown région")
+        .to_string();
+    assert!(
+        message.contains("departements.csv: line 2, column `region`"),
+        "{message}"
+    );
+    assert!(message.contains("\"99\""), "{message}");
+
+    std::fs::remove_file(dir.path().join("epci.csv")).expect("remove");
+    let message = Geography::from_reference_dir(dir.path())
+        .expect_err("missing file")
+        .to_string();
+    assert!(message.contains("epci.csv"), "{message}");
+}

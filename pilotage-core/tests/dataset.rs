@@ -1,23 +1,15 @@
 //! Dataset definitions: the committed ones load, their methodology pages are up to date, and
 //! bad definitions are refused with the file and the field named.
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use pilotage_core::dataset::{
-    Definition, DefinitionError, declared_size, load_dir, render_methodology,
-};
+use std::path::Path;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn definitions() -> Vec<Definition> {
-    load_dir(&root().join("pilotage-core/data/datasets")).expect("committed definitions load")
-}
+use pilotage_core::dataset::{Definition, DefinitionError, declared_size, render_methodology};
 
 #[test]
 fn every_committed_definition_loads() {
-    let ids: Vec<String> = definitions().into_iter().map(|d| d.id).collect();
+    let ids: Vec<String> = support::definitions().into_iter().map(|d| d.id).collect();
     assert_eq!(
         ids,
         [
@@ -32,7 +24,7 @@ fn every_committed_definition_loads() {
             "sorties"
         ]
     );
-    for def in definitions() {
+    for def in support::definitions() {
         assert_eq!(def.license, "Licence Ouverte 2.0");
         assert_eq!((def.first_year, def.last_year), (2021, 2025), "{}", def.id);
         // Levels come back ordered coarsest first.
@@ -46,12 +38,12 @@ fn every_committed_definition_loads() {
 
 #[test]
 fn methodology_pages_match_the_definitions() {
-    let dir = root().join("docs/methodology");
+    let dir = support::root().join("docs/methodology");
     let bless = std::env::var_os("PILOTAGE_BLESS").is_some();
     if bless {
         std::fs::create_dir_all(&dir).expect("create docs/methodology");
     }
-    for def in definitions() {
+    for def in support::definitions() {
         let page = render_methodology(&def);
         let path = dir.join(format!("{}.md", def.id));
         if bless {
@@ -71,7 +63,7 @@ fn methodology_pages_match_the_definitions() {
 
 #[test]
 fn methodology_pages_state_the_declared_relations() {
-    for def in definitions() {
+    for def in support::definitions() {
         let page = render_methodology(&def);
         assert!(
             page.contains("## Relations entre mesures — relations between measures"),
@@ -91,7 +83,7 @@ fn methodology_pages_state_the_declared_relations() {
             assert!(page.contains(&line), "{}: {line:?} missing", def.id);
         }
     }
-    let sorties = definitions()
+    let sorties = support::definitions()
         .into_iter()
         .find(|d| d.id == "sorties")
         .expect("sorties");
@@ -113,9 +105,10 @@ fn methodology_pages_state_the_declared_relations() {
 
 /// The committed `candidatures.toml` with one substitution applied.
 fn candidatures_with(from: &str, to: &str) -> Result<Definition, DefinitionError> {
-    let text =
-        std::fs::read_to_string(root().join("pilotage-core/data/datasets/candidatures.toml"))
-            .expect("read");
+    let text = std::fs::read_to_string(
+        support::root().join("pilotage-core/data/datasets/candidatures.toml"),
+    )
+    .expect("read");
     assert!(text.contains(from), "fixture text {from:?} not found");
     Definition::from_toml_str(&text.replacen(from, to, 1), Path::new("candidatures.toml"))
 }
@@ -201,9 +194,10 @@ fn hierarchy_that_does_not_nest_is_refused() {
 
 #[test]
 fn cycle_of_levels_is_refused() {
-    let text =
-        std::fs::read_to_string(root().join("pilotage-core/data/datasets/candidatures.toml"))
-            .expect("read");
+    let text = std::fs::read_to_string(
+        support::root().join("pilotage-core/data/datasets/candidatures.toml"),
+    )
+    .expect("read");
     // Make `groupe` the child of `type`, which is the child of `groupe`.
     let text = text.replacen(
         "id = \"groupe\"\nlabel = { fr = \"Groupe de structures\", en = \"Group of structures\" }\n",
@@ -284,7 +278,7 @@ fn syntax_errors_name_the_file() {
 
 #[test]
 fn declared_size_counts_every_projection_once() {
-    let defs = definitions();
+    let defs = support::definitions();
     let sorties = defs.iter().find(|d| d.id == "sorties").expect("sorties");
     let size = declared_size(sorties, 18, 101);
     // Crossing 1 (département × année × type): 3 territory levels × 1 × 2 type levels = 6

@@ -6,6 +6,7 @@
 //! the checker accepts.
 
 mod disclosure_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::OnceLock;

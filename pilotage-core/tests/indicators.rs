@@ -1,19 +1,16 @@
 //! Golden tests of the indicator computations: the hand-made cases of
 //! `datasets/golden/indicators/`, with their expected cells worked out by hand.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow_schema::Schema;
+use pilotage_core::cube::Cube;
 use pilotage_core::cube::calendar::days_from_civil;
-use pilotage_core::cube::{Cube, Geography};
-use pilotage_core::dataset::load_dir;
 use pilotage_core::indicator::{Context, Sources, compute_all};
 use pilotage_core::source::SourceTable;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn parse_date(s: &str) -> i32 {
     let p: Vec<u32> = s.split('-').map(|x| x.parse().expect("date")).collect();
@@ -49,15 +46,16 @@ fn read_case(dir: &Path) -> (Sources, Context) {
     }
     let context = std::fs::read_to_string(dir.join("context.csv")).expect("context.csv");
     let as_of = parse_date(context.lines().nth(1).expect("as_of").trim());
-    let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
-        .expect("geography");
+    let geography = support::geography();
     (sources, Context { geography, as_of })
 }
 
 fn check_case(name: &str) {
-    let dir = root().join("datasets/golden/indicators").join(name);
+    let dir = support::root()
+        .join("datasets/golden/indicators")
+        .join(name);
     let (sources, context) = read_case(&dir);
-    let defs = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
+    let defs = support::definitions();
     let cubes = compute_all(&defs, &sources, &context).expect("compute");
     check_expected(name, &cubes, &dir.join("expected.csv"));
 }
@@ -119,9 +117,9 @@ fn golden_parcours() {
 
 #[test]
 fn disclosure_companions_of_magnitudes() {
-    let dir = root().join("datasets/golden/indicators/parcours");
+    let dir = support::root().join("datasets/golden/indicators/parcours");
     let (sources, context) = read_case(&dir);
-    let defs = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
+    let defs = support::definitions();
     let cubes = compute_all(&defs, &sources, &context).expect("compute");
     let etp = cubes.iter().find(|c| c.dataset == "etp").expect("etp");
     let row = etp
@@ -186,9 +184,9 @@ fn disclosure_companions_of_magnitudes() {
 
 #[test]
 fn cubes_are_deterministic_and_sorted() {
-    let dir = root().join("datasets/golden/indicators/applications");
+    let dir = support::root().join("datasets/golden/indicators/applications");
     let (sources, context) = read_case(&dir);
-    let defs = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
+    let defs = support::definitions();
     let a = compute_all(&defs, &sources, &context).expect("compute");
     let b = compute_all(&defs, &sources, &context).expect("compute");
     assert_eq!(a, b);
@@ -206,25 +204,14 @@ fn cubes_are_deterministic_and_sorted() {
 
 #[test]
 fn every_dataset_computes_on_generated_sources() {
-    use pilotage_core::synth::{GeneratorConfig, generate_batches};
+    use pilotage_core::synth::GeneratorConfig;
     let config = GeneratorConfig {
         scale: 0.002,
         ..GeneratorConfig::default()
     };
-    let mut sources = Sources::new();
-    generate_batches(&config, &mut |table, batch| {
-        sources.push(table, batch);
-        Ok(())
-    })
-    .expect("generate");
-    let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
-        .expect("geography");
-    let context = Context {
-        geography,
-        as_of: days_from_civil(2025, 12, 31),
-    };
-    let defs = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
-    let cubes = compute_all(&defs, &sources, &context).expect("compute");
+    let sources = support::generated(&config);
+    let defs = support::definitions();
+    let cubes = support::cubes(&defs, &sources, 2025);
     for cube in &cubes {
         assert!(!cube.is_empty(), "{} is empty", cube.dataset);
         let total = cube
@@ -251,6 +238,6 @@ fn every_dataset_computes_on_generated_sources() {
     check_expected(
         "duckdb",
         &cubes,
-        &root().join("datasets/golden/indicators/duckdb/expected.csv"),
+        &support::root().join("datasets/golden/indicators/duckdb/expected.csv"),
     );
 }

@@ -6,41 +6,25 @@
 //! the attacker's system: one that holds by construction but is not declared is a relation the
 //! protection does not know about.
 
-use std::path::{Path, PathBuf};
+mod support;
+
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use pilotage_core::cube::calendar::days_from_civil;
-use pilotage_core::cube::{Cube, Geography, MeasureValues};
-use pilotage_core::dataset::{Definition, MeasureKind, MeasureRelation, RelationOp, load_dir};
-use pilotage_core::indicator::{Context, Sources, compute_all};
-use pilotage_core::synth::{GeneratorConfig, generate_batches};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use pilotage_core::cube::{Cube, MeasureValues};
+use pilotage_core::dataset::{Definition, MeasureKind, MeasureRelation, RelationOp};
+use pilotage_core::synth::GeneratorConfig;
 
 /// The definitions and their cubes computed from a generated country.
 fn country(scale: f64, seed: u64) -> (Vec<Definition>, Vec<Cube>) {
-    let defs = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
+    let defs = support::definitions();
     let config = GeneratorConfig {
         scale,
         seed,
         ..GeneratorConfig::default()
     };
-    let mut sources = Sources::new();
-    generate_batches(&config, &mut |table, batch| {
-        sources.push(table, batch);
-        Ok(())
-    })
-    .expect("generate");
-    let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
-        .expect("geography");
-    let context = Context {
-        geography,
-        as_of: days_from_civil(config.last_year, 12, 31),
-    };
-    let cubes = compute_all(&defs, &sources, &context).expect("cubes");
+    let sources = support::generated(&config);
+    let cubes = support::cubes(&defs, &sources, config.last_year);
     (defs, cubes)
 }
 

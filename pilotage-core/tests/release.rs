@@ -1,26 +1,23 @@
 //! Release writing on cubes computed from small seeded data: layout, checksums, reproducibility,
 //! atomic switch of `current`, pruning, and refusals that leave the previous release untouched.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use arrow_array::{Array, RecordBatch, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use pilotage_core::cube::{Cube, Geography, MeasureValues};
-use pilotage_core::dataset::{Definition, load_dir};
-use pilotage_core::indicator::{Context, Sources, compute_all};
+use pilotage_core::cube::{Cube, MeasureValues};
+use pilotage_core::dataset::Definition;
 use pilotage_core::release::{
     self, AuditSummary, CatalogOptions, InformationLoss, PublishedDataset, ReleaseError,
     ReleaseInput,
 };
-use pilotage_core::synth::{GeneratorConfig, OutputFormat, generate_batches};
+use pilotage_core::synth::{GeneratorConfig, OutputFormat};
 use sha2::{Digest, Sha256};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// Definitions and cubes of scale-0.001 seeded data, computed once for every test.
 fn cubes() -> &'static (Vec<Definition>, Vec<Cube>) {
@@ -33,21 +30,9 @@ fn cubes() -> &'static (Vec<Definition>, Vec<Cube>) {
             last_year: 2025,
             format: OutputFormat::Parquet,
         };
-        let mut sources = Sources::new();
-        generate_batches(&config, &mut |table, batch| {
-            sources.push(table, batch);
-            Ok(())
-        })
-        .expect("generate");
-        let definitions =
-            load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
-        let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
-            .expect("geography");
-        let context = Context {
-            geography,
-            as_of: pilotage_core::cube::calendar::days_from_civil(2025, 12, 31),
-        };
-        let cubes = compute_all(&definitions, &sources, &context).expect("cubes");
+        let sources = support::generated(&config);
+        let definitions = support::definitions();
+        let cubes = support::cubes(&definitions, &sources, 2025);
         (definitions, cubes)
     })
 }

@@ -79,7 +79,7 @@ pub struct PrivateFile {
     pub sha256: String,
 }
 
-/// What [`write`] did.
+/// What [`write()`] did.
 #[derive(Debug, Clone)]
 pub struct WrittenPrivate {
     /// The folder written (or found identical).

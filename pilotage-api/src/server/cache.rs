@@ -1,13 +1,15 @@
-//! Cache of encoded data answers, bounded in bytes (moka), keyed by release + normalized query
-//! + content coding.
+//! Answers encoded once and kept to send again, and their caches, bounded in bytes
+//! ([`ByteCache`]): data answers, keyed by release + normalized query + content coding, and
+//! professional reports, keyed by release, report, perimeter, period, format and key.
 
 use std::sync::Arc;
 
-use actix_web::HttpResponse;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use pilotage_wire::RELEASE_HEADER;
 
+use super::byte_cache::{ByteCache, Weighed};
 use super::encoding::Coding;
 use super::files::REVALIDATE;
 
@@ -158,50 +160,107 @@ pub fn key(identity: &str, coding: Coding) -> String {
     k
 }
 
-/// The cache: total weight (body bytes + key bytes) never exceeds its capacity.
-#[derive(Clone)]
-pub struct AnswerCache {
-    inner: moka::sync::Cache<String, Arc<Encoded>>,
-}
+/// Bytes counted for each cached data answer beside its key and body: its headers and
+/// bookkeeping.
+pub const ANSWER_ENTRY_BYTES: usize = 128;
 
-impl std::fmt::Debug for AnswerCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnswerCache")
-            .field("bytes", &self.inner.weighted_size())
-            .finish()
+/// The cache of encoded data answers, keyed by [`key`]: total weight (key, body and
+/// [`ANSWER_ENTRY_BYTES`] per answer) never exceeds its capacity.
+pub type AnswerCache = ByteCache<Arc<Encoded>>;
+
+impl Weighed for Encoded {
+    fn weight(&self) -> usize {
+        self.body.len()
     }
 }
 
-impl AnswerCache {
-    /// A cache of at most `bytes` bytes; `None` when `bytes` is 0 (caching off).
-    pub fn new(bytes: u64) -> Option<AnswerCache> {
-        (bytes > 0).then(|| AnswerCache {
-            inner: moka::sync::Cache::builder()
-                .max_capacity(bytes)
-                .weigher(|k: &String, v: &Arc<Encoded>| {
-                    u32::try_from(k.len() + v.body.len() + 128).unwrap_or(u32::MAX)
-                })
-                .build(),
-        })
+/// A cache of data answers of at most `bytes` bytes; `None` when `bytes` is 0 (caching off).
+pub fn answer_cache(bytes: u64) -> Option<AnswerCache> {
+    (bytes > 0).then(|| AnswerCache::new(bytes, ANSWER_ENTRY_BYTES))
+}
+
+/// A report encoded once, ready to send again: body bytes, entity tag and headers.
+#[derive(Debug)]
+pub struct ReportAnswer {
+    /// The encoded report (JSON, CSV or HTML).
+    body: Bytes,
+    /// Strong entity tag, quoted: the first 128 bits of the body's SHA-256, in hexadecimal.
+    etag: String,
+    /// Lines of the report, for the access log.
+    rows: usize,
+    /// Headers of the answer (content type, release, cache control, vary, entity tag, and the
+    /// file name of a CSV), built once.
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl ReportAnswer {
+    /// A report encoded as `body`, with its quoted entity tag, its number of lines and the
+    /// headers to send with it.
+    pub fn new(
+        body: Bytes,
+        etag: String,
+        rows: usize,
+        headers: Vec<(HeaderName, HeaderValue)>,
+    ) -> ReportAnswer {
+        ReportAnswer {
+            body,
+            etag,
+            rows,
+            headers,
+        }
     }
 
-    /// The answer cached under `key`.
-    pub fn get(&self, key: &str) -> Option<Arc<Encoded>> {
-        self.inner.get(key)
+    /// Lines of the report, for the access log.
+    pub fn rows(&self) -> usize {
+        self.rows
     }
 
-    /// Caches `value` under `key`.
-    pub fn insert(&self, key: String, value: Arc<Encoded>) {
-        self.inner.insert(key, value);
+    /// `200 OK` with the body, or `304 Not Modified` when `If-None-Match` names its tag.
+    pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
+        let fresh = req
+            .headers()
+            .get_all(header::IF_NONE_MATCH)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| {
+                let t = t.trim();
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == self.etag
+            });
+        let mut res = if fresh {
+            HttpResponse::NotModified().finish()
+        } else {
+            HttpResponse::Ok().body(self.body.clone())
+        };
+        let headers = res.headers_mut();
+        for (name, value) in &self.headers {
+            if fresh && *name == header::CONTENT_TYPE {
+                continue;
+            }
+            headers.insert(name.clone(), value.clone());
+        }
+        res
     }
+}
 
-    /// Bytes held now (approximate until moka's pending work runs).
-    pub fn weighted_size(&self) -> u64 {
-        self.inner.weighted_size()
-    }
+/// Bytes of encoded reports kept by a server (JSON, CSV and HTML of the reports asked last):
+/// a département report at national scale is 0.4–0.8 MB, so about a hundred of them.
+pub const REPORT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
-    /// Answers held now (approximate).
-    pub fn entry_count(&self) -> u64 {
-        self.inner.entry_count()
+/// The encoded reports already computed, by release, public release, report, perimeter asked,
+/// period, format and the asking key's role and perimeter; bounded in bytes (moka).
+///
+/// A key's perimeter is part of the cache key so that an answer is only ever reused for keys
+/// of the same perimeter; the key itself (revoked, expired, quota) and its right to the
+/// perimeter asked are checked at every request before the cache is read. The release
+/// versions in the cache key make a new release's answers new entries; the cache is also
+/// emptied when new professional tables are loaded.
+pub type ReportCache = ByteCache<Arc<ReportAnswer>>;
+
+/// Bytes counted for each cached report beside its key and body: its headers and bookkeeping.
+pub const REPORT_ENTRY_BYTES: usize = 512;
+
+impl Weighed for ReportAnswer {
+    fn weight(&self) -> usize {
+        self.body.len()
     }
 }

@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
+use super::byte_cache::ByteCache;
 use super::problem::Problem;
 use super::releases::{ReleaseError, ReleaseMeta};
 
@@ -20,30 +21,20 @@ pub const MAX_CACHED_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Bytes of release files kept in memory at most.
 pub const FILE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Release files held in memory, bounded in bytes, keyed by path and entity tag.
-#[derive(Clone)]
-pub struct FileCache {
-    inner: moka::sync::Cache<String, Bytes>,
-}
+/// Bytes counted for each cached file beside its key and bytes: bookkeeping.
+const FILE_ENTRY_BYTES: usize = 64;
 
-impl std::fmt::Debug for FileCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FileCache")
-            .field("bytes", &self.inner.weighted_size())
-            .finish()
-    }
+/// Release files held in memory, bounded in bytes, keyed by path and entity tag.
+#[derive(Clone, Debug)]
+pub struct FileCache {
+    inner: ByteCache<Bytes>,
 }
 
 impl FileCache {
     /// A cache of at most `bytes` bytes.
     pub fn new(bytes: u64) -> FileCache {
         FileCache {
-            inner: moka::sync::Cache::builder()
-                .max_capacity(bytes)
-                .weigher(|k: &String, v: &Bytes| {
-                    u32::try_from(k.len() + v.len() + 64).unwrap_or(u32::MAX)
-                })
-                .build(),
+            inner: ByteCache::new(bytes, FILE_ENTRY_BYTES),
         }
     }
 

@@ -18,6 +18,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod app;
+pub mod byte_cache;
 pub mod cache;
 pub mod data;
 pub mod encoding;
@@ -190,7 +191,7 @@ pub fn spawn(options: ServeOptions) -> Result<RunningServer, ServeError> {
     let state = actix_web::web::Data::new(AppState {
         professional,
         releases: releases.clone(),
-        cache: cache::AnswerCache::new(options.cache_bytes),
+        cache: cache::answer_cache(options.cache_bytes),
         files: files::FileCache::new(files::FILE_CACHE_BYTES),
         metrics: Arc::new(metrics::Metrics::default()),
         limits: options

@@ -14,8 +14,8 @@ use governor::clock::DefaultClock;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
+use super::cache::{REPORT_CACHE_BYTES, REPORT_ENTRY_BYTES, ReportCache};
 use super::releases::{Release, Releases};
-use super::reports::{REPORT_CACHE_BYTES, ReportCache};
 use crate::keys::{Perimeter, Role};
 use crate::private::{self, PrivateSet};
 use crate::reports::Measures;
@@ -91,7 +91,7 @@ impl Professional {
             log: Mutex::new(tx),
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
             measures: Measures::embedded(),
-            answers: ReportCache::new(REPORT_CACHE_BYTES),
+            answers: ReportCache::new(REPORT_CACHE_BYTES, REPORT_ENTRY_BYTES),
             options,
         });
         let mut store = None;

@@ -624,7 +624,7 @@ impl Releases {
 
     /// The release `version`: in memory, or read from disk now (blocking: call it from the
     /// blocking pool). Concurrent requests for a release not in memory read it once; at most
-    /// [`MAX_OLDER_LOADED`] older releases stay in memory, the least recently used leaving
+    /// `MAX_OLDER_LOADED` (two) older releases stay in memory, the least recently used leaving
     /// first.
     pub fn get(&self, version: &str) -> Result<Arc<Release>, ReleaseError> {
         if let Some(r) = self.loaded(version) {

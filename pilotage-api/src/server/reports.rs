@@ -6,7 +6,7 @@
 //! the perimeter: all are the same 404, byte for byte, so that an answer never tells which.
 //!
 //! The key, its quota, the parameters and the key's right to the perimeter are checked at every
-//! request; only then is the encoded answer read from the [`ReportCache`] (a repeated report
+//! request; only then is the encoded answer read from the [`ReportCache`](super::cache::ReportCache) (a repeated report
 //! costs a lookup: a département report of 191 structures is 2,000 lines to compute), else
 //! computed, encoded once with its `ETag`, and cached.
 
@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
 use super::AppState;
+use super::cache::ReportAnswer;
 use super::problem::Problem;
 use super::professional::{ActiveKey, Professional};
 use crate::keys::{Perimeter, Role};
@@ -287,7 +288,7 @@ pub async fn get_report(
     };
     let answer = answer(&state, &pro, &key, report, &query);
     let (status, rows) = match &answer {
-        Ok(a) => (200, a.rows),
+        Ok(a) => (200, a.rows()),
         Err(p) => (p.status, 0),
     };
     pro.log(key.id, &route, &asked, status, rows);
@@ -475,111 +476,5 @@ fn encode(report: Report, body: &ReportBody, encoding: Encoding) -> ReportAnswer
             headers.push((name, v));
         }
     }
-    ReportAnswer {
-        body: Bytes::from(bytes),
-        etag,
-        rows: body.lines.len(),
-        headers,
-    }
-}
-
-/// A report encoded once, ready to send again: body bytes, entity tag and headers.
-#[derive(Debug)]
-pub struct ReportAnswer {
-    /// The encoded report (JSON, CSV or HTML).
-    body: Bytes,
-    /// Strong entity tag, quoted: the first 128 bits of the body's SHA-256, in hexadecimal.
-    etag: String,
-    /// Lines of the report, for the access log.
-    rows: usize,
-    /// Headers of the answer (content type, release, cache control, vary, entity tag, and the
-    /// file name of a CSV), built once.
-    headers: Vec<(HeaderName, HeaderValue)>,
-}
-
-impl ReportAnswer {
-    /// `200 OK` with the body, or `304 Not Modified` when `If-None-Match` names its tag.
-    fn respond(&self, req: &HttpRequest) -> HttpResponse {
-        let fresh = req
-            .headers()
-            .get_all(header::IF_NONE_MATCH)
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|t| {
-                let t = t.trim();
-                t == "*" || t.strip_prefix("W/").unwrap_or(t) == self.etag
-            });
-        let mut res = if fresh {
-            HttpResponse::NotModified().finish()
-        } else {
-            HttpResponse::Ok().body(self.body.clone())
-        };
-        let headers = res.headers_mut();
-        for (name, value) in &self.headers {
-            if fresh && *name == header::CONTENT_TYPE {
-                continue;
-            }
-            headers.insert(name.clone(), value.clone());
-        }
-        res
-    }
-}
-
-/// Bytes of encoded reports kept by a server (JSON, CSV and HTML of the reports asked last):
-/// a département report at national scale is 0.4–0.8 MB, so about a hundred of them.
-pub const REPORT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
-
-/// The encoded reports already computed, by release, public release, report, perimeter asked,
-/// period, format and the asking key's role and perimeter; bounded in bytes (moka).
-///
-/// A key's perimeter is part of the cache key so that an answer is only ever reused for keys
-/// of the same perimeter; the key itself (revoked, expired, quota) and its right to the
-/// perimeter asked are checked at every request before the cache is read. The release
-/// versions in the cache key make a new release's answers new entries; the cache is also
-/// emptied when new professional tables are loaded.
-#[derive(Clone)]
-pub struct ReportCache {
-    inner: moka::sync::Cache<String, Arc<ReportAnswer>>,
-}
-
-impl std::fmt::Debug for ReportCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReportCache")
-            .field("bytes", &self.inner.weighted_size())
-            .finish()
-    }
-}
-
-impl ReportCache {
-    /// A cache of at most `bytes` bytes (body, headers and key counted).
-    pub fn new(bytes: u64) -> ReportCache {
-        ReportCache {
-            inner: moka::sync::Cache::builder()
-                .max_capacity(bytes)
-                .weigher(|k: &String, v: &Arc<ReportAnswer>| {
-                    u32::try_from(k.len() + v.body.len() + 512).unwrap_or(u32::MAX)
-                })
-                .build(),
-        }
-    }
-
-    /// The answer cached under `key`.
-    pub fn get(&self, key: &str) -> Option<Arc<ReportAnswer>> {
-        self.inner.get(key)
-    }
-
-    /// Caches `answer` under `key`.
-    pub fn insert(&self, key: String, answer: Arc<ReportAnswer>) {
-        self.inner.insert(key, answer);
-    }
-
-    /// Forgets every answer (new professional tables).
-    pub fn clear(&self) {
-        self.inner.invalidate_all();
-    }
-
-    /// Answers held now (approximate until moka's pending work runs).
-    pub fn entry_count(&self) -> u64 {
-        self.inner.entry_count()
-    }
+    ReportAnswer::new(Bytes::from(bytes), etag, body.lines.len(), headers)
 }

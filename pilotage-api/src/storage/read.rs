@@ -51,7 +51,7 @@ pub fn load_table(
 ///
 /// PostgreSQL reads one vintage with `COPY (SELECT …) TO STDOUT (FORMAT binary)` on a second
 /// connection of the store, decoded on a thread of its own, when the store's connection is not
-/// inside a transaction (see [`copy`]); otherwise, and for every vintage at once, through a
+/// inside a transaction (see the `copy` module); otherwise, and for every vintage at once, through a
 /// server-side cursor sorted on `_row`.
 pub fn load_table_rows(
     store: &mut Store,

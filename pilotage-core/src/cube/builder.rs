@@ -22,9 +22,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::dims::{CompiledDim, Geography, NONE, rule_index};
+use super::int_map::IntMap;
 use super::{Companion, Cube, CubeDimension, CubeError, CubeMeasure, MeasureValues};
 use crate::dataset::{Definition, DimensionType, MeasureKind, TimeRule};
-use crate::indicator::prepared::IntMap;
 
 /// Handle to a base measure of a [`CubeBuilder`], from [`CubeBuilder::measure`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use crate::dataset::{
     Definition, Dimension, DimensionType, PERIOD_LEVELS, TERRITORY_LEVELS, TERRITORY_TOTAL, TOTAL,
     TOTAL_LEVEL, TimeRule,
 };
+use crate::territory::{Referential, ReferentialCsv, TerritoryError};
 
 /// Marker of "no member": a fact known only at the total of a dimension, or a member with no
 /// ancestor at some level under a time rule (a month that does not end its quarter, for a
@@ -40,32 +41,46 @@ impl Geography {
         Geography { departements }
     }
 
-    /// Reads `departements.csv` of the territory referential (`pilotage-core/data/reference/`): columns
-    /// `code` and `region`.
-    pub fn from_reference_dir(dir: &Path) -> Result<Geography, CubeError> {
-        let path = dir.join("departements.csv");
-        let bad = |reason: String| CubeError::Reference {
-            file: path.clone(),
-            reason,
-        };
-        let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(e.to_string()))?;
-        let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
-        let col = |name: &str| {
-            headers
+    /// The départements of a territory referential with their régions: every row of its
+    /// `departements.csv`, overseas collectivities included (their région is their own code).
+    /// The one way from the referential to a geography, so that publishing, the disclosure
+    /// stage and tests roll territories up the same way.
+    pub fn from_referential(referential: &Referential) -> Geography {
+        Geography::from_pairs(
+            referential
+                .all_departements()
                 .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| bad(format!("no column {name:?}")))
+                .map(|d| (d.code.as_str(), d.region.as_str())),
+        )
+    }
+
+    /// Reads a territory referential from a folder holding its four files (`regions.csv`,
+    /// `departements.csv`, `communes.csv`, `epci.csv`, as in `pilotage-core/data/reference/`),
+    /// checks it with the territory parser ([`Referential::from_csv`]) and takes its geography
+    /// ([`Geography::from_referential`]). An error names the file, and for a bad row its line
+    /// and column.
+    pub fn from_reference_dir(dir: &Path) -> Result<Geography, CubeError> {
+        let read = |name: &str| {
+            let file = dir.join(name);
+            std::fs::read_to_string(&file).map_err(|e| CubeError::Reference {
+                file,
+                reason: e.to_string(),
+            })
         };
-        let (code, region) = (col("code")?, col("region")?);
-        let mut pairs = Vec::new();
-        for record in reader.records() {
-            let record = record.map_err(|e| bad(e.to_string()))?;
-            let (Some(c), Some(r)) = (record.get(code), record.get(region)) else {
-                return Err(bad("short row".into()));
-            };
-            pairs.push((c.to_owned(), r.to_owned()));
-        }
-        Ok(Geography::from_pairs(pairs))
+        let (regions, departements, communes, epci) = (
+            read("regions.csv")?,
+            read("departements.csv")?,
+            read("communes.csv")?,
+            read("epci.csv")?,
+        );
+        let csv = ReferentialCsv {
+            regions: &regions,
+            departements: &departements,
+            communes: &communes,
+            epci: &epci,
+        };
+        let referential = Referential::from_csv(&csv).map_err(|e| reference_error(dir, e))?;
+        Ok(Geography::from_referential(&referential))
     }
 
     /// The position of a département code among [`Geography::departements`] (binary search,
@@ -81,6 +96,26 @@ impl Geography {
     pub fn departements(&self) -> &[(String, String)] {
         &self.departements
     }
+}
+
+/// A referential error as a [`CubeError::Reference`]: the file of `dir` at fault, and the line,
+/// column and value when a row is.
+fn reference_error(dir: &Path, error: TerritoryError) -> CubeError {
+    let (file, reason) = match error {
+        TerritoryError::Data {
+            table,
+            line,
+            column,
+            value,
+            reason,
+        } => (
+            dir.join(table),
+            format!("line {line}, column `{column}`: {reason} (value {value:?})"),
+        ),
+        TerritoryError::Csv { table, reason } => (dir.join(table), reason),
+        other => (dir.to_owned(), other.to_string()),
+    };
+    CubeError::Reference { file, reason }
 }
 
 /// One dimension, compiled.

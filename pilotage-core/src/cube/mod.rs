@@ -23,6 +23,7 @@ mod builder;
 /// have always found it.
 pub use crate::calendar;
 mod dims;
+pub(crate) mod int_map;
 
 pub use builder::{CubeBuilder, DimId, MeasureId};
 pub use dims::{Geography, NONE};

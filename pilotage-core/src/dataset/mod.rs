@@ -18,6 +18,7 @@
 //! assert_eq!(candidatures.license, "Licence Ouverte 2.0");
 //! ```
 
+pub(crate) mod computation;
 mod methodology;
 mod model;
 pub(crate) mod size;

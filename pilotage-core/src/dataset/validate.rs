@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::DefinitionError;
+use super::computation::{self, Axis, AxisKind, ComputationSpec};
 use super::model::{
     Definition, Dimension, DimensionType, Level, Measure, MeasureKind, PERIOD_LEVELS,
     TERRITORY_LEVELS, TERRITORY_TOTAL, TOTAL, TOTAL_LEVEL,
 };
 use crate::domain::CreationPath;
-use crate::indicator::{self, Axis, AxisKind, ComputationSpec};
 
 /// The licence every published dataset carries.
 pub const LICENSE: &str = "Licence Ouverte 2.0";
@@ -87,13 +87,13 @@ fn check_header(def: &Definition) -> Result<(), Fault> {
 
 /// The computation the definition names, which must be a known one.
 fn computation(def: &Definition) -> Result<&'static ComputationSpec, Fault> {
-    indicator::spec(def.computation_id()).ok_or_else(|| {
+    computation::spec(def.computation_id()).ok_or_else(|| {
         err(
             "computation".into(),
             format!(
                 "unknown computation {:?} (known: {})",
                 def.computation_id(),
-                indicator::SPECS
+                computation::SPECS
                     .iter()
                     .map(|s| s.id)
                     .collect::<Vec<_>>()

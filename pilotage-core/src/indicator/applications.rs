@@ -7,11 +7,15 @@ use std::collections::HashSet;
 use arrow_array::Array;
 
 use super::columns::{CodeTable, dates, flags, ints, opt, position, strings};
-use super::prepared::{IntMap, Structures};
-use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
+use super::prepared::Structures;
+use super::{IndicatorError, Prepared};
 use crate::calendar::MonthWindow;
+use crate::cube::int_map::IntMap;
 use crate::cube::{CubeBuilder, DimId, MeasureId, NONE};
-use crate::dataset::{Definition, MeasureKind, TimeRule};
+use crate::dataset::computation::{
+    DELAY_BUCKETS, HABILITATION, MOTIF_NON_RENSEIGNE, SANS_PRESCRIPTEUR,
+};
+use crate::dataset::{Definition, MeasureKind};
 use crate::domain::{
     AUTO_REFUSAL_DAYS, ApplicationState, Code, CreationPath, Origine, PrescriberGroup,
     PrescriberKind, ProlongationReason, RefusalReason, StructureKind,
@@ -19,135 +23,12 @@ use crate::domain::{
 use crate::source::SourceTable;
 
 use MeasureKind::{Events, Median, Persons};
-use TimeRule::{Flow, Stock};
 
-const fn axis(id: &'static str, kind: AxisKind) -> Axis {
-    Axis { id, kind }
-}
-const fn measure(id: &'static str, kind: MeasureKind, time: TimeRule) -> BaseMeasure {
-    BaseMeasure { id, kind, time }
-}
-const TERRITOIRE: Axis = axis("territoire", AxisKind::Territory);
-const PERIODE: Axis = axis("periode", AxisKind::Period);
-const TYPE_STRUCTURE: Axis = axis("type_structure", AxisKind::Codes(codes::<StructureKind>));
-
-/// Member of `groupe_prescripteur` for applications not sent by a prescriber organisation.
-pub const SANS_PRESCRIPTEUR: &str = "SANS_PRESCRIPTEUR";
-/// Member of `motif_refus` for a refusal without reason.
-pub const MOTIF_NON_RENSEIGNE: &str = "NR";
-/// Delay buckets, in days: ≤ 30, 31–45, 46–60, 61–90, > 90.
-pub const DELAY_BUCKETS: [&str; 5] = ["JUSQU_30", "31_45", "46_60", "61_90", "PLUS_90"];
-/// Members of `habilitation`.
-pub const HABILITATION: [&str; 2] = ["HABILITE", "NON_HABILITE"];
 /// Horizon of a PASS IAE "expiring soon", in days: valid at the end of the period and whose
 /// end date (suspensions and prolongations included) falls within the 90 days that follow.
 /// Three months is the window in which an employer prepares the exit or asks for a
 /// prolongation, the figure the dashboards follow.
 pub const EXPIRING_SOON_DAYS: i32 = 90;
-
-fn prescriber_groups() -> Vec<&'static str> {
-    let mut v = codes::<PrescriberGroup>();
-    v.push(SANS_PRESCRIPTEUR);
-    v
-}
-fn refusal_reasons() -> Vec<&'static str> {
-    let mut v = codes::<RefusalReason>();
-    v.push(MOTIF_NON_RENSEIGNE);
-    v
-}
-
-/// `candidatures`: received, answered, accepted, refused, pending at period end, candidates.
-pub const CANDIDATURES: ComputationSpec = ComputationSpec {
-    id: "candidatures",
-    axes: &[
-        TERRITOIRE,
-        PERIODE,
-        TYPE_STRUCTURE,
-        axis("origine", AxisKind::Codes(codes::<Origine>)),
-        axis("groupe_prescripteur", AxisKind::Codes(prescriber_groups)),
-    ],
-    measures: &[
-        measure("recues", Events, Flow),
-        measure("traitees", Events, Flow),
-        measure("acceptees", Events, Flow),
-        measure("refusees", Events, Flow),
-        measure("refus_automatiques", Events, Flow),
-        measure("en_attente", Events, Stock),
-        measure("candidats", Persons, Flow),
-    ],
-    reads_applications: true,
-};
-
-/// `candidatures_delais`: delay to first look and to answer, by bucket, and their medians.
-pub const DELAIS: ComputationSpec = ComputationSpec {
-    id: "candidatures_delais",
-    axes: &[
-        TERRITOIRE,
-        PERIODE,
-        TYPE_STRUCTURE,
-        axis("tranche_delai", AxisKind::Codes(|| DELAY_BUCKETS.to_vec())),
-    ],
-    measures: &[
-        measure("prises_en_compte", Events, Flow),
-        measure("reponses", Events, Flow),
-        measure("delai_prise_en_compte_median", Median, Flow),
-        measure("delai_reponse_median", Median, Flow),
-    ],
-    reads_applications: true,
-};
-
-/// `candidatures_refus`: refusals by reason, automatic refusals included.
-pub const REFUS: ComputationSpec = ComputationSpec {
-    id: "candidatures_refus",
-    axes: &[
-        TERRITOIRE,
-        PERIODE,
-        TYPE_STRUCTURE,
-        axis("motif_refus", AxisKind::Codes(refusal_reasons)),
-    ],
-    measures: &[measure("refusees", Events, Flow)],
-    reads_applications: true,
-};
-
-/// `prescriptions`: applications sent by prescriber organisations, candidates oriented and
-/// accepted.
-pub const PRESCRIPTIONS: ComputationSpec = ComputationSpec {
-    id: "prescriptions",
-    axes: &[
-        TERRITOIRE,
-        PERIODE,
-        axis("prescripteur", AxisKind::Codes(codes::<PrescriberKind>)),
-        axis("habilitation", AxisKind::Codes(|| HABILITATION.to_vec())),
-    ],
-    measures: &[
-        measure("candidatures", Events, Flow),
-        measure("candidats_orientes", Persons, Flow),
-        measure("candidats_acceptes", Persons, Flow),
-    ],
-    reads_applications: true,
-};
-
-/// `pass_iae`: issued, valid, expiring soon and suspended at period end, prolongations by
-/// reason.
-pub const PASS_IAE: ComputationSpec = ComputationSpec {
-    id: "pass_iae",
-    axes: &[
-        TERRITOIRE,
-        PERIODE,
-        axis(
-            "motif_prolongation",
-            AxisKind::Codes(codes::<ProlongationReason>),
-        ),
-    ],
-    measures: &[
-        measure("delivres", Events, Flow),
-        measure("valides", Events, Stock),
-        measure("expirant_bientot", Events, Stock),
-        measure("suspendus", Events, Stock),
-        measure("prolongations", Events, Flow),
-    ],
-    reads_applications: true,
-};
 
 /// Finest index in `dim` of every member of `C`, by position in `C::ALL`.
 pub(super) fn translate<C: Code>(b: &CubeBuilder, dim: DimId) -> Vec<u32> {

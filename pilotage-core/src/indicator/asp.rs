@@ -7,11 +7,13 @@ use super::applications::{translate, window};
 use arrow_array::{Int32Array, Int64Array};
 
 use super::columns::{CodeTable, dates, flags, floats, ints, ints32, opt, position, strings};
-use super::prepared::{IntMap, Structures};
-use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
+use super::prepared::Structures;
+use super::{IndicatorError, Prepared};
 use crate::calendar::{days_from_civil, days_in_month};
+use crate::cube::int_map::IntMap;
 use crate::cube::{CubeBuilder, MeasureId, NONE};
-use crate::dataset::{Definition, MeasureKind, TimeRule};
+use crate::dataset::computation::{NON, NON_RENSEIGNE, OUI};
+use crate::dataset::{Definition, MeasureKind};
 use crate::domain::{
     AfState, AgeBracket, AspMeasure, Code, DEFAULT_ANNUAL_FULL_TIME_HOURS, EducationLevel,
     EmiState, ExitCategory, ExitMotive, RsaStatus, Sex, StructureKind, UnemploymentDuration,
@@ -20,110 +22,9 @@ use crate::domain::{
 use crate::source::SourceTable;
 
 use MeasureKind::{Events, Magnitude, Median, Persons};
-use TimeRule::{Average, Flow};
 
-/// Member of the yes/no characteristic dimensions for "yes".
-pub const OUI: &str = "OUI";
-/// Member of the yes/no characteristic dimensions for "no".
-pub const NON: &str = "NON";
-/// Member for a characteristic not declared (education level, registration duration).
-pub const NON_RENSEIGNE: &str = "NR";
 /// The flag characteristics, as dimension ids, in the order of [`Contract::flags`].
 pub const FLAG_DIMENSIONS: [&str; 5] = ["ass", "aah", "rqth", "qpv", "zrr"];
-
-fn yes_no() -> Vec<&'static str> {
-    vec![OUI, NON]
-}
-fn with_nr<C: Code>() -> Vec<&'static str> {
-    let mut v = codes::<C>();
-    v.push(NON_RENSEIGNE);
-    v
-}
-fn siae_kinds() -> Vec<&'static str> {
-    StructureKind::ALL
-        .iter()
-        .filter(|k| k.is_siae())
-        .map(|k| k.code())
-        .collect()
-}
-
-const fn axis(id: &'static str, kind: AxisKind) -> Axis {
-    Axis { id, kind }
-}
-const fn measure(id: &'static str, kind: MeasureKind, time: TimeRule) -> BaseMeasure {
-    BaseMeasure { id, kind, time }
-}
-
-/// `beneficiaires`: distinct persons with at least one hour worked, and the hours.
-pub const BENEFICIAIRES: ComputationSpec = ComputationSpec {
-    id: "beneficiaires",
-    axes: &[
-        axis("territoire", AxisKind::Territory),
-        axis("periode", AxisKind::Period),
-        axis("type_structure", AxisKind::Codes(codes::<StructureKind>)),
-        axis("sexe", AxisKind::Codes(codes::<Sex>)),
-        axis("tranche_age", AxisKind::Codes(codes::<AgeBracket>)),
-        axis("rsa", AxisKind::Codes(codes::<RsaStatus>)),
-        axis("ass", AxisKind::Codes(yes_no)),
-        axis("aah", AxisKind::Codes(yes_no)),
-        axis("rqth", AxisKind::Codes(yes_no)),
-        axis("qpv", AxisKind::Codes(yes_no)),
-        axis("zrr", AxisKind::Codes(yes_no)),
-        axis(
-            "duree_chomage",
-            AxisKind::Codes(with_nr::<UnemploymentDuration>),
-        ),
-        axis(
-            "niveau_formation",
-            AxisKind::Codes(with_nr::<EducationLevel>),
-        ),
-    ],
-    measures: &[
-        measure("beneficiaires", Persons, Flow),
-        measure("heures", Magnitude, Flow),
-    ],
-    reads_applications: false,
-};
-
-/// `etp`: ETP conventionnés (State / Département) and réalisés.
-pub const ETP: ComputationSpec = ComputationSpec {
-    id: "etp",
-    axes: &[
-        axis("territoire", AxisKind::Territory),
-        axis("periode", AxisKind::Period),
-        axis("type_structure", AxisKind::Codes(siae_kinds)),
-    ],
-    measures: &[
-        measure("etp_conventionnes", Magnitude, Average),
-        measure("etp_conventionnes_etat", Magnitude, Average),
-        measure("etp_conventionnes_departement", Magnitude, Average),
-        measure("etp_realises", Magnitude, Average),
-    ],
-    reads_applications: false,
-};
-
-/// `sorties`: hires (contract chains), exits and the length of the parcours they end,
-/// examined exits by category.
-pub const SORTIES: ComputationSpec = ComputationSpec {
-    id: "sorties",
-    axes: &[
-        axis("territoire", AxisKind::Territory),
-        axis("periode", AxisKind::Period),
-        axis("type_structure", AxisKind::Codes(siae_kinds)),
-    ],
-    measures: &[
-        measure("embauches", Events, Flow),
-        measure("sorties", Events, Flow),
-        measure("duree_parcours_mediane", Median, Flow),
-        measure("sorties_examinees", Events, Flow),
-        measure("sorties_emploi_durable", Events, Flow),
-        measure("sorties_emploi_transition", Events, Flow),
-        measure("sorties_positives", Events, Flow),
-        measure("sorties_dynamiques", Events, Flow),
-        measure("autres_sorties", Events, Flow),
-    ],
-    reads_applications: false,
-};
 
 /// A contract's situation at hiring and structure.
 #[derive(Debug, Clone, Copy)]

@@ -26,9 +26,10 @@ use std::path::Path;
 use arrow_array::RecordBatch;
 
 use crate::cube::{Cube, CubeBuilder, CubeError, Geography};
-use crate::dataset::{Definition, MeasureKind, TimeRule};
+use crate::dataset::Definition;
 use crate::source::SourceTable;
 
+pub use crate::dataset::computation::{Axis, AxisKind, BaseMeasure, ComputationSpec, SPECS, spec};
 pub use prepared::Prepared;
 
 /// The source tables, as Arrow batches per table. A table absent from the map is empty.
@@ -160,68 +161,6 @@ pub enum IndicatorError {
     Cube(#[from] CubeError),
 }
 
-/// The kind of coordinates an axis of a computation produces.
-#[derive(Debug, Clone, Copy)]
-pub enum AxisKind {
-    /// Département codes (rolled up to régions and France).
-    Territory,
-    /// Months (rolled up to quarters and years).
-    Period,
-    /// Codes of a closed list: the finest level of a categorical dimension.
-    Codes(fn() -> Vec<&'static str>),
-}
-
-/// An axis a computation produces coordinates on.
-#[derive(Debug, Clone, Copy)]
-pub struct Axis {
-    /// Dimension id in the definition.
-    pub id: &'static str,
-    /// Kind of coordinates.
-    pub kind: AxisKind,
-}
-
-/// A base measure a computation produces.
-#[derive(Debug, Clone, Copy)]
-pub struct BaseMeasure {
-    /// Measure id in the definition.
-    pub id: &'static str,
-    /// Kind.
-    pub kind: MeasureKind,
-    /// Time rule.
-    pub time: TimeRule,
-}
-
-/// What a computation produces: definitions are validated against it.
-#[derive(Debug, Clone, Copy)]
-pub struct ComputationSpec {
-    /// Computation id (the dataset id by default).
-    pub id: &'static str,
-    /// Axes, which the definition must declare as dimensions, all of them.
-    pub axes: &'static [Axis],
-    /// Base measures, which the definition must declare, all of them.
-    pub measures: &'static [BaseMeasure],
-    /// True if the computation reads job applications (then `pe_approval` must be excluded).
-    pub reads_applications: bool,
-}
-
-/// Every computation.
-pub const SPECS: &[ComputationSpec] = &[
-    applications::CANDIDATURES,
-    applications::DELAIS,
-    applications::REFUS,
-    applications::PRESCRIPTIONS,
-    applications::PASS_IAE,
-    asp::BENEFICIAIRES,
-    asp::ETP,
-    asp::SORTIES,
-    offer::OFFRE,
-];
-
-/// The computation with this id.
-pub fn spec(id: &str) -> Option<&'static ComputationSpec> {
-    SPECS.iter().find(|s| s.id == id)
-}
-
 /// Computes one dataset's cube.
 pub fn compute(
     def: &Definition,
@@ -260,9 +199,4 @@ pub fn compute_prepared(def: &Definition, prepared: &Prepared<'_>) -> Result<Cub
         other => return Err(IndicatorError::UnknownComputation(other.to_owned())),
     }
     Ok(builder.finish())
-}
-
-/// Codes of a [`crate::domain::Code`] enum, for [`AxisKind::Codes`].
-fn codes<C: crate::domain::Code>() -> Vec<&'static str> {
-    C::ALL.iter().map(|c| c.code()).collect()
 }

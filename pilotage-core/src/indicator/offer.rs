@@ -6,62 +6,17 @@ use arrow_array::Array;
 
 use super::applications::{month_ends, translate, window};
 use super::columns::{CodeTable, dates, flags, ints, opt, position, strings};
-use super::prepared::{IntMap, Structures};
-use super::{Axis, AxisKind, BaseMeasure, ComputationSpec, IndicatorError, Prepared, codes};
+use super::prepared::Structures;
+use super::{IndicatorError, Prepared};
 use crate::calendar::MonthWindow;
+use crate::cube::int_map::IntMap;
 use crate::cube::{CubeBuilder, DimId, MeasureId, NONE};
-use crate::dataset::{Definition, MeasureKind, TimeRule};
+use crate::dataset::{Definition, MeasureKind};
 use crate::domain::{ApplicationState, PrescriberKind, StructureKind};
 use crate::source::SourceTable;
 
 /// Days a job description must have been open, without a hire, to be "en tension".
 pub const TENSION_DAYS: i32 = 30;
-
-/// `offre`: structures, open job descriptions, job descriptions en tension, organisations.
-pub const OFFRE: ComputationSpec = ComputationSpec {
-    id: "offre",
-    axes: &[
-        Axis {
-            id: "territoire",
-            kind: AxisKind::Territory,
-        },
-        Axis {
-            id: "periode",
-            kind: AxisKind::Period,
-        },
-        Axis {
-            id: "type_structure",
-            kind: AxisKind::Codes(codes::<StructureKind>),
-        },
-        Axis {
-            id: "prescripteur",
-            kind: AxisKind::Codes(codes::<PrescriberKind>),
-        },
-    ],
-    measures: &[
-        BaseMeasure {
-            id: "structures",
-            kind: MeasureKind::Events,
-            time: TimeRule::Stock,
-        },
-        BaseMeasure {
-            id: "fiches_ouvertes",
-            kind: MeasureKind::Events,
-            time: TimeRule::Stock,
-        },
-        BaseMeasure {
-            id: "fiches_en_tension",
-            kind: MeasureKind::Events,
-            time: TimeRule::Stock,
-        },
-        BaseMeasure {
-            id: "organisations",
-            kind: MeasureKind::Events,
-            time: TimeRule::Stock,
-        },
-    ],
-    reads_applications: true,
-};
 
 pub(super) fn offre(
     b: &mut CubeBuilder,

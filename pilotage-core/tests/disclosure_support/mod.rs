@@ -1,37 +1,27 @@
-//! Shared by the disclosure tests: generated countries, their published tables, the
-//! independent checker, and the exact reference (linear programs over the attacker's system).
+//! Shared by the disclosure tests, on top of `support`: generated countries, their published
+//! tables, the independent checker, and the exact reference (linear programs over the
+//! attacker's system).
 
 #![allow(dead_code)]
 
 pub mod attacker;
 pub mod lp;
 
-use std::path::{Path, PathBuf};
-
 use arrow_array::RecordBatch;
 use pilotage_checker::{Check, Input, Report, Rules};
 use pilotage_core::certificate::Certificate;
-use pilotage_core::cube::calendar::days_from_civil;
-use pilotage_core::cube::{Cube, Geography};
-use pilotage_core::dataset::{Definition, load_dir};
+use pilotage_core::cube::Cube;
+use pilotage_core::dataset::Definition;
 use pilotage_core::disclosure::release::ProtectOptions;
-use pilotage_core::indicator::{Context, Sources, compute_all};
+use pilotage_core::indicator::Sources;
 use pilotage_core::release::published_batch;
-use pilotage_core::synth::{GeneratorConfig, generate_batches};
+use pilotage_core::synth::GeneratorConfig;
 
-/// The repository root.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The départements and régions of the territory referential.
-pub fn geography() -> Geography {
-    Geography::from_reference_dir(&root().join("pilotage-core/data/reference")).expect("geography")
-}
+pub use super::support::{cubes, geography};
 
 /// The committed definitions of `ids`, in that order.
 pub fn definitions(ids: &[&str]) -> Vec<Definition> {
-    let all = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
+    let all = super::support::definitions();
     ids.iter()
         .map(|id| {
             all.iter()
@@ -51,22 +41,7 @@ pub fn sources(scale: f64, seed: u64, years: (i32, i32)) -> Sources {
         last_year: years.1,
         ..GeneratorConfig::default()
     };
-    let mut sources = Sources::new();
-    generate_batches(&config, &mut |table, batch| {
-        sources.push(table, batch);
-        Ok(())
-    })
-    .expect("generate");
-    sources
-}
-
-/// The cubes of `defs` computed from `sources` at the end of `years.1`.
-pub fn cubes(defs: &[Definition], sources: &Sources, last_year: i32) -> Vec<Cube> {
-    let context = Context {
-        geography: geography(),
-        as_of: days_from_civil(last_year, 12, 31),
-    };
-    compute_all(defs, sources, &context).expect("cubes")
+    super::support::generated(&config)
 }
 
 /// The published tables of `cubes` under `secret[cube][measure][row]`.

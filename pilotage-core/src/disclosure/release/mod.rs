@@ -20,7 +20,7 @@
 //! breakdown with 1 or more, a confidential magnitude x with x − m and x + m (m the largest
 //! margin of the rules that fire), against every structure too. Each claim is proved by a
 //! witness point: a sparse change of hidden values from the true values that satisfies the
-//! whole system ([`witness`]). The protection hides the values each point moves, so the
+//! whole system (the `witness` module). The protection hides the values each point moves, so the
 //! points hold in the published release by construction; the certificate lists them, and the
 //! independent checker (`pilotage-checker`) verifies them with arithmetic alone.
 
@@ -43,34 +43,16 @@ pub use protect::protect_release;
 /// its definition is sensitive too (see [`crate::dataset::Dimension::is_sensitive`]).
 pub const SENSITIVE_DIMENSIONS: [&str; 4] = crate::dataset::SENSITIVE_ATTRIBUTES;
 
-/// The département → région table of the territory referential the release is built on
-/// (`pilotage-core/data/reference/departements.csv`), compiled in so that the audit needs only
-/// the published tables and the definitions.
-const DEPARTEMENTS_CSV: &str = include_str!("../../../data/reference/departements.csv");
-
-/// The geography compiled in (see [`DEPARTEMENTS_CSV`]).
+/// The départements and régions of the territory referential the release is built on (the
+/// official one compiled in, [`crate::territory::Referential::official`]), so that the audit
+/// needs only the published tables and the definitions.
 pub fn reference_geography() -> Result<Geography, super::DisclosureError> {
-    let bad = |message: String| super::DisclosureError::Release {
-        dataset: "departements.csv".to_owned(),
-        message,
-    };
-    let mut reader = csv::Reader::from_reader(DEPARTEMENTS_CSV.as_bytes());
-    let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| bad(format!("no column {name:?}")))
-    };
-    let (code, region) = (col("code")?, col("region")?);
-    let mut pairs = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| bad(e.to_string()))?;
-        if let (Some(c), Some(r)) = (record.get(code), record.get(region)) {
-            pairs.push((c.to_owned(), r.to_owned()));
-        }
-    }
-    Ok(Geography::from_pairs(pairs))
+    crate::territory::Referential::try_official()
+        .map(Geography::from_referential)
+        .map_err(|e| super::DisclosureError::Release {
+            dataset: "territory referential".to_owned(),
+            message: e.to_string(),
+        })
 }
 
 /// Options of [`protect_release`].
