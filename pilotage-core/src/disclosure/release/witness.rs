@@ -182,7 +182,7 @@ pub(crate) struct Mask<'a> {
 impl Mask<'_> {
     /// Whether value `c` is hidden already.
     pub fn is_hidden(&self, c: u32) -> bool {
-        self.hidden[c as usize] || self.fresh.contains(&c)
+        self.hidden[c as usize] || (!self.fresh.is_empty() && self.fresh.contains(&c))
     }
 }
 
