@@ -1,6 +1,7 @@
 //! Witness protection of a generated country, with its figures: values, claims, points, unproved
 //! claims by dataset and measure (`PILOTAGE_SCALE`, `PILOTAGE_SEED`, `PILOTAGE_DATASETS`,
 //! `PILOTAGE_YEAR` for sources of one year as the demo's;
+//! `PILOTAGE_PROVING=CODE,CODE` prints the points proving claims of rows with those codes;
 //! `PILOTAGE_DETAIL` adds the hidden share per measure and per level, `PILOTAGE_NO_RELATIONS`
 //! drops the relations between measures the definitions declare).
 use pilotage_core::cube::Geography;
@@ -156,8 +157,30 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    // `PILOTAGE_PROVING=REG-28,2025-07`: every point proving a claim of a row with those codes.
+    let proving: Vec<String> = std::env::var("PILOTAGE_PROVING")
+        .map(|s| s.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
     let step = (p.certificate.points.len() / show.max(1)).max(1);
-    for point in p.certificate.points.iter().step_by(step).take(show) {
+    let chosen: Vec<&pilotage_core::certificate::Point> = if proving.is_empty() {
+        p.certificate.points.iter().step_by(step).take(show).collect()
+    } else {
+        p.certificate
+            .points
+            .iter()
+            .filter(|point| {
+                point.claims.iter().any(|c| {
+                    let cube = &cubes[c.cell.dataset as usize];
+                    proving.iter().all(|code| {
+                        cube.dimensions
+                            .iter()
+                            .any(|d| d.code(c.cell.row as usize) == code)
+                    })
+                })
+            })
+            .collect()
+    };
+    for point in chosen {
         let name = |c: &pilotage_core::certificate::CellRef| {
             let cube = &cubes[c.dataset as usize];
             let at: Vec<&str> = cube

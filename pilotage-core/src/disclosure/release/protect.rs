@@ -14,7 +14,7 @@ use crate::dataset::{Definition, MeasureKind, RelationOp};
 
 use super::grid::{self, Class, System, Table};
 use super::previous::{self, Before, Kept};
-use super::witness::{Avoid, Candidate, Goal, Mask, Space};
+use super::witness::{Avoid, Breadth, Candidate, Goal, Mask, Space};
 use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection, StageStats};
 use crate::disclosure::DisclosureError;
 use crate::disclosure::rules::PrimaryRules;
@@ -561,7 +561,7 @@ impl Effort {
     /// The stages tried in turn, cheapest first: moves, then neighbourhood programs of
     /// growing size (values; a wider one only when the smaller one has no solution, its
     /// border held), the closure before the widest program, which costs seconds, and the
-    /// wide closure last.
+    /// wide closure, then record moves weighing many more leaves, last.
     fn stages(self) -> &'static [Stage] {
         match self {
             Effort::Quick => &[Stage::Records, Stage::Directions, Stage::Program(300)],
@@ -573,6 +573,7 @@ impl Effort {
                 Stage::Closure,
                 Stage::Program(6_000),
                 Stage::WideClosure,
+                Stage::WideRecords,
             ],
         }
     }
@@ -589,8 +590,10 @@ enum Stage {
     Program(usize),
     /// The closure point ([`Space::closure`]).
     Closure,
-    /// The closure point without a limit on how far values move downwards: the last resort.
+    /// The closure point without a limit on how far values move downwards.
     WideClosure,
+    /// Record moves weighing many more leaves and moves ([`Breadth::WIDE`]): the last resort.
+    WideRecords,
 }
 
 /// Per stage of the witness pass: how often it was asked, how often it gave a point, and the
@@ -909,7 +912,8 @@ impl<'a, 's> WitnessRun<'a, 's> {
         effort.stages().iter().find_map(|&stage| {
             let found = clock.time(stage, || {
                 match stage {
-                    Stage::Records => space.records(goal, mask, avoid),
+                    Stage::Records => space.records(goal, mask, avoid, &Breadth::NORMAL),
+                    Stage::WideRecords => space.records(goal, mask, avoid, &Breadth::WIDE),
                     Stage::Directions => space.reach(goal, candidates, mask, avoid),
                     Stage::Program(size) => space.program(goal, mask, avoid, size),
                     Stage::Closure => space.closure(goal, mask, avoid, false),

@@ -20,6 +20,8 @@
 mod closure;
 mod records;
 
+pub(crate) use records::Breadth;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::dataset::{DimensionType, RelationOp, TimeRule};

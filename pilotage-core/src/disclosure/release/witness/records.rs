@@ -27,22 +27,53 @@ use crate::dataset::{DimensionType, RelationOp, TimeRule};
 use super::{Avoid, Goal, Mask, RowIndex, Space};
 use crate::disclosure::release::grid::{Class, Dimension, NONE, RelationKind, Table, ends_parent};
 
-/// Most record moves summed into one point.
-const MAX_STEPS: usize = 12;
-/// Most partner leaves per dimension.
-const PARTNERS: usize = 3;
-/// Most leaves tried below one sibling member.
-const LEAVES_PER_SIBLING: usize = 6;
-/// Most moves evaluated per step.
-const MAX_CANDIDATES: usize = 40;
+/// How widely record moves search: how many leaves, partners and moves they weigh. The
+/// witness pass searches with [`Breadth::NORMAL`] first and, for the claims nothing else
+/// proved, with [`Breadth::WIDE`] last.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Breadth {
+    /// Most record moves summed into one point.
+    pub max_steps: usize,
+    /// Most partner leaves per dimension.
+    pub partners: usize,
+    /// Most leaves tried below one sibling member.
+    pub leaves_per_sibling: usize,
+    /// Most moves evaluated per step and starting leaf.
+    pub max_candidates: usize,
+    /// Most leaf checks of one search for a leaf below a value.
+    pub leaf_budget: usize,
+    /// Most leaves below the value a claim upwards brings records to, per step.
+    pub bases: usize,
+    /// Most siblings per level of a dimension that records are taken from or brought to.
+    pub sources: usize,
+}
+
+impl Breadth {
+    /// The first search of every claim.
+    pub const NORMAL: Breadth = Breadth {
+        max_steps: 12,
+        partners: 3,
+        leaves_per_sibling: 6,
+        max_candidates: 40,
+        leaf_budget: 3000,
+        bases: 4,
+        sources: 2,
+    };
+    /// The last search of a claim every other way failed: four to eight times as many
+    /// leaves, partners and moves.
+    pub const WIDE: Breadth = Breadth {
+        max_steps: 24,
+        partners: 12,
+        leaves_per_sibling: 24,
+        max_candidates: 320,
+        leaf_budget: 24000,
+        bases: 16,
+        sources: 8,
+    };
+}
+
 /// Most dimensions one move turns around (a rectangle has 2).
 const MAX_CORNER_DIMS: usize = 3;
-/// Most leaf checks of one search for a leaf below a value.
-const LEAF_BUDGET: usize = 3000;
-/// Most leaves below the value a claim upwards brings records to, per step.
-const BASES: usize = 4;
-/// Most siblings per level of a dimension that records are taken from or brought to.
-const SOURCES: usize = 2;
 /// Most values one move settles (distinct-count bounds) before it is given up.
 const MAX_SETTLE: usize = 4096;
 /// Most choices of record kinds in the tables a move is mirrored into (see [`Step::images`]).
@@ -235,6 +266,7 @@ struct Step<'s, 'a> {
     t: usize,
     kind: &'s [usize],
     over: &'s HashMap<u32, f64>,
+    breadth: &'s Breadth,
 }
 
 impl Step<'_, '_> {
@@ -336,7 +368,7 @@ impl Step<'_, '_> {
     /// fullest first; with `tied`, only leaves [`Step::placeable`] in the tied tables.
     fn search_below(&self, own: &[u32], mass: bool, most: usize, tied: bool) -> Vec<Vec<u32>> {
         let mut leaf = own.to_vec();
-        let mut budget = LEAF_BUDGET;
+        let mut budget = self.breadth.leaf_budget;
         let mut found = Vec::new();
         let stages = self.stages(own);
         let mut search = Descent {
@@ -408,7 +440,7 @@ impl Step<'_, '_> {
         leaf[k] = own[k];
     }
 
-    /// Up to [`PARTNERS`] leaves for dimension `k` outside the value's member `own[k]`, each
+    /// Up to [`Breadth::partners`] leaves for dimension `k` outside the value's member `own[k]`, each
     /// making with `base` a leaf whose rows exist (with records where `mass`): below the
     /// member's siblings, hidden siblings first, then below its parent's siblings.
     fn partners(
@@ -435,7 +467,7 @@ impl Step<'_, '_> {
                 let mut leaf = base.to_vec();
                 for &l in self.shape.leaves[k][s as usize]
                     .iter()
-                    .take(LEAVES_PER_SIBLING)
+                    .take(self.breadth.leaves_per_sibling)
                 {
                     leaf[k] = l;
                     if self.holds(&leaf, &all, mass).is_some() && self.placeable(&leaf, mass) {
@@ -443,7 +475,7 @@ impl Step<'_, '_> {
                         break;
                     }
                 }
-                if out.len() >= PARTNERS {
+                if out.len() >= self.breadth.partners {
                     break;
                 }
             }
@@ -469,7 +501,7 @@ impl Step<'_, '_> {
         let mut out = Vec::new();
         // Records leave the fullest leaf (the next one once it is empty); they may arrive at
         // any of several leaves, each with its own partners.
-        let bases = if goal.down { 1 } else { BASES };
+        let bases = if goal.down { 1 } else { self.breadth.bases };
         for base in self.leaves_below(own, goal.down, bases) {
             let partners: Vec<(usize, Vec<u32>)> = turning
                 .iter()
@@ -492,7 +524,7 @@ impl Step<'_, '_> {
                 let mut dest = source.clone();
                 let found = self.shape.leaves[k][own[k] as usize]
                     .iter()
-                    .take(LEAVES_PER_SIBLING)
+                    .take(self.breadth.leaves_per_sibling)
                     .any(|&l| {
                         dest[k] = l;
                         self.holds(&dest, &all, false).is_some() && self.placeable(&dest, false)
@@ -526,7 +558,7 @@ impl Step<'_, '_> {
         mask: &Mask,
         m: usize,
     ) -> Vec<Vec<(Vec<u32>, f64)>> {
-        let bases = self.leaves_below(own, goal.down, if goal.down { 1 } else { BASES });
+        let bases = self.leaves_below(own, goal.down, if goal.down { 1 } else { self.breadth.bases });
         if bases.is_empty() {
             return Vec::new();
         }
@@ -562,7 +594,7 @@ impl Step<'_, '_> {
     }
 
     /// The siblings of the value's member in dimension `k`, then those of its ancestors: at
-    /// most [`SOURCES`] per level, hidden first, then the largest.
+    /// most [`Breadth::sources`] per level, hidden first, then the largest.
     fn siblings(&self, own: &[u32], k: usize, mask: &Mask, m: usize) -> Vec<u32> {
         let space = self.space;
         let dim = &space.tables[self.t].dims[k];
@@ -574,7 +606,7 @@ impl Step<'_, '_> {
                 return out;
             }
             let siblings = self.ranked(own, k, a, p, mask, m);
-            out.extend(siblings.into_iter().take(SOURCES));
+            out.extend(siblings.into_iter().take(self.breadth.sources));
             a = p;
         }
     }
@@ -697,10 +729,16 @@ impl Step<'_, '_> {
 
 impl Space<'_> {
     /// A point reaching the goal by record moves (see the module documentation): up to
-    /// [`MAX_STEPS`] moves, each the cheapest found (hiding cost of the values not hidden yet
+    /// [`Breadth::max_steps`] moves, each the cheapest found (hiding cost of the values not hidden yet
     /// it moves, per unit of progress). `None` when no move is possible or the goal is not
     /// reached; the point returned keeps every relation it touches.
-    pub fn records(&self, goal: Goal, mask: &Mask, avoid: Avoid) -> Option<Vec<(u32, f64)>> {
+    pub fn records(
+        &self,
+        goal: Goal,
+        mask: &Mask,
+        avoid: Avoid,
+        breadth: &Breadth,
+    ) -> Option<Vec<(u32, f64)>> {
         let (t, m, row) = self.system.locate(goal.cell as usize);
         let shape = self.shapes[t].as_ref()?;
         let table = &self.tables[t];
@@ -717,7 +755,7 @@ impl Space<'_> {
             .collect();
         let tol = 1e-9 * (1.0 + goal.target.abs());
         let mut over: HashMap<u32, f64> = HashMap::default();
-        for _ in 0..MAX_STEPS {
+        for _ in 0..breadth.max_steps {
             let now = self.value(goal.cell) + over.get(&goal.cell).copied().unwrap_or(0.0);
             let mut need = (goal.target - now) * sign;
             if need <= tol {
@@ -734,6 +772,7 @@ impl Space<'_> {
                     t,
                     kind,
                     over: &over,
+                    breadth,
                 })
                 .collect();
             let mut moves: Vec<(usize, Corners)> = Vec::new();
@@ -747,7 +786,7 @@ impl Space<'_> {
                             continue;
                         }
                         for choice in choices(&dims, &partners) {
-                            if tried >= MAX_CANDIDATES {
+                            if tried >= breadth.max_candidates {
                                 break;
                             }
                             tried += 1;

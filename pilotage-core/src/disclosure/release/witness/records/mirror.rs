@@ -159,6 +159,7 @@ impl Step<'_, '_> {
                 t: link.to,
                 kind: &tied,
                 over: self.over,
+                breadth: self.breadth,
             };
             there.leaf_below_here(&member, mass).is_some()
         })
@@ -222,6 +223,7 @@ impl Step<'_, '_> {
                 t: link.to,
                 kind,
                 over: self.over,
+                breadth: self.breadth,
             };
             // Each corner is a member there, coarser than a leaf in the other table's own
             // dimensions (at their total) and where it is finer than here (a year for a table
