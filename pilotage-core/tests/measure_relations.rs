@@ -6,7 +6,7 @@
 //! the attacker's system: one that holds by construction but is not declared is a relation the
 //! protection does not know about.
 
-mod support;
+use pilotage_testkit as support;
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
