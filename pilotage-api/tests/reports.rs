@@ -84,14 +84,7 @@ fn world() -> &'static World {
         );
         let defs = dir.path().join("datasets");
         std::fs::create_dir(&defs).expect("datasets folder");
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pilotage-core/data/datasets");
-        for id in PUBLISHED {
-            std::fs::copy(
-                root.join(format!("{id}.toml")),
-                defs.join(format!("{id}.toml")),
-            )
-            .expect("copy a definition");
-        }
+        pilotage_testkit::copy_definitions(&PUBLISHED, &defs);
         let releases = dir.path().join("releases");
         ok(
             pilotage(&[

@@ -188,3 +188,13 @@ pub fn write_generated_release(
         .expect("write release")
         .version
 }
+
+/// Copies the committed definitions of `ids` (`<id>.toml`) into the folder `dir`, for a test
+/// that publishes a few datasets with `pilotage publish --datasets DIR`.
+pub fn copy_definitions(ids: &[&str], dir: &Path) {
+    let committed = root().join("pilotage-core/data/datasets");
+    for id in ids {
+        let name = format!("{id}.toml");
+        std::fs::copy(committed.join(&name), dir.join(&name)).expect("copy a definition");
+    }
+}
