@@ -4,6 +4,8 @@
 //! fail on a tampered copy, and every refusal leaving `current` untouched with no partial
 //! folder.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
@@ -13,13 +15,7 @@ use pilotage_api::storage::{self, Store};
 use pilotage_core::certificate::{Certificate, sha256_hex};
 use pilotage_core::release;
 
-fn pilotage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pilotage"))
-        .args(args)
-        .env_remove("PILOTAGE_DATABASE_URL")
-        .output()
-        .expect("the pilotage binary runs")
-}
+use common::{arg, pilotage};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -56,10 +52,6 @@ fn current(dir: &Path) -> String {
     release::current_version(dir)
         .expect("current")
         .expect("a current release")
-}
-
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
 }
 
 /// Sources of a tiny country over one year, generated once.
