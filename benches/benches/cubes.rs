@@ -3,32 +3,19 @@
 //! `<table>.parquet` files (as `pilotage generate` writes them), those sources.
 //! `PILOTAGE_DATASETS=candidatures,beneficiaires` restricts the run to some datasets.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pilotage_core::cube::Geography;
-use pilotage_core::cube::calendar::days_from_civil;
-use pilotage_core::dataset::load_dir;
-use pilotage_core::indicator::{Context, Prepared, Sources, compute_all, compute_prepared};
-use pilotage_core::synth::{GeneratorConfig, generate_batches};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use pilotage_core::indicator::{Prepared, Sources, compute_all, compute_prepared};
 
 fn bench_cubes(c: &mut Criterion) {
-    let mut defs = load_dir(&repo().join("pilotage-core/data/datasets")).expect("definitions");
+    let mut defs = pilotage_testkit::definitions();
     if let Some(only) = std::env::var_os("PILOTAGE_DATASETS") {
         let only = only.to_string_lossy().into_owned();
         defs.retain(|d| only.split(',').any(|id| id == d.id));
     }
-    let geography = Geography::from_reference_dir(&repo().join("pilotage-core/data/reference"))
-        .expect("referential");
-    let context = Context {
-        geography,
-        as_of: days_from_civil(2025, 12, 31),
-    };
+    let context = pilotage_testkit::context(2025);
     let (label, sources) = match std::env::var_os("PILOTAGE_SOURCES_DIR") {
         Some(dir) => {
             let start = Instant::now();
@@ -62,16 +49,7 @@ fn bench_cubes(c: &mut Criterion) {
             )
         }
         None => {
-            let config = GeneratorConfig {
-                scale: 0.01,
-                ..GeneratorConfig::default()
-            };
-            let mut sources = Sources::new();
-            generate_batches(&config, &mut |table, batch| {
-                sources.push(table, batch);
-                Ok(())
-            })
-            .expect("generate");
+            let sources = pilotage_testkit::generated_country(0.01, 1, (2021, 2025));
             ("compute_all scale 0.01, 2021-2025".to_owned(), sources)
         }
     };

@@ -2,101 +2,21 @@
 //! scale-0.001 seeded data: every dataset loads, answers in every format, and its CSV answer is
 //! the release CSV byte for byte.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use pilotage_api::server::{self, ServeOptions};
-use pilotage_core::cube::{Cube, Geography, MeasureValues};
-use pilotage_core::dataset::load_dir;
-use pilotage_core::indicator::{Context, Sources, compute_all};
-use pilotage_core::release::{
-    self, AuditSummary, CatalogOptions, InformationLoss, PublishedDataset, ReleaseInput,
-};
-use pilotage_core::synth::{GeneratorConfig, OutputFormat, generate_batches};
+use pilotage_core::synth::GeneratorConfig;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Hides every count from 1 to 10 (the disclosure rules are tested in pilotage-core).
-fn small_counts(cube: &Cube) -> Vec<Vec<bool>> {
-    cube.measures
-        .iter()
-        .map(|m| match &m.values {
-            MeasureValues::Counts(v) => v.iter().map(|x| matches!(x, Some(1..=10))).collect(),
-            MeasureValues::Values(v) => vec![false; v.len()],
-        })
-        .collect()
-}
-
+/// Writes a release of every committed dataset under `dir`, from seeded scale-0.001 sources of
+/// 2021 to 2025, counts of 1 to 10 hidden (the disclosure rules are tested in pilotage-core).
 fn publish(dir: &Path) -> String {
     let config = GeneratorConfig {
         scale: 0.001,
         seed: 3,
-        first_year: 2021,
-        last_year: 2025,
-        format: OutputFormat::Parquet,
+        ..GeneratorConfig::default()
     };
-    let mut sources = Sources::new();
-    generate_batches(&config, &mut |table, batch| {
-        sources.push(table, batch);
-        Ok(())
-    })
-    .expect("generate");
-    let definitions = load_dir(&root().join("pilotage-core/data/datasets")).expect("definitions");
-    let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
-        .expect("geography");
-    let context = Context {
-        geography,
-        as_of: pilotage_core::cube::calendar::days_from_civil(2025, 12, 31),
-    };
-    let cubes = compute_all(&definitions, &sources, &context).expect("cubes");
-    let datasets = definitions
-        .iter()
-        .zip(&cubes)
-        .map(|(definition, cube)| {
-            let (table, counts) =
-                release::published_batch(cube, &small_counts(cube)).expect("published batch");
-            PublishedDataset {
-                definition,
-                cube,
-                table,
-                counts,
-            }
-        })
-        .collect();
-    let input = ReleaseInput {
-        datasets,
-        vintage: "2025-12-31".into(),
-        source_vintages: BTreeMap::from([("candidatures".to_owned(), "2025-12-31".to_owned())]),
-        information_loss: InformationLoss {
-            values: 0,
-            primary: 0,
-            secondary: 0,
-            secret_share_pct: 0.0,
-            secret_value_share_pct: 0.0,
-            secondary_per_primary: 0.0,
-            previous_mask_kept_pct: None,
-        },
-        previous: None,
-        audit: AuditSummary {
-            passed: true,
-            checked: 0,
-            failures: 0,
-            method: "test".into(),
-            ..AuditSummary::default()
-        },
-        tool_version: "0.0.0-test".into(),
-        catalog: CatalogOptions {
-            base_url: "http://127.0.0.1:8080/v1/releases/{version}/files/".into(),
-            publisher: "pilotage".into(),
-            publisher_url: "http://127.0.0.1:8080/".into(),
-        },
-    };
-    release::write_release(dir, &input, None)
-        .expect("write release")
-        .version
+    pilotage_testkit::write_generated_release(dir, &config, &pilotage_testkit::definitions())
 }
 
 #[test]

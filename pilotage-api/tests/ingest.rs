@@ -42,6 +42,36 @@ fn errors_of(result: Result<IngestReport, IngestError>) -> Vec<RowError> {
     }
 }
 
+/// Asserts that `table` of vintage 2024-12-31 reads back from `store` equal to `expected`, row
+/// count and every column; `label` (backend, format) starts the messages.
+fn assert_read_back(
+    store: &mut pilotage_api::storage::Store,
+    table: SourceTable,
+    expected: &arrow_array::RecordBatch,
+    label: &str,
+) {
+    let got = read_back(store, table, vintage("2024-12-31"));
+    assert_eq!(got.num_rows(), expected.num_rows(), "{label} {table}");
+    for (i, spec) in table.columns().iter().enumerate() {
+        assert_eq!(
+            got.column(i).as_ref(),
+            expected.column(i).as_ref(),
+            "{label} {table}.{}",
+            spec.name
+        );
+    }
+}
+
+/// Asserts that every file a run recorded still has, on disk, the SHA-256 recorded.
+fn assert_hashes_on_disk(files: &[pilotage_api::storage::IngestionFile]) {
+    for f in files {
+        let on_disk = pilotage_api::ingest::input::hash_file(Path::new(&f.path))
+            .unwrap()
+            .0;
+        assert_eq!(f.sha256, on_disk, "{f:?}");
+    }
+}
+
 /// Every table read back equals what the generator produced, for both input formats.
 #[test]
 fn generated_sources_round_trip() {
@@ -53,22 +83,8 @@ fn generated_sources_round_trip() {
             assert_eq!(report.tables.len(), SourceTable::ALL.len());
             let mut store = db.open();
             for (table, expected) in common::expected_tables() {
-                let got = read_back(&mut store, *table, vintage("2024-12-31"));
-                assert_eq!(
-                    got.num_rows(),
-                    expected.num_rows(),
-                    "{} {format} {table}",
-                    db.backend
-                );
-                for (i, spec) in table.columns().iter().enumerate() {
-                    assert_eq!(
-                        got.column(i).as_ref(),
-                        expected.column(i).as_ref(),
-                        "{} {format} {table}.{}",
-                        db.backend,
-                        spec.name
-                    );
-                }
+                let label = format!("{} {format}", db.backend);
+                assert_read_back(&mut store, *table, expected, &label);
             }
             let runs = store.runs().unwrap();
             assert_eq!(runs.len(), 1);
@@ -78,11 +94,8 @@ fn generated_sources_round_trip() {
             assert_eq!(files.len(), SourceTable::ALL.len());
             for f in &files {
                 assert_eq!(f.sha256.len(), 64, "{f:?}");
-                let on_disk = pilotage_api::ingest::input::hash_file(Path::new(&f.path))
-                    .unwrap()
-                    .0;
-                assert_eq!(f.sha256, on_disk, "{f:?}");
             }
+            assert_hashes_on_disk(&files);
         }
     }
 }
@@ -99,22 +112,7 @@ fn generated_fluxiae_delivery_round_trips() {
         assert_eq!(report.tables.len(), SourceTable::ALL.len());
         let mut store = db.open();
         for (table, expected) in common::expected_tables() {
-            let got = read_back(&mut store, *table, vintage("2024-12-31"));
-            assert_eq!(
-                got.num_rows(),
-                expected.num_rows(),
-                "{} {table}",
-                db.backend
-            );
-            for (i, spec) in table.columns().iter().enumerate() {
-                assert_eq!(
-                    got.column(i).as_ref(),
-                    expected.column(i).as_ref(),
-                    "{} {table}.{}",
-                    db.backend,
-                    spec.name
-                );
-            }
+            assert_read_back(&mut store, *table, expected, db.backend);
             let t = report.tables.iter().find(|t| t.table == *table).unwrap();
             let is_view = View::of_table(*table).is_some() && *table != SourceTable::Structures;
             assert_eq!(t.format, if is_view { "fluxiae" } else { "csv" }, "{table}");
@@ -130,29 +128,11 @@ fn generated_fluxiae_delivery_round_trips() {
                 t.duplicates_dropped
             );
         }
-        assert!(
-            report
-                .tables
-                .iter()
-                .map(|t| t.duplicates_dropped)
-                .sum::<u64>()
-                > 0
-        );
+        let dropped: u64 = report.tables.iter().map(|t| t.duplicates_dropped).sum();
+        assert!(dropped > 0);
         let runs = store.runs().unwrap();
-        assert_eq!(runs[0].duplicates_dropped as u64, {
-            report
-                .tables
-                .iter()
-                .map(|t| t.duplicates_dropped)
-                .sum::<u64>()
-        });
-        let files = store.run_files(runs[0].id).unwrap();
-        for f in &files {
-            let on_disk = pilotage_api::ingest::input::hash_file(Path::new(&f.path))
-                .unwrap()
-                .0;
-            assert_eq!(f.sha256, on_disk, "{f:?}");
-        }
+        assert_eq!(runs[0].duplicates_dropped as u64, dropped);
+        assert_hashes_on_disk(&store.run_files(runs[0].id).unwrap());
     }
 }
 
@@ -183,6 +163,11 @@ fn fluxiae_views_are_recognised_by_content() {
     }
 }
 
+/// The name of the file at `path`, as errors name it.
+fn file_name(path: &Path) -> &str {
+    path.file_name().unwrap().to_str().unwrap()
+}
+
 /// The line of the first data line that repeats an earlier one, in a view's lines.
 fn first_duplicate(lines: &[String]) -> usize {
     let mut seen = std::collections::HashSet::new();
@@ -205,7 +190,7 @@ fn fluxiae_missing_fin_is_refused() {
     for (_, errors) in refused("fluxiae_missing_fin", &dir, &[], 20) {
         assert_error(
             &errors,
-            path.file_name().unwrap().to_str().unwrap(),
+            file_name(&path),
             Some(last),
             None,
             "without the closing FIN line",
@@ -225,7 +210,7 @@ fn fluxiae_truncated_files_are_refused() {
     for (_, errors) in refused("fluxiae_truncated", &dir, &[], 20) {
         assert_error(
             &errors,
-            path.file_name().unwrap().to_str().unwrap(),
+            file_name(&path),
             Some(cut as u64 + 1),
             None,
             "truncated file",
@@ -254,7 +239,7 @@ fn fluxiae_bad_date_is_refused() {
     for (_, errors) in refused("fluxiae_bad_date", &dir, &[], 20) {
         assert_error(
             &errors,
-            path.file_name().unwrap().to_str().unwrap(),
+            file_name(&path),
             Some(4),
             Some("contrat_date_embauche"),
             "not a valid dd/mm/yyyy calendar date",
@@ -282,7 +267,7 @@ fn fluxiae_unknown_code_and_dangling_reference_are_refused() {
     let (salaries, mut lines) = common::fluxiae_plain(&dir, View::Salarie);
     common::set_flux_field(&mut lines, 3, "hash_nir", &"0".repeat(64));
     common::write_lines(&salaries, &lines);
-    let name = path.file_name().unwrap().to_str().unwrap();
+    let name = file_name(&path);
     for (_, errors) in refused("fluxiae_codes", &dir, &[], 20) {
         assert_error(
             &errors,
@@ -300,7 +285,7 @@ fn fluxiae_unknown_code_and_dangling_reference_are_refused() {
         );
         assert_error(
             &errors,
-            salaries.file_name().unwrap().to_str().unwrap(),
+            file_name(&salaries),
             Some(3),
             Some("hash_nir"),
             "placeholder hash",
@@ -341,7 +326,7 @@ fn fluxiae_duplicate_keys_name_physical_lines() {
     let id = lines[first - 1].split('|').nth(index).unwrap().to_owned();
     common::set_flux_field(&mut lines, second, "contrat_id_ctr", &id);
     common::write_lines(&path, &lines);
-    let name = path.file_name().unwrap().to_str().unwrap();
+    let name = file_name(&path);
     for (_, errors) in refused("fluxiae_duplicate_keys", &dir, &[], 20) {
         assert_error(
             &errors,

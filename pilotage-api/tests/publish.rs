@@ -4,6 +4,8 @@
 //! fail on a tampered copy, and every refusal leaving `current` untouched with no partial
 //! folder.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
@@ -13,13 +15,7 @@ use pilotage_api::storage::{self, Store};
 use pilotage_core::certificate::{Certificate, sha256_hex};
 use pilotage_core::release;
 
-fn pilotage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pilotage"))
-        .args(args)
-        .env_remove("PILOTAGE_DATABASE_URL")
-        .output()
-        .expect("the pilotage binary runs")
-}
+use common::{arg, pilotage};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -45,8 +41,17 @@ fn assert_error(out: &Output, needle: &str) {
     assert!(last.contains(needle), "{needle:?} not in {err}");
 }
 
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
+/// Asserts that `output` (a command's standard output or error) says `needle`.
+fn assert_says(output: &[u8], needle: &str) {
+    let said = text(output);
+    assert!(said.contains(needle), "{said}");
+}
+
+/// The version of the release `current` points at in the releases folder `dir`.
+fn current(dir: &Path) -> String {
+    release::current_version(dir)
+        .expect("current")
+        .expect("a current release")
 }
 
 /// Sources of a tiny country over one year, generated once.
@@ -110,14 +115,7 @@ fn definitions() -> &'static Path {
             let dir = tempfile::tempdir().expect("tempdir");
             let out = dir.path().join("datasets");
             std::fs::create_dir(&out).expect("datasets folder");
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pilotage-core/data/datasets");
-            for id in PUBLISHED {
-                std::fs::copy(
-                    root.join(format!("{id}.toml")),
-                    out.join(format!("{id}.toml")),
-                )
-                .expect("copy a definition");
-            }
+            pilotage_testkit::copy_definitions(&PUBLISHED, &out);
             (dir, out)
         })
         .1
@@ -158,12 +156,8 @@ fn publish_writes_an_audited_reproducible_release() {
         assert_ok(&first, "publish");
         let second = publish(&url, &b);
         assert_ok(&second, "publish again");
-        let va = release::current_version(&a)
-            .expect("current")
-            .expect("a current");
-        let vb = release::current_version(&b)
-            .expect("current")
-            .expect("b current");
+        let va = current(&a);
+        let vb = current(&b);
         assert_eq!(va, vb, "same store, same version");
         let ma = release::read_manifest(&a.join(&va)).expect("manifest a");
         let mb = release::read_manifest(&b.join(&vb)).expect("manifest b");
@@ -176,11 +170,7 @@ fn publish_writes_an_audited_reproducible_release() {
         // The independent checker, run again on the published release, agrees.
         let audit = pilotage(&["audit", arg(&a.join("current")), "--database-url", &url]);
         assert_ok(&audit, "audit");
-        assert!(
-            text(&audit.stdout).contains("check passed"),
-            "{}",
-            text(&audit.stdout)
-        );
+        assert_says(&audit.stdout, "check passed");
 
         std::fs::remove_dir_all(&a).expect("clean a");
         std::fs::remove_dir_all(&b).expect("clean b");
@@ -197,16 +187,10 @@ fn publishing_the_same_store_again_keeps_the_release() {
         ingest(&url, &[sources().to_path_buf()]);
         let a = tmp.path().join("a");
         assert_ok(&publish(&url, &a), "publish");
-        let version = release::current_version(&a)
-            .expect("current")
-            .expect("a current");
+        let version = current(&a);
         let again = publish(&url, &a);
         assert_ok(&again, "publish again");
-        assert!(
-            text(&again.stderr).contains("unchanged"),
-            "{}",
-            text(&again.stderr)
-        );
+        assert_says(&again.stderr, "unchanged");
         assert_eq!(names(&a), vec![version.clone(), "current".to_string()]);
         std::fs::remove_dir_all(&a).expect("clean a");
     }
@@ -221,9 +205,7 @@ fn the_certificate_stays_in_the_store_and_both_audits_pass() {
         ingest(&url, &[sources().to_path_buf()]);
         let releases = tmp.path().join("releases");
         assert_ok(&publish(&url, &releases), "publish");
-        let version = release::current_version(&releases)
-            .expect("current")
-            .expect("a current release");
+        let version = current(&releases);
         let manifest = release::read_manifest(&releases.join(&version)).expect("manifest");
         let audit = &manifest.audit;
         assert!(audit.passed);
@@ -290,11 +272,7 @@ fn the_certificate_stays_in_the_store_and_both_audits_pass() {
         assert!(out.contains(&audit.certificate_sha256), "{out}");
         let public = pilotage(&["audit", arg(&current), "--public"]);
         assert_ok(&public, "audit --public");
-        assert!(
-            text(&public.stdout).contains("public check passed"),
-            "{}",
-            text(&public.stdout)
-        );
+        assert_says(&public.stdout, "public check passed");
 
         // Another store holds no certificate for this version: a clear error naming it.
         let other = tmp.path().join("other.sqlite").display().to_string();
@@ -326,9 +304,7 @@ fn a_secret_value_published_fails_both_audits() {
     ingest(&url, &[sources().to_path_buf()]);
     let releases = tmp.path().join("releases");
     assert_ok(&publish(&url, &releases), "publish");
-    let version = release::current_version(&releases)
-        .expect("current")
-        .expect("a current release");
+    let version = current(&releases);
     let copy = tmp.path().join("copy").join(&version);
     copy_dir(&releases.join(&version), &copy).expect("copy the release");
     let manifest = release::read_manifest(&copy).expect("manifest");
@@ -345,18 +321,10 @@ fn a_secret_value_published_fails_both_audits() {
 
     let public = pilotage(&["audit", arg(&copy), "--public"]);
     assert_error(&public, &dataset);
-    assert!(
-        text(&public.stdout).contains(&format!(": {dataset} [")),
-        "{}",
-        text(&public.stdout)
-    );
+    assert_says(&public.stdout, &format!(": {dataset} ["));
     let full = pilotage(&["audit", arg(&copy), "--database-url", &url]);
     assert_error(&full, &dataset);
-    assert!(
-        text(&full.stdout).contains(&format!(": {dataset} [")),
-        "{}",
-        text(&full.stdout)
-    );
+    assert_says(&full.stdout, &format!(": {dataset} ["));
     // The release itself still passes.
     assert_ok(
         &pilotage(&[
@@ -497,9 +465,7 @@ fn a_full_disk_keeps_the_previous_release_current() {
     ingest(&url, &[sources().to_path_buf()]);
     let probe = tmp.path().join("probe");
     assert_ok(&publish(&url, &probe), "publish");
-    let version = release::current_version(&probe)
-        .expect("current")
-        .expect("version");
+    let version = current(&probe);
     let bytes: u64 = std::fs::read_dir(probe.join(&version))
         .expect("release")
         .map(|e| e.expect("entry").metadata().expect("metadata").len())

@@ -3,9 +3,11 @@
 //! release of `etp` and `pass_iae`, and the professional tables), keys created with `pilotage
 //! keys`, and a real server on 127.0.0.1 read by a real HTTP client.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -15,13 +17,7 @@ use pilotage_api::server::{self, RunningServer, ServeOptions};
 use reqwest::blocking::Client;
 use serde_json::Value;
 
-fn pilotage(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pilotage"))
-        .args(args)
-        .env_remove("PILOTAGE_DATABASE_URL")
-        .output()
-        .expect("the pilotage binary runs")
-}
+use common::{arg, pilotage};
 
 fn ok(out: Output, what: &str) -> String {
     assert!(
@@ -30,10 +26,6 @@ fn ok(out: Output, what: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn arg(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 /// The published country and its running server, made once for the whole file.
@@ -84,14 +76,7 @@ fn world() -> &'static World {
         );
         let defs = dir.path().join("datasets");
         std::fs::create_dir(&defs).expect("datasets folder");
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pilotage-core/data/datasets");
-        for id in PUBLISHED {
-            std::fs::copy(
-                root.join(format!("{id}.toml")),
-                defs.join(format!("{id}.toml")),
-            )
-            .expect("copy a definition");
-        }
+        pilotage_testkit::copy_definitions(&PUBLISHED, &defs);
         let releases = dir.path().join("releases");
         ok(
             pilotage(&[

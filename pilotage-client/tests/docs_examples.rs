@@ -28,13 +28,8 @@ use std::time::Duration;
 
 use pilotage_api::cli::DEMO_DATASETS;
 use pilotage_api::server::{self, ServeOptions};
-use pilotage_core::cube::{Cube, Geography, MeasureValues};
-use pilotage_core::dataset::load_dir;
-use pilotage_core::indicator::{Context, Sources, compute_all};
-use pilotage_core::release::{
-    self, AuditSummary, CatalogOptions, InformationLoss, PublishedDataset, ReleaseInput,
-};
-use pilotage_core::synth::{GeneratorConfig, OutputFormat, generate_batches};
+use pilotage_core::synth::GeneratorConfig;
+use pilotage_testkit::root;
 
 /// The first line of a block of example commands (see the module documentation).
 const MARKER: &str = "# needs: a running demo (pilotage demo) on http://127.0.0.1:8080";
@@ -43,21 +38,6 @@ const DEMO_URL: &str = "http://127.0.0.1:8080";
 /// The documents whose examples are run, from the repository root.
 const DOCS: [&str; 2] = ["docs/api.md", "pilotage-client/README.md"];
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Hides every count from 1 to 10 (the disclosure rules are tested in pilotage-core).
-fn small_counts(cube: &Cube) -> Vec<Vec<bool>> {
-    cube.measures
-        .iter()
-        .map(|m| match &m.values {
-            MeasureValues::Counts(v) => v.iter().map(|x| matches!(x, Some(1..=10))).collect(),
-            MeasureValues::Values(v) => vec![false; v.len()],
-        })
-        .collect()
-}
-
 /// Writes a release of the demo's datasets under `dir`, from seeded 2025 sources.
 fn publish_demo_like(dir: &Path) -> String {
     let config = GeneratorConfig {
@@ -65,72 +45,10 @@ fn publish_demo_like(dir: &Path) -> String {
         seed: 1,
         first_year: 2025,
         last_year: 2025,
-        format: OutputFormat::Parquet,
+        ..GeneratorConfig::default()
     };
-    let mut sources = Sources::new();
-    generate_batches(&config, &mut |table, batch| {
-        sources.push(table, batch);
-        Ok(())
-    })
-    .expect("generate");
-    let definitions: Vec<_> = load_dir(&root().join("pilotage-core/data/datasets"))
-        .expect("definitions")
-        .into_iter()
-        .filter(|d| DEMO_DATASETS.contains(&d.id.as_str()))
-        .collect();
-    assert_eq!(definitions.len(), DEMO_DATASETS.len());
-    let geography = Geography::from_reference_dir(&root().join("pilotage-core/data/reference"))
-        .expect("geography");
-    let context = Context {
-        geography,
-        as_of: pilotage_core::cube::calendar::days_from_civil(2025, 12, 31),
-    };
-    let cubes = compute_all(&definitions, &sources, &context).expect("cubes");
-    let datasets = definitions
-        .iter()
-        .zip(&cubes)
-        .map(|(definition, cube)| {
-            let (table, counts) =
-                release::published_batch(cube, &small_counts(cube)).expect("published batch");
-            PublishedDataset {
-                definition,
-                cube,
-                table,
-                counts,
-            }
-        })
-        .collect();
-    let input = ReleaseInput {
-        datasets,
-        vintage: "2025-12-31".into(),
-        source_vintages: BTreeMap::from([("candidatures".to_owned(), "2025-12-31".to_owned())]),
-        information_loss: InformationLoss {
-            values: 0,
-            primary: 0,
-            secondary: 0,
-            secret_share_pct: 0.0,
-            secret_value_share_pct: 0.0,
-            secondary_per_primary: 0.0,
-            previous_mask_kept_pct: None,
-        },
-        previous: None,
-        audit: AuditSummary {
-            passed: true,
-            checked: 0,
-            failures: 0,
-            method: "test".into(),
-            ..AuditSummary::default()
-        },
-        tool_version: "0.0.0-test".into(),
-        catalog: CatalogOptions {
-            base_url: "http://127.0.0.1:8080/v1/releases/{version}/files/".into(),
-            publisher: "pilotage".into(),
-            publisher_url: "http://127.0.0.1:8080/".into(),
-        },
-    };
-    release::write_release(dir, &input, None)
-        .expect("write release")
-        .version
+    let definitions = pilotage_testkit::definitions_among(&DEMO_DATASETS);
+    pilotage_testkit::write_generated_release(dir, &config, &definitions)
 }
 
 /// One example command: where it is and what it says.

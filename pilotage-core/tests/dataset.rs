@@ -1,7 +1,7 @@
 //! Dataset definitions: the committed ones load, their methodology pages are up to date, and
 //! bad definitions are refused with the file and the field named.
 
-mod support;
+use pilotage_testkit as support;
 
 use std::path::Path;
 

@@ -6,7 +6,7 @@
 //! the checker accepts.
 
 mod disclosure_support;
-mod support;
+use pilotage_testkit as support;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::OnceLock;
@@ -25,9 +25,7 @@ use pilotage_core::dataset::Definition;
 use pilotage_core::disclosure::release::{
     PreviousRelease, ProtectOptions, ReleaseProtection, protect_release,
 };
-use pilotage_core::release::{
-    self, AuditSummary, CatalogOptions, PublishedDataset, ReleaseInput, published_batch,
-};
+use pilotage_core::release::{self, AuditSummary};
 
 /// The datasets every claim of which the protection proves (under their declared relations).
 const PROVED: [&str; 3] = ["offre", "pass_iae", "candidatures_delais"];
@@ -266,33 +264,14 @@ fn the_primary_rules_hold_on_the_mask() {
 /// release: the manifest, then every dataset's definition and published table in manifest
 /// order.
 fn write_and_read_back(r: &Release, dir: &std::path::Path) -> Vec<(Definition, RecordBatch)> {
-    let mut datasets = Vec::new();
-    for ((definition, cube), mask) in r.defs.iter().zip(&r.cubes).zip(&r.protection.secret) {
-        let (table, counts) = published_batch(cube, mask).expect("table");
-        datasets.push(PublishedDataset {
-            definition,
-            cube,
-            table,
-            counts,
-        });
-    }
-    let input = ReleaseInput {
-        datasets,
-        vintage: "2025-12-31".into(),
-        source_vintages: BTreeMap::new(),
-        information_loss: r.protection.loss.clone(),
-        previous: None,
-        audit: AuditSummary {
-            passed: true,
-            method: "witness points".into(),
-            ..AuditSummary::default()
-        },
-        tool_version: "0.0.0-test".into(),
-        catalog: CatalogOptions {
-            base_url: "http://127.0.0.1:8080/v1/releases/{version}/files/".into(),
-            publisher: "pilotage".into(),
-            publisher_url: "http://127.0.0.1:8080/".into(),
-        },
+    let datasets = support::published_datasets(&r.defs, &r.cubes, &r.protection.secret);
+    let mut input = support::release_input(datasets);
+    input.source_vintages = BTreeMap::new();
+    input.information_loss = r.protection.loss.clone();
+    input.audit = AuditSummary {
+        passed: true,
+        method: "witness points".into(),
+        ..AuditSummary::default()
     };
     let written = release::write_release(dir, &input, None).expect("write");
     let version = release::current_version(dir)

@@ -1,7 +1,7 @@
 //! Golden tests of the indicator computations: the hand-made cases of
 //! `datasets/golden/indicators/`, with their expected cells worked out by hand.
 
-mod support;
+use pilotage_testkit as support;
 
 use std::path::Path;
 use std::sync::Arc;

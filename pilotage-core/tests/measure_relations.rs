@@ -6,7 +6,7 @@
 //! the attacker's system: one that holds by construction but is not declared is a relation the
 //! protection does not know about.
 
-mod support;
+use pilotage_testkit as support;
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -26,6 +26,11 @@ fn country(scale: f64, seed: u64) -> (Vec<Definition>, Vec<Cube>) {
     let sources = support::generated(&config);
     let cubes = support::cubes(&defs, &sources, config.last_year);
     (defs, cubes)
+}
+
+/// The position of the definition `id` among `defs`.
+fn position(defs: &[Definition], id: &str) -> usize {
+    defs.iter().position(|d| d.id == id).expect(id)
 }
 
 /// The country the search runs on: scale 0.01 (about 45 SIAE), seed 1, 2021–2025, with the
@@ -165,10 +170,7 @@ fn declared_relations_hold_on_larger_countries() {
 fn declared_relations_are_checked_as_the_protection_checks_them() {
     // A relation that is false on the true values is reported with its row.
     let (defs, cubes, _) = searched_country();
-    let i = defs
-        .iter()
-        .position(|d| d.id == "sorties")
-        .expect("sorties");
+    let i = position(defs, "sorties");
     let mut def = defs[i].clone();
     def.relations = vec![MeasureRelation {
         left: "sorties_examinees".into(),
@@ -470,10 +472,7 @@ fn no_undeclared_relation_holds_on_every_row() {
 #[test]
 fn the_search_finds_a_relation_left_undeclared_and_not_its_consequences() {
     let (defs, cubes, _) = searched_country();
-    let i = defs
-        .iter()
-        .position(|d| d.id == "sorties")
-        .expect("sorties");
+    let i = position(defs, "sorties");
     let mut def = defs[i].clone();
     assert!(search(&def, &cubes[i]).undeclared.is_empty());
     // Without `sorties_dynamiques = durable + transition + positives`, the search finds it

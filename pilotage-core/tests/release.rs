@@ -1,9 +1,8 @@
 //! Release writing on cubes computed from small seeded data: layout, checksums, reproducibility,
 //! atomic switch of `current`, pruning, and refusals that leave the previous release untouched.
 
-mod support;
+use pilotage_testkit as support;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -12,10 +11,7 @@ use arrow_array::{Array, RecordBatch, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use pilotage_core::cube::{Cube, MeasureValues};
 use pilotage_core::dataset::Definition;
-use pilotage_core::release::{
-    self, AuditSummary, CatalogOptions, InformationLoss, PublishedDataset, ReleaseError,
-    ReleaseInput,
-};
+use pilotage_core::release::{self, AuditSummary, InformationLoss, ReleaseError, ReleaseInput};
 use pilotage_core::synth::{GeneratorConfig, OutputFormat};
 use sha2::{Digest, Sha256};
 
@@ -37,61 +33,28 @@ fn cubes() -> &'static (Vec<Definition>, Vec<Cube>) {
     })
 }
 
-/// A mask hiding every count from 1 to 10 (what the writer is given; the rules are tested
-/// with the disclosure module).
-fn small_counts(cube: &Cube) -> Vec<Vec<bool>> {
-    cube.measures
-        .iter()
-        .map(|m| match &m.values {
-            MeasureValues::Counts(v) => v.iter().map(|x| matches!(x, Some(1..=10))).collect(),
-            MeasureValues::Values(v) => vec![false; v.len()],
-        })
-        .collect()
-}
-
+/// The release input of `defs` and `cubes`, counts of 1 to 10 hidden, with made-up figures of
+/// information loss and a check that `passed` or not.
 fn input<'a>(defs: &'a [Definition], cubes: &'a [Cube], passed: bool) -> ReleaseInput<'a> {
-    let datasets = defs
-        .iter()
-        .zip(cubes)
-        .map(|(definition, cube)| {
-            let (table, counts) =
-                release::published_batch(cube, &small_counts(cube)).expect("published batch");
-            PublishedDataset {
-                definition,
-                cube,
-                table,
-                counts,
-            }
-        })
-        .collect();
-    ReleaseInput {
-        datasets,
-        vintage: "2025-12-31".into(),
-        source_vintages: BTreeMap::from([("candidatures".to_string(), "2025-12-31".to_string())]),
-        information_loss: InformationLoss {
-            values: 100,
-            primary: 10,
-            secondary: 12,
-            secret_share_pct: 22.0,
-            secret_value_share_pct: 1.5,
-            secondary_per_primary: 1.2,
-            previous_mask_kept_pct: None,
-        },
-        previous: None,
-        audit: AuditSummary {
-            passed,
-            checked: 22,
-            failures: if passed { 0 } else { 3 },
-            method: "test".into(),
-            ..AuditSummary::default()
-        },
-        tool_version: "0.0.0-test".into(),
-        catalog: CatalogOptions {
-            base_url: "http://127.0.0.1:8080/v1/releases/{version}/files/".into(),
-            publisher: "pilotage".into(),
-            publisher_url: "http://127.0.0.1:8080/".into(),
-        },
-    }
+    let masks: Vec<_> = cubes.iter().map(support::small_counts).collect();
+    let mut input = support::release_input(support::published_datasets(defs, cubes, &masks));
+    input.information_loss = InformationLoss {
+        values: 100,
+        primary: 10,
+        secondary: 12,
+        secret_share_pct: 22.0,
+        secret_value_share_pct: 1.5,
+        secondary_per_primary: 1.2,
+        previous_mask_kept_pct: None,
+    };
+    input.audit = AuditSummary {
+        passed,
+        checked: 22,
+        failures: if passed { 0 } else { 3 },
+        method: "test".into(),
+        ..AuditSummary::default()
+    };
+    input
 }
 
 fn read_parquet(path: &Path) -> RecordBatch {

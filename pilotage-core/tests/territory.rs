@@ -379,39 +379,25 @@ fn from_csv_reports_bad_rows() {
         }),
         Err(TerritoryError::Data { column: "type", .. })
     ));
-    let regions = official.regions.replacen("code,nom", "code,name", 1);
-    assert!(matches!(
-        Referential::from_csv(&ReferentialCsv {
-            regions: &regions,
-            ..official
-        }),
-        Err(TerritoryError::Csv {
-            table: "regions.csv",
-            ..
-        })
-    ));
-    let regions = format!("{}99,Nowhere\n", official.regions);
-    assert!(matches!(
-        Referential::from_csv(&ReferentialCsv {
-            regions: &regions,
-            ..official
-        }),
-        Err(TerritoryError::Csv {
-            table: "regions.csv",
-            ..
-        })
-    ));
-    let regions = format!("{}01,Guadeloupe bis,97105,drom,false\n", official.regions);
-    assert!(matches!(
-        Referential::from_csv(&ReferentialCsv {
-            regions: &regions,
-            ..official
-        }),
-        Err(TerritoryError::Csv {
-            table: "regions.csv",
-            ..
-        })
-    ));
+    for regions in [
+        official.regions.replacen("code,nom", "code,name", 1),
+        format!("{}99,Nowhere\n", official.regions),
+        format!("{}01,Guadeloupe bis,97105,drom,false\n", official.regions),
+    ] {
+        assert!(
+            matches!(
+                Referential::from_csv(&ReferentialCsv {
+                    regions: &regions,
+                    ..official
+                }),
+                Err(TerritoryError::Csv {
+                    table: "regions.csv",
+                    ..
+                })
+            ),
+            "{regions}"
+        );
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! server-side cursor, `FETCH`ing one batch at a time. Either way only one batch is in memory.
 
 use arrow_array::RecordBatch;
+use diesel::backend::Backend;
 use diesel::connection::{AnsiTransactionManager, LoadConnection, TransactionManager};
 use diesel::pg::Pg;
 use diesel::row::{Field, Row};
@@ -336,20 +337,38 @@ fn decode_error(table: SourceTable, spec: &ColumnSpec, message: impl Into<String
     }
 }
 
+/// Appends one result row to the column builders: a null for each null field, every other
+/// field's raw value decoded by `append`, the backend's decoding of one value.
+fn append_row<'a, DB: Backend, R: Row<'a, DB>>(
+    table: SourceTable,
+    specs: &'static [ColumnSpec],
+    row: &R,
+    builders: &mut [ColumnBuilder],
+    mut append: impl FnMut(
+        &ColumnSpec,
+        DB::RawValue<'_>,
+        &mut ColumnBuilder,
+    ) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
+    for (i, (spec, builder)) in specs.iter().zip(builders.iter_mut()).enumerate() {
+        let field = row
+            .get(i)
+            .ok_or_else(|| decode_error(table, spec, "missing column"))?;
+        match field.value() {
+            Some(value) => append(spec, value, builder)?,
+            None => builder.append_null(),
+        }
+    }
+    Ok(())
+}
+
 fn append_sqlite_row<'a, R: Row<'a, Sqlite>>(
     table: SourceTable,
     specs: &'static [ColumnSpec],
     row: &R,
     builders: &mut [ColumnBuilder],
 ) -> Result<(), StorageError> {
-    for (i, (spec, builder)) in specs.iter().zip(builders.iter_mut()).enumerate() {
-        let field = row
-            .get(i)
-            .ok_or_else(|| decode_error(table, spec, "missing column"))?;
-        let Some(mut value) = field.value() else {
-            builder.append_null();
-            continue;
-        };
+    append_row(table, specs, row, builders, |spec, mut value, builder| {
         match builder {
             ColumnBuilder::Utf8(b) => b.append_value(value.read_text()),
             ColumnBuilder::Int32(b) => b.append_value(value.read_integer()),
@@ -363,8 +382,8 @@ fn append_sqlite_row<'a, R: Row<'a, Sqlite>>(
                 b.append_value(days);
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn fixed<const N: usize>(
@@ -387,19 +406,10 @@ fn append_pg_row<'a, R: Row<'a, Pg>>(
     row: &R,
     builders: &mut [ColumnBuilder],
 ) -> Result<(), StorageError> {
-    for (i, (spec, builder)) in specs.iter().zip(builders.iter_mut()).enumerate() {
-        let field = row
-            .get(i)
-            .ok_or_else(|| decode_error(table, spec, "missing column"))?;
-        let Some(value) = field.value() else {
-            builder.append_null();
-            continue;
-        };
-        // diesel reads PostgreSQL results in the binary format (network byte order).
-        let bytes = value.as_bytes();
-        append_pg_value(table, spec, bytes, builder)?;
-    }
-    Ok(())
+    // diesel reads PostgreSQL results in the binary format (network byte order).
+    append_row(table, specs, row, builders, |spec, value, builder| {
+        append_pg_value(table, spec, value.as_bytes(), builder)
+    })
 }
 
 fn append_pg_value(

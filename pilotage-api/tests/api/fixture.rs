@@ -11,7 +11,7 @@ use arrow_schema::{DataType, Field, Schema};
 use pilotage_api::server::ServeOptions;
 use pilotage_core::dataset::{Definition, DimensionType, MeasureKind};
 use pilotage_core::release::{
-    AuditSummary, InformationLoss, Manifest, ManifestDataset, ManifestFile, dataset_files,
+    AuditSummary, Manifest, ManifestDataset, ManifestFile, dataset_files,
 };
 use sha2::{Digest, Sha256};
 
@@ -194,15 +194,7 @@ pub fn write_release(root: &Path, variant: i64) -> String {
             files: dataset_files(&id).to_vec(),
         }],
         files,
-        information_loss: InformationLoss {
-            values: 0,
-            primary: 0,
-            secondary: 0,
-            secret_share_pct: 0.0,
-            secret_value_share_pct: 0.0,
-            secondary_per_primary: 0.0,
-            previous_mask_kept_pct: None,
-        },
+        information_loss: pilotage_testkit::no_information_loss(),
         previous: None,
         audit: AuditSummary {
             passed: true,

@@ -1,6 +1,7 @@
 //! Helpers shared by the storage and ingest tests: a fresh store per test on every backend
 //! (SQLite always, PostgreSQL when `PILOTAGE_TEST_DATABASE_URL` is set, each test in its own
-//! schema), and small generated sources.
+//! schema), and small generated sources; and the `pilotage` binary run as a command, for the
+//! publish and report tests.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,6 +15,20 @@ use diesel::connection::SimpleConnection;
 use pilotage_api::storage::{Store, TableFingerprint, Vintage, load_table};
 use pilotage_core::source::SourceTable;
 use pilotage_core::synth::{GeneratorConfig, OutputFormat};
+
+/// Runs the `pilotage` binary with `args`, without a database URL from the environment.
+pub fn pilotage(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pilotage"))
+        .args(args)
+        .env_remove("PILOTAGE_DATABASE_URL")
+        .output()
+        .expect("the pilotage binary runs")
+}
+
+/// A path as a command-line argument.
+pub fn arg(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
 
 /// Environment variable naming a PostgreSQL database the tests may use.
 pub const PG_ENV: &str = "PILOTAGE_TEST_DATABASE_URL";

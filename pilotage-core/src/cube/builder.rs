@@ -223,6 +223,15 @@ impl CubeBuilder {
             .ok_or_else(|| CubeError::Input(format!("{}: no dimension {id:?}", self.dataset)))
     }
 
+    /// The handles of the dimensions `ids`, in that order (see [`CubeBuilder::dim`]).
+    pub fn dim_ids<const N: usize>(&self, ids: [&str; N]) -> Result<[DimId; N], CubeError> {
+        let mut handles = [DimId(0); N];
+        for (handle, id) in handles.iter_mut().zip(ids) {
+            *handle = self.dim(id)?;
+        }
+        Ok(handles)
+    }
+
     /// Number of dimensions: the length of a coordinate slice.
     pub fn dims(&self) -> usize {
         self.dims.len()

@@ -90,11 +90,18 @@ const fn measure(id: &'static str, kind: MeasureKind, time: TimeRule) -> BaseMea
     BaseMeasure { id, kind, time }
 }
 
-// Recruitment side: job applications, their delays and refusals, prescriptions, PASS IAE.
+/// The codes of `C`, then `extra` (a member outside the closed list).
+fn codes_then<C: Code>(extra: &'static str) -> Vec<&'static str> {
+    let mut v = codes::<C>();
+    v.push(extra);
+    v
+}
 
 const TERRITOIRE: Axis = axis("territoire", AxisKind::Territory);
 const PERIODE: Axis = axis("periode", AxisKind::Period);
 const TYPE_STRUCTURE: Axis = axis("type_structure", AxisKind::Codes(codes::<StructureKind>));
+
+// Recruitment side: job applications, their delays and refusals, prescriptions, PASS IAE.
 
 /// Member of `groupe_prescripteur` for applications not sent by a prescriber organisation.
 pub const SANS_PRESCRIPTEUR: &str = "SANS_PRESCRIPTEUR";
@@ -106,14 +113,10 @@ pub const DELAY_BUCKETS: [&str; 5] = ["JUSQU_30", "31_45", "46_60", "61_90", "PL
 pub const HABILITATION: [&str; 2] = ["HABILITE", "NON_HABILITE"];
 
 fn prescriber_groups() -> Vec<&'static str> {
-    let mut v = codes::<PrescriberGroup>();
-    v.push(SANS_PRESCRIPTEUR);
-    v
+    codes_then::<PrescriberGroup>(SANS_PRESCRIPTEUR)
 }
 fn refusal_reasons() -> Vec<&'static str> {
-    let mut v = codes::<RefusalReason>();
-    v.push(MOTIF_NON_RENSEIGNE);
-    v
+    codes_then::<RefusalReason>(MOTIF_NON_RENSEIGNE)
 }
 
 /// `candidatures`: received, answered, accepted, refused, pending at period end, candidates.
@@ -222,9 +225,7 @@ fn yes_no() -> Vec<&'static str> {
     vec![OUI, NON]
 }
 fn with_nr<C: Code>() -> Vec<&'static str> {
-    let mut v = codes::<C>();
-    v.push(NON_RENSEIGNE);
-    v
+    codes_then::<C>(NON_RENSEIGNE)
 }
 fn siae_kinds() -> Vec<&'static str> {
     StructureKind::ALL
@@ -234,13 +235,20 @@ fn siae_kinds() -> Vec<&'static str> {
         .collect()
 }
 
+/// Where, when and in which kind of SIAE: the axes of the ASP computations by structure.
+const SIAE_AXES: &[Axis] = &[
+    TERRITOIRE,
+    PERIODE,
+    axis("type_structure", AxisKind::Codes(siae_kinds)),
+];
+
 /// `beneficiaires`: distinct persons with at least one hour worked, and the hours.
 pub const BENEFICIAIRES: ComputationSpec = ComputationSpec {
     id: "beneficiaires",
     axes: &[
-        axis("territoire", AxisKind::Territory),
-        axis("periode", AxisKind::Period),
-        axis("type_structure", AxisKind::Codes(codes::<StructureKind>)),
+        TERRITOIRE,
+        PERIODE,
+        TYPE_STRUCTURE,
         axis("sexe", AxisKind::Codes(codes::<Sex>)),
         axis("tranche_age", AxisKind::Codes(codes::<AgeBracket>)),
         axis("rsa", AxisKind::Codes(codes::<RsaStatus>)),
@@ -268,11 +276,7 @@ pub const BENEFICIAIRES: ComputationSpec = ComputationSpec {
 /// `etp`: ETP conventionnés (State / Département) and réalisés.
 pub const ETP: ComputationSpec = ComputationSpec {
     id: "etp",
-    axes: &[
-        axis("territoire", AxisKind::Territory),
-        axis("periode", AxisKind::Period),
-        axis("type_structure", AxisKind::Codes(siae_kinds)),
-    ],
+    axes: SIAE_AXES,
     measures: &[
         measure("etp_conventionnes", Magnitude, Average),
         measure("etp_conventionnes_etat", Magnitude, Average),
@@ -286,11 +290,7 @@ pub const ETP: ComputationSpec = ComputationSpec {
 /// examined exits by category.
 pub const SORTIES: ComputationSpec = ComputationSpec {
     id: "sorties",
-    axes: &[
-        axis("territoire", AxisKind::Territory),
-        axis("periode", AxisKind::Period),
-        axis("type_structure", AxisKind::Codes(siae_kinds)),
-    ],
+    axes: SIAE_AXES,
     measures: &[
         measure("embauches", Events, Flow),
         measure("sorties", Events, Flow),
@@ -311,44 +311,16 @@ pub const SORTIES: ComputationSpec = ComputationSpec {
 pub const OFFRE: ComputationSpec = ComputationSpec {
     id: "offre",
     axes: &[
-        Axis {
-            id: "territoire",
-            kind: AxisKind::Territory,
-        },
-        Axis {
-            id: "periode",
-            kind: AxisKind::Period,
-        },
-        Axis {
-            id: "type_structure",
-            kind: AxisKind::Codes(codes::<StructureKind>),
-        },
-        Axis {
-            id: "prescripteur",
-            kind: AxisKind::Codes(codes::<PrescriberKind>),
-        },
+        TERRITOIRE,
+        PERIODE,
+        TYPE_STRUCTURE,
+        axis("prescripteur", AxisKind::Codes(codes::<PrescriberKind>)),
     ],
     measures: &[
-        BaseMeasure {
-            id: "structures",
-            kind: MeasureKind::Events,
-            time: TimeRule::Stock,
-        },
-        BaseMeasure {
-            id: "fiches_ouvertes",
-            kind: MeasureKind::Events,
-            time: TimeRule::Stock,
-        },
-        BaseMeasure {
-            id: "fiches_en_tension",
-            kind: MeasureKind::Events,
-            time: TimeRule::Stock,
-        },
-        BaseMeasure {
-            id: "organisations",
-            kind: MeasureKind::Events,
-            time: TimeRule::Stock,
-        },
+        measure("structures", Events, Stock),
+        measure("fiches_ouvertes", Events, Stock),
+        measure("fiches_en_tension", Events, Stock),
+        measure("organisations", Events, Stock),
     ],
     reads_applications: true,
 };

@@ -162,12 +162,9 @@ pub(super) fn candidatures(
     let t = SourceTable::Candidatures;
     let w = window(def);
     let as_of = p.context.as_of;
-    let (terr, per) = (b.dim("territoire")?, b.dim("periode")?);
-    let (kind_d, origine_d, group_d) = (
-        b.dim("type_structure")?,
-        b.dim("origine")?,
-        b.dim("groupe_prescripteur")?,
-    );
+    let [terr, per] = b.dim_ids(["territoire", "periode"])?;
+    let [kind_d, origine_d, group_d] =
+        b.dim_ids(["type_structure", "origine", "groupe_prescripteur"])?;
     let kinds = translate::<StructureKind>(b, kind_d);
     let origines = translate::<Origine>(b, origine_d);
     let groups = translate::<PrescriberGroup>(b, group_d);
@@ -281,11 +278,7 @@ pub(super) fn delais(
     p: &Prepared<'_>,
 ) -> Result<(), IndicatorError> {
     let t = SourceTable::Candidatures;
-    let (terr, kind_d, bucket_d) = (
-        b.dim("territoire")?,
-        b.dim("type_structure")?,
-        b.dim("tranche_delai")?,
-    );
+    let [terr, kind_d, bucket_d] = b.dim_ids(["territoire", "type_structure", "tranche_delai"])?;
     let axes = DelayAxes {
         window: window(def),
         per: b.dim("periode")?,
@@ -329,12 +322,8 @@ pub(super) fn refus(
     p: &Prepared<'_>,
 ) -> Result<(), IndicatorError> {
     let w = window(def);
-    let (terr, per, kind_d, reason_d) = (
-        b.dim("territoire")?,
-        b.dim("periode")?,
-        b.dim("type_structure")?,
-        b.dim("motif_refus")?,
-    );
+    let [terr, per, kind_d, reason_d] =
+        b.dim_ids(["territoire", "periode", "type_structure", "motif_refus"])?;
     let kinds = translate::<StructureKind>(b, kind_d);
     let reasons = translate::<RefusalReason>(b, reason_d);
     let nr = b.code(reason_d, MOTIF_NON_RENSEIGNE).unwrap_or(NONE);
@@ -366,12 +355,8 @@ pub(super) fn prescriptions(
 ) -> Result<(), IndicatorError> {
     let t = SourceTable::Candidatures;
     let w = window(def);
-    let (terr, per, kind_d, hab_d) = (
-        b.dim("territoire")?,
-        b.dim("periode")?,
-        b.dim("prescripteur")?,
-        b.dim("habilitation")?,
-    );
+    let [terr, per, kind_d, hab_d] =
+        b.dim_ids(["territoire", "periode", "prescripteur", "habilitation"])?;
     let kinds = translate::<PrescriberKind>(b, kind_d);
     let hab = [
         b.code(hab_d, HABILITATION[0]).unwrap_or(NONE),
@@ -492,11 +477,7 @@ impl PassCube {
     fn new(b: &CubeBuilder, def: &Definition, p: &Prepared<'_>) -> Result<Self, IndicatorError> {
         let w = window(def);
         let as_of = p.context.as_of;
-        let (terr, per, reason_d) = (
-            b.dim("territoire")?,
-            b.dim("periode")?,
-            b.dim("motif_prolongation")?,
-        );
+        let [terr, per, reason_d] = b.dim_ids(["territoire", "periode", "motif_prolongation"])?;
         let reasons = translate::<ProlongationReason>(b, reason_d);
         Ok(Self {
             w,

@@ -206,16 +206,16 @@ pub(super) fn beneficiaires(
     let structures = p.structures()?;
     let contracts = contracts(p)?;
     let salaries = salaries(p)?;
-    let (terr, per, kind_d, sex_d, age_d, rsa_d, dur_d, edu_d) = (
-        b.dim("territoire")?,
-        b.dim("periode")?,
-        b.dim("type_structure")?,
-        b.dim("sexe")?,
-        b.dim("tranche_age")?,
-        b.dim("rsa")?,
-        b.dim("duree_chomage")?,
-        b.dim("niveau_formation")?,
-    );
+    let [terr, per, kind_d, sex_d, age_d, rsa_d, dur_d, edu_d] = b.dim_ids([
+        "territoire",
+        "periode",
+        "type_structure",
+        "sexe",
+        "tranche_age",
+        "rsa",
+        "duree_chomage",
+        "niveau_formation",
+    ])?;
     let flag_dims = FLAG_DIMENSIONS
         .iter()
         .map(|d| b.dim(d))
@@ -288,11 +288,7 @@ pub(super) fn etp(
     p: &Prepared<'_>,
 ) -> Result<(), IndicatorError> {
     let w = window(def);
-    let (terr, per, kind_d) = (
-        b.dim("territoire")?,
-        b.dim("periode")?,
-        b.dim("type_structure")?,
-    );
+    let [terr, per, kind_d] = b.dim_ids(["territoire", "periode", "type_structure"])?;
     let kinds = translate::<StructureKind>(b, kind_d);
     let m_total = b.measure("etp_conventionnes", Magnitude)?;
     let m_state = b.measure("etp_conventionnes_etat", Magnitude)?;
@@ -371,11 +367,7 @@ pub(super) fn sorties(
 ) -> Result<(), IndicatorError> {
     let w = window(def);
     let structures = p.structures()?;
-    let (terr, per, kind_d) = (
-        b.dim("territoire")?,
-        b.dim("periode")?,
-        b.dim("type_structure")?,
-    );
+    let [terr, per, kind_d] = b.dim_ids(["territoire", "periode", "type_structure"])?;
     let kinds = translate::<StructureKind>(b, kind_d);
     let measures = ExitMeasures::new(b)?;
     let categories = exit_categories(p)?;

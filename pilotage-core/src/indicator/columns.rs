@@ -31,47 +31,34 @@ pub(crate) fn column<'a, T: Array + 'static>(
         })
 }
 
-pub(crate) fn strings<'a>(
-    b: &'a RecordBatch,
-    t: SourceTable,
-    n: &'static str,
-) -> Result<&'a StringArray, IndicatorError> {
-    column::<StringArray>(b, t, n)
+/// Declares the typed shorthands of [`column`]: `name => ArrowArray` gives
+/// `name(batch, table, column) -> Result<&ArrowArray, IndicatorError>`.
+macro_rules! typed_columns {
+    ($($(#[$doc:meta])* $name:ident => $array:ty;)*) => {$(
+        $(#[$doc])*
+        pub(crate) fn $name<'a>(
+            b: &'a RecordBatch,
+            t: SourceTable,
+            n: &'static str,
+        ) -> Result<&'a $array, IndicatorError> {
+            column::<$array>(b, t, n)
+        }
+    )*};
 }
-pub(crate) fn dates<'a>(
-    b: &'a RecordBatch,
-    t: SourceTable,
-    n: &'static str,
-) -> Result<&'a Date32Array, IndicatorError> {
-    column::<Date32Array>(b, t, n)
-}
-pub(crate) fn ints<'a>(
-    b: &'a RecordBatch,
-    t: SourceTable,
-    n: &'static str,
-) -> Result<&'a Int64Array, IndicatorError> {
-    column::<Int64Array>(b, t, n)
-}
-pub(crate) fn ints32<'a>(
-    b: &'a RecordBatch,
-    t: SourceTable,
-    n: &'static str,
-) -> Result<&'a Int32Array, IndicatorError> {
-    column::<Int32Array>(b, t, n)
-}
-pub(crate) fn floats<'a>(
-    b: &'a RecordBatch,
-    t: SourceTable,
-    n: &'static str,
-) -> Result<&'a Float64Array, IndicatorError> {
-    column::<Float64Array>(b, t, n)
-}
-pub(crate) fn flags<'a>(
-    b: &'a RecordBatch,
-    t: SourceTable,
-    n: &'static str,
-) -> Result<&'a BooleanArray, IndicatorError> {
-    column::<BooleanArray>(b, t, n)
+
+typed_columns! {
+    /// A text column (codes, identifiers).
+    strings => StringArray;
+    /// A date column, in days since 1970-01-01.
+    dates => Date32Array;
+    /// A 64-bit integer column.
+    ints => Int64Array;
+    /// A 32-bit integer column.
+    ints32 => Int32Array;
+    /// A floating-point column.
+    floats => Float64Array;
+    /// A boolean column.
+    flags => BooleanArray;
 }
 
 /// The value of a nullable column, `None` when null.

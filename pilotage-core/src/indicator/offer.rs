@@ -56,12 +56,8 @@ impl OfferCube {
     fn new(b: &CubeBuilder, def: &Definition, p: &Prepared<'_>) -> Result<Self, IndicatorError> {
         let w = window(def);
         let as_of = p.context.as_of;
-        let (terr, per, kind_d, presc_d) = (
-            b.dim("territoire")?,
-            b.dim("periode")?,
-            b.dim("type_structure")?,
-            b.dim("prescripteur")?,
-        );
+        let [terr, per, kind_d, presc_d] =
+            b.dim_ids(["territoire", "periode", "type_structure", "prescripteur"])?;
         let kinds = translate::<StructureKind>(b, kind_d);
         let prescribers = translate::<PrescriberKind>(b, presc_d);
         Ok(Self {

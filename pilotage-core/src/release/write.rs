@@ -188,6 +188,13 @@ pub fn write_release(
     input: &ReleaseInput<'_>,
     keep: Option<usize>,
 ) -> Result<WrittenRelease, ReleaseError> {
+    check_writable(input, keep)?;
+    let prepared = prepare_release(input)?;
+    write_prepared(releases, input, prepared, keep)
+}
+
+/// Refuses to write a release whose audit did not pass, or told to keep no release at all.
+fn check_writable(input: &ReleaseInput<'_>, keep: Option<usize>) -> Result<(), ReleaseError> {
     if !input.audit.passed {
         return Err(ReleaseError::AuditFailed {
             failures: input.audit.failures,
@@ -196,8 +203,7 @@ pub fn write_release(
     if keep == Some(0) {
         return Err(ReleaseError::Keep);
     }
-    let prepared = prepare_release(input)?;
-    write_prepared(releases, input, prepared, keep)
+    Ok(())
 }
 
 /// Writes a release prepared by [`prepare_release`] from the same `input`, as
@@ -209,14 +215,7 @@ pub fn write_prepared(
     prepared: PreparedRelease,
     keep: Option<usize>,
 ) -> Result<WrittenRelease, ReleaseError> {
-    if !input.audit.passed {
-        return Err(ReleaseError::AuditFailed {
-            failures: input.audit.failures,
-        });
-    }
-    if keep == Some(0) {
-        return Err(ReleaseError::Keep);
-    }
+    check_writable(input, keep)?;
     let PreparedRelease {
         version,
         stamp: prepared_stamp,

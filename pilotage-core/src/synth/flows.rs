@@ -169,16 +169,29 @@ fn draw_exit_motive(stream: &mut Stream) -> ExitMotive {
     stream.pick(&table)
 }
 
+/// One of three outcomes of shares `a`, `b` and the rest, given `u` drawn uniform in [0, 1):
+/// the first below `a`, the second below `a + b`, the third otherwise.
+fn one_of_three<T>(u: f64, (a, b): (f64, f64), [first, second, third]: [T; 3]) -> T {
+    if u < a {
+        first
+    } else if u < a + b {
+        second
+    } else {
+        third
+    }
+}
+
 fn draw_situation(person: &Person, stream: &mut Stream) -> Situation {
     let (nm, m) = params::RSA_SHARES;
-    let r = stream.unit();
-    let rsa = if r < nm {
-        RsaStatus::OuiNonMajore
-    } else if r < nm + m {
-        RsaStatus::OuiMajore
-    } else {
-        RsaStatus::Non
-    };
+    let rsa = one_of_three(
+        stream.unit(),
+        (nm, m),
+        [
+            RsaStatus::OuiNonMajore,
+            RsaStatus::OuiMajore,
+            RsaStatus::Non,
+        ],
+    );
     let u = stream.unit();
     let shares = params::UNEMPLOYMENT_SHARES;
     let unemployment = if u < shares[0] {
@@ -727,14 +740,11 @@ impl<'w> Simulation<'w> {
                     };
                     let hours = parcours.weekly_hours * 52.0 / 12.0 * share * noise;
                     let (v, d) = params::EMI_STATE_SHARES;
-                    let r = stream.unit();
-                    let emi_state = if r < v {
-                        EmiState::Valide
-                    } else if r < v + d {
-                        EmiState::Debloque
-                    } else {
-                        EmiState::Saisi
-                    };
+                    let emi_state = one_of_three(
+                        stream.unit(),
+                        (v, d),
+                        [EmiState::Valide, EmiState::Debloque, EmiState::Saisi],
+                    );
                     if emi_state.is_validated() {
                         validated += hours;
                     }
