@@ -163,7 +163,12 @@ fn main() {
         .unwrap_or_default();
     let step = (p.certificate.points.len() / show.max(1)).max(1);
     let chosen: Vec<&pilotage_core::certificate::Point> = if proving.is_empty() {
-        p.certificate.points.iter().step_by(step).take(show).collect()
+        p.certificate
+            .points
+            .iter()
+            .step_by(step)
+            .take(show)
+            .collect()
     } else {
         p.certificate
             .points

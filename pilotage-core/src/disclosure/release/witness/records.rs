@@ -558,7 +558,11 @@ impl Step<'_, '_> {
         mask: &Mask,
         m: usize,
     ) -> Vec<Vec<(Vec<u32>, f64)>> {
-        let bases = self.leaves_below(own, goal.down, if goal.down { 1 } else { self.breadth.bases });
+        let bases = self.leaves_below(
+            own,
+            goal.down,
+            if goal.down { 1 } else { self.breadth.bases },
+        );
         if bases.is_empty() {
             return Vec::new();
         }
