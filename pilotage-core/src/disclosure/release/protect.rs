@@ -830,13 +830,10 @@ impl<'a, 's> WitnessRun<'a, 's> {
     }
 
     /// Keeps what [`WitnessRun::solve_value`] found for the `i`-th confidential value, claim
-    /// by claim, skipping the claims a point kept since proved; a claim it left to a point
-    /// that was not kept is searched again from the mask as it now stands.
+    /// by claim, skipping the claims a point kept since (earlier in the round) proves.
     fn commit(&mut self, i: usize, found: Vec<Found>) {
         let (cell, list) = &self.p.claims[i];
-        let mut searched = vec![false; list.len()];
         for (k, found) in found {
-            searched[k] = true;
             if self.done[i][k] {
                 continue;
             }
@@ -844,20 +841,6 @@ impl<'a, 's> WitnessRun<'a, 's> {
             match found {
                 Some(found) => self.record(*cell, &list[k], found),
                 None => self.unproved.push((*cell, list[k].kind)),
-            }
-        }
-        for (k, claim) in list.iter().enumerate() {
-            if self.done[i][k] || searched[k] {
-                continue;
-            }
-            let fresh = HashSet::default();
-            let mask = self.mask(&fresh);
-            let candidates = self.space.candidates(*cell, &mask);
-            let found = self.points_for(*cell, &candidates, claim, &mask);
-            self.done[i][k] = true;
-            match found {
-                Some(found) => self.record(*cell, claim, found),
-                None => self.unproved.push((*cell, claim.kind)),
             }
         }
     }
