@@ -10,7 +10,7 @@ use bytes::Bytes;
 use pilotage_wire::RELEASE_HEADER;
 
 use super::byte_cache::{ByteCache, Weighed};
-use super::encoding::Coding;
+use super::encoding::{Coding, none_match};
 use super::files::REVALIDATE;
 
 /// `Vary` of data answers: they depend on `Accept` (format) and `Accept-Encoding` (coding).
@@ -217,15 +217,7 @@ impl ReportAnswer {
 
     /// `200 OK` with the body, or `304 Not Modified` when `If-None-Match` names its tag.
     pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
-        let fresh = req
-            .headers()
-            .get_all(header::IF_NONE_MATCH)
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|t| {
-                let t = t.trim();
-                t == "*" || t.strip_prefix("W/").unwrap_or(t) == self.etag
-            });
+        let fresh = none_match(req.headers(), &self.etag);
         let mut res = if fresh {
             HttpResponse::NotModified().finish()
         } else {
