@@ -17,6 +17,7 @@ use pilotage_core::release::{
     published_batch,
 };
 use pilotage_core::synth::{GeneratorConfig, generate_batches};
+use pilotage_core::territory::Referential;
 
 /// The checker's rules for protection options, as publication builds them (the function
 /// publication itself calls, so that tests check with the same rules).
@@ -46,9 +47,10 @@ pub fn definitions_among<S: AsRef<str>>(ids: &[S]) -> Vec<Definition> {
     defs
 }
 
-/// The départements and régions of the committed territory referential, read from its folder.
+/// The départements and régions of the committed territory referential (the one compiled into
+/// pilotage-core, parsed once per process).
 pub fn geography() -> Geography {
-    Geography::from_reference_dir(&root().join("pilotage-core/data/reference")).expect("geography")
+    Geography::from_referential(Referential::official())
 }
 
 /// The sources of the country `config` generates.
