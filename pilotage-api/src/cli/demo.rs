@@ -131,10 +131,15 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             }
         }
     }
+    let waiting: Vec<&str> = dataset::EMBEDDED
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !DEMO_DATASETS.contains(id))
+        .collect();
     println!(
-        "3/4 publish   {} (candidatures and beneficiaires wait for every claim of their \
-         confidential values to be proved)",
-        DEMO_DATASETS.join(", ")
+        "3/4 publish   {} ({} wait for every claim of their confidential values to be proved)",
+        DEMO_DATASETS.join(", "),
+        waiting.join(" and ")
     );
     let releases = args.dir.join("releases");
     let publish_options = PublishOptions {
