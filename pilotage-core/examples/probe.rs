@@ -3,11 +3,12 @@
 //! `PILOTAGE_YEAR` for sources of one year as the demo's;
 //! `PILOTAGE_PROVING=CODE,CODE` prints the points proving claims of rows with those codes;
 //! `PILOTAGE_DETAIL` adds the hidden share per measure and per level, `PILOTAGE_NO_RELATIONS`
-//! drops the relations between measures the definitions declare).
+//! drops the relations between measures the definitions declare, `PILOTAGE_PRIMARY_ONLY` prints
+//! the same shares for the primary rules alone and stops there).
 use pilotage_core::cube::Geography;
 use pilotage_core::cube::calendar::days_from_civil;
 use pilotage_core::dataset::load_dir;
-use pilotage_core::disclosure::release::{ProtectOptions, protect_release};
+use pilotage_core::disclosure::release::{ProtectOptions, primary_mask, protect_release};
 use pilotage_core::indicator::{Context, Sources, compute_all};
 use pilotage_core::synth::{GeneratorConfig, generate_batches};
 use std::path::{Path, PathBuf};
@@ -82,6 +83,13 @@ fn main() {
             }
         }
     }
+    if std::env::var_os("PILOTAGE_PRIMARY_ONLY").is_some() {
+        let t = Instant::now();
+        let secret = primary_mask(&cubes, &defs, &ProtectOptions::default()).expect("primary");
+        println!("primary rules {:.1}s", t.elapsed().as_secs_f64());
+        detail(&cubes, &secret);
+        return;
+    }
     let t = Instant::now();
     let p = protect_release(&cubes, &defs, &ProtectOptions::default()).expect("protect");
     let s = &p.stats;
@@ -114,44 +122,7 @@ fn main() {
         );
     }
     if std::env::var_os("PILOTAGE_DETAIL").is_some() {
-        for (cube, secret) in cubes.iter().zip(&p.secret) {
-            let mut by_level: std::collections::BTreeMap<(String, String), (usize, usize)> =
-                Default::default();
-            for (m, rows) in cube.measures.iter().zip(secret) {
-                let hidden = rows.iter().filter(|&&x| x).count();
-                println!(
-                    "  {:<22} {:<28} hidden {:>6} of {:>7} ({:.1}%)",
-                    cube.dataset,
-                    m.id,
-                    hidden,
-                    rows.len(),
-                    100.0 * hidden as f64 / rows.len().max(1) as f64
-                );
-                for (r, &h) in rows.iter().enumerate() {
-                    let key = cube
-                        .dimensions
-                        .iter()
-                        .filter(|d| d.level_names.len() > 1)
-                        .map(|d| d.level(r).to_owned())
-                        .collect::<Vec<_>>();
-                    let key = (key.first().cloned().unwrap_or_default(), key[1..].join("×"));
-                    let e = by_level.entry(key).or_default();
-                    e.0 += 1;
-                    e.1 += usize::from(h);
-                }
-            }
-            for ((a, b), (n, h)) in &by_level {
-                println!(
-                    "  {:<22} {:<12} {:<20} hidden {:>6} of {:>7} ({:.1}%)",
-                    cube.dataset,
-                    a,
-                    b,
-                    h,
-                    n,
-                    100.0 * *h as f64 / (*n).max(1) as f64
-                );
-            }
-        }
+        detail(&cubes, &p.secret);
     }
     let show: usize = std::env::var("PILOTAGE_POINTS")
         .ok()
@@ -226,6 +197,47 @@ fn main() {
     for k in &s.relation_kinds {
         if k.3.contains("where") || k.2.starts_with('=') {
             println!("  rel {:?}", k);
+        }
+    }
+}
+
+fn detail(cubes: &[pilotage_core::cube::Cube], secret: &[Vec<Vec<bool>>]) {
+    for (cube, secret) in cubes.iter().zip(secret) {
+        let mut by_level: std::collections::BTreeMap<(String, String), (usize, usize)> =
+            Default::default();
+        for (m, rows) in cube.measures.iter().zip(secret) {
+            let hidden = rows.iter().filter(|&&x| x).count();
+            println!(
+                "  {:<22} {:<28} hidden {:>6} of {:>7} ({:.1}%)",
+                cube.dataset,
+                m.id,
+                hidden,
+                rows.len(),
+                100.0 * hidden as f64 / rows.len().max(1) as f64
+            );
+            for (r, &h) in rows.iter().enumerate() {
+                let key = cube
+                    .dimensions
+                    .iter()
+                    .filter(|d| d.level_names.len() > 1)
+                    .map(|d| d.level(r).to_owned())
+                    .collect::<Vec<_>>();
+                let key = (key.first().cloned().unwrap_or_default(), key[1..].join("×"));
+                let e = by_level.entry(key).or_default();
+                e.0 += 1;
+                e.1 += usize::from(h);
+            }
+        }
+        for ((a, b), (n, h)) in &by_level {
+            println!(
+                "  {:<22} {:<12} {:<20} hidden {:>6} of {:>7} ({:.1}%)",
+                cube.dataset,
+                a,
+                b,
+                h,
+                n,
+                100.0 * *h as f64 / (*n).max(1) as f64
+            );
         }
     }
 }

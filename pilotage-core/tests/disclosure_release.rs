@@ -782,3 +782,37 @@ fn record_moves_follow_the_records_into_a_dataset_that_publishes_the_same_figure
     });
     assert!(both);
 }
+
+/// Hours worked by beneficiaries: some magnitudes of a département made by a few
+/// structures cannot be lowered by moves of records against each of them, and are proved by
+/// relocations (a share of a département's hours moved to a département of another région).
+/// The checker, which knows nothing of how a point was found, accepts every one of them.
+#[test]
+fn relocation_points_pass_the_checker() {
+    let started = Instant::now();
+    let mut defs = definitions(&["beneficiaires"]);
+    defs[0].first_year = YEARS.1;
+    defs[0].last_year = YEARS.1;
+    let r = Release::new(defs, 0.01, 1);
+    let p = &r.protection;
+    let relocation = p
+        .stats
+        .stages
+        .iter()
+        .find(|s| s.stage == "Relocation")
+        .expect("the relocation stage was asked");
+    assert!(relocation.found >= 1, "{relocation:?}");
+    assert!(p.unresolved.is_empty(), "{:?}", p.unresolved.first());
+    let report = r.check(&r.tables, &p.certificate);
+    assert!(report.passed, "{}", first_failures(&report));
+    assert_eq!(report.points, p.certificate.points.len() as u64);
+    eprintln!(
+        "beneficiaires, scale 0.01: {} confidential, relocation asked {} found {}, {} points, \
+         {:.1} s",
+        p.stats.confidential,
+        relocation.asked,
+        relocation.found,
+        p.stats.points,
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -36,7 +36,7 @@ use crate::cube::Geography;
 use super::rules::PrimaryRules;
 
 pub use previous::PreviousRelease;
-pub use protect::protect_release;
+pub use protect::{primary_mask, protect_release};
 
 /// Dimensions that break persons down by a sensitive attribute, by default: a row of them whose
 /// total is from 1 to 10 is secret entirely, zeros included. A dimension marked `sensitive` in

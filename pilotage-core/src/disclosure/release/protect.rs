@@ -572,6 +572,7 @@ impl Effort {
                 Stage::Program(1_500),
                 Stage::Closure,
                 Stage::Program(6_000),
+                Stage::Relocation,
                 Stage::WideClosure,
                 Stage::WideRecords,
             ],
@@ -588,6 +589,9 @@ enum Stage {
     Directions,
     /// A neighbourhood program of at most this many values ([`Space::program`]).
     Program(usize),
+    /// A share of département figures moved to another région ([`Space::relocation`]), for
+    /// magnitudes.
+    Relocation,
     /// The closure point ([`Space::closure`]).
     Closure,
     /// The closure point without a limit on how far values move downwards.
@@ -899,6 +903,7 @@ impl<'a, 's> WitnessRun<'a, 's> {
                     Stage::WideRecords => space.records(goal, mask, avoid, &Breadth::WIDE),
                     Stage::Directions => space.reach(goal, candidates, mask, avoid),
                     Stage::Program(size) => space.program(goal, mask, avoid, size),
+                    Stage::Relocation => space.relocation(goal, mask, avoid),
                     Stage::Closure => space.closure(goal, mask, avoid, false),
                     Stage::WideClosure => space.closure(goal, mask, avoid, true),
                 }
@@ -1093,6 +1098,38 @@ pub fn protect_release(
         same_as_previous,
         certificate,
     })
+}
+
+/// The values the primary rules alone make secret, `[cube][measure][row]` as
+/// [`ReleaseProtection::secret`], before any secondary value and any derived one: the floor of
+/// the information loss, which no choice of witness points can lower. Cheap (no search), so
+/// that a dataset design can be judged at the national scale before it is protected.
+pub fn primary_mask(
+    cubes: &[Cube],
+    definitions: &[Definition],
+    options: &ProtectOptions,
+) -> Result<Vec<Vec<Vec<bool>>>, DisclosureError> {
+    options.rules.validate()?;
+    let geography = match &options.geography {
+        Some(g) => g.clone(),
+        None => super::reference_geography()?,
+    };
+    let tables = tables_of(cubes, definitions, options, &geography)?;
+    let system = grid::build_system(
+        &tables,
+        &|t, m, r| true_value(&cubes[t], m, r),
+        &|t, m, r| match &cubes[t].measures[m].values {
+            MeasureValues::Counts(v) => v[r].is_some(),
+            MeasureValues::Values(v) => v[r].is_some(),
+        },
+    )?;
+    let p = primary_pass(&tables, &system, cubes, &options.rules)?;
+    let release = Release {
+        cubes,
+        tables: &tables,
+        system: &system,
+    };
+    Ok(release.secret(&p.primary))
 }
 
 /// The cubes of a release with their tables and linear system, for the stages of

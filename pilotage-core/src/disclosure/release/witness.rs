@@ -19,6 +19,7 @@
 
 mod closure;
 mod records;
+mod relocation;
 
 pub(crate) use records::Breadth;
 
