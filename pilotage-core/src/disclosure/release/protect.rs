@@ -1001,21 +1001,8 @@ pub fn protect_release(
     definitions: &[Definition],
     options: &ProtectOptions,
 ) -> Result<ReleaseProtection, DisclosureError> {
-    options.rules.validate()?;
     let started = Instant::now();
-    let geography = match &options.geography {
-        Some(g) => g.clone(),
-        None => super::reference_geography()?,
-    };
-    let tables = tables_of(cubes, definitions, options, &geography)?;
-    let system = grid::build_system(
-        &tables,
-        &|t, m, r| true_value(&cubes[t], m, r),
-        &|t, m, r| match &cubes[t].measures[m].values {
-            MeasureValues::Counts(v) => v[r].is_some(),
-            MeasureValues::Values(v) => v[r].is_some(),
-        },
-    )?;
+    let (tables, system) = system_of(cubes, definitions, options)?;
     check_declared_relations(&tables, &system, cubes)?;
     let n = system.value.len();
     let rules = &options.rules;
@@ -1100,15 +1087,13 @@ pub fn protect_release(
     })
 }
 
-/// The values the primary rules alone make secret, `[cube][measure][row]` as
-/// [`ReleaseProtection::secret`], before any secondary value and any derived one: the floor of
-/// the information loss, which no choice of witness points can lower. Cheap (no search), so
-/// that a dataset design can be judged at the national scale before it is protected.
-pub fn primary_mask(
+/// The tables of a release and their linear system on the true values, once the rules are
+/// validated: what [`protect_release`] and [`primary_mask`] start from.
+fn system_of(
     cubes: &[Cube],
     definitions: &[Definition],
     options: &ProtectOptions,
-) -> Result<Vec<Vec<Vec<bool>>>, DisclosureError> {
+) -> Result<(Vec<Table>, System), DisclosureError> {
     options.rules.validate()?;
     let geography = match &options.geography {
         Some(g) => g.clone(),
@@ -1123,6 +1108,19 @@ pub fn primary_mask(
             MeasureValues::Values(v) => v[r].is_some(),
         },
     )?;
+    Ok((tables, system))
+}
+
+/// The values the primary rules alone make secret, `[cube][measure][row]` as
+/// [`ReleaseProtection::secret`], before any secondary value and any derived one: the floor of
+/// the information loss, which no choice of witness points can lower. Cheap (no search), so
+/// that a dataset design can be judged at the national scale before it is protected.
+pub fn primary_mask(
+    cubes: &[Cube],
+    definitions: &[Definition],
+    options: &ProtectOptions,
+) -> Result<Vec<Vec<Vec<bool>>>, DisclosureError> {
+    let (tables, system) = system_of(cubes, definitions, options)?;
     let p = primary_pass(&tables, &system, cubes, &options.rules)?;
     let release = Release {
         cubes,

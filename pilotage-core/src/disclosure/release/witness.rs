@@ -815,6 +815,17 @@ impl<'a> Space<'a> {
         None
     }
 
+    /// Whether the changes (sorted by value) make a point: every equality and inequality they
+    /// touch holds, and no value falls below 0.
+    fn sound(&self, changes: &[(u32, f64)]) -> bool {
+        let at: HashMap<u32, f64> = changes.iter().copied().collect();
+        self.balanced(changes)
+            && self.inequalities_hold(changes, |c| at.get(&c).copied().unwrap_or(0.0))
+            && changes
+                .iter()
+                .all(|&(c, d)| self.value(c) + d >= -1e-9 * (1.0 + self.value(c).abs()))
+    }
+
     /// Whether the direction keeps the balance of every equality it touches.
     fn balanced(&self, d: &[(u32, f64)]) -> bool {
         debug_assert!(

@@ -846,13 +846,7 @@ impl Space<'_> {
             .filter(|(_, d)| d.abs() > 1e-12)
             .collect();
         changes.sort_unstable_by_key(|x| x.0);
-        let at: HashMap<u32, f64> = changes.iter().copied().collect();
-        let sound = self.balanced(&changes)
-            && self.inequalities_hold(&changes, |c| at.get(&c).copied().unwrap_or(0.0))
-            && changes
-                .iter()
-                .all(|&(c, d)| self.value(c) + d >= -1e-9 * (1.0 + self.value(c).abs()));
-        sound.then_some(changes)
+        self.sound(&changes).then_some(changes)
     }
 
     /// The price of a move per unit of progress, the room it has and its cells scaled so that

@@ -285,13 +285,7 @@ impl Space<'_> {
         }
         let mut changes: Vec<(u32, f64)> = total.into_iter().filter(|x| x.1 != 0.0).collect();
         changes.sort_unstable_by_key(|x| x.0);
-        let at: HashMap<u32, f64> = changes.iter().copied().collect();
-        let sound = self.balanced(&changes)
-            && self.inequalities_hold(&changes, |c| at.get(&c).copied().unwrap_or(0.0))
-            && changes
-                .iter()
-                .all(|&(c, d)| self.value(c) + d >= -1e-9 * (1.0 + self.value(c).abs()));
-        sound.then_some(changes)
+        self.sound(&changes).then_some(changes)
     }
 
     /// Département `src`'s share of every row at or above it in the territory whose members
