@@ -175,7 +175,9 @@ impl Shape {
         }
     }
 
-    fn ancestor(&self, k: usize, member: u32, depth: u8) -> u32 {
+    /// The ancestor of `member` at `depth` in dimension `k` ([`NONE`] below the member's own
+    /// depth).
+    pub(super) fn ancestor(&self, k: usize, member: u32, depth: u8) -> u32 {
         self.anc[k][member as usize * self.depths[k] + usize::from(depth)]
     }
 }

@@ -24,6 +24,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::dataset::DimensionType;
 use crate::disclosure::release::grid::{Class, NONE, Table};
 
+use super::records::Shape;
 use super::{Avoid, Goal, Mask, Space};
 
 /// Most shares one point moves.
@@ -36,19 +37,10 @@ const MAX_ROOTS: usize = 96;
 /// Most dimensions a share is spread over (see [`Space::share`]).
 const MAX_SPREAD_DIMS: usize = 8;
 
-/// Whether `a` is `b` or below it in dimension `dim` of `table`.
-fn within(table: &Table, dim: usize, a: u32, b: u32) -> bool {
-    let parent = &table.dims[dim].parent;
-    let mut x = a;
-    loop {
-        if x == b {
-            return true;
-        }
-        x = parent[x as usize];
-        if x == NONE {
-            return false;
-        }
-    }
+/// Whether `a` is `b` or below it in dimension `dim` of `table` (`shape` being the table's).
+fn within(shape: &Shape, table: &Table, dim: usize, a: u32, b: u32) -> bool {
+    let depth = &table.dims[dim].depth;
+    depth[a as usize] >= depth[b as usize] && shape.ancestor(dim, a, depth[b as usize]) == b
 }
 
 /// The depth of each of `members` in its dimension: the levels of their row.
@@ -64,21 +56,16 @@ fn pattern_of(table: &Table, members: &[u32]) -> Vec<u8> {
 /// moved together, the rows per territory member and the level patterns the table publishes.
 struct Slicing<'s> {
     t: usize,
+    shape: &'s Shape,
     kt: usize,
     moved: &'s [usize],
     by_member: &'s HashMap<u32, Vec<usize>>,
     patterns: &'s HashSet<Vec<u8>>,
-    /// Shares already told, by members and measure: the slices of one claim meet the same
-    /// rows.
-    told: std::cell::RefCell<Told>,
 }
 
 /// A share of a département: per row (members, the territory being the département's) and
 /// measure, the département's part of it.
 type Shares = Vec<(Vec<u32>, usize, f64)>;
-
-/// Shares told so far, by members and measure (`None`: it cannot be told).
-type Told = HashMap<(Vec<u32>, usize), Option<f64>>;
 
 /// A share of one département moved to another: the changes for the whole of it (`α` = 1),
 /// what hiding them costs and how far it takes the claimed value.
@@ -107,7 +94,7 @@ impl Space<'_> {
         if table.measures[m].class != Class::Magnitude || mask.blocked[goal.cell as usize] {
             return None;
         }
-        self.rows[t].as_ref()?;
+        let shape = self.shapes[t].as_ref()?;
         let kt = table
             .dims
             .iter()
@@ -157,8 +144,9 @@ impl Space<'_> {
             .filter(|&d| territory.depth[d as usize] == territory.finest)
             .collect();
         finest.sort_unstable();
-        let (inside, outside): (Vec<u32>, Vec<u32>) =
-            finest.iter().partition(|&&d| within(table, kt, d, own[kt]));
+        let (inside, outside): (Vec<u32>, Vec<u32>) = finest
+            .iter()
+            .partition(|&&d| within(shape, table, kt, d, own[kt]));
         if inside.is_empty() || outside.is_empty() {
             return None;
         }
@@ -180,7 +168,7 @@ impl Space<'_> {
         let mut roots = vec![own.clone()];
         for k in (0..own.len()).filter(|&k| k != kt) {
             let mut below: Vec<u32> = (0..table.dims[k].codes.len() as u32)
-                .filter(|&c| c != own[k] && within(table, k, c, own[k]))
+                .filter(|&c| c != own[k] && within(shape, table, k, c, own[k]))
                 .collect();
             below.sort_by_key(|&c| (table.dims[k].depth[c as usize], c));
             for c in below {
@@ -192,11 +180,11 @@ impl Space<'_> {
         roots.truncate(MAX_ROOTS);
         let slicing = Slicing {
             t,
+            shape,
             kt,
             moved: &moved,
             by_member: &by_member,
             patterns: &patterns,
-            told: Default::default(),
         };
         // The départements likeliest to give enough and to hold every row a share brings: the
         // largest at the claimed members first.
@@ -257,8 +245,11 @@ impl Space<'_> {
                 .then(a.src.cmp(&b.src))
         });
         let apart = |a: &[u32], b: &[u32]| {
-            (0..a.len())
-                .any(|k| k != kt && !within(table, k, a[k], b[k]) && !within(table, k, b[k], a[k]))
+            (0..a.len()).any(|k| {
+                k != kt
+                    && !within(shape, table, k, a[k], b[k])
+                    && !within(shape, table, k, b[k], a[k])
+            })
         };
         let mut taken: Vec<(usize, u32)> = Vec::new();
         let mut total: HashMap<u32, f64> = HashMap::default();
@@ -306,9 +297,9 @@ impl Space<'_> {
                 for (k, d) in table.dims.iter().enumerate() {
                     let a = d.rows[r];
                     members[k] = a;
-                    meet[k] = if k == s.kt || within(table, k, a, root[k]) {
+                    meet[k] = if k == s.kt || within(s.shape, table, k, a, root[k]) {
                         a
-                    } else if within(table, k, root[k], a) {
+                    } else if within(s.shape, table, k, root[k], a) {
                         root[k]
                     } else {
                         comparable = false;
@@ -324,16 +315,7 @@ impl Space<'_> {
                     continue;
                 }
                 for &m in s.moved {
-                    let key = (meet.clone(), m);
-                    let known = s.told.borrow().get(&key).copied();
-                    let v = match known {
-                        Some(v) => v,
-                        None => {
-                            let v = self.share(s.t, s.kt, m, &meet, s.patterns);
-                            s.told.borrow_mut().insert(key, v);
-                            v
-                        }
-                    }?;
+                    let v = self.share(s.t, s.kt, m, &meet, s.patterns)?;
                     if v != 0.0 {
                         out.push((members.clone(), m, v));
                     }
@@ -473,17 +455,18 @@ impl Space<'_> {
         if let Some(v) = value(at) {
             return Some(v);
         }
+        let shape = self.shapes[t].as_ref()?;
         let top: Vec<u32> = (0..at.len())
             .map(|k| {
                 if k == kt {
                     return at[k];
                 }
-                let parent = &table.dims[k].parent;
-                let mut x = at[k];
-                while parent[x as usize] != NONE {
-                    x = parent[x as usize];
-                }
-                x
+                // The top of the member's hierarchy: its shallowest ancestor.
+                let depth = table.dims[k].depth[at[k] as usize];
+                (0..depth)
+                    .map(|d| shape.ancestor(k, at[k], d))
+                    .find(|&x| x != NONE)
+                    .unwrap_or(at[k])
             })
             .collect();
         let whole = value(&top)?;
