@@ -46,6 +46,11 @@ pub(crate) struct Breadth {
     pub bases: usize,
     /// Most siblings per level of a dimension that records are taken from or brought to.
     pub sources: usize,
+    /// Whether a move may also take records away from one leaf below the value (or bring
+    /// records there) with no leaf on the other side: the image of a smaller (larger) set of
+    /// records, which changes every total above the leaf up to the top. Costly in hidden
+    /// values, it is the last resort of a claim no other move reaches.
+    pub alone: bool,
 }
 
 impl Breadth {
@@ -58,9 +63,11 @@ impl Breadth {
         leaf_budget: 3000,
         bases: 4,
         sources: 2,
+        alone: false,
     };
     /// The last search of a claim every other way failed: four to eight times as many
-    /// leaves, partners and moves.
+    /// leaves, partners and moves, and records taken away from (or brought to) one leaf
+    /// alone.
     pub const WIDE: Breadth = Breadth {
         max_steps: 24,
         partners: 12,
@@ -69,6 +76,7 @@ impl Breadth {
         leaf_budget: 24000,
         bases: 16,
         sources: 8,
+        alone: true,
     };
 }
 
@@ -785,6 +793,11 @@ impl Space<'_> {
             for (i, step) in steps.iter().enumerate() {
                 let far = step.far_moves(&own, &turning, goal, mask, m);
                 moves.extend(far.into_iter().map(|corners| (i, corners)));
+                if breadth.alone {
+                    for base in step.leaves_below(&own, goal.down, breadth.bases) {
+                        moves.push((i, vec![(base, 1.0)]));
+                    }
+                }
                 for (base, partners, required) in step.anchors(&own, &turning, goal, mask, m) {
                     let mut tried = 0usize;
                     for dims in subsets(partners.len(), MAX_CORNER_DIMS) {
@@ -807,6 +820,15 @@ impl Space<'_> {
                 .par_iter()
                 .map(|(i, corners)| {
                     let mut best: Option<Scored> = None;
+                    // Records taken from (brought to) one leaf alone go one at a time: the
+                    // leaf is one combination the rows allow, not a record known to exist,
+                    // and emptying it at once can strand the last units of the value where
+                    // no leaf holds them in every row any more.
+                    let need = if corners.len() == 1 && count {
+                        need.min(1.0)
+                    } else {
+                        need
+                    };
                     for image in steps[*i].images(corners) {
                         let Some(s) = self.score(goal, &image, need, count, mask, avoid, &over)
                         else {
@@ -1081,4 +1103,107 @@ fn choices(dims: &[usize], partners: &[(usize, Vec<u32>)]) -> Vec<Vec<(usize, u3
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::MeasureKind;
+    use crate::disclosure::release::grid::{self, Measure};
+    use rustc_hash::FxHashSet;
+
+    fn dim(id: &str, kind: DimensionType, codes: &[&str], rows: &[u32]) -> Dimension {
+        Dimension {
+            id: id.to_owned(),
+            kind,
+            codes: codes.iter().map(|c| (*c).to_owned()).collect(),
+            finest: 1,
+            depth: vec![0, 1],
+            parent: vec![NONE, 0],
+            rows: rows.to_vec(),
+            sensitive: false,
+        }
+    }
+
+    /// A country of one département, whose applications all come from one origin: rows
+    /// (FR, _T), (DEP-01, _T), (FR, x), (DEP-01, x), every one 3. No member has a sibling,
+    /// so no record can move from one leaf to another.
+    fn lonely() -> Vec<Table> {
+        vec![Table {
+            dataset: "a".to_owned(),
+            rows: 4,
+            dims: vec![
+                dim(
+                    "territoire",
+                    DimensionType::Territory,
+                    &["FR", "DEP-01"],
+                    &[0, 1, 0, 1],
+                ),
+                dim(
+                    "origine",
+                    DimensionType::Categorical,
+                    &["_T", "x"],
+                    &[0, 0, 1, 1],
+                ),
+            ],
+            measures: vec![Measure {
+                id: "recues".to_owned(),
+                kind: MeasureKind::Events,
+                class: Class::Count,
+                time: None,
+                half_unit: 0.0,
+                parts: None,
+            }],
+            relations: Vec::new(),
+        }]
+    }
+
+    #[test]
+    fn records_leave_or_reach_a_leaf_alone_only_in_the_wide_search() {
+        let tables = lonely();
+        let system =
+            grid::build_system(&tables, &|_, _, _| Some(3.0), &|_, _, _| true).expect("system");
+        let n = system.value.len();
+        let (rel_start, rel_flat) = grid::incidence(n, &system.relations);
+        let space = Space::new(&tables, &system, &rel_start, &rel_flat);
+        let (hidden, blocked, cost) = (vec![false; n], vec![false; n], vec![1.0; n]);
+        let fresh = FxHashSet::default();
+        let mask = Mask {
+            hidden: &hidden,
+            fresh: &fresh,
+            blocked: &blocked,
+            cost: &cost,
+        };
+        // (DEP-01, x) can be 0: its 3 records taken away, every total above with them.
+        let zero = Goal {
+            cell: 3,
+            target: 0.0,
+            down: true,
+        };
+        assert!(
+            space
+                .records(zero, &mask, Avoid::Nothing, &Breadth::NORMAL)
+                .is_none()
+        );
+        let point = space
+            .records(zero, &mask, Avoid::Nothing, &Breadth::WIDE)
+            .expect("records taken away from the leaf");
+        assert_eq!(point, vec![(0, -3.0), (1, -3.0), (2, -3.0), (3, -3.0)]);
+        assert!(space.sound(&point));
+        // It can be 11: 8 records brought to the leaf.
+        let eleven = Goal {
+            cell: 3,
+            target: 11.0,
+            down: false,
+        };
+        assert!(
+            space
+                .records(eleven, &mask, Avoid::Nothing, &Breadth::NORMAL)
+                .is_none()
+        );
+        let point = space
+            .records(eleven, &mask, Avoid::Nothing, &Breadth::WIDE)
+            .expect("records brought to the leaf");
+        assert_eq!(point, vec![(0, 8.0), (1, 8.0), (2, 8.0), (3, 8.0)]);
+    }
 }
