@@ -575,6 +575,7 @@ impl Effort {
                 Stage::Relocation,
                 Stage::WideClosure,
                 Stage::WideRecords,
+                Stage::RecordProgram,
             ],
         }
     }
@@ -596,8 +597,10 @@ enum Stage {
     Closure,
     /// The closure point without a limit on how far values move downwards.
     WideClosure,
-    /// Record moves weighing many more leaves and moves ([`Breadth::WIDE`]): the last resort.
+    /// Record moves weighing many more leaves and moves ([`Breadth::WIDE`]).
     WideRecords,
+    /// An integer program over records ([`Space::record_program`]): the last resort.
+    RecordProgram,
 }
 
 /// Per stage of the witness pass: how often it was asked, how often it gave a point, and the
@@ -906,6 +909,7 @@ impl<'a, 's> WitnessRun<'a, 's> {
                     Stage::Relocation => space.relocation(goal, mask, avoid),
                     Stage::Closure => space.closure(goal, mask, avoid, false),
                     Stage::WideClosure => space.closure(goal, mask, avoid, true),
+                    Stage::RecordProgram => space.record_program(goal, mask, avoid),
                 }
                 .filter(reaches)
             })?;

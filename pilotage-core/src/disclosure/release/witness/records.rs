@@ -17,6 +17,7 @@
 //! relations it touches before it is returned, like every other point.
 
 mod mirror;
+mod program;
 
 pub(crate) use mirror::{Link, links};
 use rayon::prelude::*;

@@ -19,15 +19,15 @@ use crate::disclosure::release::witness::RowIndex;
 /// How the records of one table are found in another that publishes some of the same figures.
 pub(crate) struct Link {
     /// The other table.
-    to: usize,
+    pub(super) to: usize,
     /// Measures tied by an equality: (measure here, measure there).
-    measures: Vec<(usize, usize)>,
+    pub(super) measures: Vec<(usize, usize)>,
     /// Per dimension of the other table: the dimension here with the same id and kind, and
     /// for each member here the finest member there at or above it ([`NONE`] if none); `None`
     /// for a dimension only the other table has.
     dims: Vec<Option<(usize, Vec<u32>)>>,
     /// Per dimension of the other table, its total member (the root at depth 0).
-    roots: Vec<u32>,
+    pub(super) roots: Vec<u32>,
 }
 
 impl Link {
@@ -35,7 +35,7 @@ impl Link {
     /// the same members in the dimensions both tables have (the finest there at or above
     /// each), the total in the dimensions only the other table has; `None` when a member has
     /// no counterpart there.
-    fn project(&self, leaf: &[u32]) -> Option<Vec<u32>> {
+    pub(super) fn project(&self, leaf: &[u32]) -> Option<Vec<u32>> {
         self.dims
             .iter()
             .zip(&self.roots)
