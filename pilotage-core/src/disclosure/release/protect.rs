@@ -14,7 +14,7 @@ use crate::dataset::{Definition, MeasureKind, RelationOp};
 
 use super::grid::{self, Class, System, Table};
 use super::previous::{self, Before, Kept};
-use super::witness::{Avoid, Breadth, Candidate, Goal, Mask, Space};
+use super::witness::{Avoid, Breadth, Candidate, Goal, Mask, Reach, Space};
 use super::{CellReport, ProtectOptions, ProtectStats, ReleaseProtection, StageStats};
 use crate::disclosure::DisclosureError;
 use crate::disclosure::rules::PrimaryRules;
@@ -558,14 +558,45 @@ fn one_per_structure(
 }
 
 impl Effort {
-    /// The stages tried in turn, cheapest first: moves, then neighbourhood programs of
-    /// growing size (values; a wider one only when the smaller one has no solution, its
-    /// border held), the closure before the widest program, which costs seconds, and the
-    /// wide closure, then record moves weighing many more leaves, last.
-    fn stages(self) -> &'static [Stage] {
-        match self {
-            Effort::Quick => &[Stage::Records, Stage::Directions, Stage::Program(300)],
-            Effort::Full => &[
+    /// The stages tried in turn for a count (`magnitude` false) or a magnitude, cheapest
+    /// first.
+    ///
+    /// A count starts with the record program, which proves most claims at once, then
+    /// moves, then neighbourhood programs of growing size (values; a wider one only when the
+    /// smaller one has no solution, its border held), the closure before the widest program,
+    /// which costs seconds, the wide closure, record moves weighing many more leaves, and a
+    /// record program over many more records last. A magnitude tries the record program after
+    /// the moves and the programs: its points must also hold against every structure, and
+    /// the cheapest point of the program, its first, moves values of more structures than a
+    /// move does, each then asking a point of its own.
+    fn stages(self, magnitude: bool) -> &'static [Stage] {
+        match (self, magnitude) {
+            (Effort::Quick, false) => &[
+                Stage::RecordProgram,
+                Stage::Records,
+                Stage::Directions,
+                Stage::Program(300),
+            ],
+            (Effort::Quick, true) => &[
+                Stage::Records,
+                Stage::Directions,
+                Stage::Program(300),
+                Stage::RecordProgram,
+            ],
+            (Effort::Full, false) => &[
+                Stage::RecordProgram,
+                Stage::Records,
+                Stage::Directions,
+                Stage::Program(300),
+                Stage::Program(1_500),
+                Stage::Closure,
+                Stage::Program(6_000),
+                Stage::Relocation,
+                Stage::WideClosure,
+                Stage::WideRecords,
+                Stage::WideRecordProgram,
+            ],
+            (Effort::Full, true) => &[
                 Stage::Records,
                 Stage::Directions,
                 Stage::Program(300),
@@ -576,6 +607,7 @@ impl Effort {
                 Stage::WideClosure,
                 Stage::WideRecords,
                 Stage::RecordProgram,
+                Stage::WideRecordProgram,
             ],
         }
     }
@@ -584,6 +616,8 @@ impl Effort {
 /// A way the witness pass looks for a point, in the order it tries them.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Stage {
+    /// An integer program over records ([`Space::record_program`], [`Reach::NORMAL`]).
+    RecordProgram,
     /// Record moves ([`Space::records`]).
     Records,
     /// Sums of tensor directions ([`Space::reach`]).
@@ -599,8 +633,8 @@ enum Stage {
     WideClosure,
     /// Record moves weighing many more leaves and moves ([`Breadth::WIDE`]).
     WideRecords,
-    /// An integer program over records ([`Space::record_program`]): the last resort.
-    RecordProgram,
+    /// An integer program over many more records ([`Reach::WIDE`]): the last resort.
+    WideRecordProgram,
 }
 
 /// Per stage of the witness pass: how often it was asked, how often it gave a point, and the
@@ -651,7 +685,7 @@ impl StageClock {
 
     /// Logs one line per stage and returns the figures, in the order the stages are tried.
     fn report(&self) -> Vec<StageStats> {
-        let order = Effort::Full.stages();
+        let order = Effort::Full.stages(false);
         let mut out: Vec<(usize, StageStats)> = self
             .stages
             .lock()
@@ -872,7 +906,7 @@ impl<'a, 's> WitnessRun<'a, 's> {
         mask: &Mask,
     ) -> Option<Vec<Changes>> {
         let find = |avoid: Avoid, goal: Goal, effort: Effort| {
-            self.search(cell, candidates, mask, avoid, goal, effort)
+            self.search(cell, candidates, mask, avoid, goal, effort, claim.magnitude)
         };
         if claim.magnitude {
             against_every_structure(&find, claim, &self.p.sole)
@@ -882,7 +916,8 @@ impl<'a, 's> WitnessRun<'a, 's> {
     }
 
     /// One point for value `cell` reaching `goal`, from the first of the stages of `effort`
-    /// that finds one, each stage timed and counted.
+    /// (for a count or a `magnitude`) that finds one, each stage timed and counted.
+    #[allow(clippy::too_many_arguments)]
     fn search(
         &self,
         cell: u32,
@@ -891,6 +926,7 @@ impl<'a, 's> WitnessRun<'a, 's> {
         avoid: Avoid,
         goal: Goal,
         effort: Effort,
+        magnitude: bool,
     ) -> Option<Changes> {
         let (space, system, clock) = (self.space, self.system, &self.clock);
         let reaches = |changes: &Vec<(u32, f64)>| {
@@ -899,7 +935,7 @@ impl<'a, 's> WitnessRun<'a, 's> {
                 .map_or(0.0, |j| changes[j].1);
             goal.meets(system.value[cell as usize] + at)
         };
-        effort.stages().iter().find_map(|&stage| {
+        effort.stages(magnitude).iter().find_map(|&stage| {
             let found = clock.time(stage, || {
                 match stage {
                     Stage::Records => space.records(goal, mask, avoid, &Breadth::NORMAL),
@@ -909,7 +945,10 @@ impl<'a, 's> WitnessRun<'a, 's> {
                     Stage::Relocation => space.relocation(goal, mask, avoid),
                     Stage::Closure => space.closure(goal, mask, avoid, false),
                     Stage::WideClosure => space.closure(goal, mask, avoid, true),
-                    Stage::RecordProgram => space.record_program(goal, mask, avoid),
+                    Stage::RecordProgram => space.record_program(goal, mask, avoid, &Reach::NORMAL),
+                    Stage::WideRecordProgram => {
+                        space.record_program(goal, mask, avoid, &Reach::WIDE)
+                    }
                 }
                 .filter(reaches)
             })?;

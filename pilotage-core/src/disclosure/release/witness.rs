@@ -21,7 +21,7 @@ mod closure;
 mod records;
 mod relocation;
 
-pub(crate) use records::Breadth;
+pub(crate) use records::{Breadth, Reach};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 

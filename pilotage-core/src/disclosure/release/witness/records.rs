@@ -20,6 +20,7 @@ mod mirror;
 mod program;
 
 pub(crate) use mirror::{Link, links};
+pub(crate) use program::Reach;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 

@@ -24,12 +24,33 @@ use crate::disclosure::release::grid::{Class, NONE, RelationKind};
 use crate::disclosure::release::witness::{Avoid, Goal, Mask, Space};
 use rustc_hash::FxHashMap as HashMap;
 
-/// Most leaves weighed below the value, per table and kind of record.
-const LEAVES_BELOW: usize = 64;
-/// Most siblings per dimension whose leaves may take the records (or give them).
-const SIBLINGS: usize = 2;
-/// Most leaves weighed below one sibling, per table and kind of record.
-const LEAVES_PER_SIBLING: usize = 8;
+/// How many records a record program weighs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reach {
+    /// Most leaves weighed below the value, per table and kind of record.
+    pub leaves_below: usize,
+    /// Most siblings per dimension whose leaves may take the records (or give them).
+    pub siblings: usize,
+    /// Most leaves weighed below one sibling, per table and kind of record.
+    pub leaves_per_sibling: usize,
+}
+
+impl Reach {
+    /// The first search of every claim.
+    pub const NORMAL: Reach = Reach {
+        leaves_below: 64,
+        siblings: 2,
+        leaves_per_sibling: 8,
+    };
+    /// The last search of a claim every other way failed: four times as many leaves and
+    /// siblings.
+    pub const WIDE: Reach = Reach {
+        leaves_below: 256,
+        siblings: 8,
+        leaves_per_sibling: 32,
+    };
+}
+
 /// Branch-and-bound nodes of one record program: a node limit, not a time limit, so that
 /// the same store gives the same release however busy the machine is.
 const NODES: u64 = 1_000;
@@ -47,6 +68,7 @@ impl Space<'_> {
         goal: Goal,
         mask: &Mask,
         avoid: Avoid,
+        reach: &Reach,
     ) -> Option<Vec<(u32, f64)>> {
         let (t, m, row) = self.system.locate(goal.cell as usize);
         let shape = self.shapes[t].as_ref()?;
@@ -71,7 +93,11 @@ impl Space<'_> {
                 breadth,
             };
             for k in (0..own.len()).filter(|&k| table.dims[k].parent[own[k] as usize] != NONE) {
-                for s in step.siblings(&own, k, mask, m).into_iter().take(SIBLINGS) {
+                for s in step
+                    .siblings(&own, k, mask, m)
+                    .into_iter()
+                    .take(reach.siblings)
+                {
                     let mut o = own.clone();
                     o[k] = s;
                     regions.push((o, -sign));
@@ -144,9 +170,9 @@ impl Space<'_> {
                 };
                 for (j, (members, s)) in regions.iter().enumerate() {
                     let most = if j == 0 {
-                        LEAVES_BELOW
+                        reach.leaves_below
                     } else {
-                        LEAVES_PER_SIBLING
+                        reach.leaves_per_sibling
                     };
                     for leaf in step.search_below(members, *s < 0.0, most, false) {
                         if let Some(image) = step.image_here(&[(leaf, *s)])
@@ -240,9 +266,15 @@ impl Space<'_> {
         let mut e = BTreeMap::new();
         expr(goal.cell, 1.0, &mut e);
         let (op, rhs) = if goal.down {
-            (microlp::ComparisonOp::Le, goal.target - self.value(goal.cell))
+            (
+                microlp::ComparisonOp::Le,
+                goal.target - self.value(goal.cell),
+            )
         } else {
-            (microlp::ComparisonOp::Ge, goal.target - self.value(goal.cell))
+            (
+                microlp::ComparisonOp::Ge,
+                goal.target - self.value(goal.cell),
+            )
         };
         add(e, op, rhs);
         // Every value: held where the point must not move it, never below 0.
@@ -301,11 +333,7 @@ impl Space<'_> {
                             let mut e = BTreeMap::new();
                             expr(p, 1.0, &mut e);
                             expr(rel.total, -1.0, &mut e);
-                            add(
-                                e,
-                                microlp::ComparisonOp::Le,
-                                (v(rel.total) - v(p)).max(0.0),
-                            );
+                            add(e, microlp::ComparisonOp::Le, (v(rel.total) - v(p)).max(0.0));
                         }
                     }
                     if below_sum {
@@ -354,6 +382,7 @@ impl Space<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::Reach;
     use crate::dataset::{DimensionType, MeasureKind};
     use crate::disclosure::release::grid::{self, Class, Dimension, Measure, NONE, Table};
     use crate::disclosure::release::witness::{Avoid, Goal, Mask, Space};
@@ -436,7 +465,7 @@ mod tests {
                 down: true,
             };
             let point = space
-                .record_program(zero, mask, Avoid::Nothing)
+                .record_program(zero, mask, Avoid::Nothing, &Reach::NORMAL)
                 .expect("records moved to DEP-02");
             assert_eq!(point, vec![(1, -3.0), (2, 3.0), (4, -3.0), (5, 3.0)]);
             assert!(space.sound(&point));
@@ -446,7 +475,7 @@ mod tests {
                 down: false,
             };
             let point = space
-                .record_program(eleven, mask, Avoid::Nothing)
+                .record_program(eleven, mask, Avoid::Nothing, &Reach::NORMAL)
                 .expect("records brought from DEP-02");
             assert_eq!(point, vec![(1, 8.0), (2, -8.0), (4, 8.0), (5, -8.0)]);
         });
@@ -461,7 +490,11 @@ mod tests {
                 target: 0.0,
                 down: true,
             };
-            assert!(space.record_program(zero, mask, Avoid::Nothing).is_none());
+            assert!(
+                space
+                    .record_program(zero, mask, Avoid::Nothing, &Reach::NORMAL)
+                    .is_none()
+            );
         });
         // Nothing held: the cheapest point empties DEP-01, whatever way, and is sound.
         with_space(&[], |space, mask| {
@@ -471,7 +504,7 @@ mod tests {
                 down: true,
             };
             let point = space
-                .record_program(zero, mask, Avoid::Nothing)
+                .record_program(zero, mask, Avoid::Nothing, &Reach::NORMAL)
                 .expect("a point");
             assert!(point.contains(&(4, -3.0)) && point.contains(&(1, -3.0)));
             assert!(space.sound(&point));
