@@ -30,6 +30,19 @@ use pilotage_core::release::{self, AuditSummary};
 /// The datasets every claim of which the protection proves (under their declared relations).
 const PROVED: [&str; 3] = ["offre", "pass_iae", "candidatures_delais"];
 
+/// Every committed dataset: what a release of the national country holds.
+const NINE: [&str; 9] = [
+    "beneficiaires",
+    "candidatures",
+    "candidatures_delais",
+    "candidatures_refus",
+    "etp",
+    "offre",
+    "pass_iae",
+    "prescriptions",
+    "sorties",
+];
+
 /// The years generated: the last one only, so that a country protects in seconds.
 const YEARS: (i32, i32) = (2025, 2025);
 
@@ -108,17 +121,17 @@ fn release() -> &'static Release {
     RELEASE.get_or_init(|| Release::new(definitions(&PROVED), 0.0005, 1))
 }
 
-/// Protects the proved datasets of a country per scale and checks the release; every
-/// scale is run before the failures, if any, are reported together.
-fn protect_and_check(seed: u64) {
+/// Protects the datasets `ids` of a country per scale and checks the release; every scale
+/// is run before the failures, if any, are reported together.
+fn protect_and_check(ids: &[&str], seed: u64, scales: &[f64]) {
     let mut problems = Vec::new();
-    for scale in [0.0003, 0.0005, 0.001] {
+    for &scale in scales {
         let started = Instant::now();
         let own;
-        let r = if (seed, scale) == (1, 0.0005) {
+        let r = if (ids, seed, scale) == (&PROVED[..], 1, 0.0005) {
             release()
         } else {
-            own = Release::new(definitions(&PROVED), scale, seed);
+            own = Release::new(definitions(ids), scale, seed);
             &own
         };
         let protect_s = started.elapsed().as_secs_f64();
@@ -127,9 +140,10 @@ fn protect_and_check(seed: u64) {
         let report = r.check(&r.tables, &p.certificate);
         let check_s = started.elapsed().as_secs_f64();
         eprintln!(
-            "seed {seed} scale {scale}: {} values, {} confidential, {} claims, {} points, {} \
+            "{} datasets, seed {seed} scale {scale}: {} values, {} confidential, {} claims, {} points, {} \
              unproved, {:.1} % hidden; protection {protect_s:.1} s, check {check_s:.2} s, \
              passed {}",
+            ids.len(),
             p.stats.values,
             p.stats.confidential,
             p.stats.claims,
@@ -171,17 +185,34 @@ fn protect_and_check(seed: u64) {
 
 #[test]
 fn generated_countries_of_seed_1_are_protected_and_pass_the_checker() {
-    protect_and_check(1);
+    protect_and_check(&PROVED, 1, &[0.0003, 0.0005, 0.001]);
 }
 
 #[test]
 fn generated_countries_of_seed_2_are_protected_and_pass_the_checker() {
-    protect_and_check(2);
+    protect_and_check(&PROVED, 2, &[0.0003, 0.0005, 0.001]);
 }
 
 #[test]
 fn generated_countries_of_seed_3_are_protected_and_pass_the_checker() {
-    protect_and_check(3);
+    protect_and_check(&PROVED, 3, &[0.0003, 0.0005, 0.001]);
+}
+
+/// The nine datasets together, as a release holds them, for three countries (every seed
+/// and scale of the demonstration's range: `benches/protect_seeds.sh`).
+#[test]
+fn nine_datasets_of_seed_1_at_scale_0_0003_are_protected_and_pass_the_checker() {
+    protect_and_check(&NINE, 1, &[0.0003]);
+}
+
+#[test]
+fn nine_datasets_of_seed_2_at_scale_0_0005_are_protected_and_pass_the_checker() {
+    protect_and_check(&NINE, 2, &[0.0005]);
+}
+
+#[test]
+fn nine_datasets_of_seed_3_at_scale_0_0003_are_protected_and_pass_the_checker() {
+    protect_and_check(&NINE, 3, &[0.0003]);
 }
 
 #[test]
