@@ -53,6 +53,11 @@ pub(crate) struct Breadth {
     /// records, which changes every total above the leaf up to the top. Costly in hidden
     /// values, it is the last resort of a claim no other move reaches.
     pub alone: bool,
+    /// Whether a leaf may stop at a member that has children where no child below it holds
+    /// the records: a record known at that member only (see [`Step::descend`]). Its image
+    /// keeps no sum over that member's children, so only the record program, which keeps
+    /// every sum such a record touches, takes it.
+    pub coarse: bool,
 }
 
 impl Breadth {
@@ -66,6 +71,7 @@ impl Breadth {
         bases: 4,
         sources: 2,
         alone: false,
+        coarse: false,
     };
     /// The last search of a claim every other way failed: four to eight times as many
     /// leaves, partners and moves, and records taken away from (or brought to) one leaf
@@ -79,6 +85,7 @@ impl Breadth {
         bases: 16,
         sources: 8,
         alone: true,
+        coarse: false,
     };
 }
 
@@ -439,6 +446,21 @@ impl Step<'_, '_> {
             leaf[k] = l;
             if let Some(v) = self.holds(leaf, &search.stages[k], search.mass) {
                 options.push((v, l));
+            }
+        }
+        // No leaf below the member holds: the value's records may be known at that member
+        // only (an application sent by an employer has no prescriber group). Such a record
+        // counts in no row finer than the member there (see `Step::row_at`), and the checks
+        // of the point judge whether the rows agree.
+        if self.breadth.coarse
+            && options.is_empty()
+            && !self.shape.leaves[k][own[k] as usize].contains(&own[k])
+            && *search.budget > 0
+        {
+            *search.budget -= 1;
+            leaf[k] = own[k];
+            if let Some(v) = self.holds(leaf, &search.stages[k], search.mass) {
+                options.push((v, own[k]));
             }
         }
         options.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));

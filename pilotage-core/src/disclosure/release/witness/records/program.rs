@@ -80,7 +80,10 @@ impl Space<'_> {
         let sign = if goal.down { -1.0 } else { 1.0 };
         let own: Vec<u32> = table.dims.iter().map(|d| d.rows[row]).collect();
         let over: HashMap<u32, f64> = HashMap::default();
-        let breadth = &Breadth::WIDE;
+        let breadth = &Breadth {
+            coarse: true,
+            ..Breadth::WIDE
+        };
         // The value's region and those of the nearest siblings of its members, in its table.
         let mut regions: Vec<Region> = vec![(own.clone(), sign)];
         for kind in shape.kinds[m].iter().take(1) {
@@ -149,6 +152,8 @@ impl Space<'_> {
         }
         // The unknowns: one record of one kind at one leaf, with the sign of its region.
         let mut columns: Vec<Vec<(u32, f64)>> = Vec::new();
+        // Whether each column is a record known at a member with children only.
+        let mut coarse: Vec<bool> = Vec::new();
         for (tt, regions, measures) in &reached {
             let Some(shape) = self.shapes[*tt].as_ref() else {
                 continue;
@@ -175,11 +180,16 @@ impl Space<'_> {
                         reach.leaves_per_sibling
                     };
                     for leaf in step.search_below(members, *s < 0.0, most, false) {
+                        let rough = leaf
+                            .iter()
+                            .enumerate()
+                            .any(|(k, &l)| !shape.leaves[k][l as usize].contains(&l));
                         if let Some(image) = step.image_here(&[(leaf, *s)])
                             && !image.is_empty()
                             && !columns.contains(&image)
                         {
                             columns.push(image);
+                            coarse.push(rough);
                         }
                     }
                 }
@@ -188,17 +198,19 @@ impl Space<'_> {
         if columns.is_empty() {
             return None;
         }
-        self.solve_records(goal, mask, avoid, &columns)
+        self.solve_records(goal, mask, avoid, &columns, &coarse)
     }
 
-    /// Solves the record program over `columns` (each the image of one record) and returns
-    /// the point, checked.
+    /// Solves the record program over `columns` (each the image of one record; `coarse`
+    /// where the record is known at a member with children only) and returns the point,
+    /// checked.
     fn solve_records(
         &self,
         goal: Goal,
         mask: &Mask,
         avoid: Avoid,
         columns: &[Vec<(u32, f64)>],
+        coarse: &[bool],
     ) -> Option<Vec<(u32, f64)>> {
         let count_of = |c: u32| {
             let (t, m, _) = self.system.locate(c as usize);
@@ -288,7 +300,14 @@ impl Space<'_> {
             }
         }
         // Every relation the columns touch, but the sums within one table, which every
-        // column keeps by construction.
+        // column keeps by construction; except where a record known at a coarser member
+        // only (a column of `coarse`) changes a total and not its parts.
+        let coarse: std::collections::BTreeSet<u32> = columns
+            .iter()
+            .zip(coarse)
+            .filter(|x| *x.1)
+            .flat_map(|(col, _)| col.iter().map(|x| x.0))
+            .collect();
         let mut rels: Vec<u32> = by_cell
             .keys()
             .flat_map(|&c| self.relations_of(c).iter().copied())
@@ -302,7 +321,9 @@ impl Space<'_> {
             match rel.kind {
                 RelationKind::Sum(k) => {
                     let t0 = table(rel.total);
-                    if rel.parts.iter().all(|&p| table(p) == t0) {
+                    if rel.parts.iter().all(|&p| table(p) == t0)
+                        && !rel.cells().any(|c| coarse.contains(&c))
+                    {
                         continue;
                     }
                     let mut e = BTreeMap::new();
@@ -452,6 +473,55 @@ mod tests {
             cost: &cost,
         };
         f(&space, &mask);
+    }
+
+    /// Applications by prescriber group: DEP-02's 20 come through group g1, DEP-01's 3 through
+    /// no group (known at the total only). Rows (FR, _T) 23, (DEP-01, _T) 3, (DEP-02, _T) 20,
+    /// (FR, g1) 20, (DEP-02, g1) 20.
+    fn without_group() -> (Vec<Table>, Vec<f64>) {
+        let (mut tables, _) = two_departements();
+        let t = &mut tables[0];
+        t.rows = 5;
+        t.dims[0].rows = vec![0, 1, 2, 0, 2];
+        t.dims[1].id = "groupe".to_owned();
+        t.dims[1].codes = ["_T", "g1"].map(str::to_owned).to_vec();
+        t.dims[1].rows = vec![0, 0, 0, 1, 1];
+        (tables, vec![23.0, 3.0, 20.0, 20.0, 20.0])
+    }
+
+    #[test]
+    fn a_record_program_takes_records_known_at_a_total_only() {
+        let (tables, values) = without_group();
+        let system = grid::build_system(&tables, &|_, _, r| Some(values[r]), &|_, _, _| true)
+            .expect("system");
+        let n = system.value.len();
+        let (rel_start, rel_flat) = grid::incidence(n, &system.relations);
+        let space = Space::new(&tables, &system, &rel_start, &rel_flat);
+        let (hidden, blocked, cost) = (vec![false; n], vec![false; n], vec![1.0; n]);
+        let fresh = FxHashSet::default();
+        let mask = Mask {
+            hidden: &hidden,
+            fresh: &fresh,
+            blocked: &blocked,
+            cost: &cost,
+        };
+        let zero = Goal {
+            cell: 1,
+            target: 0.0,
+            down: true,
+        };
+        // No leaf below (DEP-01, _T) has records: record moves find nothing.
+        assert!(
+            space
+                .records(zero, &mask, Avoid::Nothing, &super::Breadth::WIDE)
+                .is_none()
+        );
+        // The program takes DEP-01's 3 records where they are known: at the total.
+        let point = space
+            .record_program(zero, &mask, Avoid::Nothing, &Reach::NORMAL)
+            .expect("records known at the total");
+        assert_eq!(point, vec![(0, -3.0), (1, -3.0)]);
+        assert!(space.sound(&point));
     }
 
     #[test]
