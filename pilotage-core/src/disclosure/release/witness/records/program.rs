@@ -86,7 +86,7 @@ impl Space<'_> {
         };
         // The value's region and those of the nearest siblings of its members, in its table.
         let mut regions: Vec<Region> = vec![(own.clone(), sign)];
-        for kind in shape.kinds[m].iter().take(1) {
+        if let Some(kind) = shape.kinds[m].first() {
             let step = Step {
                 space: self,
                 shape,
